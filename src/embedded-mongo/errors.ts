@@ -1,0 +1,82 @@
+/**
+ * The one error type of the embedded server. Anything thrown while a command runs is turned into
+ * `{ok: 0, errmsg, code, codeName}` (plus `errorLabels` when set) by the command dispatcher; a plain Error
+ * becomes code 1 InternalError with its message only (never a stack trace).
+ */
+export const ErrorCodes = {
+  InternalError: 1,
+  BadValue: 2,
+  NoSuchKey: 4,
+  FailedToParse: 9,
+  TypeMismatch: 14,
+  InvalidLength: 16,
+  IllegalOperation: 20,
+  EmptyArrayOperation: 21,
+  NamespaceNotFound: 26,
+  IndexNotFound: 27,
+  PathNotViable: 28,
+  ConflictingUpdateOperators: 40,
+  CursorNotFound: 43,
+  NamespaceExists: 48,
+  DollarPrefixedFieldName: 52,
+  InvalidIdField: 53,
+  CommandNotFound: 59,
+  ImmutableField: 66,
+  InvalidOptions: 72,
+  InvalidNamespace: 73,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  NoSuchTransaction: 251,
+  TransactionCommitted: 256,
+  TransactionTooOld: 225,
+  WriteConflict: 112,
+  ExceededTimeLimit: 262,
+  MaxTimeMSExpired: 50,
+  OperationFailed: 96,
+  NotImplemented: 238,
+  DocumentValidationFailure: 121,
+  Location40324: 40324,
+  DuplicateKey: 11000,
+  Location16020: 16020,
+  Location31254: 31254,
+  Location15998: 15998,
+} as const;
+
+export type ErrorCodeName = keyof typeof ErrorCodes;
+
+export class MongoServerError extends Error {
+  readonly code: number;
+  readonly codeName: string;
+  errorLabels: string[] | undefined;
+  /** Extra fields copied into the error reply or writeError (e.g. keyPattern, keyValue for 11000). */
+  readonly extra: Record<string, unknown>;
+
+  constructor(codeName: ErrorCodeName, message: string, extra: Record<string, unknown> = {}, errorLabels?: string[]) {
+    super(message);
+    this.name = 'MongoServerError';
+    this.code = ErrorCodes[codeName];
+    this.codeName = codeName.startsWith('Location') ? '' : codeName;
+    this.extra = extra;
+    this.errorLabels = errorLabels;
+  }
+}
+
+export function mongoError(
+  codeName: ErrorCodeName,
+  message: string,
+  extra?: Record<string, unknown>,
+  errorLabels?: string[],
+): MongoServerError {
+  return new MongoServerError(codeName, message, extra, errorLabels);
+}
+
+/** The reply document for a failed command. Never includes a stack trace. */
+export function errorReply(err: unknown): Record<string, unknown> {
+  if (err instanceof MongoServerError) {
+    const reply: Record<string, unknown> = { ok: 0, errmsg: err.message, code: err.code, codeName: err.codeName, ...err.extra };
+    if (err.errorLabels?.length) reply.errorLabels = err.errorLabels;
+    return reply;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { ok: 0, errmsg: message, code: ErrorCodes.InternalError, codeName: 'InternalError' };
+}

@@ -1,0 +1,38 @@
+/**
+ * The MongoDB the tests talk to: `MONGODB_URI` when set (a real MongoDB, to check the suite itself), otherwise one
+ * embedded server started in memory for the whole test run and closed after it.
+ */
+import { MongoClient } from 'mongodb';
+
+let embedded: { uri: string; close(): Promise<void> } | undefined;
+let starting: Promise<string> | undefined;
+
+export function usingRealMongo(): boolean {
+  return Boolean(process.env.MONGODB_URI);
+}
+
+export async function mongoUri(): Promise<string> {
+  if (process.env.MONGODB_URI) return process.env.MONGODB_URI;
+  if (!starting) {
+    starting = (async () => {
+      const { startMongoServer } = await import('../../src/embedded-mongo');
+      embedded = await startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true });
+      return embedded.uri;
+    })();
+  }
+  return starting;
+}
+
+/** A connected client plus a database name unique to the calling test file; drop it in `after`. */
+export async function connectTestClient(label: string): Promise<{ client: MongoClient; dbName: string }> {
+  const client = new MongoClient(await mongoUri(), { serverSelectionTimeoutMS: 5000 });
+  await client.connect();
+  const dbName = `test_${label.replace(/[^a-zA-Z0-9_]/g, '_')}_${process.pid}_${Date.now().toString(36)}`;
+  return { client, dbName };
+}
+
+export const mochaHooks = {
+  async afterAll(): Promise<void> {
+    if (embedded) await embedded.close();
+  },
+};
