@@ -16,8 +16,9 @@ export async function mongoUri(): Promise<string> {
   if (!starting) {
     starting = (async () => {
       const { startMongoServer } = await import('../../src/embedded-mongo');
-      embedded = await startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true });
-      return embedded.uri;
+      const server = await startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true });
+      embedded = server;
+      return server.uri;
     })();
   }
   return starting;
