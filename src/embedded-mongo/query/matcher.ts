@@ -1,0 +1,677 @@
+/**
+ * The find/update/delete query language (MongoDB 7 semantics), compiled once into a predicate.
+ *
+ * A field condition is evaluated against every value its path reaches (see `walkPath`): arrays are traversed
+ * implicitly, so `{a: 1}` matches `{a: [1, 2]}`. Operators that look at arrays themselves ($size, $elemMatch, $all
+ * with $elemMatch) only see the arrays found at the end of the path, never their elements. Negations ($ne, $nin,
+ * $not, $nor) hold when the positive condition matches none of the values.
+ */
+import type { Collator, Document } from '../types';
+import { mongoError } from '../errors';
+import { bsonTag, bsonType, compareValues, isNumeric, typeOrder, type BsonTypeName } from '../bson/compare';
+import { isPlainDocument, splitPath, walkPath, type PathCandidate } from './paths';
+import { compileRegex, regexSourceOf } from './regex';
+
+export interface Matcher {
+  test(doc: Document): boolean;
+  /** Index of the array element the query matched in the first array of the matched path (for `$`). */
+  positionalIndex(doc: Document): number | undefined;
+}
+
+export interface MatcherOptions {
+  collator?: Collator;
+}
+
+/** What a successful match learned about the array element it went through. */
+interface MatchContext {
+  arrayIndex?: number;
+}
+
+type DocPredicate = (doc: unknown, ctx: MatchContext) => boolean;
+/** A condition on the values a path reaches. */
+type ValuesPredicate = (candidates: PathCandidate[], ctx: MatchContext) => boolean;
+
+interface CompileOptions {
+  collator: Collator | undefined;
+}
+
+function badValue(message: string): never {
+  throw mongoError('BadValue', message);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return isPlainDocument(v);
+}
+
+export function compileFilter(filter: unknown, options: MatcherOptions = {}): Matcher {
+  const predicate = compileDocument(filter ?? {}, { collator: options.collator });
+  return {
+    test: (doc) => predicate(doc, {}),
+    positionalIndex: (doc) => {
+      const ctx: MatchContext = {};
+      return predicate(doc, ctx) ? ctx.arrayIndex : undefined;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Documents and logical operators
+
+function compileDocument(filter: unknown, opts: CompileOptions): DocPredicate {
+  if (!isRecord(filter)) badValue('query filter must be an object');
+  const predicates: DocPredicate[] = [];
+  for (const [key, value] of Object.entries(filter)) {
+    const predicate = key.startsWith('$') ? compileTopLevel(key, value, opts) : compileFieldCondition(key, value, opts);
+    if (predicate) predicates.push(predicate);
+  }
+  return allOf(predicates);
+}
+
+function allOf(predicates: DocPredicate[]): DocPredicate {
+  if (predicates.length === 1) return predicates[0];
+  return (doc, ctx) => predicates.every((p) => p(doc, ctx));
+}
+
+function compileTopLevel(op: string, value: unknown, opts: CompileOptions): DocPredicate | undefined {
+  switch (op) {
+    case '$and':
+      return allOf(compileClauses(op, value, opts));
+    case '$or': {
+      const clauses = compileClauses(op, value, opts);
+      return (doc, ctx) => clauses.some((clause) => matchInto(clause, doc, ctx));
+    }
+    case '$nor': {
+      const clauses = compileClauses(op, value, opts);
+      return (doc) => !clauses.some((clause) => clause(doc, {}));
+    }
+    case '$expr':
+      return compileExpr(value);
+    case '$comment':
+      return undefined;
+    case '$alwaysTrue':
+      return () => true;
+    case '$alwaysFalse':
+      return () => false;
+    case '$where':
+      return badValue('$where is not supported by this server');
+    case '$text':
+      throw mongoError('IndexNotFound', 'text index required for $text query');
+    case '$jsonSchema':
+      return compileJsonSchema(value);
+    default:
+      return badValue(
+        `unknown top level operator: ${op}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField.`,
+      );
+  }
+}
+
+/** Runs a predicate with its own context and keeps what it learned only when it matched. */
+function matchInto(predicate: DocPredicate, doc: unknown, ctx: MatchContext): boolean {
+  const sub: MatchContext = {};
+  if (!predicate(doc, sub)) return false;
+  if (ctx.arrayIndex === undefined) ctx.arrayIndex = sub.arrayIndex;
+  return true;
+}
+
+function compileClauses(op: string, value: unknown, opts: CompileOptions): DocPredicate[] {
+  if (!Array.isArray(value) || value.length === 0) badValue('$and/$or/$nor must be a nonempty array');
+  return value.map((clause) => {
+    if (!isRecord(clause)) badValue(`$or/$and/$nor entries need to be full objects`);
+    return compileDocument(clause, opts);
+  });
+}
+
+type EvaluateExpression = (expr: unknown, root: unknown, vars?: unknown) => unknown;
+
+/** Loaded on first use so the matcher works even while the aggregation module is incomplete. */
+function loadEvaluateExpression(): EvaluateExpression {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod: unknown = require('../aggregate/expressions');
+  const fn: unknown = typeof mod === 'object' && mod !== null ? (mod as Record<string, unknown>).evaluateExpression : undefined;
+  if (typeof fn !== 'function') throw mongoError('NotImplemented', '$expr is not available: no expression evaluator');
+  return fn as EvaluateExpression;
+}
+
+/** Aggregation truthiness: false, null, missing and numeric zero are false, everything else is true. */
+export function expressionIsTrue(v: unknown): boolean {
+  if (v === false || v === null || v === undefined) return false;
+  if (isNumeric(v)) return compareValues(v, 0) !== 0;
+  return true;
+}
+
+function compileExpr(expr: unknown): DocPredicate {
+  let evaluate: EvaluateExpression | undefined;
+  return (doc) => {
+    evaluate ??= loadEvaluateExpression();
+    return expressionIsTrue(evaluate(expr, doc));
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Field conditions
+
+/** True when `v` is an operator object such as `{$gt: 1}` rather than a literal embedded document. */
+function isOperatorObject(v: unknown): v is Record<string, unknown> {
+  if (!isRecord(v)) return false;
+  const keys = Object.keys(v);
+  if (keys.length === 0 || !keys[0].startsWith('$')) return false;
+  return !(keys[0] === '$ref' || keys[0] === '$id' || keys[0] === '$db');
+}
+
+function compileFieldCondition(path: string, value: unknown, opts: CompileOptions): DocPredicate {
+  const parts = splitPath(path);
+  const predicate = compileValueCondition(value, opts);
+  return (doc, ctx) => predicate(walkPath(doc, parts), ctx);
+}
+
+/** The condition `value` places on a path: operators, a regex, or equality. */
+function compileValueCondition(value: unknown, opts: CompileOptions): ValuesPredicate {
+  if (isOperatorObject(value)) return compileOperators(value, opts);
+  if (regexSourceOf(value)) return anyValue(regexTest(value));
+  return anyValue(equalityTest(value, opts));
+}
+
+function compileOperators(ops: Record<string, unknown>, opts: CompileOptions): ValuesPredicate {
+  const predicates: ValuesPredicate[] = [];
+  const hasRegex = Object.prototype.hasOwnProperty.call(ops, '$regex');
+  for (const [op, operand] of Object.entries(ops)) {
+    if (op === '$options') {
+      if (!hasRegex) badValue('$options needs a $regex');
+      continue;
+    }
+    predicates.push(compileOperator(op, operand, ops, opts));
+  }
+  if (predicates.length === 1) return predicates[0];
+  return (candidates, ctx) => predicates.every((p) => p(candidates, ctx));
+}
+
+function compileOperator(op: string, operand: unknown, ops: Record<string, unknown>, opts: CompileOptions): ValuesPredicate {
+  switch (op) {
+    case '$eq':
+      return anyValue(equalityTest(operand, opts));
+    case '$ne':
+      return not(anyValue(equalityTest(operand, opts)));
+    case '$gt':
+    case '$gte':
+    case '$lt':
+    case '$lte':
+      return anyValue(comparisonTest(op, operand, opts));
+    case '$in':
+      return anyValue(inTest(op, operand, opts));
+    case '$nin':
+      return not(anyValue(inTest(op, operand, opts)));
+    case '$exists': {
+      const wanted = truthy(operand);
+      return (candidates) => candidates.some((c) => !c.missing) === wanted;
+    }
+    case '$type':
+      return anyValue(typeTest(operand));
+    case '$regex':
+      return anyValue(regexTest(regexOperand(operand, ops.$options)));
+    case '$mod':
+      return anyValue(modTest(operand));
+    case '$size':
+      return arrays(sizeTest(operand));
+    case '$all':
+      return compileAll(operand, opts);
+    case '$elemMatch':
+      return compileElemMatch(operand, opts);
+    case '$not':
+      return compileNot(operand, opts);
+    case '$bitsAllSet':
+    case '$bitsAnySet':
+    case '$bitsAllClear':
+    case '$bitsAnyClear':
+      return anyValue(bitsTest(op, operand));
+    case '$comment':
+      return () => true;
+    default:
+      return badValue(`unknown operator: ${op}`);
+  }
+}
+
+function truthy(v: unknown): boolean {
+  if (v === false || v === null || v === undefined) return false;
+  if (isNumeric(v)) return compareValues(v, 0) !== 0;
+  return true;
+}
+
+function not(predicate: ValuesPredicate): ValuesPredicate {
+  return (candidates) => !predicate(candidates, {});
+}
+
+/** Holds when some reached value (arrays and their elements alike) passes `test`; records its array position. */
+function anyValue(test: (c: PathCandidate) => boolean): ValuesPredicate {
+  return (candidates, ctx) => {
+    for (const candidate of candidates) {
+      if (!test(candidate)) continue;
+      if (ctx.arrayIndex === undefined) ctx.arrayIndex = candidate.arrayIndex;
+      return true;
+    }
+    return false;
+  };
+}
+
+/** Holds when some array found at the end of the path (not an element of it) passes `test`. */
+function arrays(test: (array: unknown[]) => boolean): ValuesPredicate {
+  return (candidates, ctx) => {
+    for (const candidate of candidates) {
+      if (candidate.expanded || !Array.isArray(candidate.value) || !test(candidate.value)) continue;
+      if (ctx.arrayIndex === undefined) ctx.arrayIndex = candidate.arrayIndex;
+      return true;
+    }
+    return false;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Equality and comparison
+
+function isNullish(c: PathCandidate): boolean {
+  return c.missing || c.value === null || c.value === undefined;
+}
+
+function equalityTest(operand: unknown, opts: CompileOptions): (c: PathCandidate) => boolean {
+  if (operand === null || operand === undefined) return isNullish;
+  return (c) => !c.missing && compareValues(c.value, operand, opts.collator) === 0;
+}
+
+function isNaNValue(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isNaN(v);
+  return bsonTag(v) === 'Decimal128' && /nan/i.test(String(v));
+}
+
+function isMinOrMaxKey(v: unknown): boolean {
+  const type = bsonType(v);
+  return type === 'minKey' || type === 'maxKey';
+}
+
+function comparisonTest(op: string, operand: unknown, opts: CompileOptions): (c: PathCandidate) => boolean {
+  const inclusive = op === '$gte' || op === '$lte';
+  const wantSign = op === '$gt' || op === '$gte' ? 1 : -1;
+  if (operand === null || operand === undefined) return inclusive ? isNullish : () => false;
+  const operandNaN = isNaNValue(operand);
+  const crossType = isMinOrMaxKey(operand);
+  const bracket = typeOrder(operand);
+  return (c) => {
+    if (c.missing) return false;
+    if (!crossType && typeOrder(c.value) !== bracket) return false;
+    if (operandNaN || isNaNValue(c.value)) return inclusive && operandNaN && isNaNValue(c.value);
+    const cmp = compareValues(c.value, operand, opts.collator);
+    return cmp === wantSign || (inclusive && cmp === 0);
+  };
+}
+
+function inTest(op: string, operand: unknown, opts: CompileOptions): (c: PathCandidate) => boolean {
+  if (!Array.isArray(operand)) badValue(`${op} needs an array`);
+  const tests = operand.map((item) => {
+    if (isOperatorObject(item)) badValue(`cannot nest $ under ${op}`);
+    return regexSourceOf(item) ? regexTest(item) : equalityTest(item, opts);
+  });
+  return (c) => tests.some((test) => test(c));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// $regex, $type, $mod, $size, $bits*
+
+function regexOperand(pattern: unknown, options: unknown): unknown {
+  if (options !== undefined && typeof options !== 'string') badValue('$options has to be a string');
+  if (typeof pattern === 'string') return { _bsontype: 'BSONRegExp', pattern, options: options ?? '' };
+  const source = regexSourceOf(pattern);
+  if (!source) badValue('$regex has to be a string');
+  if (options !== undefined && source.options !== '') badValue('options set in both $regex and $options');
+  return { _bsontype: 'BSONRegExp', pattern: source.pattern, options: options ?? source.options };
+}
+
+/** Strings match the pattern; a stored regex matches when it is the same regex. */
+function regexTest(regexValue: unknown): (c: PathCandidate) => boolean {
+  const source = regexSourceOf(regexValue);
+  if (!source) badValue('$regex has to be a string');
+  const regex = compileRegex(source.pattern, source.options);
+  return (c) => {
+    if (c.missing) return false;
+    const v = c.value;
+    if (typeof v === 'string') return regex.test(v);
+    if (bsonTag(v) === 'BSONSymbol') return regex.test(String((v as { value: unknown }).value));
+    const stored = regexSourceOf(v);
+    return stored !== undefined && stored.pattern === source.pattern && sortFlags(stored.options) === sortFlags(source.options);
+  };
+}
+
+function sortFlags(flags: string): string {
+  return flags.split('').sort().join('');
+}
+
+const TYPE_CODES: Record<string, number> = {
+  double: 1,
+  string: 2,
+  object: 3,
+  array: 4,
+  binData: 5,
+  undefined: 6,
+  objectId: 7,
+  bool: 8,
+  date: 9,
+  null: 10,
+  regex: 11,
+  dbPointer: 12,
+  javascript: 13,
+  symbol: 14,
+  javascriptWithScope: 15,
+  int: 16,
+  timestamp: 17,
+  long: 18,
+  decimal: 19,
+  minKey: -1,
+  maxKey: 127,
+};
+
+const VALID_CODES = new Set(Object.values(TYPE_CODES));
+
+const CODE_OF_TYPE: Record<BsonTypeName, number> = {
+  double: 1,
+  string: 2,
+  object: 3,
+  array: 4,
+  binData: 5,
+  undefined: 6,
+  objectId: 7,
+  bool: 8,
+  date: 9,
+  null: 10,
+  regex: 11,
+  javaScript: 13,
+  int: 16,
+  timestamp: 17,
+  long: 18,
+  decimal: 19,
+  minKey: -1,
+  maxKey: 127,
+};
+
+/** The numeric BSON type code of a value ($type's numbers). */
+export function bsonTypeCode(v: unknown): number {
+  const type = bsonType(v);
+  if (type === 'javaScript' && (v as { scope?: unknown }).scope) return 15;
+  if (type === 'string' && bsonTag(v) === 'BSONSymbol') return 14;
+  return CODE_OF_TYPE[type];
+}
+
+/** A `$type` operand ('string', 2, 'number' or an array of them) as a set of codes; 'number' as code 0. */
+function parseTypeSpec(spec: unknown): Set<number> {
+  const items = Array.isArray(spec) ? spec : [spec];
+  const codes = new Set<number>();
+  for (const item of items) {
+    if (typeof item === 'string') {
+      if (item === 'number') codes.add(0);
+      else if (item in TYPE_CODES) codes.add(TYPE_CODES[item]);
+      else badValue(`Unknown type name alias: ${item}`);
+    } else if (isNumeric(item)) {
+      const code = Number(item);
+      if (!Number.isInteger(code) || !VALID_CODES.has(code)) badValue(`Invalid numerical type code: ${String(item)}`);
+      codes.add(code);
+    } else {
+      badValue('type must be represented as a number or a string');
+    }
+  }
+  return codes;
+}
+
+function typeTest(spec: unknown): (c: PathCandidate) => boolean {
+  const codes = parseTypeSpec(spec);
+  return (c) => {
+    if (c.missing) return false;
+    if (codes.has(0) && isNumeric(c.value)) return true;
+    return codes.has(bsonTypeCode(c.value));
+  };
+}
+
+function toBigIntTruncated(v: unknown): bigint | undefined {
+  const n = Number(v);
+  if (!Number.isFinite(n)) return undefined;
+  if (typeof v === 'bigint') return v;
+  return BigInt(Math.trunc(n));
+}
+
+function modTest(operand: unknown): (c: PathCandidate) => boolean {
+  if (!Array.isArray(operand)) badValue('malformed mod, needs to be an array');
+  if (operand.length < 2) badValue('malformed mod, not enough elements');
+  if (operand.length > 2) badValue('malformed mod, too many elements');
+  if (!isNumeric(operand[0])) badValue('malformed mod, divisor not a number');
+  if (!isNumeric(operand[1])) badValue('malformed mod, remainder not a number');
+  const divisor = toBigIntTruncated(operand[0]);
+  const remainder = toBigIntTruncated(operand[1]);
+  if (divisor === undefined || remainder === undefined) badValue('malformed mod, divisor and remainder must be finite');
+  if (divisor === 0n) badValue('divisor cannot be 0');
+  return (c) => {
+    if (c.missing || !isNumeric(c.value)) return false;
+    const n = toBigIntTruncated(c.value);
+    return n !== undefined && n % divisor === remainder;
+  };
+}
+
+function sizeTest(operand: unknown): (array: unknown[]) => boolean {
+  if (!isNumeric(operand)) badValue('$size needs a number');
+  const n = Number(operand);
+  if (!Number.isInteger(n)) badValue(`Failed to parse $size. Expected an integer, but found ${String(operand)}`);
+  if (n < 0) badValue(`Failed to parse $size. Expected a non-negative number in: $size: ${n}`);
+  return (array) => array.length === n;
+}
+
+/** The bit positions of a $bits* operand: a non-negative mask, an array of positions, or BinData. */
+function parseBitPositions(op: string, operand: unknown): number[] {
+  if (Array.isArray(operand)) {
+    return operand.map((p) => {
+      const n = Number(p);
+      if (!isNumeric(p) || !Number.isInteger(n) || n < 0) badValue(`${op} bit positions must be non-negative integers`);
+      return n;
+    });
+  }
+  if (isNumeric(operand)) {
+    const mask = toBigIntTruncated(operand);
+    if (mask === undefined || mask < 0n || Number(operand) !== Number(mask)) {
+      badValue(`${op} mask must be a non-negative integer`);
+    }
+    const positions: number[] = [];
+    for (let bit = 0; mask >> BigInt(bit) > 0n; bit++) if ((mask >> BigInt(bit)) & 1n) positions.push(bit);
+    return positions;
+  }
+  if (bsonTag(operand) === 'Binary') {
+    const bin = operand as { buffer: Uint8Array; position: number };
+    const positions: number[] = [];
+    for (let i = 0; i < bin.position; i++) {
+      for (let bit = 0; bit < 8; bit++) if (bin.buffer[i] & (1 << bit)) positions.push(i * 8 + bit);
+    }
+    return positions;
+  }
+  return badValue(`${op} takes an Array, a number, or a BinData but received: ${String(operand)}`);
+}
+
+/** Two's complement bits of an integral number, or of a BinData payload (little-endian). */
+function bitOf(v: unknown): ((position: number) => boolean) | undefined {
+  if (bsonTag(v) === 'Binary') {
+    const bin = v as { buffer: Uint8Array; position: number };
+    return (p) => p >> 3 < bin.position && (bin.buffer[p >> 3] & (1 << (p & 7))) !== 0;
+  }
+  if (typeof v !== 'number' && typeof v !== 'bigint') return undefined;
+  if (typeof v === 'number' && (!Number.isInteger(v) || Math.abs(v) > 2 ** 63)) return undefined;
+  const n = BigInt.asUintN(64, BigInt(v));
+  return (p) => (p >= 64 ? n >> 63n === 1n : ((n >> BigInt(p)) & 1n) === 1n);
+}
+
+function bitsTest(op: string, operand: unknown): (c: PathCandidate) => boolean {
+  const positions = parseBitPositions(op, operand);
+  const wantSet = op === '$bitsAllSet' || op === '$bitsAnySet';
+  const all = op === '$bitsAllSet' || op === '$bitsAllClear';
+  return (c) => {
+    const bit = c.missing ? undefined : bitOf(c.value);
+    if (!bit) return false;
+    const check = (p: number): boolean => bit(p) === wantSet;
+    return all ? positions.every(check) : positions.some(check);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// $all, $elemMatch, $not
+
+function compileAll(operand: unknown, opts: CompileOptions): ValuesPredicate {
+  if (!Array.isArray(operand)) badValue('$all needs an array');
+  if (operand.length === 0) return () => false;
+  const elemMatches = operand.filter((item) => isRecord(item) && Object.keys(item)[0] === '$elemMatch');
+  if (elemMatches.length > 0) {
+    if (elemMatches.length !== operand.length) badValue('$all/$elemMatch has to be consistent');
+    const predicates = operand.map((item) => compileElemMatch((item as Record<string, unknown>).$elemMatch, opts));
+    return (candidates, ctx) => predicates.every((p) => p(candidates, ctx));
+  }
+  const predicates = operand.map((item) => {
+    if (isOperatorObject(item)) badValue('no $ expressions in $all');
+    return anyValue(regexSourceOf(item) ? regexTest(item) : equalityTest(item, opts));
+  });
+  return (candidates, ctx) => predicates.every((p) => p(candidates, ctx));
+}
+
+const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema']);
+
+/** `{$elemMatch: {$gt: 1}}` tests elements as values; `{$elemMatch: {b: 1}}` tests them as documents. */
+function isValueElemMatch(spec: Record<string, unknown>): boolean {
+  const keys = Object.keys(spec);
+  return keys.length > 0 && keys.every((k) => k.startsWith('$') && !LOGICAL_OPERATORS.has(k));
+}
+
+function compileElemMatch(operand: unknown, opts: CompileOptions): ValuesPredicate {
+  if (!isRecord(operand)) badValue('$elemMatch needs an Object');
+  const elementMatches = isValueElemMatch(operand) ? elementValueMatcher(operand, opts) : elementDocumentMatcher(operand, opts);
+  return (candidates, ctx) => {
+    for (const candidate of candidates) {
+      if (candidate.expanded || !Array.isArray(candidate.value)) continue;
+      const index = candidate.value.findIndex(elementMatches);
+      if (index < 0) continue;
+      if (ctx.arrayIndex === undefined) ctx.arrayIndex = candidate.arrayIndex ?? index;
+      return true;
+    }
+    return false;
+  };
+}
+
+function elementValueMatcher(operators: Record<string, unknown>, opts: CompileOptions): (element: unknown) => boolean {
+  const predicate = compileOperators(operators, opts);
+  return (element) => predicate([{ value: element, missing: false, expanded: false, arrayIndex: undefined }], {});
+}
+
+function elementDocumentMatcher(filter: Record<string, unknown>, opts: CompileOptions): (element: unknown) => boolean {
+  const predicate = compileDocument(filter, opts);
+  return (element) => (isRecord(element) || Array.isArray(element)) && predicate(element, {});
+}
+
+function compileNot(operand: unknown, opts: CompileOptions): ValuesPredicate {
+  if (regexSourceOf(operand)) return not(anyValue(regexTest(operand)));
+  if (!isRecord(operand)) badValue('$not needs a regex or a document');
+  if (Object.keys(operand).length === 0) badValue('$not cannot be empty');
+  if (!isOperatorObject(operand)) badValue(`unknown operator: ${Object.keys(operand)[0]}`);
+  return not(compileOperators(operand, opts));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// $jsonSchema (the subset collection validators use)
+
+function compileJsonSchema(schema: unknown): DocPredicate {
+  if (!isRecord(schema)) badValue('$jsonSchema must be an object');
+  const check = compileSchemaNode(schema);
+  return (doc) => check(doc, false);
+}
+
+type SchemaCheck = (value: unknown, missing: boolean) => boolean;
+
+const JSON_TYPES: Record<string, (v: unknown) => boolean> = {
+  object: (v) => isRecord(v),
+  array: (v) => Array.isArray(v),
+  string: (v) => typeof v === 'string',
+  number: (v) => isNumeric(v),
+  integer: (v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint',
+  boolean: (v) => typeof v === 'boolean',
+  null: (v) => v === null,
+};
+
+function compileSchemaNode(schema: Record<string, unknown>): SchemaCheck {
+  const checks: SchemaCheck[] = [];
+  for (const [keyword, arg] of Object.entries(schema)) {
+    const check = compileSchemaKeyword(keyword, arg);
+    if (check) checks.push(check);
+  }
+  if (schema.additionalProperties === false) {
+    const allowed = new Set(isRecord(schema.properties) ? Object.keys(schema.properties) : []);
+    checks.push((v) => !isRecord(v) || Object.keys(v).every((k) => allowed.has(k)));
+  }
+  return (value, missing) => missing || checks.every((c) => c(value, missing));
+}
+
+function schemaTypeCheck(keyword: string, arg: unknown): SchemaCheck {
+  const names = Array.isArray(arg) ? arg : [arg];
+  const tests = names.map((name) => {
+    if (typeof name !== 'string') badValue(`$jsonSchema keyword '${keyword}' must be a string or an array of strings`);
+    if (keyword === 'type') {
+      const test = JSON_TYPES[name];
+      if (!test) badValue(`Unknown type name alias: ${name}`);
+      return test;
+    }
+    const codes = parseTypeSpec(name === 'number' ? 'number' : name);
+    return (v: unknown) => (codes.has(0) && isNumeric(v)) || codes.has(bsonTypeCode(v));
+  });
+  return (v) => tests.some((t) => t(v));
+}
+
+function compileSchemaKeyword(keyword: string, arg: unknown): SchemaCheck | undefined {
+  switch (keyword) {
+    case 'type':
+    case 'bsonType':
+      return schemaTypeCheck(keyword, arg);
+    case 'required': {
+      if (!Array.isArray(arg) || !arg.every((f) => typeof f === 'string')) badValue("$jsonSchema keyword 'required' must be an array of strings");
+      const fields = arg as string[];
+      return (v) => !isRecord(v) || fields.every((f) => Object.prototype.hasOwnProperty.call(v, f));
+    }
+    case 'properties': {
+      if (!isRecord(arg)) badValue("$jsonSchema keyword 'properties' must be an object");
+      const props = Object.entries(arg).map(([name, sub]) => {
+        if (!isRecord(sub)) badValue(`$jsonSchema property '${name}' must be an object`);
+        return [name, compileSchemaNode(sub)] as const;
+      });
+      return (v) =>
+        !isRecord(v) || props.every(([name, check]) => check(v[name], !Object.prototype.hasOwnProperty.call(v, name)));
+    }
+    case 'enum': {
+      if (!Array.isArray(arg)) badValue("$jsonSchema keyword 'enum' must be an array");
+      return (v) => arg.some((item) => compareValues(v, item) === 0);
+    }
+    case 'minimum':
+    case 'maximum': {
+      if (!isNumeric(arg)) badValue(`$jsonSchema keyword '${keyword}' must be a number`);
+      const sign = keyword === 'minimum' ? 1 : -1;
+      return (v) => !isNumeric(v) || compareValues(v, arg) * sign >= 0;
+    }
+    case 'minLength':
+    case 'maxLength': {
+      const limit = Number(arg);
+      if (!isNumeric(arg) || !Number.isInteger(limit)) badValue(`$jsonSchema keyword '${keyword}' must be an integer`);
+      return (v) => typeof v !== 'string' || (keyword === 'minLength' ? [...v].length >= limit : [...v].length <= limit);
+    }
+    case 'pattern': {
+      if (typeof arg !== 'string') badValue("$jsonSchema keyword 'pattern' must be a string");
+      const regex = compileRegex(arg);
+      return (v) => typeof v !== 'string' || regex.test(v);
+    }
+    case 'items': {
+      if (!isRecord(arg)) badValue("$jsonSchema keyword 'items' must be an object");
+      const check = compileSchemaNode(arg);
+      return (v) => !Array.isArray(v) || v.every((item) => check(item, false));
+    }
+    case 'additionalProperties':
+      if (typeof arg !== 'boolean') badValue("$jsonSchema keyword 'additionalProperties' must be a boolean");
+      return undefined;
+    case 'title':
+    case 'description':
+      return undefined;
+    default:
+      return badValue(`Unknown $jsonSchema keyword: ${keyword}`);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Sort specifications (`{a: 1, 'b.c': -1}`) as comparators with MongoDB's rules: a missing field sorts as null,
+ * an array sorts by its smallest element ascending and its largest descending, an empty array sorts before null,
+ * strings use the collator when one is given.
+ */
+import type { Collator } from '../types';
+import { mongoError } from '../errors';
+import { bsonType, compareValues, isNumeric } from '../bson/compare';
+import { isPlainDocument, splitPath, walkPath } from './paths';
+
+export type Comparator = (a: unknown, b: unknown) => number;
+
+export interface SortKeySpec {
+  path: string;
+  direction: 1 | -1;
+}
+
+/** Stands for an empty array, which sorts after MinKey and before null. */
+const EMPTY_ARRAY = Symbol('empty array');
+
+const ORDER_MESSAGE = '$sort key ordering must be 1 (for ascending) or -1 (for descending)';
+
+function directionOf(v: unknown): 1 | -1 {
+  if (isNumeric(v)) {
+    const n = Number(v);
+    if (n === 1) return 1;
+    if (n === -1) return -1;
+  }
+  if (isPlainDocument(v) && '$meta' in v) throw mongoError('BadValue', '$meta sort is not supported by this server');
+  throw mongoError('BadValue', ORDER_MESSAGE);
+}
+
+/** Validates a sort document and lists its keys in order. */
+export function parseSortSpec(sortSpec: unknown): SortKeySpec[] {
+  if (sortSpec === undefined || sortSpec === null) return [];
+  if (!isPlainDocument(sortSpec)) throw mongoError('BadValue', 'sort must be an object');
+  return Object.entries(sortSpec).map(([path, value]) => {
+    if (path === '' || path.split('.').some((part) => part === '')) {
+      throw mongoError('BadValue', `Empty field name in sort key: '${path}'`);
+    }
+    return { path, direction: directionOf(value) };
+  });
+}
+
+function compareKeys(a: unknown, b: unknown, collator: Collator | undefined): number {
+  if (a === EMPTY_ARRAY || b === EMPTY_ARRAY) {
+    if (a === b) return 0;
+    const other = a === EMPTY_ARRAY ? b : a;
+    const emptyFirst = bsonType(other) === 'minKey' ? 1 : -1;
+    return a === EMPTY_ARRAY ? emptyFirst : -emptyFirst;
+  }
+  return compareValues(a, b, collator);
+}
+
+/** The value a document sorts by on one key: the extreme (min or max) of every value the path reaches. */
+export function sortKeyOf(doc: unknown, parts: string[], direction: 1 | -1, collator?: Collator): unknown {
+  let best: unknown;
+  let found = false;
+  for (const candidate of walkPath(doc, parts)) {
+    let value: unknown;
+    if (candidate.missing) value = null;
+    else if (!candidate.expanded && Array.isArray(candidate.value)) {
+      if (candidate.value.length > 0) continue;
+      value = EMPTY_ARRAY;
+    } else value = candidate.value === undefined ? null : candidate.value;
+    if (!found || compareKeys(value, best, collator) * direction < 0) {
+      best = value;
+      found = true;
+    }
+  }
+  return found ? best : null;
+}
+
+/** A comparator for `Array.prototype.sort` (stable: ties keep their input order). */
+export function compileSort(sortSpec: unknown, collator?: Collator): Comparator {
+  const keys = parseSortSpec(sortSpec).map((k) => ({ parts: splitPath(k.path), direction: k.direction }));
+  if (keys.length === 0) return () => 0;
+  const cache = new WeakMap<object, unknown[]>();
+  const keyValues = (doc: unknown): unknown[] => {
+    const cacheable = typeof doc === 'object' && doc !== null;
+    const cached = cacheable ? cache.get(doc) : undefined;
+    if (cached) return cached;
+    const values = keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator));
+    if (cacheable) cache.set(doc, values);
+    return values;
+  };
+  return (a, b) => {
+    const ka = keyValues(a);
+    const kb = keyValues(b);
+    for (let i = 0; i < keys.length; i++) {
+      const c = compareKeys(ka[i], kb[i], collator);
+      if (c !== 0) return c * keys[i].direction;
+    }
+    return 0;
+  };
+}
