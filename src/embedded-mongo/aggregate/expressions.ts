@@ -1,0 +1,27 @@
+/**
+ * Aggregation expressions: `evaluateExpression(expr, root, vars?)` is the entry point used by `$expr` in the
+ * matcher, by find projections, by pipeline-style updates and by the pipeline stages.
+ */
+import type { Collator } from '../types';
+import { createScope, evaluate, registerOperators } from './evaluate';
+import { arithmeticOperators } from './operators/arithmetic';
+import { logicOperators } from './operators/logic';
+
+registerOperators(arithmeticOperators);
+registerOperators(logicOperators);
+
+export interface ExpressionOptions {
+  /** `$$NOW`; defaults to the current time. Pass the command's clock so every document sees one instant. */
+  now?: Date;
+  collator?: Collator;
+}
+
+/**
+ * Evaluates an aggregation expression against `root` (also `$$CURRENT`). `vars` are user variables (`$$name`).
+ * Returns undefined for a missing value. Throws MongoServerError (168 for an unknown operator, etc.).
+ */
+export function evaluateExpression(expr: unknown, root: unknown, vars?: Record<string, unknown>, options: ExpressionOptions = {}): unknown {
+  return evaluate(expr, createScope(root, { vars, now: options.now, collator: options.collator }));
+}
+
+export { checkExpression, createScope, evaluate, readFieldPath, parseFieldPath, type Scope } from './evaluate';
