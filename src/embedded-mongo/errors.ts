@@ -59,6 +59,8 @@ export const ErrorCodes = {
   Location40060: 40060, Location40061: 40061, Location40062: 40062, Location40063: 40063, Location40064: 40064,
   Location40065: 40065, Location40066: 40066, Location40067: 40067, Location40068: 40068, Location51081: 51081,
   Location51082: 51082, Location51083: 51083,
+  // find projection (query/projection.ts)
+  Location31250: 31250, Location31253: 31253, Location31276: 31276, Location51270: 51270,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
