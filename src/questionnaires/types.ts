@@ -1,0 +1,208 @@
+/**
+ * Questionnaire definitions as data: the shapes a YAML file under `questionnaires/` is parsed into.
+ * The zod schema in `schema.ts` produces exactly these types; `questionnaires/README.md` documents them for buyers.
+ */
+
+export const LOCALES = ['sv', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+/** Every text a supplier or buyer can see exists in Swedish and English. */
+export interface Localized {
+  sv: string;
+  en: string;
+}
+
+export const QUESTION_TYPES = [
+  'yes_no',
+  'single_choice',
+  'multiple_choice',
+  'number',
+  'integer',
+  'percentage',
+  'date',
+  'short_text',
+  'long_text',
+  'country',
+  'evidence',
+] as const;
+export type QuestionType = (typeof QUESTION_TYPES)[number];
+
+export const CONVENTIONS = ['C29', 'C105', 'P29', 'C138', 'C182', 'C87', 'C98', 'C100', 'C111'] as const;
+export type Convention = (typeof CONVENTIONS)[number];
+
+/** ILO forced-labour indicators, numbered 1–11 as in ILO's list. */
+export type ForcedLabourIndicator = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
+export const FORCED_LABOUR_INDICATORS: readonly ForcedLabourIndicator[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+
+export const TOPICS = [
+  'company_profile',
+  'forced_labour',
+  'migrant_workers',
+  'recruitment',
+  'housing',
+  'child_labour',
+  'freedom_of_association',
+  'non_discrimination',
+  'grievance',
+  'working_hours',
+  'wages',
+  'health_safety',
+  'environment',
+  'anti_corruption',
+  'management_system',
+  'supply_chain',
+  'serious_deviations',
+] as const;
+export type Topic = (typeof TOPICS)[number];
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const EVIDENCE_KINDS = ['pdf', 'jpeg', 'png', 'docx', 'xlsx'] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+export const YES_NO_VALUES = ['yes', 'no'] as const;
+export type YesNo = (typeof YES_NO_VALUES)[number];
+
+/**
+ * Conditional display and red-flag rules. A leaf compares the (visible) answer of an earlier question; a question
+ * that is hidden or unanswered has no value, so every leaf except `not` around it is false for it.
+ */
+export type Condition =
+  | { question: string; equals: string | number }
+  | { question: string; in: Array<string | number> }
+  | { question: string; gt: number }
+  | { question: string; gte: number }
+  | { question: string; lt: number }
+  | { question: string; lte: number }
+  | { question: string; includes: string }
+  | { answered: string }
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition };
+
+export interface Tags {
+  /** ILO forced-labour indicators (1–11) the question bears on. */
+  indicators?: ForcedLabourIndicator[];
+  conventions?: Convention[];
+  topics?: Topic[];
+}
+
+/** A risky answer: data for the risk engine, which turns triggered flags into findings. */
+export interface RedFlag {
+  /** Stable snake_case id, unique within the definition, so findings can refer to it across versions. */
+  id: string;
+  /** Leaves without `question` refer to the question the flag belongs to. */
+  when: Condition;
+  severity: Severity;
+  indicators?: ForcedLabourIndicator[];
+  conventions?: Convention[];
+  reason: Localized;
+}
+
+/** The documents a question asks for, either as its whole answer (type `evidence`) or attached to another answer. */
+export interface EvidenceSpec {
+  accept: EvidenceKind[];
+  maxBytes: number;
+  maxFiles: number;
+  /** What document is asked for, when the label alone does not say it. */
+  request?: Localized;
+}
+
+interface QuestionBase {
+  id: string;
+  label: Localized;
+  help?: Localized;
+  required: boolean;
+  show_if?: Condition;
+  /** On a non-evidence question: documents requested alongside the answer ("evidence requested"). */
+  evidence?: EvidenceSpec;
+  tags?: Tags;
+  red_flags?: RedFlag[];
+}
+
+export interface ChoiceOption {
+  id: string;
+  label: Localized;
+  /** In a multiple choice: this option ("none of these") cannot be combined with others. */
+  exclusive?: boolean;
+}
+
+export interface YesNoQuestion extends QuestionBase {
+  type: 'yes_no';
+}
+export interface SingleChoiceQuestion extends QuestionBase {
+  type: 'single_choice';
+  options: ChoiceOption[];
+}
+export interface MultipleChoiceQuestion extends QuestionBase {
+  type: 'multiple_choice';
+  options: ChoiceOption[];
+}
+export interface NumericQuestion extends QuestionBase {
+  type: 'number' | 'integer' | 'percentage';
+  unit?: Localized;
+  min?: number;
+  max?: number;
+  step?: number;
+}
+export interface DateQuestion extends QuestionBase {
+  type: 'date';
+  /** ISO date (YYYY-MM-DD) or `today`. */
+  min?: string;
+  max?: string;
+}
+export interface TextQuestion extends QuestionBase {
+  type: 'short_text' | 'long_text';
+  maxLength: number;
+}
+export interface CountryQuestion extends QuestionBase {
+  type: 'country';
+}
+export interface EvidenceQuestion extends QuestionBase {
+  type: 'evidence';
+  evidence: EvidenceSpec;
+}
+
+export type Question =
+  | YesNoQuestion
+  | SingleChoiceQuestion
+  | MultipleChoiceQuestion
+  | NumericQuestion
+  | DateQuestion
+  | TextQuestion
+  | CountryQuestion
+  | EvidenceQuestion;
+
+export interface Section {
+  id: string;
+  title: Localized;
+  intro?: Localized;
+  /** Hides the whole section; may refer only to questions of earlier sections. */
+  show_if?: Condition;
+  questions: Question[];
+}
+
+export interface QuestionnaireDefinition {
+  id: string;
+  version: number;
+  status: 'published' | 'draft';
+  title: Localized;
+  description?: Localized;
+  sections: Section[];
+}
+
+/** A file already stored for an evidence answer; content checks happen at upload, here only the metadata. */
+export interface EvidenceFile {
+  fileId: string;
+  filename: string;
+  size: number;
+  contentType: string;
+}
+
+/**
+ * yes_no → 'yes' | 'no'; single_choice and country → the option id / ISO code; multiple_choice → option ids;
+ * number, integer, percentage → number; date → 'YYYY-MM-DD'; texts → trimmed string; evidence → stored files.
+ */
+export type AnswerValue = string | number | string[] | EvidenceFile[];
+export type Answers = Record<string, AnswerValue | undefined>;
