@@ -15,7 +15,9 @@ export async function mongoUri(): Promise<string> {
   if (process.env.MONGODB_URI) return process.env.MONGODB_URI;
   if (!starting) {
     starting = (async () => {
-      const { startMongoServer } = await import('../../src/embedded-mongo');
+      // require, not import(): under tsx a dynamic import() is native ESM, which cannot load a directory's index.ts.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { startMongoServer } = require('../../src/embedded-mongo') as typeof import('../../src/embedded-mongo');
       const server = await startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true });
       embedded = server;
       return server.uri;
