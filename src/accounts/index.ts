@@ -1,0 +1,12 @@
+export { ROLES, type Role, organisationModel, userModel } from './model';
+export {
+  createOrganisation,
+  createUser,
+  findOrganisationById,
+  findOrganisationByName,
+  hashPassword,
+  type SessionUser,
+} from './service';
+export { createPassport } from './passport';
+export { requireRole, safeRedirectTarget } from './middleware';
+export { accountsRouter, LOGIN_ATTEMPTS_PER_WINDOW } from './routes';

@@ -1,0 +1,29 @@
+import type { RequestHandler } from 'express';
+import { HttpError, wantsJson } from '../platform/errors';
+import type { Role } from './model';
+
+/** Lets through logged-in users holding one of `roles`; sends others to the login page (or 401/403). */
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (req, res, next) => {
+    const user = req.user;
+    if (!user) {
+      if (req.method === 'GET' && !wantsJson(req)) {
+        res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
+        return;
+      }
+      next(new HttpError(401, 'common:errors.unauthenticated'));
+      return;
+    }
+    if (!roles.includes(user.role)) {
+      next(new HttpError(403, 'common:errors.forbidden'));
+      return;
+    }
+    next();
+  };
+}
+
+/** Only local paths, so `?next=` cannot send a user to another site after login. */
+export function safeRedirectTarget(value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
+  return value;
+}

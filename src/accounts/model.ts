@@ -1,0 +1,52 @@
+import mongoose, { Schema, type HydratedDocument, type InferSchemaType } from 'mongoose';
+
+export const ROLES = ['buyer', 'auditor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export const USER_LOCALES = ['sv', 'en'] as const;
+
+/** A buyer organisation (a region, a municipality, a company): owns suppliers, campaigns and users. */
+const organisationSchema = new Schema(
+  {
+    name: { type: String, required: true, trim: true, maxlength: 200 },
+    contactName: { type: String, trim: true, maxlength: 200 },
+    contactEmail: { type: String, trim: true, lowercase: true, maxlength: 320 },
+  },
+  { timestamps: true, collection: 'organisations' },
+);
+organisationSchema.index({ name: 1 }, { unique: true });
+
+const userSchema = new Schema(
+  {
+    email: { type: String, required: true, trim: true, lowercase: true, maxlength: 320 },
+    name: { type: String, required: true, trim: true, maxlength: 200 },
+    passwordHash: { type: String, required: true },
+    role: { type: String, enum: ROLES, required: true },
+    organisationId: { type: Schema.Types.ObjectId, required: true, index: true },
+    locale: { type: String, enum: USER_LOCALES, default: 'sv' },
+    lastLoginAt: { type: Date },
+  },
+  { timestamps: true, collection: 'users' },
+);
+userSchema.index({ email: 1 }, { unique: true });
+
+export type Organisation = InferSchemaType<typeof organisationSchema>;
+export type OrganisationDocument = HydratedDocument<Organisation>;
+export type User = InferSchemaType<typeof userSchema>;
+export type UserDocument = HydratedDocument<User>;
+
+function registerOrganisationModel(conn: mongoose.Connection) {
+  return conn.model('Organisation', organisationSchema);
+}
+function registerUserModel(conn: mongoose.Connection) {
+  return conn.model('User', userSchema);
+}
+export type OrganisationModel = ReturnType<typeof registerOrganisationModel>;
+export type UserModel = ReturnType<typeof registerUserModel>;
+
+export function organisationModel(conn: mongoose.Connection): OrganisationModel {
+  return (conn.models.Organisation as OrganisationModel | undefined) ?? registerOrganisationModel(conn);
+}
+
+export function userModel(conn: mongoose.Connection): UserModel {
+  return (conn.models.User as UserModel | undefined) ?? registerUserModel(conn);
+}

@@ -1,0 +1,65 @@
+/**
+ * Builds the Express app from its dependencies. No I/O here: connecting, listening and seeding are the server's job,
+ * so tests build as many apps as they like on their own databases.
+ */
+import cookieParser from 'cookie-parser';
+import express, { type RequestHandler } from 'express';
+import { accountsRouter, createPassport } from './accounts';
+import { homeRouter } from './campaigns';
+import type { AppDeps } from './platform/deps';
+import { errorHandler, notFoundHandler } from './platform/errors';
+import { createI18n, chooseLanguage, i18nMiddleware, useLanguage } from './platform/i18n';
+import { httpLogger } from './platform/logger';
+import { paths } from './platform/paths';
+import { bodyParsers, createCsrf, securityHeaders } from './platform/security';
+import { sessionMiddleware } from './platform/session';
+import { ejsWithLayout } from './platform/views';
+
+export type { AppDeps } from './platform/deps';
+
+/** A logged-in user's own language ranks below an explicit `?lang=` / session choice, above Accept-Language. */
+function userViewLocals(): RequestHandler {
+  return (req, res, next) => {
+    res.locals.user = req.user;
+    res.locals.currentPath = req.path;
+    if (req.user) useLanguage(req.i18n, req, res, chooseLanguage(req, req.user.locale));
+    next();
+  };
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, connection, logger } = deps;
+  const app = express();
+  const i18n = createI18n();
+  const passport = createPassport(deps);
+  const csrf = createCsrf(config);
+
+  app.disable('x-powered-by');
+  if (config.isProduction) app.set('trust proxy', 1);
+  app.set('views', paths.views);
+  app.engine('ejs', ejsWithLayout(paths.views));
+  app.set('view engine', 'ejs');
+  app.set('view cache', config.nodeEnv !== 'development');
+  app.locals.appName = 'Supplier self-assessment';
+
+  app.use(httpLogger(logger));
+  app.use(securityHeaders(config));
+  app.use('/static', express.static(paths.public, { maxAge: config.isProduction ? '1h' : 0, index: false }));
+  app.use(bodyParsers());
+  app.use(sessionMiddleware(config, connection));
+  app.use(cookieParser());
+  app.use(i18nMiddleware(i18n));
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(userViewLocals());
+  app.use(csrf.exposeToken);
+  app.use(csrf.protect);
+
+  // Routers: one line per domain.
+  app.use(accountsRouter(deps, passport));
+  app.use(homeRouter(deps));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

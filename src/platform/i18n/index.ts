@@ -1,0 +1,163 @@
+/**
+ * i18next set-up: every `locales/<lang>/<namespace>.json` file is loaded at start, one i18next instance per app.
+ * Language of a request: `?lang=`, then the session, then a route-supplied preference (e.g. an invitation's
+ * language), then Accept-Language, then Swedish.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import i18next, { type i18n as I18n, type Resource } from 'i18next';
+import { paths } from '../paths';
+
+export const LANGUAGES = ['sv', 'en'] as const;
+export type Lang = (typeof LANGUAGES)[number];
+export const DEFAULT_LANGUAGE: Lang = 'sv';
+
+export type Translate = (key: string, params?: Record<string, unknown>) => string;
+
+const INTL_LOCALES: Record<Lang, string> = { sv: 'sv-SE', en: 'en-GB' };
+
+export function isLang(value: unknown): value is Lang {
+  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
+}
+
+function readJsonObject(file: string): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${file}: a locale file must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Reads every namespace file of every supported language. */
+export function loadResources(localesDir: string = paths.locales): { resources: Resource; namespaces: string[] } {
+  const resources: Resource = {};
+  const namespaces = new Set<string>();
+  for (const lang of LANGUAGES) {
+    const dir = path.join(localesDir, lang);
+    resources[lang] = {};
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+      const namespace = path.basename(file, '.json');
+      namespaces.add(namespace);
+      try {
+        resources[lang][namespace] = readJsonObject(path.join(dir, file));
+      } catch (error) {
+        throw new Error(`Locale file ${path.join(dir, file)} is not valid: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+  return { resources, namespaces: [...namespaces] };
+}
+
+export function createI18n(localesDir: string = paths.locales): I18n {
+  const { resources, namespaces } = loadResources(localesDir);
+  const instance = i18next.createInstance();
+  void instance.init({
+    resources,
+    ns: namespaces,
+    defaultNS: 'common',
+    fallbackNS: 'common',
+    lng: DEFAULT_LANGUAGE,
+    fallbackLng: DEFAULT_LANGUAGE,
+    supportedLngs: [...LANGUAGES],
+    initAsync: false,
+    // EJS escapes with <%= %>; escaping here too would double-escape.
+    interpolation: { escapeValue: false },
+    returnNull: false,
+  });
+  return instance;
+}
+
+function languageFromAcceptHeader(req: Request): Lang | undefined {
+  const accepted = req.acceptsLanguages([...LANGUAGES]);
+  return isLang(accepted) ? accepted : undefined;
+}
+
+/**
+ * Picks the request's language. `preferred` is a route's own default (an invitation's language) that ranks below an
+ * explicit choice (`?lang=` or one stored in the session) but above the browser's Accept-Language.
+ */
+export function chooseLanguage(req: Request, preferred?: Lang): Lang {
+  const fromQuery = req.query.lang;
+  if (isLang(fromQuery)) return fromQuery;
+  const fromSession = req.session?.lang;
+  if (isLang(fromSession)) return fromSession;
+  if (preferred) return preferred;
+  return languageFromAcceptHeader(req) ?? DEFAULT_LANGUAGE;
+}
+
+export function formatDate(lang: Lang, value: Date | string | number | null | undefined, style: 'short' | 'medium' | 'long' = 'medium'): string {
+  if (value === null || value === undefined || value === '') return '';
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(INTL_LOCALES[lang], { dateStyle: style, timeZone: 'Europe/Stockholm' }).format(date);
+}
+
+export function formatDateTime(lang: Lang, value: Date | string | number | null | undefined): string {
+  if (value === null || value === undefined || value === '') return '';
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(INTL_LOCALES[lang], { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Stockholm' }).format(date);
+}
+
+export function formatNumber(lang: Lang, value: number | null | undefined, options?: Intl.NumberFormatOptions): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '';
+  return new Intl.NumberFormat(INTL_LOCALES[lang], options).format(value);
+}
+
+/** The URL of the current page with `lang` set, for the language switch links. */
+function languageSwitchUrl(req: Request, lang: Lang): string {
+  const url = new URL(req.originalUrl, 'http://placeholder');
+  url.searchParams.set('lang', lang);
+  return `${url.pathname}${url.search}`;
+}
+
+/**
+ * Sets the request's language and the view locals that depend on it (`t`, `lang`, `formatDate`, `formatNumber`,
+ * `formatDateTime`, `langSwitchUrl`). Routes call it again when they learn a better default (an invitation).
+ */
+export function useLanguage(i18n: I18n, req: Request, res: Response, lang: Lang): void {
+  const t = i18n.getFixedT(lang) as unknown as Translate;
+  req.lang = lang;
+  req.t = t;
+  res.locals.lang = lang;
+  res.locals.t = t;
+  res.locals.formatDate = (value: Date | string | number | null | undefined, style?: 'short' | 'medium' | 'long') => formatDate(lang, value, style);
+  res.locals.formatDateTime = (value: Date | string | number | null | undefined) => formatDateTime(lang, value);
+  res.locals.formatNumber = (value: number | null | undefined, options?: Intl.NumberFormatOptions) => formatNumber(lang, value, options);
+  res.locals.langSwitchUrl = (target: Lang) => languageSwitchUrl(req, target);
+  res.locals.languages = LANGUAGES;
+  res.setHeader('Content-Language', lang);
+}
+
+/** Middleware: chooses the language, remembers an explicit `?lang=` in an existing session, sets the locals. */
+export function i18nMiddleware(i18n: I18n): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const lang = chooseLanguage(req);
+    if (isLang(req.query.lang) && req.session && req.session.lang !== lang) req.session.lang = lang;
+    req.i18n = i18n;
+    useLanguage(i18n, req, res, lang);
+    next();
+  };
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The request's language (sv | en). */
+      lang: Lang;
+      /** Translate in the request's language: `req.t('common:errors.notFound')`. */
+      t: Translate;
+      /** The app's i18next instance, for routes that need to re-choose the language (`useLanguage`). */
+      i18n: I18n;
+    }
+  }
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    /** A language chosen explicitly with `?lang=`. */
+    lang?: Lang;
+  }
+}

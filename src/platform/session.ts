@@ -1,0 +1,39 @@
+import MongoStore from 'connect-mongo';
+import type { RequestHandler } from 'express';
+import session from 'express-session';
+import type mongoose from 'mongoose';
+import type { Config } from '../config';
+
+export const SESSION_COOKIE = 'sid';
+const SESSION_HOURS = 12;
+
+/**
+ * Sessions stored in MongoDB on the app's own connection (collection `sessions`, expired ones removed by a TTL
+ * index). Only sessions holding something (a login, a language choice, a CSRF binding) are saved.
+ */
+export function sessionMiddleware(config: Pick<Config, 'isProduction' | 'sessionSecret'>, connection: mongoose.Connection): RequestHandler {
+  const store = MongoStore.create({
+    client: connection.getClient(),
+    dbName: connection.name,
+    collectionName: 'sessions',
+    ttl: SESSION_HOURS * 60 * 60,
+    autoRemove: 'native',
+    touchAfter: 10 * 60,
+    stringify: false,
+  });
+  return session({
+    name: config.isProduction ? '__Host-sid' : SESSION_COOKIE,
+    secret: config.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.isProduction,
+      path: '/',
+      maxAge: SESSION_HOURS * 60 * 60 * 1000,
+    },
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * Builds the real app (createApp) for a test file on a fresh database of the test MongoDB, with a capturing mailer
+ * and a settable clock. `close()` drops the database and closes the connection.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type express from 'express';
+import mongoose from 'mongoose';
+import pino from 'pino';
+import request from 'supertest';
+import { createOrganisation, createUser, type Role } from '../../src/accounts';
+import { createApp } from '../../src/app';
+import type { Config } from '../../src/config';
+import { ManualClock } from '../../src/platform/clock';
+import type { AppDeps } from '../../src/platform/deps';
+import { CapturingMailer } from '../../src/platform/mailer';
+import { paths } from '../../src/platform/paths';
+import { loadQuestionnaires, type QuestionnaireRegistry } from '../../src/questionnaires';
+import { mongoUri } from './mongo-target';
+
+export interface TestApp {
+  app: express.Express;
+  deps: AppDeps;
+  mailer: CapturingMailer;
+  clock: ManualClock;
+  close(): Promise<void>;
+}
+
+export interface TestAppOverrides {
+  config?: Partial<Config>;
+  questionnaires?: QuestionnaireRegistry;
+  clock?: ManualClock;
+  /** Label used in the database name (default: "app"). */
+  label?: string;
+}
+
+let sharedQuestionnaires: QuestionnaireRegistry | undefined;
+
+/** The shipped questionnaires, loaded once per test run. */
+export function shippedQuestionnaires(): QuestionnaireRegistry {
+  sharedQuestionnaires ??= loadQuestionnaires(paths.questionnaires);
+  return sharedQuestionnaires;
+}
+
+export function testConfig(dataDir: string, mongodbUri: string, overrides: Partial<Config> = {}): Config {
+  return {
+    port: 0,
+    baseUrl: 'http://127.0.0.1:3000',
+    mongodbUri,
+    dataDir,
+    smtpUrl: undefined,
+    sessionSecret: randomBytes(32).toString('hex'),
+    nodeEnv: 'test',
+    isProduction: false,
+    logLevel: 'silent',
+    ...overrides,
+  };
+}
+
+export async function buildTestApp(overrides: TestAppOverrides = {}): Promise<TestApp> {
+  const uri = await mongoUri();
+  const label = (overrides.label ?? 'app').replace(/[^a-zA-Z0-9_]/g, '_');
+  const dbName = `test_${label}_${process.pid}_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const connection = mongoose.createConnection(uri, { dbName, serverSelectionTimeoutMS: 5000 });
+  await connection.asPromise();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ssa-test-'));
+  const config = testConfig(dataDir, uri, overrides.config);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? config.logLevel });
+  const mailer = new CapturingMailer();
+  const clock = overrides.clock ?? new ManualClock();
+  const deps: AppDeps = {
+    config,
+    connection,
+    logger,
+    mailer,
+    clock,
+    questionnaires: overrides.questionnaires ?? shippedQuestionnaires(),
+  };
+  const app = createApp(deps);
+  return {
+    app,
+    deps,
+    mailer,
+    clock,
+    async close() {
+      try {
+        await connection.dropDatabase();
+      } finally {
+        await connection.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** The `_csrf` value of the first form in a page. */
+export function extractCsrfToken(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match?.[1]) throw new Error('no _csrf field in the page');
+  return match[1];
+}
+
+/** A supertest agent (keeps cookies) that has loaded `pagePath` and holds that page's CSRF token. */
+export async function agentWithCsrf(app: express.Express, pagePath = '/login'): Promise<{ agent: request.Agent; csrfToken: string }> {
+  const agent = request.agent(app);
+  const page = await agent.get(pagePath).expect(200);
+  return { agent, csrfToken: extractCsrfToken(page.text) };
+}
+
+/** Fetches a page with the agent and returns its CSRF token (tokens change when the session does, e.g. at login). */
+export async function refreshCsrf(agent: request.Agent, pagePath: string): Promise<string> {
+  const page = await agent.get(pagePath).expect(200);
+  return extractCsrfToken(page.text);
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  role: Role;
+}
+
+export interface TestOrganisation {
+  id: string;
+  name: string;
+  buyer: TestUser;
+  auditor: TestUser;
+}
+
+/** An organisation with one buyer and one auditor (fast bcrypt cost; passwords returned for logging in). */
+export async function createTestOrganisation(deps: Pick<AppDeps, 'connection'>, name: string): Promise<TestOrganisation> {
+  const organisation = await createOrganisation(deps.connection, { name });
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const makeUser = async (role: Role): Promise<TestUser> => {
+    const email = `${role}@${slug}.example`;
+    const password = `${role}-password-${slug}`;
+    const user = await createUser(
+      deps.connection,
+      { email, name: `${role} of ${name}`, password, role, organisationId: organisation._id, locale: 'en' },
+      { bcryptCost: 4 },
+    );
+    return { id: user._id.toString(), email, password, role };
+  };
+  return { id: organisation._id.toString(), name, buyer: await makeUser('buyer'), auditor: await makeUser('auditor') };
+}
+
+/** Logs in through the real login form; returns the logged-in agent. */
+export async function loginAgent(app: express.Express, user: { email: string; password: string }): Promise<request.Agent> {
+  const { agent, csrfToken } = await agentWithCsrf(app, '/login');
+  await agent.post('/login').type('form').send({ _csrf: csrfToken, email: user.email, password: user.password }).expect(303);
+  return agent;
+}
