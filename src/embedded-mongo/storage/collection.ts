@@ -1,0 +1,131 @@
+/**
+ * A collection's documents and indexes. Every mutation checks all indexes before it changes anything (so a failed
+ * write leaves no trace) and returns an undo function, which lets `applyCommit` make a whole record list atomic.
+ */
+import { MongoServerError } from '../errors';
+import type { CollectionOptions, Document, IndexSpec } from '../types';
+import { CollectionIndex, ID_INDEX_NAME } from './collection-index';
+import { getDoc, makeRecord, type StoredRecord } from './doc-store';
+
+export type Undo = () => void;
+
+export class Collection {
+  readonly records = new Map<number, StoredRecord>();
+  readonly indexes = new Map<string, CollectionIndex>();
+  dataSize = 0;
+  private nextRid = 1;
+
+  constructor(
+    public db: string,
+    public name: string,
+    public options: CollectionOptions,
+    public readonly uuid: unknown,
+  ) {
+    const idSpec: IndexSpec = { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME };
+    if (options.collation) idSpec.collation = options.collation;
+    this.indexes.set(ID_INDEX_NAME, new CollectionIndex(idSpec));
+  }
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  get idIndex(): CollectionIndex {
+    const index = this.indexes.get(ID_INDEX_NAME);
+    if (!index) throw new Error(`collection ${this.ns} lost its _id index`);
+    return index;
+  }
+
+  get count(): number {
+    return this.records.size;
+  }
+
+  findById(id: unknown): StoredRecord | undefined {
+    const rid = this.idIndex.findOtherRid([id]);
+    return rid === undefined ? undefined : this.records.get(rid);
+  }
+
+  insert(doc: Document): Undo {
+    const rid = this.nextRid++;
+    const keys = this.keysChecked(doc, rid);
+    const record = makeRecord(rid, doc);
+    this.records.set(rid, record);
+    this.dataSize += record.size;
+    for (const [index, indexKeys] of keys) index.add(rid, indexKeys);
+    return () => this.forget(record, keys);
+  }
+
+  /** Replaces the document with `doc._id`; throws when there is none (callers check first). */
+  replace(doc: Document): Undo {
+    const old = this.findById(doc._id);
+    if (!old) throw new Error(`replace of a missing document in ${this.ns}`);
+    const keys = this.keysChecked(doc, old.rid);
+    const oldKeys = this.keysOf(getDoc(old));
+    const record = makeRecord(old.rid, doc);
+    this.swap(old, record, oldKeys, keys);
+    return () => this.swap(record, old, keys, oldKeys);
+  }
+
+  /** Removes the document with this `_id`; undefined when there is none. */
+  remove(id: unknown): { doc: Document; undo: Undo } | undefined {
+    const record = this.findById(id);
+    if (!record) return undefined;
+    const keys = this.keysOf(getDoc(record));
+    this.forget(record, keys);
+    return {
+      doc: getDoc(record),
+      undo: () => {
+        this.records.set(record.rid, record);
+        this.dataSize += record.size;
+        for (const [index, indexKeys] of keys) index.add(record.rid, indexKeys);
+      },
+    };
+  }
+
+  /** Builds a new index over the existing documents; 11000 (and no index) when they violate its uniqueness. */
+  addIndex(spec: IndexSpec): Undo {
+    const index = new CollectionIndex(spec);
+    const items: Array<{ rid: number; keys: unknown[][] }> = [];
+    for (const record of this.records.values()) items.push({ rid: record.rid, keys: index.keysFor(getDoc(record)) });
+    index.load(items, this.ns);
+    this.indexes.set(spec.name, index);
+    return () => this.indexes.delete(spec.name);
+  }
+
+  dropIndex(name: string): Undo {
+    const index = this.indexes.get(name);
+    if (!index) throw new MongoServerError('IndexNotFound', `index not found with name [${name}]`);
+    this.indexes.delete(name);
+    return () => this.indexes.set(name, index);
+  }
+
+  /** The documents in natural (insertion) order. */
+  *documents(): IterableIterator<StoredRecord> {
+    yield* this.records.values();
+  }
+
+  private keysOf(doc: Document): Map<CollectionIndex, unknown[][]> {
+    const keys = new Map<CollectionIndex, unknown[][]>();
+    for (const index of this.indexes.values()) keys.set(index, index.keysFor(doc));
+    return keys;
+  }
+
+  private keysChecked(doc: Document, rid: number): Map<CollectionIndex, unknown[][]> {
+    const keys = this.keysOf(doc);
+    for (const [index, indexKeys] of keys) index.checkUnique(this.ns, rid, indexKeys);
+    return keys;
+  }
+
+  private forget(record: StoredRecord, keys: Map<CollectionIndex, unknown[][]>): void {
+    this.records.delete(record.rid);
+    this.dataSize -= record.size;
+    for (const [index, indexKeys] of keys) index.remove(record.rid, indexKeys);
+  }
+
+  private swap(from: StoredRecord, to: StoredRecord, fromKeys: Map<CollectionIndex, unknown[][]>, toKeys: Map<CollectionIndex, unknown[][]>): void {
+    for (const [index, indexKeys] of fromKeys) index.remove(from.rid, indexKeys);
+    for (const [index, indexKeys] of toKeys) index.add(to.rid, indexKeys);
+    this.records.set(to.rid, to);
+    this.dataSize += to.size - from.size;
+  }
+}

@@ -1,0 +1,757 @@
+/**
+ * The storage engine: catalog, documents, indexes, reads through the planner, transactions and the TTL sweep.
+ * Every committed change is a list of change records applied by `applyCommit` (atomically: all or none) and then
+ * handed to `Persistence`; start-up replays `loadState()` through the same function.
+ */
+import { ObjectId, UUID } from 'bson';
+import { MongoServerError } from '../errors';
+import { createCollator, normalizeCollation } from '../query/collation';
+import { compileFilter } from '../query/matcher';
+import { compileSort } from '../query/sort';
+import type {
+  CatalogStats,
+  CollectionInfo,
+  CollectionOptions,
+  Document,
+  FindRequest,
+  FindResult,
+  IndexSpec,
+  StorageEngine,
+  TransactionHandle,
+  WriteBatch,
+} from '../types';
+import { Collection, type Undo } from './collection';
+import { ID_INDEX_NAME, type CollectionIndex } from './collection-index';
+import { getDoc } from './doc-store';
+import { describeSpec, normaliseIndexSpec, sameIndex, sameKey, sameKeyAndCollation } from './index-spec';
+import { effectiveCollation, emptyPlan, planAndRun } from './planner';
+import { namespace, splitNamespace, type ChangeRecord, type Persistence } from './persistence';
+import { Transaction } from './transaction';
+import { describeFields, idKey, isPlainObject } from './values';
+
+export interface StorageLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface EngineOptions {
+  /** How often the TTL monitor runs (MongoDB: 60 s). 0 disables the background sweep. */
+  ttlIntervalMs?: number;
+  logger?: StorageLogger;
+}
+
+const noLogger: StorageLogger = { info() {}, warn() {}, error() {} };
+const ESTIMATED_INDEX_ENTRY_BYTES = 40;
+const MIN_DATE = new Date(-8.64e15);
+
+export class EmbeddedStorage implements StorageEngine {
+  private readonly databases = new Map<string, Map<string, Collection>>();
+  private readonly transactions = new Map<number, Transaction>();
+  private nextTransactionId = 1;
+  private ttlTimer: NodeJS.Timeout | undefined;
+  private readonly logger: StorageLogger;
+  private closed = false;
+
+  constructor(
+    private readonly persistence: Persistence,
+    private readonly options: EngineOptions = {},
+  ) {
+    this.logger = options.logger ?? noLogger;
+  }
+
+  /** Replays persisted state and starts the TTL monitor. */
+  async start(): Promise<void> {
+    const records = await this.persistence.loadState();
+    if (records.length > 0) this.applyCommit(records);
+    const interval = this.options.ttlIntervalMs ?? 60_000;
+    if (interval > 0) {
+      this.ttlTimer = setInterval(() => {
+        this.sweepExpired().catch((err: unknown) => this.logger.error({ err }, 'TTL sweep failed'));
+      }, interval);
+      this.ttlTimer.unref();
+    }
+  }
+
+  // ---------------------------------------------------------------- the one commit path
+
+  /** Applies `records` in order, all or none; `committing` is the transaction whose commit this is, if any. */
+  applyCommit(records: ChangeRecord[], committing?: Transaction): void {
+    const undos: Undo[] = [];
+    try {
+      for (const record of records) undos.push(this.applyRecord(record, committing));
+    } catch (err) {
+      for (let i = undos.length - 1; i >= 0; i--) undos[i]();
+      throw err;
+    }
+  }
+
+  private applyRecord(record: ChangeRecord, committing: Transaction | undefined): Undo {
+    switch (record.op) {
+      case 'insert': {
+        const { collection, undo: undoCreate } = this.collectionForWrite(record.ns);
+        const undoImage = this.rememberBeforeImages(record.ns, record.doc._id, null, committing);
+        try {
+          const undo = collection.insert(record.doc);
+          return chain(undo, undoImage, undoCreate);
+        } catch (err) {
+          chain(undoImage, undoCreate)();
+          throw err;
+        }
+      }
+      case 'replace': {
+        const collection = this.requireCollection(record.ns);
+        const old = collection.findById(record.doc._id);
+        if (!old) throw new Error(`replace of a missing document in ${record.ns}`);
+        const undoImage = this.rememberBeforeImages(record.ns, record.doc._id, getDoc(old), committing);
+        try {
+          return chain(collection.replace(record.doc), undoImage);
+        } catch (err) {
+          undoImage();
+          throw err;
+        }
+      }
+      case 'remove': {
+        const collection = this.findCollection(record.ns);
+        const old = collection?.findById(record.id);
+        if (!collection || !old) return noop;
+        const undoImage = this.rememberBeforeImages(record.ns, record.id, getDoc(old), committing);
+        const removed = collection.remove(record.id);
+        return chain(removed ? removed.undo : noop, undoImage);
+      }
+      case 'createCollection': {
+        if (this.findCollection(record.ns)) throw namespaceExists(record.ns);
+        return this.attach(new Collection(splitNamespace(record.ns).db, splitNamespace(record.ns).coll, record.options, record.uuid));
+      }
+      case 'dropCollection':
+        return this.detach(record.ns);
+      case 'createIndex': {
+        const { collection, undo: undoCreate } = this.collectionForWrite(record.ns);
+        try {
+          return chain(collection.addIndex(record.spec), undoCreate);
+        } catch (err) {
+          undoCreate();
+          throw err;
+        }
+      }
+      case 'dropIndex':
+        return this.requireCollection(record.ns).dropIndex(record.name);
+      case 'renameCollection':
+        return this.applyRename(record.ns, record.to, record.dropTarget);
+      case 'collMod':
+        return this.applyCollMod(record);
+      case 'dropDatabase':
+        return this.applyDropDatabase(record.db);
+    }
+  }
+
+  private collectionForWrite(ns: string): { collection: Collection; undo: Undo } {
+    const existing = this.findCollection(ns);
+    if (existing) return { collection: existing, undo: noop };
+    const { db, coll } = splitNamespace(ns);
+    const collection = new Collection(db, coll, {}, new UUID());
+    return { collection, undo: this.attach(collection) };
+  }
+
+  private attach(collection: Collection): Undo {
+    let db = this.databases.get(collection.db);
+    if (!db) {
+      db = new Map();
+      this.databases.set(collection.db, db);
+    }
+    const colls = db;
+    colls.set(collection.name, collection);
+    return () => colls.delete(collection.name);
+  }
+
+  private detach(ns: string): Undo {
+    const collection = this.findCollection(ns);
+    if (!collection) return noop;
+    this.databases.get(collection.db)?.delete(collection.name);
+    this.markCatalogConflicts(ns);
+    return () => this.attach(collection);
+  }
+
+  private applyRename(fromNs: string, toNs: string, dropTarget: boolean): Undo {
+    const source = this.requireCollection(fromNs);
+    const target = this.findCollection(toNs);
+    if (target && !dropTarget) throw namespaceExists(toNs);
+    const undoTarget = target ? this.detach(toNs) : noop;
+    const undoSource = this.detach(fromNs);
+    const from = { db: source.db, name: source.name };
+    const to = splitNamespace(toNs);
+    source.db = to.db;
+    source.name = to.coll;
+    const undoAttach = this.attach(source);
+    return () => {
+      undoAttach();
+      source.db = from.db;
+      source.name = from.name;
+      undoSource();
+      undoTarget();
+    };
+  }
+
+  private applyCollMod(record: Extract<ChangeRecord, { op: 'collMod' }>): Undo {
+    const collection = this.requireCollection(record.ns);
+    const oldOptions = collection.options;
+    if (record.options) collection.options = record.options;
+    let undoIndex: Undo = noop;
+    if (record.index) {
+      const index = collection.indexes.get(record.index.name);
+      if (!index) throw new MongoServerError('IndexNotFound', `cannot find index ${record.index.name} for ns ${record.ns}`);
+      const oldSpec = index.spec;
+      const spec: IndexSpec = { ...oldSpec };
+      if (record.index.expireAfterSeconds !== undefined) spec.expireAfterSeconds = record.index.expireAfterSeconds;
+      if (record.index.hidden !== undefined) {
+        if (record.index.hidden) spec.hidden = true;
+        else delete spec.hidden;
+      }
+      index.spec = spec;
+      undoIndex = () => (index.spec = oldSpec);
+    }
+    return () => {
+      undoIndex();
+      collection.options = oldOptions;
+    };
+  }
+
+  private applyDropDatabase(db: string): Undo {
+    const colls = this.databases.get(db);
+    if (!colls) return noop;
+    for (const name of colls.keys()) this.markCatalogConflicts(namespace(db, name));
+    this.databases.delete(db);
+    return () => this.databases.set(db, colls);
+  }
+
+  /** Keeps, for every open transaction, the committed state a document had when that transaction started. */
+  private rememberBeforeImages(ns: string, id: unknown, doc: Document | null, committing: Transaction | undefined): Undo {
+    const undos: Undo[] = [];
+    for (const txn of this.transactions.values()) {
+      if (txn === committing) continue;
+      const undo = txn.rememberBeforeImage(ns, id, doc);
+      if (undo) undos.push(undo);
+    }
+    return () => undos.forEach((undo) => undo());
+  }
+
+  private markCatalogConflicts(ns: string): void {
+    for (const txn of this.transactions.values()) if (txn.wroteTo(ns)) txn.catalogConflict = true;
+  }
+
+  /** Applies records and waits for them to be durable. */
+  private async commit(records: ChangeRecord[]): Promise<void> {
+    this.applyCommit(records);
+    await this.persistence.append(records);
+  }
+
+  // ---------------------------------------------------------------- catalog
+
+  listDatabaseNames(): string[] {
+    return [...this.databases].filter(([, colls]) => colls.size > 0).map(([name]) => name);
+  }
+
+  databaseStats(db: string): CatalogStats {
+    const stats: CatalogStats = { collections: 0, objects: 0, dataSize: 0, storageSize: 0, indexes: 0, indexSize: 0 };
+    for (const collection of this.databases.get(db)?.values() ?? []) {
+      stats.collections++;
+      stats.objects += collection.count;
+      stats.dataSize += collection.dataSize;
+      stats.storageSize += collection.dataSize;
+      stats.indexes += collection.indexes.size;
+      for (const index of collection.indexes.values()) stats.indexSize += indexSize(index);
+    }
+    return stats;
+  }
+
+  collectionStats(db: string, coll: string): ReturnType<StorageEngine['collectionStats']> {
+    const collection = this.findCollection(namespace(db, coll));
+    if (!collection) throw new MongoServerError('NamespaceNotFound', `Collection [${db}.${coll}] not found.`);
+    const indexSizes: Record<string, number> = {};
+    for (const index of collection.indexes.values()) indexSizes[index.name] = indexSize(index);
+    const totalIndexSize = Object.values(indexSizes).reduce((a, b) => a + b, 0);
+    return {
+      collections: 1,
+      objects: collection.count,
+      count: collection.count,
+      dataSize: collection.dataSize,
+      storageSize: collection.dataSize,
+      avgObjSize: collection.count ? Math.round(collection.dataSize / collection.count) : 0,
+      indexes: collection.indexes.size,
+      nindexes: collection.indexes.size,
+      indexSize: totalIndexSize,
+      indexSizes,
+    };
+  }
+
+  listCollections(db: string): CollectionInfo[] {
+    return [...(this.databases.get(db)?.values() ?? [])].map((c) => ({
+      name: c.name,
+      type: 'collection',
+      options: { ...c.options },
+      info: { readOnly: false, uuid: c.uuid },
+      idIndex: { ...c.idIndex.spec },
+    }));
+  }
+
+  async createCollection(db: string, coll: string, options: CollectionOptions): Promise<void> {
+    const ns = validNamespace(db, coll);
+    if (this.findCollection(ns)) throw namespaceExists(ns);
+    await this.commit([{ op: 'createCollection', ns, options: normaliseCollectionOptions(options), uuid: new UUID() }]);
+  }
+
+  async dropCollection(db: string, coll: string): Promise<boolean> {
+    const ns = namespace(db, coll);
+    if (!this.findCollection(ns)) return false;
+    await this.commit([{ op: 'dropCollection', ns }]);
+    return true;
+  }
+
+  async dropDatabase(db: string): Promise<void> {
+    if (!this.databases.has(db)) return;
+    await this.commit([{ op: 'dropDatabase', db }]);
+  }
+
+  async renameCollection(fromDb: string, fromColl: string, toDb: string, toColl: string, dropTarget: boolean): Promise<void> {
+    const from = namespace(fromDb, fromColl);
+    const to = validNamespace(toDb, toColl);
+    if (!this.findCollection(from)) throw new MongoServerError('NamespaceNotFound', `Source collection ${from} does not exist`);
+    if (from === to) throw new MongoServerError('IllegalOperation', "Can't rename a collection to itself");
+    if (this.findCollection(to) && !dropTarget) throw new MongoServerError('NamespaceExists', 'target namespace exists');
+    await this.commit([{ op: 'renameCollection', ns: from, to, dropTarget }]);
+  }
+
+  async collMod(db: string, coll: string, command: Document): Promise<Document> {
+    const ns = namespace(db, coll);
+    const collection = this.findCollection(ns);
+    if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ns}`);
+    const record: Extract<ChangeRecord, { op: 'collMod' }> = { op: 'collMod', ns };
+    const reply: Document = {};
+    const optionChanges: CollectionOptions = {};
+    for (const field of ['validator', 'validationLevel', 'validationAction'] as const) {
+      if (command[field] !== undefined) optionChanges[field] = command[field] as never;
+    }
+    if (Object.keys(optionChanges).length > 0) record.options = { ...collection.options, ...optionChanges };
+    if (command.index !== undefined) {
+      const { index, change } = this.indexModification(collection, command.index);
+      record.index = change;
+      if (change.expireAfterSeconds !== undefined) {
+        reply.expireAfterSeconds_old = index.spec.expireAfterSeconds;
+        reply.expireAfterSeconds_new = change.expireAfterSeconds;
+      }
+      if (change.hidden !== undefined) {
+        reply.hidden_old = index.spec.hidden === true;
+        reply.hidden_new = change.hidden;
+      }
+    }
+    if (record.options || record.index) await this.commit([record]);
+    return reply;
+  }
+
+  private indexModification(collection: Collection, raw: unknown): { index: CollectionIndex; change: { name: string; expireAfterSeconds?: number; hidden?: boolean } } {
+    if (!isPlainObject(raw)) throw new MongoServerError('TypeMismatch', "BSON field 'collMod.index' is the wrong type, expected type 'object'");
+    const index = findIndexBySelector(collection, raw);
+    const change: { name: string; expireAfterSeconds?: number; hidden?: boolean } = { name: index.name };
+    if (raw.expireAfterSeconds !== undefined) {
+      const seconds = typeof raw.expireAfterSeconds === 'bigint' ? Number(raw.expireAfterSeconds) : raw.expireAfterSeconds;
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+        throw new MongoServerError('InvalidOptions', 'expireAfterSeconds must be a non-negative number');
+      }
+      if (index.fields.length !== 1 || index.name === ID_INDEX_NAME) {
+        throw new MongoServerError('InvalidOptions', 'TTL indexes are single-field indexes, compound indexes do not support TTL');
+      }
+      change.expireAfterSeconds = Math.floor(seconds);
+    }
+    if (raw.hidden !== undefined) {
+      if (typeof raw.hidden !== 'boolean') throw new MongoServerError('TypeMismatch', "BSON field 'collMod.index.hidden' is the wrong type, expected type 'bool'");
+      if (index.name === ID_INDEX_NAME) throw new MongoServerError('BadValue', "can't hide _id index");
+      change.hidden = raw.hidden;
+    }
+    if (change.expireAfterSeconds === undefined && change.hidden === undefined) {
+      throw new MongoServerError('InvalidOptions', 'no expireAfterSeconds or hidden field to update');
+    }
+    return { index, change };
+  }
+
+  async createIndexes(db: string, coll: string, specs: IndexSpec[]): ReturnType<StorageEngine['createIndexes']> {
+    const ns = validNamespace(db, coll);
+    const existing = this.findCollection(ns);
+    const records: ChangeRecord[] = [];
+    const options = existing?.options ?? {};
+    if (!existing) records.push({ op: 'createCollection', ns, options, uuid: new UUID() });
+    const current = existing ? [...existing.indexes.values()].map((i) => i.spec) : [{ v: 2, key: { _id: 1 }, name: ID_INDEX_NAME }];
+    const before = current.length;
+    for (const raw of specs) {
+      const spec = normaliseIndexSpec(raw, options.collation);
+      const sameName = current.find((s) => s.name === spec.name);
+      if (sameName) {
+        if (sameIndex(sameName, spec)) continue;
+        throw new MongoServerError(
+          'IndexKeySpecsConflict',
+          `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameName)}`,
+        );
+      }
+      const sameKeyDifferentName = current.find((s) => sameKeyAndCollation(s, spec));
+      if (sameKeyDifferentName) {
+        throw new MongoServerError('IndexOptionsConflict', `Index already exists with a different name: ${sameKeyDifferentName.name}`);
+      }
+      current.push(spec);
+      records.push({ op: 'createIndex', ns, spec });
+    }
+    const result = { numIndexesBefore: before, numIndexesAfter: current.length, createdCollectionAutomatically: !existing };
+    if (records.length > 0) await this.commit(records);
+    return current.length === before ? { ...result, note: 'all indexes already exist' } : result;
+  }
+
+  listIndexes(db: string, coll: string): IndexSpec[] {
+    const ns = namespace(db, coll);
+    const collection = this.findCollection(ns);
+    if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ns}`);
+    return [...collection.indexes.values()].map((index) => ({ ...index.spec }));
+  }
+
+  async dropIndexes(db: string, coll: string, which: string | string[] | Document): Promise<{ nIndexesWas: number }> {
+    const ns = namespace(db, coll);
+    const collection = this.findCollection(ns);
+    if (!collection) throw new MongoServerError('NamespaceNotFound', `ns not found ${ns}`);
+    const nIndexesWas = collection.indexes.size;
+    const names = indexesToDrop(collection, which);
+    if (names.length > 0) await this.commit(names.map((name) => ({ op: 'dropIndex', ns, name })));
+    return { nIndexesWas };
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  find(txn: TransactionHandle | undefined, db: string, coll: string, request: FindRequest): FindResult {
+    const ns = namespace(db, coll);
+    const collection = this.findCollection(ns);
+    const read = planAndRun(collection, request);
+    const transaction = txn ? this.requireTransaction(txn) : undefined;
+    const overlay = transaction?.overlay(ns);
+    if (!overlay || overlay.size === 0) return { docs: read.records.map(getDoc), plan: read.plan };
+
+    // The transaction's view: committed results minus documents it sees differently, plus its visible versions.
+    const collator = createCollator(effectiveCollation(request, collection));
+    const matcher = compileFilter(request.filter, { collator });
+    const docs = read.records.map(getDoc).filter((doc) => !overlay.has(idKey(doc._id)));
+    for (const { doc } of overlay.values()) if (doc && matcher.test(doc)) docs.push(doc);
+    if (request.sort && Object.keys(request.sort).length > 0) docs.sort(compileSort(request.sort, collator));
+    return { docs, plan: { ...read.plan, providesSort: false } };
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  async write<T>(txn: TransactionHandle | undefined, fn: (batch: WriteBatch) => T, options?: { durable?: boolean }): Promise<T> {
+    if (txn) return fn(this.transactionBatch(this.requireTransaction(txn)));
+    const committed: ChangeRecord[] = [];
+    let result: T | undefined;
+    let failure: { error: unknown } | undefined;
+    try {
+      result = fn(this.directBatch(committed));
+    } catch (error) {
+      failure = { error };
+    }
+    if (committed.length > 0) {
+      const durable = this.persistence.append(committed);
+      if (options?.durable === false) durable.catch((err: unknown) => this.logger.error({ err }, 'journal append failed'));
+      else await durable;
+    }
+    if (failure) throw failure.error;
+    return result as T;
+  }
+
+  /** Writes that commit one by one as they are made (MongoDB batches are not atomic). */
+  private directBatch(committed: ChangeRecord[]): WriteBatch {
+    const apply = (records: ChangeRecord[]): void => {
+      this.applyCommit(records);
+      committed.push(...records);
+    };
+    return {
+      insert: (db, coll, doc) => {
+        const ns = validNamespace(db, coll);
+        const stored = withValidId(doc);
+        const records: ChangeRecord[] = [];
+        if (!this.findCollection(ns)) records.push({ op: 'createCollection', ns, options: {}, uuid: new UUID() });
+        records.push({ op: 'insert', ns, doc: stored });
+        apply(records);
+      },
+      replace: (db, coll, newDoc) => {
+        const ns = namespace(db, coll);
+        if (!this.findCollection(ns)?.findById(newDoc._id)) throw new Error(`replace of a missing document in ${ns}`);
+        apply([{ op: 'replace', ns, doc: newDoc }]);
+      },
+      remove: (db, coll, id) => {
+        const ns = namespace(db, coll);
+        if (!this.findCollection(ns)?.findById(id)) return false;
+        apply([{ op: 'remove', ns, id }]);
+        return true;
+      },
+      find: (db, coll, request) => this.find(undefined, db, coll, request),
+    };
+  }
+
+  /** Writes staged in a transaction: checked against its view now, applied at commit. */
+  private transactionBatch(txn: Transaction): WriteBatch {
+    return {
+      insert: (db, coll, doc) => {
+        const ns = validNamespace(db, coll);
+        const stored = withValidId(doc);
+        this.checkWritable(txn, ns, stored._id);
+        if (this.visibleDoc(txn, ns, stored._id)) {
+          throw this.findCollection(ns)?.idIndex.duplicateKeyError(ns, [stored._id]) ?? duplicateIdError(ns, stored._id);
+        }
+        this.checkUniqueInTransaction(txn, ns, stored);
+        txn.stage({ op: 'insert', ns, doc: stored }, ns, stored._id, stored);
+      },
+      replace: (db, coll, newDoc) => {
+        const ns = namespace(db, coll);
+        this.checkWritable(txn, ns, newDoc._id);
+        if (!this.visibleDoc(txn, ns, newDoc._id)) throw new Error(`replace of a missing document in ${ns}`);
+        this.checkUniqueInTransaction(txn, ns, newDoc);
+        txn.stage({ op: 'replace', ns, doc: newDoc }, ns, newDoc._id, newDoc);
+      },
+      remove: (db, coll, id) => {
+        const ns = namespace(db, coll);
+        if (!this.visibleDoc(txn, ns, id)) return false;
+        this.checkWritable(txn, ns, id);
+        txn.stage({ op: 'remove', ns, id }, ns, id, null);
+        return true;
+      },
+      find: (db, coll, request) => this.find(txn, db, coll, request),
+    };
+  }
+
+  private visibleDoc(txn: Transaction, ns: string, id: unknown): Document | null {
+    const seen = txn.visible(ns, id);
+    if (seen) return seen.doc;
+    const record = this.findCollection(ns)?.findById(id);
+    return record ? getDoc(record) : null;
+  }
+
+  /** Writing a document someone else committed since the transaction began is a conflict (first committer wins). */
+  private checkWritable(txn: Transaction, ns: string, id: unknown): void {
+    if (txn.changedByOthers(ns, id)) throw writeConflict();
+  }
+
+  /** Unique indexes as the transaction sees them: committed keys not overridden by it, plus its own documents. */
+  private checkUniqueInTransaction(txn: Transaction, ns: string, doc: Document): void {
+    const collection = this.findCollection(ns);
+    if (!collection) return;
+    const overlay = txn.overlay(ns);
+    const selfKey = idKey(doc._id);
+    for (const index of collection.indexes.values()) {
+      if (!index.unique || index.name === ID_INDEX_NAME) continue;
+      for (const key of index.keysFor(doc)) {
+        let clash = false;
+        index.scanRange({ start: key, startInclusive: true, end: key, endInclusive: true }, (entry) => {
+          const record = collection.records.get(entry.rid);
+          const otherKey = record ? idKey(getDoc(record)._id) : selfKey;
+          clash = otherKey !== selfKey && !overlay.has(otherKey);
+          return !clash;
+        });
+        for (const [otherKey, { doc: other }] of overlay) {
+          if (clash) break;
+          if (otherKey === selfKey || !other) continue;
+          clash = index.keysFor(other).some((k) => index.compareKeys(k, key) === 0);
+        }
+        if (clash) throw index.duplicateKeyError(ns, key);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  beginTransaction(): TransactionHandle {
+    const txn = new Transaction(this.nextTransactionId++, Date.now());
+    this.transactions.set(txn.id, txn);
+    return txn;
+  }
+
+  async commitTransaction(handle: TransactionHandle): Promise<void> {
+    const txn = this.requireTransaction(handle);
+    this.transactions.delete(txn.id);
+    if (txn.hasConflict()) throw writeConflict();
+    if (txn.records.length === 0) return;
+    const records: ChangeRecord[] = [];
+    const created = new Set<string>();
+    for (const record of txn.records) {
+      if (record.op === 'insert' && !this.findCollection(record.ns) && !created.has(record.ns)) {
+        created.add(record.ns);
+        records.push({ op: 'createCollection', ns: record.ns, options: {}, uuid: new UUID() });
+      }
+      records.push(record);
+    }
+    this.applyCommit(records, txn);
+    await this.persistence.append(records);
+  }
+
+  abortTransaction(handle: TransactionHandle): void {
+    this.transactions.delete(handle.id);
+  }
+
+  private requireTransaction(handle: TransactionHandle): Transaction {
+    const txn = this.transactions.get(handle.id);
+    if (!txn) throw new MongoServerError('NoSuchTransaction', `Transaction ${handle.id} has been aborted.`, {}, ['TransientTransactionError']);
+    return txn;
+  }
+
+  // ---------------------------------------------------------------- TTL
+
+  /** Deletes documents whose TTL index date is older than its expireAfterSeconds; returns how many. */
+  async sweepExpired(now: number = Date.now()): Promise<number> {
+    const expired: Array<{ db: string; coll: string; id: unknown }> = [];
+    for (const colls of this.databases.values()) {
+      for (const collection of colls.values()) {
+        for (const index of collection.indexes.values()) {
+          const seconds = index.spec.expireAfterSeconds;
+          if (typeof seconds !== 'number' || index.fields.length !== 1) continue;
+          for (const id of expiredIds(collection, index, new Date(now - seconds * 1000))) expired.push({ db: collection.db, coll: collection.name, id });
+        }
+      }
+    }
+    if (expired.length === 0) return 0;
+    const removed = await this.write(undefined, (batch) => expired.filter(({ db, coll, id }) => batch.remove(db, coll, id)).length);
+    if (removed > 0) this.logger.info({ removed }, 'TTL sweep removed expired documents');
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ttlTimer) clearInterval(this.ttlTimer);
+    this.transactions.clear();
+    await this.persistence.close();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private findCollection(ns: string): Collection | undefined {
+    const { db, coll } = splitNamespace(ns);
+    return this.databases.get(db)?.get(coll);
+  }
+
+  private requireCollection(ns: string): Collection {
+    const collection = this.findCollection(ns);
+    if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ns}`);
+    return collection;
+  }
+
+  /** Read access for tests and the durability layer: the plan a request would use, without a transaction. */
+  explain(db: string, coll: string, request: FindRequest): FindResult['plan'] {
+    return this.find(undefined, db, coll, request).plan ?? emptyPlan('EOF');
+  }
+}
+
+function expiredIds(collection: Collection, index: CollectionIndex, cutoff: Date): unknown[] {
+  const ids: unknown[] = [];
+  const ascending = index.directions[0] === 1;
+  const range = ascending
+    ? { start: [MIN_DATE], startInclusive: true, end: [cutoff], endInclusive: true }
+    : { start: [cutoff], startInclusive: true, end: [MIN_DATE], endInclusive: true };
+  const seen = new Set<number>();
+  index.scanRange(range, (entry) => {
+    const record = collection.records.get(entry.rid);
+    if (record && !seen.has(entry.rid)) {
+      seen.add(entry.rid);
+      ids.push(getDoc(record)._id);
+    }
+    return true;
+  });
+  return ids;
+}
+
+function findIndexBySelector(collection: Collection, selector: Record<string, unknown>): CollectionIndex {
+  if (typeof selector.name === 'string') {
+    const index = collection.indexes.get(selector.name);
+    if (!index) throw new MongoServerError('IndexNotFound', `cannot find index ${selector.name} for ns ${collection.ns}`);
+    return index;
+  }
+  const pattern = selector.keyPattern;
+  if (isPlainObject(pattern)) {
+    const index = [...collection.indexes.values()].find((ix) => sameKey(ix.spec.key, pattern));
+    if (!index) throw new MongoServerError('IndexNotFound', `cannot find index ${describeFields(pattern)} for ns ${collection.ns}`);
+    return index;
+  }
+  throw new MongoServerError('InvalidOptions', 'must specify either index name or key pattern');
+}
+
+function indexesToDrop(collection: Collection, which: string | string[] | Document): string[] {
+  if (which === '*') return [...collection.indexes.keys()].filter((name) => name !== ID_INDEX_NAME);
+  const names = Array.isArray(which) ? which : typeof which === 'string' ? [which] : [keyPatternName(collection, which)];
+  for (const name of names) {
+    if (name === ID_INDEX_NAME) throw new MongoServerError('InvalidOptions', 'cannot drop _id index');
+    if (!collection.indexes.has(name)) throw new MongoServerError('IndexNotFound', `index not found with name [${name}]`);
+  }
+  return names;
+}
+
+function keyPatternName(collection: Collection, pattern: Document): string {
+  const matches = [...collection.indexes.values()].filter((ix) => sameKey(ix.spec.key, pattern));
+  if (matches.length === 0) throw new MongoServerError('IndexNotFound', `can't find index with key: ${describeFields(pattern)}`);
+  if (matches.length > 1) throw new MongoServerError('IndexNotFound', `${matches.length} indexes found for key: ${describeFields(pattern)}, identify by name instead.`);
+  return matches[0].name;
+}
+
+function indexSize(index: CollectionIndex): number {
+  return index.size * ESTIMATED_INDEX_ENTRY_BYTES;
+}
+
+/** The document to store: `_id` first (generated when missing) and of a type MongoDB allows. */
+function withValidId(doc: Document): Document {
+  if (!('_id' in doc) || doc._id === undefined) {
+    const { _id: _ignored, ...rest } = doc;
+    return { _id: new ObjectId(), ...rest };
+  }
+  const id = doc._id;
+  if (Array.isArray(id)) throw new MongoServerError('InvalidIdField', "The '_id' value cannot be of type array");
+  if (isPlainObject(id) && Object.keys(id).some((k) => k.startsWith('$'))) {
+    throw new MongoServerError('DollarPrefixedFieldName', `_id fields may not contain '$'-prefixed fields: ${Object.keys(id).find((k) => k.startsWith('$'))} is not valid for storage.`);
+  }
+  return doc;
+}
+
+const INVALID_DB_CHARS = /[/\\. "$\0]/;
+
+function validNamespace(db: string, coll: string): string {
+  if (db.length === 0 || db.length >= 64 || INVALID_DB_CHARS.test(db)) throw new MongoServerError('InvalidNamespace', `Invalid database name: '${db}'`);
+  if (coll.length === 0 || coll.includes('\0') || coll.includes('$') || coll.startsWith('.')) {
+    throw new MongoServerError('InvalidNamespace', `Invalid collection name: ${coll}`);
+  }
+  return namespace(db, coll);
+}
+
+function normaliseCollectionOptions(options: CollectionOptions): CollectionOptions {
+  const result: CollectionOptions = { ...options };
+  if (options.collation !== undefined) {
+    const collation = normalizeCollation(options.collation);
+    if (collation) result.collation = collation;
+    else delete result.collation;
+  }
+  return result;
+}
+
+function namespaceExists(ns: string): MongoServerError {
+  return new MongoServerError('NamespaceExists', `Collection ${ns} already exists.`);
+}
+
+function duplicateIdError(ns: string, id: unknown): MongoServerError {
+  return new MongoServerError('DuplicateKey', `E11000 duplicate key error collection: ${ns} index: _id_ dup key: ${describeFields({ _id: id })}`, {
+    keyPattern: { _id: 1 },
+    keyValue: { _id: id },
+  });
+}
+
+function writeConflict(): MongoServerError {
+  return new MongoServerError(
+    'WriteConflict',
+    'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
+    {},
+    ['TransientTransactionError'],
+  );
+}
+
+function noop(): void {}
+
+function chain(...undos: Undo[]): Undo {
+  return () => undos.forEach((undo) => undo());
+}

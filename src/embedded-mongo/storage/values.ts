@@ -1,0 +1,42 @@
+/** Small value helpers the storage engine needs beside `bson/compare`. */
+import { Binary, ObjectId } from 'bson';
+
+/** A plain embedded document (not an array, Date or BSON class instance). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A string identifying an `_id` value for hash maps, equal for values MongoDB treats as the same `_id`
+ * (1, 1.0 and 1n are one key). Only used where the `_id` index is not available (transaction overlays).
+ */
+export function idKey(value: unknown): string {
+  if (typeof value === 'string') return `s:${value}`;
+  if (typeof value === 'number') return Number.isInteger(value) ? `n:${BigInt(value)}` : `n:${value}`;
+  if (typeof value === 'bigint') return `n:${value}`;
+  if (value instanceof ObjectId) return `o:${value.toHexString()}`;
+  if (value instanceof Date) return `d:${value.getTime()}`;
+  if (value instanceof Binary) return `b:${value.sub_type}:${Buffer.from(value.buffer).toString('base64')}`;
+  return `x:${describeValue(value)}`;
+}
+
+/** MongoDB-shell-like rendering used in error messages such as `dup key: { email: "a@b.c" }`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `${value}`;
+  if (value instanceof ObjectId) return `ObjectId('${value.toHexString()}')`;
+  if (value instanceof Date) return `new Date(${value.getTime()})`;
+  if (Array.isArray(value)) return `[ ${value.map(describeValue).join(', ')} ]`;
+  if (isPlainObject(value)) return describeFields(value);
+  return String(value);
+}
+
+export function describeFields(fields: Record<string, unknown>): string {
+  const parts = Object.entries(fields).map(([k, v]) => `${k}: ${describeValue(v)}`);
+  return parts.length ? `{ ${parts.join(', ')} }` : '{}';
+}
