@@ -137,7 +137,7 @@ export function divide(a: unknown, b: unknown): NumericValue {
 export function mod(a: unknown, b: unknown): NumericValue {
   assertNumeric(a, 'mod');
   assertNumeric(b, 'mod');
-  if (isZero(b)) throw mongoError('BadValue', "can't $mod by zero");
+  if (isZero(b)) throw mongoError('Location16610', "can't $mod by zero");
   return arithmetic('mod', a, b);
 }
 

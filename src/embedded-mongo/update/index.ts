@@ -1,0 +1,137 @@
+/**
+ * Update semantics (MongoDB 7): `compileUpdate` validates an update (operators, replacement document or pipeline)
+ * once, then `apply` runs it on each matched document, never mutating its input.
+ */
+import { valuesEqual } from '../bson/compare';
+import { deepClone } from '../bson/clone';
+import { mongoError } from '../errors';
+import type { Matcher } from '../query/matcher';
+import { isPlainDocument } from '../query/paths';
+import type { Collator, Document } from '../types';
+import { compileArrayFilters } from './array-filters';
+import { formatElement, formatValue } from './format';
+import { identical } from './identical';
+import { compileOperators, type PathOperation } from './operator-update';
+import { compilePipelineUpdate } from './pipeline';
+import { hasField, withoutField, type ApplyContext } from './walk';
+
+export { upsertSeed } from './upsert';
+export type { ApplyContext } from './walk';
+
+export interface CompileUpdateOptions {
+  arrayFilters?: unknown[];
+  collator?: Collator;
+}
+
+export interface UpdateResult {
+  doc: Document;
+  /** False when the new document is byte-for-byte the old one (the update counts in nMatched, not nModified). */
+  modified: boolean;
+}
+
+export interface CompiledUpdate {
+  readonly kind: 'operators' | 'replacement' | 'pipeline';
+  apply(doc: Document, ctx: ApplyContext): UpdateResult;
+}
+
+export function compileUpdate(update: unknown, options: CompileUpdateOptions = {}): CompiledUpdate {
+  if (Array.isArray(update)) {
+    if (options.arrayFilters !== undefined && options.arrayFilters.length > 0) {
+      throw mongoError('FailedToParse', 'arrayFilters may not be specified for pipeline-style updates');
+    }
+    return pipelineUpdate(update, options);
+  }
+  if (!isPlainDocument(update)) {
+    throw mongoError('FailedToParse', 'Update argument must be either an object or an array');
+  }
+  const matchers = compileArrayFilters(options.arrayFilters, options.collator);
+  const first = Object.keys(update)[0];
+  if (first !== undefined && first.startsWith('$')) return operatorUpdate(update, matchers, options);
+  if (matchers.size > 0) {
+    const [id] = matchers.keys();
+    throw mongoError('FailedToParse', `The array filter for identifier '${id}' was not used in the update ${formatValue(update)}`);
+  }
+  return replacementUpdate(update);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function assertIdUnchanged(before: Document, after: Document): void {
+  if (!hasField(before, '_id')) return;
+  if (hasField(after, '_id') && valuesEqual(before._id, after._id)) return;
+  throw mongoError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
+}
+
+function assertValidId(doc: Document): void {
+  if (hasField(doc, '_id') && Array.isArray(doc._id)) {
+    throw mongoError('InvalidIdField', `The '_id' value cannot be of type array`);
+  }
+}
+
+/** New documents keep `_id` first, as mongod stores them. */
+function idFirst(doc: Document): Document {
+  if (!hasField(doc, '_id') || Object.keys(doc)[0] === '_id') return doc;
+  return { _id: doc._id, ...withoutField(doc, '_id') };
+}
+
+function finishUpdate(before: Document, after: Document, ctx: ApplyContext): UpdateResult {
+  if (after === before) return { doc: before, modified: false };
+  assertValidId(after);
+  const doc = ctx.isInsert ? idFirst(after) : after;
+  return { doc, modified: !identical(before, doc) };
+}
+
+function operatorUpdate(update: Document, matchers: Map<string, Matcher>, options: CompileUpdateOptions): CompiledUpdate {
+  const operations: PathOperation[] = compileOperators(update, matchers, options);
+  const filterTest = (id: string, element: unknown): boolean => matchers.get(id)?.test({ [id]: element }) ?? false;
+  return {
+    kind: 'operators',
+    apply(doc, ctx) {
+      let result = doc;
+      for (const operation of operations) {
+        if (operation.onlyOnInsert && !ctx.isInsert) continue;
+        result = operation.run(result, ctx, filterTest);
+      }
+      if (result !== doc) assertIdUnchanged(doc, result);
+      return finishUpdate(doc, result, ctx);
+    },
+  };
+}
+
+function replacementUpdate(replacement: Document): CompiledUpdate {
+  for (const key of Object.keys(replacement)) {
+    if (key.startsWith('$')) {
+      throw mongoError(
+        'DollarPrefixedFieldName',
+        `The dollar ($) prefixed field '${key}' in '${key}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`,
+      );
+    }
+  }
+  return {
+    kind: 'replacement',
+    apply: (doc, ctx) => finishReplacement(doc, deepClone(replacement), ctx),
+  };
+}
+
+/** A replacement keeps the old `_id` when it has none, and may not change it. */
+function finishReplacement(doc: Document, replacement: Document, ctx: ApplyContext): UpdateResult {
+  let result = replacement;
+  if (hasField(doc, '_id')) {
+    if (!hasField(result, '_id')) result = { _id: doc._id, ...result };
+    else if (!valuesEqual(doc._id, result._id)) {
+      throw mongoError(
+        'ImmutableField',
+        `After applying the update, the (immutable) field '_id' was found to have been altered to ${formatElement('_id', result._id).slice(1, -1)}`,
+      );
+    }
+  }
+  return finishUpdate(doc, result, ctx);
+}
+
+function pipelineUpdate(pipeline: unknown[], options: CompileUpdateOptions): CompiledUpdate {
+  const run = compilePipelineUpdate(pipeline, options.collator);
+  return {
+    kind: 'pipeline',
+    apply: (doc, ctx) => finishReplacement(doc, run(doc, ctx), ctx),
+  };
+}

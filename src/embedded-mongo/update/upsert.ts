@@ -1,0 +1,72 @@
+/**
+ * The base of a document created by an upsert: the query's equality conditions (`{a: 1}`, `{a: {$eq: 1}}`,
+ * `{a: {$in: [1]}}`, those inside `$and`), with dotted paths building embedded documents, `_id` first.
+ */
+import { bsonTag } from '../bson/compare';
+import { deepClone } from '../bson/clone';
+import { mongoError } from '../errors';
+import { isPlainDocument } from '../query/paths';
+import type { Document } from '../types';
+import { hasField, withField } from './walk';
+
+const NO_VALUE: unique symbol = Symbol('no equality');
+
+function isOperatorObject(v: unknown): v is Document {
+  if (!isPlainDocument(v)) return false;
+  const first = Object.keys(v)[0];
+  return first !== undefined && first.startsWith('$');
+}
+
+/** The value a field condition pins the field to, or NO_VALUE when it allows several values. */
+function equalityValue(condition: unknown): unknown {
+  if (condition instanceof RegExp || bsonTag(condition) === 'BSONRegExp') return NO_VALUE;
+  if (!isOperatorObject(condition)) return condition;
+  if (hasField(condition, '$eq')) return condition.$eq;
+  if (Array.isArray(condition.$in) && condition.$in.length === 1) {
+    const only: unknown = condition.$in[0];
+    return only instanceof RegExp || bsonTag(only) === 'BSONRegExp' ? NO_VALUE : only;
+  }
+  return NO_VALUE;
+}
+
+function collectEqualities(filter: Document, out: [string, unknown][]): void {
+  for (const [key, condition] of Object.entries(filter)) {
+    if (key === '$and' && Array.isArray(condition)) {
+      for (const clause of condition) if (isPlainDocument(clause)) collectEqualities(clause, out);
+      continue;
+    }
+    if (key.startsWith('$')) continue;
+    const value = equalityValue(condition);
+    if (value !== NO_VALUE) out.push([key, value]);
+  }
+}
+
+function setAtPath(doc: Document, names: string[], value: unknown, fullPath: string): Document {
+  const [head, ...rest] = names;
+  if (rest.length === 0) {
+    if (hasField(doc, head)) throw matchedTwice(fullPath);
+    return withField(doc, head, value);
+  }
+  const existing = hasField(doc, head) ? doc[head] : {};
+  if (!isPlainDocument(existing)) throw matchedTwice(fullPath);
+  return withField(doc, head, setAtPath(existing, rest, value, fullPath));
+}
+
+function matchedTwice(path: string): Error {
+  return mongoError('NotSingleValueField', `cannot infer query fields to set, path '${path}' is matched twice`);
+}
+
+export function upsertSeed(filter: unknown): Document {
+  if (!isPlainDocument(filter)) return {};
+  const equalities: [string, unknown][] = [];
+  collectEqualities(filter, equalities);
+  let seed: Document = {};
+  for (const [path, value] of equalities) {
+    seed = setAtPath(seed, path.split('.'), deepClone(value), path);
+  }
+  if (hasField(seed, '_id') && Object.keys(seed)[0] !== '_id') {
+    const { _id, ...rest } = seed;
+    seed = { _id, ...rest };
+  }
+  return seed;
+}

@@ -1,0 +1,167 @@
+/**
+ * Applies one leaf operation at one update path, copy-on-write: only the containers along the path are copied,
+ * everything else is shared with the input, which is never mutated.
+ */
+import { mongoError } from '../errors';
+import { isPlainDocument, arrayIndexOf } from '../query/paths';
+import type { Document } from '../types';
+import { formatElement, formatIdOf } from './format';
+import type { PathPart } from './paths';
+
+/** Leaf result: remove the field (an array element becomes null, as in MongoDB). */
+export const REMOVE: unique symbol = Symbol('remove');
+/** Leaf result: leave the document as it is. */
+export const UNCHANGED: unique symbol = Symbol('unchanged');
+export type LeafResult = unknown;
+
+export interface ApplyContext {
+  /** True when the update builds a new document for an upsert ($setOnInsert applies, `$` has no match). */
+  isInsert: boolean;
+  /** Index of the array element the query matched, for the positional `$`. */
+  positionalIndex?: number;
+  now: Date;
+}
+
+/** What a leaf operation knows about where it is, for its result and its error messages. */
+export interface LeafPlace {
+  /** Last field name of the resolved path. */
+  field: string;
+  /** The resolved dotted path (positional parts replaced by indexes). */
+  path: string;
+  /** `{_id: …}` of the document being updated, as mongod prints it in messages. */
+  idText: string;
+  ctx: ApplyContext;
+}
+
+export interface LeafOperation {
+  /** Whether a missing path is created (set-like operators) or left alone (unset, pull, pop...). */
+  readonly creates: boolean;
+  update(found: boolean, value: unknown, place: LeafPlace): LeafResult;
+}
+
+/** Tests an array element against the array filter of identifier `id`. */
+export type ArrayFilterTest = (id: string, element: unknown) => boolean;
+
+interface WalkEnv {
+  leaf: LeafOperation;
+  ctx: ApplyContext;
+  idText: string;
+  filterTest: ArrayFilterTest;
+}
+
+/** Sets a field as an own data property, so a field literally named "__proto__" stays a field. */
+export function defineField(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+/** A copy of `doc` with `key` set: an existing field keeps its position, a new one goes last. */
+export function withField(doc: Document, key: string, value: unknown): Document {
+  const out: Document = {};
+  for (const [k, v] of Object.entries(doc)) defineField(out, k, v);
+  defineField(out, key, value);
+  return out;
+}
+
+export function withoutField(doc: Document, key: string): Document {
+  const out: Document = {};
+  for (const [k, v] of Object.entries(doc)) if (k !== key) defineField(out, k, v);
+  return out;
+}
+
+export function hasField(doc: Document, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(doc, key);
+}
+
+function positionalName(ctx: ApplyContext): string {
+  if (ctx.positionalIndex === undefined) {
+    throw mongoError('BadValue', 'The positional operator did not find the match needed from the query.');
+  }
+  return String(ctx.positionalIndex);
+}
+
+function cannotCreate(name: string, trail: string[], value: unknown): never {
+  const holder = trail.length > 0 ? formatElement(trail[trail.length - 1], value) : String(value);
+  throw mongoError('PathNotViable', `Cannot create field '${name}' in element ${holder}`);
+}
+
+function walk(found: boolean, value: unknown, parts: PathPart[], i: number, env: WalkEnv, trail: string[]): LeafResult {
+  if (i === parts.length) {
+    const place: LeafPlace = { field: trail[trail.length - 1], path: trail.join('.'), idText: env.idText, ctx: env.ctx };
+    return env.leaf.update(found, value, place);
+  }
+  const part = parts[i];
+  if (part.kind === 'allElements' || part.kind === 'filtered') return walkElements(found, value, parts, i, env, trail);
+  const name = part.kind === 'positional' ? positionalName(env.ctx) : part.name;
+  if (!found) return env.leaf.creates ? walkIntoDocument({}, name, parts, i, env, trail, true) : UNCHANGED;
+  if (Array.isArray(value)) return walkIntoArray(value, name, parts, i, env, trail);
+  if (isPlainDocument(value)) return walkIntoDocument(value, name, parts, i, env, trail, false);
+  if (!env.leaf.creates) return UNCHANGED;
+  return cannotCreate(name, trail, value);
+}
+
+function walkIntoDocument(
+  doc: Document,
+  name: string,
+  parts: PathPart[],
+  i: number,
+  env: WalkEnv,
+  trail: string[],
+  created: boolean,
+): LeafResult {
+  const found = hasField(doc, name);
+  const result = walk(found, found ? doc[name] : undefined, parts, i + 1, env, [...trail, name]);
+  if (result === UNCHANGED) return UNCHANGED;
+  if (result === REMOVE) return found && !created ? withoutField(doc, name) : UNCHANGED;
+  return withField(doc, name, result);
+}
+
+function walkIntoArray(array: unknown[], name: string, parts: PathPart[], i: number, env: WalkEnv, trail: string[]): LeafResult {
+  const index = arrayIndexOf(name);
+  if (index === undefined) return env.leaf.creates ? cannotCreate(name, trail, array) : UNCHANGED;
+  const found = index < array.length;
+  const result = walk(found, found ? array[index] : undefined, parts, i + 1, env, [...trail, name]);
+  if (result === UNCHANGED) return UNCHANGED;
+  if (result === REMOVE && !found) return UNCHANGED;
+  const copy = array.slice();
+  while (copy.length < index) copy.push(null);
+  copy[index] = result === REMOVE ? null : result;
+  return copy;
+}
+
+function walkElements(found: boolean, value: unknown, parts: PathPart[], i: number, env: WalkEnv, trail: string[]): LeafResult {
+  const path = trail.join('.');
+  if (!found) {
+    throw mongoError('BadValue', `The path '${path}' must exist in the document in order to apply array updates.`);
+  }
+  if (!Array.isArray(value)) {
+    throw mongoError('BadValue', `Cannot apply array updates to non-array element ${formatElement(trail[trail.length - 1], value).slice(1, -1)}`);
+  }
+  const part = parts[i];
+  let copy: unknown[] | undefined;
+  value.forEach((element, index) => {
+    if (part.kind === 'filtered' && !env.filterTest(part.id, element)) return;
+    const result = walk(true, element, parts, i + 1, env, [...trail, String(index)]);
+    if (result === UNCHANGED) return;
+    copy ??= value.slice();
+    copy[index] = result === REMOVE ? null : result;
+  });
+  return copy ?? UNCHANGED;
+}
+
+/** Applies `leaf` at `parts` of `doc`; returns `doc` itself when nothing changed. */
+export function applyAtPath(
+  doc: Document,
+  parts: PathPart[],
+  leaf: LeafOperation,
+  ctx: ApplyContext,
+  filterTest: ArrayFilterTest,
+): Document {
+  const env: WalkEnv = { leaf, ctx, idText: formatIdOf(doc), filterTest };
+  const result = walk(true, doc, parts, 0, env, []);
+  if (result === UNCHANGED || result === REMOVE) return doc;
+  return result as Document;
+}
