@@ -11,6 +11,7 @@ import { mongoError } from '../errors';
 import { bsonTag, bsonType, compareValues, isNumeric, typeOrder, type BsonTypeName } from '../bson/compare';
 import { isPlainDocument, splitPath, walkPath, type PathCandidate } from './paths';
 import { compileRegex, regexSourceOf } from './regex';
+import { checkExpressionIfAvailable, loadEvaluateExpression } from './expression-loader';
 
 export interface Matcher {
   test(doc: Document): boolean;
@@ -121,17 +122,6 @@ function compileClauses(op: string, value: unknown, opts: CompileOptions): DocPr
   });
 }
 
-type EvaluateExpression = (expr: unknown, root: unknown, vars?: unknown) => unknown;
-
-/** Loaded on first use so the matcher works even while the aggregation module is incomplete. */
-function loadEvaluateExpression(): EvaluateExpression {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod: unknown = require('../aggregate/expressions');
-  const fn: unknown = typeof mod === 'object' && mod !== null ? (mod as Record<string, unknown>).evaluateExpression : undefined;
-  if (typeof fn !== 'function') throw mongoError('NotImplemented', '$expr is not available: no expression evaluator');
-  return fn as EvaluateExpression;
-}
-
 /** Aggregation truthiness: false, null, missing and numeric zero are false, everything else is true. */
 export function expressionIsTrue(v: unknown): boolean {
   if (v === false || v === null || v === undefined) return false;
@@ -140,11 +130,8 @@ export function expressionIsTrue(v: unknown): boolean {
 }
 
 function compileExpr(expr: unknown): DocPredicate {
-  let evaluate: EvaluateExpression | undefined;
-  return (doc) => {
-    evaluate ??= loadEvaluateExpression();
-    return expressionIsTrue(evaluate(expr, doc));
-  };
+  checkExpressionIfAvailable(expr);
+  return (doc) => expressionIsTrue(loadEvaluateExpression()(expr, doc));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
