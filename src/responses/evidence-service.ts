@@ -1,0 +1,116 @@
+import mongoose from 'mongoose';
+import type { EvidenceSpec, Question } from '../questionnaires';
+import { HttpError } from '../platform/errors';
+import { cleanFileName, deleteEvidenceFile, openEvidenceDownload, storeEvidenceFile } from './evidence-store';
+import { detectFileType, EVIDENCE_MIME } from './file-type';
+import { responseModel, type EvidenceRef } from './model';
+import { answersOf, assertDraft, findQuestion, isQuestionVisible, type ResponseDeps, type SupplierContext } from './service';
+
+export const DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_EVIDENCE_MAX_FILES = 5;
+
+export interface EvidenceTarget {
+  question: Question;
+  spec: EvidenceSpec;
+}
+
+/** The question an upload is for, which must exist and ask for documents. */
+export function evidenceTarget(ctx: SupplierContext, questionId: string): EvidenceTarget {
+  const { question } = findQuestion(ctx.definition, questionId);
+  if (!question.evidence) throw new HttpError(400, 'supplier:errors.noEvidenceHere');
+  return { question, spec: question.evidence };
+}
+
+export function maxBytesOf(spec: EvidenceSpec): number {
+  return spec.maxBytes > 0 ? spec.maxBytes : DEFAULT_EVIDENCE_MAX_BYTES;
+}
+
+function maxFilesOf(spec: EvidenceSpec): number {
+  return spec.maxFiles > 0 ? spec.maxFiles : DEFAULT_EVIDENCE_MAX_FILES;
+}
+
+export interface Upload {
+  buffer: Buffer;
+  originalName: string;
+}
+
+/**
+ * Checks an uploaded file against the question (size, type by content, number of files) and stores it in GridFS.
+ * Nothing is stored when a check fails.
+ */
+export async function addEvidence(deps: ResponseDeps, ctx: SupplierContext, questionId: string, upload: Upload): Promise<EvidenceRef> {
+  assertDraft(ctx.response);
+  const { question, spec } = evidenceTarget(ctx, questionId);
+  const { section } = findQuestion(ctx.definition, questionId);
+  if (!isQuestionVisible(section, question, answersOf(ctx.response, ctx.definition))) {
+    throw new HttpError(409, 'supplier:errors.questionHidden');
+  }
+  if (upload.buffer.length === 0) throw new HttpError(400, 'supplier:errors.fileMissing', {}, { field: `file-${questionId}` });
+  const maxBytes = maxBytesOf(spec);
+  if (upload.buffer.length > maxBytes) {
+    throw new HttpError(413, 'supplier:errors.fileTooLarge', { max: formatMegabytes(maxBytes) }, { field: `file-${questionId}` });
+  }
+  const detected = detectFileType(upload.buffer);
+  if (!detected || !spec.accept.includes(detected)) {
+    throw new HttpError(415, 'supplier:errors.fileType', { accepted: spec.accept.map((t) => t.toUpperCase()).join(', ') }, { field: `file-${questionId}` });
+  }
+  const existing = ctx.response.evidence.filter((ref) => ref.questionId === questionId).length;
+  if (existing >= maxFilesOf(spec)) {
+    throw new HttpError(409, 'supplier:errors.tooManyFiles', { max: maxFilesOf(spec) }, { field: `file-${questionId}` });
+  }
+
+  const originalName = cleanFileName(upload.originalName);
+  const fileId = await storeEvidenceFile(deps.connection, upload.buffer, {
+    responseId: ctx.response._id,
+    questionId,
+    originalName,
+    detectedType: detected,
+    size: upload.buffer.length,
+  });
+  const now = deps.clock.now();
+  const ref: EvidenceRef = { fileId, questionId, filename: originalName, detectedType: detected, size: upload.buffer.length, uploadedAt: now };
+  const result = await responseModel(deps.connection).updateOne(
+    { _id: ctx.response._id, status: 'draft' },
+    { $push: { evidence: ref } },
+  );
+  if (result.matchedCount !== 1) {
+    await deleteEvidenceFile(deps.connection, fileId);
+    throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+  }
+  return ref;
+}
+
+function formatMegabytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1);
+}
+
+function parseFileId(fileId: string): mongoose.Types.ObjectId {
+  if (!/^[0-9a-f]{24}$/i.test(fileId)) throw new HttpError(404, 'supplier:errors.unknownFile');
+  return new mongoose.Types.ObjectId(fileId);
+}
+
+function findRef(ctx: SupplierContext, fileId: string): EvidenceRef {
+  const id = parseFileId(fileId);
+  const ref = ctx.response.evidence.find((r) => r.fileId.equals(id));
+  if (!ref) throw new HttpError(404, 'supplier:errors.unknownFile');
+  return ref;
+}
+
+/** Removes a file before submission; the file belongs to this response or the request is refused. */
+export async function removeEvidence(deps: ResponseDeps, ctx: SupplierContext, fileId: string): Promise<EvidenceRef> {
+  assertDraft(ctx.response);
+  const ref = findRef(ctx, fileId);
+  const result = await responseModel(deps.connection).updateOne(
+    { _id: ctx.response._id, status: 'draft' },
+    { $pull: { evidence: { fileId: ref.fileId } } },
+  );
+  if (result.matchedCount !== 1) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+  await deleteEvidenceFile(deps.connection, ref.fileId);
+  return ref;
+}
+
+export function evidenceDownload(deps: ResponseDeps, ctx: SupplierContext, fileId: string): { ref: EvidenceRef; contentType: string; stream: NodeJS.ReadableStream } {
+  const ref = findRef(ctx, fileId);
+  const contentType = ref.detectedType in EVIDENCE_MIME ? EVIDENCE_MIME[ref.detectedType as keyof typeof EVIDENCE_MIME] : 'application/octet-stream';
+  return { ref, contentType, stream: openEvidenceDownload(deps.connection, ref.fileId) };
+}

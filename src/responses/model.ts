@@ -1,0 +1,77 @@
+import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'mongoose';
+
+export const RESPONSE_STATUSES = ['draft', 'submitted'] as const;
+export type ResponseStatus = (typeof RESPONSE_STATUSES)[number];
+
+/**
+ * One stored answer. Answers live in a map keyed by question id so that each save is an atomic `$set` of one
+ * field: two browser tabs saving different questions never overwrite each other.
+ */
+export interface StoredAnswer {
+  value: unknown;
+  updatedAt: Date;
+}
+
+const declarationSchema = new Schema(
+  {
+    name: { type: String, required: true, trim: true, maxlength: 200 },
+    role: { type: String, required: true, trim: true, maxlength: 200 },
+  },
+  { _id: false },
+);
+
+const evidenceRefSchema = new Schema(
+  {
+    fileId: { type: Schema.Types.ObjectId, required: true },
+    questionId: { type: String, required: true },
+    filename: { type: String, required: true, maxlength: 255 },
+    detectedType: { type: String, required: true },
+    size: { type: Number, required: true, min: 0 },
+    uploadedAt: { type: Date, required: true },
+  },
+  { _id: false },
+);
+
+const responseSchema = new Schema(
+  {
+    invitationId: { type: Schema.Types.ObjectId, required: true },
+    organisationId: { type: Schema.Types.ObjectId, required: true, index: true },
+    campaignId: { type: Schema.Types.ObjectId, required: true, index: true },
+    supplierId: { type: Schema.Types.ObjectId, required: true, index: true },
+    questionnaireId: { type: String, required: true },
+    questionnaireVersion: { type: Number, required: true },
+    definitionHash: { type: String, required: true },
+    status: { type: String, enum: RESPONSE_STATUSES, required: true, default: 'draft' },
+    // Mixed rather than a mongoose Map: saves go straight to `answers.<questionId>` with `$set`/`$unset`.
+    answers: { type: Schema.Types.Mixed, required: true, default: () => ({}) },
+    lastSectionId: { type: String, default: null },
+    /** The language the supplier last chose; null → the invitation's. */
+    language: { type: String, enum: ['sv', 'en', null], default: null },
+    declaration: { type: declarationSchema, required: false },
+    submittedAt: { type: Date, default: null },
+    evidence: { type: [evidenceRefSchema], default: [] },
+  },
+  { timestamps: true, collection: 'responses', minimize: false },
+);
+responseSchema.index({ invitationId: 1 }, { unique: true });
+
+export type ResponseRecord = InferSchemaType<typeof responseSchema>;
+export type ResponseDocument = HydratedDocument<ResponseRecord>;
+/** A stored evidence file as the response records it (the bytes are in GridFS bucket `evidence`). */
+export interface EvidenceRef {
+  fileId: mongoose.Types.ObjectId;
+  questionId: string;
+  filename: string;
+  detectedType: string;
+  size: number;
+  uploadedAt: Date;
+}
+
+function registerResponseModel(conn: mongoose.Connection) {
+  return conn.model('Response', responseSchema);
+}
+export type ResponseModel = ReturnType<typeof registerResponseModel>;
+
+export function responseModel(conn: mongoose.Connection): ResponseModel {
+  return (conn.models.Response as ResponseModel | undefined) ?? registerResponseModel(conn);
+}

@@ -1,0 +1,299 @@
+/**
+ * The supplier's answering of one questionnaire: opening the response behind an invitation, saving answers section
+ * by section or field by field, evidence files and submission. Plain functions over injected deps; no req/res.
+ */
+import mongoose from 'mongoose';
+import { z } from 'zod';
+import {
+  allQuestions,
+  definitionHash,
+  hiddenAnswerIds,
+  isSectionVisible,
+  missingRequired,
+  parseAnswer,
+  visibleQuestions,
+  type AnswerValue,
+  type Answers,
+  type EvidenceFile,
+  type Locale,
+  type Question,
+  type QuestionnaireDefinition,
+  type QuestionnaireRegistry,
+  type Section,
+} from '../questionnaires';
+import type { InvitationDocument } from '../campaigns/invitation-model';
+import { HttpError } from '../platform/errors';
+import { responseModel, type ResponseDocument, type StoredAnswer } from './model';
+
+export interface ResponseDeps {
+  connection: mongoose.Connection;
+  clock: { now(): Date };
+  questionnaires: QuestionnaireRegistry;
+}
+
+/** Everything a supplier page needs about the link it was opened with. */
+export interface SupplierContext {
+  invitation: InvitationDocument;
+  response: ResponseDocument;
+  definition: QuestionnaireDefinition;
+}
+
+export interface FieldError {
+  key: string;
+  params: Record<string, unknown>;
+}
+export type FieldErrors = Record<string, FieldError>;
+
+export type SaveOutcome =
+  | { ok: true; answers: Answers }
+  | { ok: false; errors: FieldErrors; answers: Answers };
+
+export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invitation: InvitationDocument): QuestionnaireDefinition {
+  const definition = deps.questionnaires.get(invitation.questionnaireId, invitation.questionnaireVersion);
+  if (!definition) {
+    throw new Error(`Questionnaire ${invitation.questionnaireId}@${invitation.questionnaireVersion} is not loaded`);
+  }
+  return definition;
+}
+
+/** The response behind an invitation, created on first visit (an upsert, so two first visits create one). */
+export async function openResponse(deps: ResponseDeps, invitation: InvitationDocument): Promise<SupplierContext> {
+  const definition = definitionFor(deps, invitation);
+  const Responses = responseModel(deps.connection);
+  const response = await Responses.findOneAndUpdate(
+    { invitationId: invitation._id },
+    {
+      $setOnInsert: {
+        invitationId: invitation._id,
+        organisationId: invitation.organisationId,
+        campaignId: invitation.campaignId,
+        supplierId: invitation.supplierId,
+        questionnaireId: definition.id,
+        questionnaireVersion: definition.version,
+        definitionHash: definitionHash(definition),
+        status: 'draft',
+        answers: {},
+        evidence: [],
+      },
+    },
+    { upsert: true, new: true },
+  );
+  if (!response) throw new Error('Upsert of the response returned nothing');
+  return { invitation, response, definition };
+}
+
+export async function reloadResponse(deps: ResponseDeps, ctx: SupplierContext): Promise<SupplierContext> {
+  const response = await responseModel(deps.connection).findById(ctx.response._id);
+  if (!response) throw new Error('The response disappeared');
+  return { ...ctx, response };
+}
+
+function storedAnswers(response: ResponseDocument): Record<string, StoredAnswer> {
+  const raw: unknown = response.answers;
+  if (raw === null || typeof raw !== 'object') return {};
+  const result: Record<string, StoredAnswer> = {};
+  for (const [id, entry] of Object.entries(raw)) {
+    if (entry !== null && typeof entry === 'object' && 'value' in entry && 'updatedAt' in entry && entry.updatedAt instanceof Date) {
+      result[id] = { value: entry.value, updatedAt: entry.updatedAt };
+    }
+  }
+  return result;
+}
+
+/** Answer values by question id; evidence questions are answered by the files stored for them. */
+export function answersOf(response: ResponseDocument, definition: QuestionnaireDefinition): Answers {
+  const answers: Answers = {};
+  for (const [id, stored] of Object.entries(storedAnswers(response))) answers[id] = stored.value as AnswerValue;
+  for (const question of allQuestions(definition)) {
+    if (question.type !== 'evidence') continue;
+    const files = evidenceFilesFor(response, question.id);
+    if (files.length > 0) answers[question.id] = files;
+  }
+  return answers;
+}
+
+export function evidenceFilesFor(response: ResponseDocument, questionId: string): EvidenceFile[] {
+  return response.evidence
+    .filter((ref) => ref.questionId === questionId)
+    .map((ref) => ({ fileId: ref.fileId.toHexString(), filename: ref.filename, size: ref.size, contentType: ref.detectedType }));
+}
+
+export function findSection(definition: QuestionnaireDefinition, sectionId: string): Section {
+  const section = definition.sections.find((s) => s.id === sectionId);
+  if (!section) throw new HttpError(404, 'supplier:errors.unknownSection');
+  return section;
+}
+
+export function findQuestion(definition: QuestionnaireDefinition, questionId: string): { section: Section; question: Question } {
+  for (const section of definition.sections) {
+    const question = section.questions.find((q) => q.id === questionId);
+    if (question) return { section, question };
+  }
+  throw new HttpError(404, 'supplier:errors.unknownQuestion');
+}
+
+/** Sections the supplier currently sees (a section hidden by its condition, or with nothing visible, is skipped). */
+export function visibleSections(definition: QuestionnaireDefinition, answers: Answers): Section[] {
+  return definition.sections.filter((section) => isSectionVisible(section, answers) && visibleQuestions(section, answers).length > 0);
+}
+
+export function isQuestionVisible(section: Section, question: Question, answers: Answers): boolean {
+  return visibleQuestions(section, answers).some((q) => q.id === question.id);
+}
+
+/** Where a returning supplier continues: the last section saved, else the first. */
+export function resumeSectionId(ctx: SupplierContext): string {
+  const answers = answersOf(ctx.response, ctx.definition);
+  const sections = visibleSections(ctx.definition, answers);
+  const last = ctx.response.lastSectionId;
+  if (last && sections.some((s) => s.id === last)) return last;
+  const first = sections[0] ?? ctx.definition.sections[0];
+  if (!first) throw new Error(`Questionnaire ${ctx.definition.id} has no sections`);
+  return first.id;
+}
+
+export function assertDraft(response: ResponseDocument): void {
+  if (response.status !== 'draft') throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+}
+
+function isEmptyInput(raw: unknown): boolean {
+  if (raw === undefined || raw === null) return true;
+  if (typeof raw === 'string') return raw.trim() === '';
+  if (Array.isArray(raw)) return raw.every((item) => typeof item === 'string' && item.trim() === '');
+  return false;
+}
+
+function isAcceptableInput(raw: unknown): boolean {
+  if (typeof raw === 'string') return raw.length <= 20_000;
+  if (Array.isArray(raw)) return raw.length <= 200 && raw.every((item) => typeof item === 'string' && item.length <= 1000);
+  return raw === undefined || raw === null;
+}
+
+export interface SaveRequest {
+  sectionId: string;
+  /** Raw values by question id, as posted (strings, or string arrays for multiple choice). */
+  input: Record<string, unknown>;
+  /**
+   * 'section': a whole-section form post; a visible question missing from the input was left empty.
+   * 'fields': an autosave of changed fields only; questions not in the input are untouched.
+   */
+  mode: 'section' | 'fields';
+  locale: Locale;
+  /** When the posted form was rendered: an empty field does not clear an answer saved after that (another tab). */
+  renderedAt?: Date;
+}
+
+/**
+ * Validates and saves answers of one section. All or nothing: any invalid visible answer saves nothing and returns
+ * the errors. Answers to questions hidden by a condition are discarded, including stored ones that became hidden.
+ */
+export async function saveAnswers(deps: ResponseDeps, ctx: SupplierContext, request: SaveRequest): Promise<SaveOutcome> {
+  assertDraft(ctx.response);
+  const section = findSection(ctx.definition, request.sectionId);
+  const current = answersOf(ctx.response, ctx.definition);
+  const stored = storedAnswers(ctx.response);
+  assertKnownQuestions(section, request.input);
+
+  const editable = section.questions.filter((q) => q.type !== 'evidence');
+  const touched = request.mode === 'section' ? editable : editable.filter((q) => q.id in request.input);
+  const proposed: Answers = { ...current };
+  const errors: FieldErrors = {};
+  const cleared = new Set<string>();
+  for (const question of touched) {
+    const raw = request.input[question.id];
+    if (!isAcceptableInput(raw)) {
+      errors[question.id] = { key: 'supplier:errors.malformedAnswer', params: {} };
+      continue;
+    }
+    if (isEmptyInput(raw)) {
+      const savedAfterRender = request.renderedAt && stored[question.id] && stored[question.id].updatedAt > request.renderedAt;
+      if (!savedAfterRender) {
+        delete proposed[question.id];
+        cleared.add(question.id);
+      }
+      continue;
+    }
+    const parsed = parseAnswer(question, raw, request.locale);
+    if (parsed.ok) proposed[question.id] = parsed.value;
+    else errors[question.id] = { key: parsed.error.key, params: parsed.error.params ?? {} };
+  }
+
+  const hidden = new Set(hiddenAnswerIds(ctx.definition, proposed));
+  const visibleNow = new Set(visibleQuestions(section, proposed).map((q) => q.id));
+  for (const id of Object.keys(errors)) if (!visibleNow.has(id)) delete errors[id];
+  if (Object.keys(errors).length > 0) return { ok: false, errors, answers: proposed };
+
+  const now = deps.clock.now();
+  const $set: Record<string, unknown> = { lastSectionId: section.id, updatedAt: now };
+  const $unset: Record<string, ''> = {};
+  for (const question of touched) {
+    const id = question.id;
+    if (hidden.has(id) || !visibleNow.has(id) || cleared.has(id)) {
+      if (id in stored) $unset[`answers.${id}`] = '';
+      continue;
+    }
+    const value = proposed[id];
+    if (value !== undefined && !sameValue(value, stored[id]?.value)) $set[`answers.${id}`] = { value, updatedAt: now };
+  }
+  for (const id of hidden) if (id in stored) $unset[`answers.${id}`] = '';
+  for (const id of hidden) delete proposed[id];
+
+  const update: mongoose.UpdateQuery<unknown> = { $set };
+  if (Object.keys($unset).length > 0) update.$unset = $unset;
+  const result = await responseModel(deps.connection).collection.updateOne({ _id: ctx.response._id, status: 'draft' }, update);
+  if (result.matchedCount !== 1) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+  return { ok: true, answers: proposed };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function assertKnownQuestions(section: Section, input: Record<string, unknown>): void {
+  for (const id of Object.keys(input)) {
+    const question = section.questions.find((q) => q.id === id);
+    if (!question || question.type === 'evidence') throw new HttpError(400, 'supplier:errors.unknownQuestion', { id });
+  }
+}
+
+export const declarationInput = z.object({
+  name: z.string().trim().min(1, 'supplier:errors.declarationName').max(200, 'supplier:errors.tooLong'),
+  role: z.string().trim().min(1, 'supplier:errors.declarationRole').max(200, 'supplier:errors.tooLong'),
+  confirm: z.literal('yes', { error: 'supplier:errors.declarationConfirm' }),
+});
+
+export type SubmitOutcome =
+  | { ok: true; response: ResponseDocument }
+  | { ok: false; errors: FieldErrors; missing: Question[] };
+
+/** Submits once every required visible answer is there and the declaration is complete; afterwards read-only. */
+export async function submitResponse(deps: ResponseDeps, ctx: SupplierContext, rawDeclaration: unknown): Promise<SubmitOutcome> {
+  assertDraft(ctx.response);
+  const answers = answersOf(ctx.response, ctx.definition);
+  const missing = missingRequired(ctx.definition, answers);
+  const parsed = declarationInput.safeParse(rawDeclaration);
+  const errors: FieldErrors = {};
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = String(issue.path[0] ?? 'declaration');
+      errors[`declaration-${field}`] ??= { key: issue.message.startsWith('supplier:') ? issue.message : 'supplier:errors.invalid', params: {} };
+    }
+  }
+  if (!parsed.success || missing.length > 0) return { ok: false, errors, missing };
+
+  const now = deps.clock.now();
+  const Responses = responseModel(deps.connection);
+  const result = await Responses.collection.updateOne(
+    { _id: ctx.response._id, status: 'draft' },
+    { $set: { status: 'submitted', submittedAt: now, updatedAt: now, declaration: { name: parsed.data.name, role: parsed.data.role } } },
+  );
+  if (result.matchedCount !== 1) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+  const response = await Responses.findById(ctx.response._id);
+  if (!response) throw new Error('The response disappeared');
+  return { ok: true, response };
+}
+
+/** Remembers the language the supplier chose, so every later page (and the receipt) uses it. */
+export async function rememberLanguage(deps: ResponseDeps, ctx: SupplierContext, language: Locale): Promise<void> {
+  await responseModel(deps.connection).collection.updateOne({ _id: ctx.response._id }, { $set: { language } });
+}
