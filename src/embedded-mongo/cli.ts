@@ -1,0 +1,97 @@
+/**
+ * `npm run db -- --port 27017 --dbpath ./data/db [--host 127.0.0.1] [--in-memory]`
+ * Runs the embedded server in the foreground until SIGINT/SIGTERM, then closes it cleanly.
+ */
+import { startMongoServer, type Logger } from './index';
+
+interface CliOptions {
+  host: string;
+  port: number;
+  dbPath?: string;
+  inMemory: boolean;
+}
+
+const USAGE = 'usage: npm run db -- [--host 127.0.0.1] [--port 27017] (--dbpath ./data/db | --in-memory)';
+
+export function parseArgs(argv: string[]): CliOptions {
+  const options: CliOptions = { host: '127.0.0.1', port: 27017, inMemory: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--port': {
+        const raw = value();
+        const port = Number(raw);
+        if (!/^\d+$/.test(raw) || port > 65535) throw new Error(`--port must be an integer between 0 and 65535, got '${raw}'`);
+        options.port = port;
+        break;
+      }
+      case '--host':
+      case '--bind_ip':
+        options.host = value();
+        break;
+      case '--dbpath':
+        options.dbPath = value();
+        break;
+      case '--in-memory':
+        options.inMemory = true;
+        break;
+      case '--help':
+      case '-h':
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown argument '${arg}'`);
+    }
+  }
+  if (options.inMemory && options.dbPath) throw new Error('--in-memory and --dbpath exclude each other');
+  if (!options.inMemory && !options.dbPath) options.dbPath = './data/db';
+  return options;
+}
+
+function consoleLogger(): Logger {
+  const line = (level: string) => (obj: object, msg?: string): void => {
+    const details = Object.keys(obj).length ? ` ${JSON.stringify(obj, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v))}` : '';
+    process.stderr.write(`${new Date().toISOString()} ${level} ${msg ?? ''}${details}\n`);
+  };
+  return { debug: () => {}, info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
+}
+
+async function main(): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const logger = consoleLogger();
+  const server = await startMongoServer({ ...options, logger });
+  process.stdout.write(`embedded MongoDB listening at ${server.uri}\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,172 @@
+/** Databases and collections: listing, creating, dropping, renaming, options and statistics. */
+import { mongoError } from '../errors';
+import { compileFilter } from '../query/matcher';
+import type { CollectionOptions, Document } from '../types';
+import {
+  collectionArg,
+  commandArguments,
+  nonNegativeInteger,
+  optionalBoolean,
+  optionalDocument,
+  splitNamespace,
+} from './args';
+import type { CommandHandler, Invocation } from './context';
+
+function requireAdmin(inv: Invocation): void {
+  if (inv.db !== 'admin') throw mongoError('Unauthorized', `${inv.name} may only be run against the admin database.`);
+}
+
+function cursorReply(ns: string, firstBatch: Document[]): Document {
+  return { cursor: { id: 0n, ns, firstBatch }, ok: 1 };
+}
+
+const listDatabases: CommandHandler = async (inv) => {
+  requireAdmin(inv);
+  const filter = optionalDocument(inv.body, 'filter', 'listDatabases');
+  const nameOnly = optionalBoolean(inv.body, 'nameOnly', 'listDatabases') ?? false;
+  const matcher = filter ? compileFilter(filter, {}) : undefined;
+  const storage = inv.ctx.storage;
+  const databases: Document[] = [];
+  let totalSize = 0;
+  for (const name of storage.listDatabaseNames()) {
+    const entry: Document = nameOnly ? { name } : describeDatabase(inv, name);
+    if (matcher && !matcher.test(entry)) continue;
+    if (!nameOnly) totalSize += Number(entry.sizeOnDisk);
+    databases.push(entry);
+  }
+  if (nameOnly) return { databases, ok: 1 };
+  return { databases, totalSize, totalSizeMb: Math.floor(totalSize / 1024 / 1024), ok: 1 };
+};
+
+function describeDatabase(inv: Invocation, name: string): Document {
+  const stats = inv.ctx.storage.databaseStats(name);
+  const sizeOnDisk = stats.storageSize + stats.indexSize;
+  return { name, sizeOnDisk, empty: stats.objects === 0 };
+}
+
+const listCollections: CommandHandler = async (inv) => {
+  const filter = optionalDocument(inv.body, 'filter', 'listCollections');
+  const nameOnly = optionalBoolean(inv.body, 'nameOnly', 'listCollections') ?? false;
+  optionalDocument(inv.body, 'cursor', 'listCollections');
+  const matcher = filter ? compileFilter(filter, {}) : undefined;
+  const batch: Document[] = [];
+  for (const info of inv.ctx.storage.listCollections(inv.db)) {
+    const entry: Document = nameOnly ? { name: info.name, type: info.type } : { ...info };
+    if (matcher && !matcher.test(info as unknown as Document)) continue;
+    batch.push(entry);
+  }
+  return cursorReply(`${inv.db}.$cmd.listCollections`, batch);
+};
+
+const create: CommandHandler = async (inv) => {
+  const coll = collectionArg(inv.body, 'create');
+  const options = commandArguments(inv.body, 'create');
+  if (options.viewOn !== undefined || options.pipeline !== undefined) {
+    throw mongoError('NotImplemented', 'views are not supported by the embedded server');
+  }
+  if (options.timeseries !== undefined || options.clusteredIndex !== undefined) {
+    throw mongoError('NotImplemented', 'time-series and clustered collections are not supported by the embedded server');
+  }
+  if (options.validator !== undefined) optionalDocument(options, 'validator', 'create');
+  if (options.capped !== undefined && optionalBoolean(options, 'capped', 'create') && options.size === undefined) {
+    throw mongoError('InvalidOptions', 'the size field is required when creating a capped collection');
+  }
+  delete options.idIndex;
+  delete options.writeConcern;
+  await inv.ctx.storage.createCollection(inv.db, coll, options as CollectionOptions);
+  return { ok: 1 };
+};
+
+const drop: CommandHandler = async (inv) => {
+  const coll = collectionArg(inv.body, 'drop');
+  const storage = inv.ctx.storage;
+  const exists = storage.listCollections(inv.db).some((c) => c.name === coll);
+  const nIndexesWas = exists ? storage.listIndexes(inv.db, coll).length : 0;
+  await storage.dropCollection(inv.db, coll);
+  return exists ? { nIndexesWas, ns: `${inv.db}.${coll}`, ok: 1 } : { ok: 1 };
+};
+
+const dropDatabase: CommandHandler = async (inv) => {
+  await inv.ctx.storage.dropDatabase(inv.db);
+  return { dropped: inv.db, ok: 1 };
+};
+
+const renameCollection: CommandHandler = async (inv) => {
+  requireAdmin(inv);
+  const fromNs = inv.body.renameCollection;
+  const toNs = inv.body.to;
+  if (typeof fromNs !== 'string') throw mongoError('TypeMismatch', "BSON field 'renameCollection' must be a string namespace");
+  if (typeof toNs !== 'string') throw mongoError('TypeMismatch', "BSON field 'to' must be a string namespace");
+  const from = splitNamespace(fromNs);
+  const to = splitNamespace(toNs);
+  if (fromNs === toNs) throw mongoError('IllegalOperation', "Can't rename a collection to itself");
+  const dropTarget = optionalBoolean(inv.body, 'dropTarget', 'renameCollection') ?? false;
+  await inv.ctx.storage.renameCollection(from.db, from.coll, to.db, to.coll, dropTarget);
+  return { ok: 1 };
+};
+
+const collMod: CommandHandler = async (inv) => {
+  const coll = collectionArg(inv.body, 'collMod');
+  const changes = commandArguments(inv.body, 'collMod');
+  const result = await inv.ctx.storage.collMod(inv.db, coll, { collMod: coll, ...changes });
+  return { ...result, ok: 1 };
+};
+
+function scaleOf(inv: Invocation): number {
+  const scale = nonNegativeInteger(inv.body, 'scale', inv.name) ?? 1;
+  return scale < 1 ? 1 : scale;
+}
+
+const dbStats: CommandHandler = async (inv) => {
+  const scale = scaleOf(inv);
+  const stats = inv.ctx.storage.databaseStats(inv.db);
+  return {
+    db: inv.db,
+    collections: stats.collections,
+    views: 0,
+    objects: stats.objects,
+    avgObjSize: stats.objects ? stats.dataSize / stats.objects : 0,
+    dataSize: Math.floor(stats.dataSize / scale),
+    storageSize: Math.floor(stats.storageSize / scale),
+    indexes: stats.indexes,
+    indexSize: Math.floor(stats.indexSize / scale),
+    totalSize: Math.floor((stats.storageSize + stats.indexSize) / scale),
+    scaleFactor: scale,
+    ok: 1,
+  };
+};
+
+const collStats: CommandHandler = async (inv) => {
+  const coll = collectionArg(inv.body, 'collStats');
+  const scale = scaleOf(inv);
+  const stats = inv.ctx.storage.collectionStats(inv.db, coll);
+  const indexSizes: Document = {};
+  for (const [name, size] of Object.entries(stats.indexSizes)) indexSizes[name] = Math.floor(size / scale);
+  return {
+    ns: `${inv.db}.${coll}`,
+    count: stats.count,
+    size: Math.floor(stats.dataSize / scale),
+    avgObjSize: stats.avgObjSize,
+    storageSize: Math.floor(stats.storageSize / scale),
+    nindexes: stats.nindexes,
+    totalIndexSize: Math.floor(stats.indexSize / scale),
+    totalSize: Math.floor((stats.storageSize + stats.indexSize) / scale),
+    indexSizes,
+    scaleFactor: scale,
+    ok: 1,
+  };
+};
+
+export const catalogCommands: Record<string, CommandHandler> = {
+  listDatabases,
+  listCollections,
+  create,
+  drop,
+  dropDatabase,
+  renameCollection,
+  collMod,
+  dbStats,
+  dbstats: dbStats,
+  collStats,
+  collstats: collStats,
+};

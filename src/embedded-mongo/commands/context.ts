@@ -1,0 +1,59 @@
+/** What every command handler receives, and the services it can use. */
+import type { ObjectId } from 'bson';
+import type { Document, StorageEngine, TransactionHandle } from '../types';
+import type { CursorRegistry } from './cursors';
+import type { LogicalSession, SessionRegistry } from './sessions';
+
+/** The subset of pino's logger the server uses (a pino logger fits as is). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Facts about the listening server that hello, buildInfo and friends report. */
+export interface ServerIdentity {
+  host: string;
+  port: number;
+  setName: string;
+  electionId: ObjectId;
+  startedAt: Date;
+  inMemory: boolean;
+  dbPath?: string;
+}
+
+export interface ConnectionInfo {
+  readonly id: number;
+  /** "ip:port" of the peer. */
+  readonly remote: string;
+}
+
+export interface ServerContext {
+  storage: StorageEngine;
+  cursors: CursorRegistry;
+  sessions: SessionRegistry;
+  logger: Logger;
+  identity: ServerIdentity;
+  /** Number of open client connections. */
+  connections?: () => number;
+}
+
+export interface Invocation {
+  /** The command name exactly as sent (first key of the body). */
+  name: string;
+  body: Document;
+  /** `$db` of the request. */
+  db: string;
+  conn: ConnectionInfo;
+  ctx: ServerContext;
+  session: LogicalSession | undefined;
+  /** The open multi-document transaction this command runs in, if any. */
+  txn: TransactionHandle | undefined;
+  /** False for fire-and-forget (w: 0) writes, which need not wait for the journal. */
+  durable: boolean;
+}
+
+export type CommandHandler = (inv: Invocation) => Promise<Document>;

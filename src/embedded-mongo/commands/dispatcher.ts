@@ -1,0 +1,94 @@
+/**
+ * Routes a command body to its handler and wraps session/transaction bookkeeping around it.
+ * Every failure becomes an error reply; nothing thrown here reaches the connection.
+ */
+import { errorReply, mongoError, MongoServerError } from '../errors';
+import type { Document } from '../types';
+import { isDocument, validateDatabaseName } from './args';
+import type { CommandHandler, ConnectionInfo, Invocation, ServerContext } from './context';
+import { aggregateCommands } from './aggregate';
+import { catalogCommands } from './catalog';
+import { explainCommands } from './explain';
+import { findAndModifyCommands } from './find-and-modify';
+import { handshakeCommands } from './handshake';
+import { indexCommands } from './indexes';
+import { readCommands } from './reads';
+import { sessionCommands } from './session-commands';
+import { writeCommands } from './writes';
+
+const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
+  Object.entries({
+    ...handshakeCommands,
+    ...catalogCommands,
+    ...indexCommands,
+    ...writeCommands,
+    ...readCommands,
+    ...findAndModifyCommands,
+    ...aggregateCommands,
+    ...explainCommands,
+    ...sessionCommands,
+  }),
+);
+
+export function isKnownCommand(name: string): boolean {
+  return HANDLERS.has(name);
+}
+
+export interface DispatchOptions {
+  /** Database to use when the body has no `$db` (legacy OP_QUERY names it in the collection name). */
+  defaultDb?: string;
+  /** The reply will not be sent (moreToCome / w: 0). */
+  unacknowledged?: boolean;
+}
+
+export async function dispatch(body: Document, conn: ConnectionInfo, ctx: ServerContext, options: DispatchOptions = {}): Promise<Document> {
+  let invocation: Invocation | undefined;
+  try {
+    invocation = prepare(body, conn, ctx, options);
+    return await run(invocation);
+  } catch (err) {
+    if (invocation?.session && invocation.txn) ctx.sessions.abortAfterError(invocation.session, `${invocation.name} failed`);
+    if (!(err instanceof MongoServerError)) {
+      ctx.logger.error({ err, command: Object.keys(body)[0], connectionId: conn.id }, 'command failed unexpectedly');
+    }
+    return errorReply(err);
+  }
+}
+
+function prepare(body: Document, conn: ConnectionInfo, ctx: ServerContext, options: DispatchOptions): Invocation {
+  const name = Object.keys(body)[0];
+  if (name === undefined) throw mongoError('FailedToParse', 'Command body is empty');
+  const handler = HANDLERS.get(name);
+  if (!handler) throw mongoError('CommandNotFound', `no such command: '${name}'`);
+  const db = typeof body.$db === 'string' ? body.$db : options.defaultDb;
+  if (db === undefined) throw mongoError('FailedToParse', "BSON field '$db' is missing but a required field");
+  validateDatabaseName(db);
+  const session = ctx.sessions.touch(body.lsid);
+  const writeConcern = isDocument(body.writeConcern) ? body.writeConcern : undefined;
+  const unacknowledged = options.unacknowledged === true || writeConcern?.w === 0;
+  return { name, body, db, conn, ctx, session, txn: undefined, durable: !unacknowledged };
+}
+
+async function run(inv: Invocation): Promise<Document> {
+  const handler = HANDLERS.get(inv.name) as CommandHandler;
+  const plan = inv.ctx.sessions.plan(inv.session, inv.name, inv.body);
+  switch (plan.kind) {
+    case 'none':
+      return handler(inv);
+    case 'commit':
+      await inv.ctx.sessions.commit(inv.session);
+      return { ok: 1 };
+    case 'abort':
+      inv.ctx.sessions.abort(inv.session);
+      return { ok: 1 };
+    case 'transaction':
+      inv.txn = plan.txn;
+      return handler(inv);
+    case 'retryable': {
+      if (plan.replay) return plan.replay;
+      const reply = await handler(inv);
+      if (inv.session) inv.ctx.sessions.recordRetryable(inv.session, plan.txnNumber, reply);
+      return reply;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/** Builds explain output (queryPlanner / executionStats) from the storage engine's PlanInfo. */
+import type { Document, FindRequest, PlanInfo } from '../types';
+import type { Invocation } from './context';
+import type { ParsedAggregate } from './aggregate';
+import { SERVER_VERSION } from './handshake';
+
+export type ExplainTarget =
+  | { find: { coll: string; request: FindRequest; skip?: number; limit?: number } }
+  | { aggregate: ParsedAggregate };
+
+export type Verbosity = 'queryPlanner' | 'executionStats' | 'allPlansExecution';
+
+/** MongoDB shows an index scan as FETCH over IXSCAN, and an in-memory sort as SORT above the access stage. */
+export function planStages(plan: PlanInfo, sort: Document | undefined): Document {
+  let stage: Document;
+  switch (plan.stage) {
+    case 'IXSCAN':
+      stage = {
+        stage: 'FETCH',
+        inputStage: {
+          stage: 'IXSCAN',
+          keyPattern: plan.keyPattern ?? {},
+          indexName: plan.indexName ?? '',
+          isMultiKey: false,
+          direction: 'forward',
+        },
+      };
+      break;
+    case 'IDHACK':
+      stage = { stage: 'IDHACK' };
+      break;
+    case 'EOF':
+      stage = { stage: 'EOF' };
+      break;
+    default:
+      stage = { stage: 'COLLSCAN', direction: 'forward' };
+  }
+  if (sort && Object.keys(sort).length > 0 && !plan.providesSort) stage = { stage: 'SORT', sortPattern: sort, inputStage: stage };
+  return stage;
+}
+
+export function explainReply(inv: Invocation, target: ExplainTarget, verbosity: Verbosity): Document {
+  const started = Date.now();
+  const { coll, request, stages } = 'find' in target
+    ? { coll: target.find.coll, request: target.find.request, stages: undefined }
+    : { coll: target.aggregate.coll, request: target.aggregate.request, stages: target.aggregate.rest };
+  const result = coll === undefined
+    ? { docs: [], plan: { stage: 'EOF', providesSort: true, docsExamined: 0, keysExamined: 0 } as PlanInfo }
+    : inv.ctx.storage.find(inv.txn, inv.db, coll, request);
+  const winningPlan = planStages(result.plan, request.sort);
+  const queryPlanner: Document = {
+    plannerVersion: 1,
+    namespace: `${inv.db}.${coll ?? '$cmd.aggregate'}`,
+    indexFilterSet: false,
+    parsedQuery: request.filter,
+    winningPlan,
+    rejectedPlans: [],
+  };
+  const reply: Document = { explainVersion: '1', queryPlanner };
+  if (verbosity !== 'queryPlanner') {
+    let returned = result.docs.length;
+    if ('find' in target) returned = Math.max(0, Math.min(returned - (target.find.skip ?? 0), target.find.limit ?? Infinity));
+    reply.executionStats = {
+      executionSuccess: true,
+      nReturned: returned,
+      executionTimeMillis: Date.now() - started,
+      totalKeysExamined: result.plan.keysExamined,
+      totalDocsExamined: result.plan.docsExamined,
+      executionStages: { ...winningPlan, nReturned: returned },
+    };
+  }
+  if (stages) reply.stages = [{ $cursor: { queryPlanner } }, ...stages];
+  reply.serverInfo = { host: inv.ctx.identity.host, port: inv.ctx.identity.port, version: SERVER_VERSION };
+  reply.command = inv.body;
+  reply.ok = 1;
+  return reply;
+}

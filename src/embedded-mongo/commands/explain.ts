@@ -1,0 +1,72 @@
+/** explain of find, aggregate, count, distinct, update, delete and findAndModify. */
+import { mongoError } from '../errors';
+import type { Document, FindRequest } from '../types';
+import { collectionArg, isDocument, optionalCollation, optionalDocument, optionalHint, optionalString } from './args';
+import type { CommandHandler } from './context';
+import { parseAggregate } from './aggregate';
+import { explainReply, type ExplainTarget, type Verbosity } from './explain-plan';
+import { parseCount, parseDistinct, parseFind } from './reads';
+
+const VERBOSITIES = new Set(['queryPlanner', 'executionStats', 'allPlansExecution']);
+
+function firstStatement(body: Document, field: string, command: string): Document {
+  const list = body[field];
+  if (!Array.isArray(list) || list.length === 0 || !isDocument(list[0])) {
+    throw mongoError('FailedToParse', `explain of ${command} needs at least one statement in '${field}'`);
+  }
+  return list[0];
+}
+
+function explainTarget(inner: Document): ExplainTarget {
+  const name = Object.keys(inner)[0];
+  switch (name) {
+    case 'find': {
+      const parsed = parseFind(inner);
+      return { find: { coll: parsed.coll, request: parsed.request, skip: parsed.skip, limit: parsed.limit } };
+    }
+    case 'aggregate':
+      return { aggregate: parseAggregate(inner) };
+    case 'count': {
+      const parsed = parseCount(inner);
+      return { find: parsed };
+    }
+    case 'distinct': {
+      const parsed = parseDistinct(inner);
+      return { find: { coll: parsed.coll, request: parsed.request } };
+    }
+    case 'update': {
+      const stmt = firstStatement(inner, 'updates', 'update');
+      return { find: { coll: collectionArg(inner, 'update'), request: statementRequest(stmt, 'q', 'update') } };
+    }
+    case 'delete': {
+      const stmt = firstStatement(inner, 'deletes', 'delete');
+      return { find: { coll: collectionArg(inner, 'delete'), request: statementRequest(stmt, 'q', 'delete') } };
+    }
+    case 'findAndModify':
+    case 'findandmodify': {
+      const request = statementRequest(inner, 'query', name);
+      request.sort = optionalDocument(inner, 'sort', name);
+      return { find: { coll: collectionArg(inner, name), request } };
+    }
+    default:
+      throw mongoError('CommandNotFound', `Explain failed due to unknown command: ${name ?? ''}`);
+  }
+}
+
+function statementRequest(stmt: Document, field: string, command: string): FindRequest {
+  return {
+    filter: optionalDocument(stmt, field, command) ?? {},
+    collation: optionalCollation(stmt, command),
+    hint: optionalHint(stmt, command),
+  };
+}
+
+const explain: CommandHandler = async (inv) => {
+  const inner = inv.body.explain;
+  if (!isDocument(inner)) throw mongoError('FailedToParse', 'explain command requires a nested object');
+  const verbosity = optionalString(inv.body, 'verbosity', 'explain') ?? 'allPlansExecution';
+  if (!VERBOSITIES.has(verbosity)) throw mongoError('FailedToParse', `verbosity string must be one of {'queryPlanner', 'executionStats', 'allPlansExecution'}`);
+  return explainReply(inv, explainTarget(inner), verbosity as Verbosity);
+};
+
+export const explainCommands: Record<string, CommandHandler> = { explain };

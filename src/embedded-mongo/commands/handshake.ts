@@ -1,0 +1,160 @@
+/** Handshake, monitoring and diagnostic commands: what a driver asks about the server itself. */
+import os from 'node:os';
+import { Timestamp } from 'bson';
+import { mongoError } from '../errors';
+import type { Document } from '../types';
+import { isDocument } from './args';
+import type { CommandHandler, Invocation } from './context';
+import { SESSION_TIMEOUT_MINUTES } from './sessions';
+
+export const SERVER_VERSION = '7.0.0';
+const MAX_WIRE_VERSION = 21; // MongoDB 7.0
+export const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
+export const MAX_MESSAGE_SIZE_BYTES = 48_000_000;
+
+function hostPort(inv: Invocation): string {
+  return `${inv.ctx.identity.host}:${inv.ctx.identity.port}`;
+}
+
+/**
+ * A single-node replica set primary: the driver only allows sessions, transactions and retryable writes against
+ * replica-set members (a standalone gets none of them). No `topologyVersion` (that would switch the driver to
+ * streaming monitoring) and no compressors.
+ */
+function helloReply(inv: Invocation, legacy: boolean): Document {
+  const me = hostPort(inv);
+  const now = new Date();
+  const opTime = { ts: new Timestamp({ t: Math.floor(now.getTime() / 1000), i: 1 }), t: 1n };
+  return {
+    ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
+    helloOk: true,
+    setName: inv.ctx.identity.setName,
+    setVersion: 1,
+    hosts: [me],
+    primary: me,
+    me,
+    secondary: false,
+    electionId: inv.ctx.identity.electionId,
+    lastWrite: { opTime, lastWriteDate: now, majorityOpTime: opTime, majorityWriteDate: now },
+    maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
+    maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
+    maxWriteBatchSize: 100_000,
+    localTime: now,
+    logicalSessionTimeoutMinutes: SESSION_TIMEOUT_MINUTES,
+    connectionId: inv.conn.id,
+    minWireVersion: 0,
+    maxWireVersion: MAX_WIRE_VERSION,
+    readOnly: false,
+    ok: 1,
+  };
+}
+
+function buildInfo(): Document {
+  return {
+    version: SERVER_VERSION,
+    gitVersion: 'embedded',
+    versionArray: [7, 0, 0, 0],
+    bits: 64,
+    debug: false,
+    maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
+    storageEngines: ['embedded'],
+    javascriptEngine: 'none',
+    modules: [],
+    openssl: { running: 'disabled' },
+    buildEnvironment: {},
+    ok: 1,
+  };
+}
+
+const noAuth: CommandHandler = async (inv) => {
+  throw mongoError('AuthenticationFailed', `${inv.name}: authentication is not supported by the embedded server; connect without credentials`);
+};
+
+export const handshakeCommands: Record<string, CommandHandler> = {
+  hello: async (inv) => helloReply(inv, false),
+  isMaster: async (inv) => helloReply(inv, true),
+  ismaster: async (inv) => helloReply(inv, true),
+  ping: async () => ({ ok: 1 }),
+  buildInfo: async () => buildInfo(),
+  buildinfo: async () => buildInfo(),
+  hostInfo: async () => ({
+    system: {
+      currentTime: new Date(),
+      hostname: os.hostname(),
+      cpuAddrSize: 64,
+      memSizeMB: Math.round(os.totalmem() / 1024 / 1024),
+      numCores: os.cpus().length,
+      cpuArch: os.arch(),
+    },
+    os: { type: os.type(), name: os.platform(), version: os.release() },
+    extra: {},
+    ok: 1,
+  }),
+  getParameter: async (inv) => getParameter(inv.body),
+  serverStatus: async (inv) => {
+    const memory = process.memoryUsage();
+    return {
+      host: hostPort(inv),
+      version: SERVER_VERSION,
+      process: 'embedded-mongo',
+      pid: BigInt(process.pid),
+      uptime: Math.floor((Date.now() - inv.ctx.identity.startedAt.getTime()) / 1000),
+      uptimeMillis: BigInt(Date.now() - inv.ctx.identity.startedAt.getTime()),
+      localTime: new Date(),
+      connections: { current: inv.ctx.connections?.() ?? 0 },
+      mem: { bits: 64, resident: Math.round(memory.rss / 1024 / 1024), virtual: 0 },
+      metrics: { cursor: { open: { total: inv.ctx.cursors.size } } },
+      logicalSessionRecordCache: { activeSessionsCount: inv.ctx.sessions.size },
+      storageEngine: { name: 'embedded', persistent: !inv.ctx.identity.inMemory },
+      ok: 1,
+    };
+  },
+  connectionStatus: async () => ({
+    authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] },
+    ok: 1,
+  }),
+  whatsmyuri: async (inv) => ({ you: inv.conn.remote, ok: 1 }),
+  getLog: async (inv) => {
+    const which = inv.body.getLog;
+    if (which === '*') return { names: ['global', 'startupWarnings'], ok: 1 };
+    if (which === 'global' || which === 'startupWarnings') return { totalLinesWritten: 0, log: [], ok: 1 };
+    throw mongoError('BadValue', "Argument to getLog must be of type String; found unknown log name");
+  },
+  getCmdLineOpts: async (inv) => ({
+    argv: process.argv.slice(1),
+    parsed: {
+      net: { bindIp: inv.ctx.identity.host, port: inv.ctx.identity.port },
+      storage: inv.ctx.identity.inMemory ? { engine: 'inMemory' } : { dbPath: inv.ctx.identity.dbPath },
+    },
+    ok: 1,
+  }),
+  saslStart: noAuth,
+  saslContinue: noAuth,
+  authenticate: noAuth,
+  logout: noAuth,
+  getnonce: noAuth,
+  createUser: noAuth,
+};
+
+const PARAMETERS: Document = {
+  featureCompatibilityVersion: { version: '7.0' },
+  transactionLifetimeLimitSeconds: 60,
+  cursorTimeoutMillis: BigInt(10 * 60 * 1000),
+  localLogicalSessionTimeoutMinutes: SESSION_TIMEOUT_MINUTES,
+  maxBSONDepth: 100,
+  authenticationMechanisms: [],
+  requireApiVersion: false,
+};
+
+function getParameter(body: Document): Document {
+  const selector = body.getParameter;
+  if (selector === '*' || (isDocument(selector) && selector.allParameters === true)) return { ...PARAMETERS, ok: 1 };
+  const reply: Document = {};
+  for (const key of Object.keys(body)) {
+    if (key === 'getParameter' || key.startsWith('$') || key === 'lsid' || key === 'comment') continue;
+    if (!(key in PARAMETERS)) throw mongoError('InvalidOptions', `no option found to get: ${key}`);
+    reply[key] = PARAMETERS[key];
+  }
+  if (Object.keys(reply).length === 0) throw mongoError('InvalidOptions', 'no option found to get');
+  return { ...reply, ok: 1 };
+}

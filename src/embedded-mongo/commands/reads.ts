@@ -1,0 +1,171 @@
+/** find, getMore, killCursors, count, distinct. */
+import { mongoError } from '../errors';
+import { compareValues, valuesEqual } from '../bson/compare';
+import { createCollator } from '../query/collation';
+import { compileFilter } from '../query/matcher';
+import { compileProjection } from '../query/projection';
+import type { Collator, Document, FindRequest, FindResult } from '../types';
+import {
+  collectionArg,
+  isDocument,
+  nonNegativeInteger,
+  optionalBoolean,
+  optionalCollation,
+  optionalDocument,
+  optionalHint,
+  optionalInteger,
+  optionalString,
+  requiredArray,
+} from './args';
+import type { CommandHandler, Invocation } from './context';
+import { sortDocs } from './writes';
+
+/** Runs a read through the storage engine and sorts in memory when the plan did not deliver the order. */
+export function readSorted(inv: Invocation, coll: string, request: FindRequest, collator: Collator | undefined): { docs: Document[]; result: FindResult } {
+  const result = inv.ctx.storage.find(inv.txn, inv.db, coll, request);
+  const needsSort = request.sort && Object.keys(request.sort).length > 0 && !result.plan.providesSort;
+  return { docs: needsSort ? sortDocs(result.docs, request.sort as Document, collator) : result.docs, result };
+}
+
+export interface ParsedFind {
+  coll: string;
+  request: FindRequest;
+  projection?: Document;
+  skip: number;
+  limit: number;
+  batchSize?: number;
+  singleBatch: boolean;
+}
+
+export function parseFind(body: Document): ParsedFind {
+  const coll = collectionArg(body, 'find');
+  const filter = optionalDocument(body, 'filter', 'find') ?? {};
+  const sort = optionalDocument(body, 'sort', 'find');
+  const projection = optionalDocument(body, 'projection', 'find');
+  const skip = nonNegativeInteger(body, 'skip', 'find') ?? 0;
+  const rawLimit = optionalInteger(body, 'limit', 'find') ?? 0;
+  const batchSize = nonNegativeInteger(body, 'batchSize', 'find');
+  let singleBatch = optionalBoolean(body, 'singleBatch', 'find') ?? false;
+  if (optionalBoolean(body, 'tailable', 'find')) throw mongoError('BadValue', 'tailable cursors are not supported by the embedded server');
+  optionalString(body, 'comment', 'find');
+  // A negative limit is the legacy way of asking for one batch of at most |limit| documents.
+  if (rawLimit < 0) singleBatch = true;
+  const limit = rawLimit === 0 ? Infinity : Math.abs(rawLimit);
+  const request: FindRequest = { filter, sort, collation: optionalCollation(body, 'find'), hint: optionalHint(body, 'find') };
+  return { coll, request, projection, skip, limit, batchSize, singleBatch };
+}
+
+function projector(projection: Document | undefined, filter: Document, collator: Collator | undefined): ((doc: Document) => Document) | undefined {
+  if (!projection || Object.keys(projection).length === 0) return undefined;
+  const positional = Object.keys(projection).some((path) => path.endsWith('.$'));
+  const matcher = positional ? compileFilter(filter, { collator }) : undefined;
+  return compileProjection(projection, { matcher });
+}
+
+const find: CommandHandler = async (inv) => {
+  const parsed = parseFind(inv.body);
+  const collator = createCollator(parsed.request.collation);
+  const transform = projector(parsed.projection, parsed.request.filter, collator);
+  const { docs } = readSorted(inv, parsed.coll, parsed.request, collator);
+  const window = docs.slice(parsed.skip, parsed.skip + parsed.limit);
+  const ns = `${inv.db}.${parsed.coll}`;
+  const firstBatchSize = parsed.batchSize === 0 ? 0 : Math.min(parsed.batchSize ?? 101, parsed.limit);
+  const { id, batch } = inv.ctx.cursors.start(
+    { ns, docs: window, transform, sessionKey: inv.session?.key },
+    firstBatchSize,
+    parsed.singleBatch,
+  );
+  return { cursor: { firstBatch: batch, id, ns }, ok: 1 };
+};
+
+function cursorIdArg(value: unknown): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  throw mongoError('TypeMismatch', "BSON field 'getMore.getMore' is the wrong type, expected type 'long'");
+}
+
+const getMore: CommandHandler = async (inv) => {
+  const id = cursorIdArg(inv.body.getMore);
+  const coll = inv.body.collection;
+  if (typeof coll !== 'string') throw mongoError('TypeMismatch', "BSON field 'getMore.collection' is the wrong type, expected type 'string'");
+  const batchSize = nonNegativeInteger(inv.body, 'batchSize', 'getMore');
+  const ns = `${inv.db}.${coll}`;
+  const next = inv.ctx.cursors.next(id, ns, batchSize);
+  if ('error' in next) {
+    if (next.error === 'wrongNamespace') {
+      throw mongoError('Unauthorized', `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${next.ns}`);
+    }
+    throw mongoError('CursorNotFound', `cursor id ${id} not found`);
+  }
+  return { cursor: { nextBatch: next.batch.docs, id: next.batch.exhausted ? 0n : id, ns }, ok: 1 };
+};
+
+const killCursors: CommandHandler = async (inv) => {
+  collectionArg(inv.body, 'killCursors');
+  const ids = requiredArray(inv.body, 'cursors', 'killCursors');
+  const cursorsKilled: bigint[] = [];
+  const cursorsNotFound: bigint[] = [];
+  for (const raw of ids) {
+    const id = cursorIdArg(raw);
+    (inv.ctx.cursors.kill(id) ? cursorsKilled : cursorsNotFound).push(id);
+  }
+  return { cursorsKilled, cursorsNotFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
+};
+
+export function parseCount(body: Document): { coll: string; request: FindRequest; skip: number; limit: number } {
+  const coll = collectionArg(body, 'count');
+  const filter = optionalDocument(body, 'query', 'count') ?? {};
+  const skip = nonNegativeInteger(body, 'skip', 'count') ?? 0;
+  const rawLimit = optionalInteger(body, 'limit', 'count') ?? 0;
+  const limit = rawLimit === 0 ? Infinity : Math.abs(rawLimit);
+  return { coll, request: { filter, collation: optionalCollation(body, 'count'), hint: optionalHint(body, 'count') }, skip, limit };
+}
+
+const count: CommandHandler = async (inv) => {
+  const parsed = parseCount(inv.body);
+  const { docs } = inv.ctx.storage.find(inv.txn, inv.db, parsed.coll, parsed.request);
+  const n = Math.max(0, Math.min(docs.length - parsed.skip, parsed.limit));
+  return { n, ok: 1 };
+};
+
+export function parseDistinct(body: Document): { coll: string; key: string; request: FindRequest } {
+  const coll = collectionArg(body, 'distinct');
+  const key = body.key;
+  if (typeof key !== 'string') throw mongoError('TypeMismatch', "BSON field 'distinct.key' is the wrong type, expected type 'string'");
+  if (key.length === 0) throw mongoError('BadValue', 'FieldPath cannot be constructed with empty string');
+  const filter = optionalDocument(body, 'query', 'distinct') ?? {};
+  return { coll, key, request: { filter, collation: optionalCollation(body, 'distinct'), hint: optionalHint(body, 'distinct') } };
+}
+
+/** Values at `path`, descending through arrays; a terminal array contributes its elements (one level). */
+export function distinctValues(doc: unknown, path: string[], out: unknown[]): void {
+  if (path.length === 0) {
+    if (Array.isArray(doc)) out.push(...doc);
+    else if (doc !== undefined) out.push(doc);
+    return;
+  }
+  if (Array.isArray(doc)) {
+    const [head, ...rest] = path;
+    if (/^\d+$/.test(head)) distinctValues(doc[Number(head)], rest, out);
+    for (const element of doc) if (isDocument(element)) distinctValues(element, path, out);
+    return;
+  }
+  if (isDocument(doc)) distinctValues(doc[path[0]], path.slice(1), out);
+}
+
+const distinct: CommandHandler = async (inv) => {
+  const parsed = parseDistinct(inv.body);
+  const collator = createCollator(parsed.request.collation);
+  const { docs } = inv.ctx.storage.find(inv.txn, inv.db, parsed.coll, parsed.request);
+  const values: unknown[] = [];
+  const path = parsed.key.split('.');
+  for (const doc of docs) distinctValues(doc, path, values);
+  values.sort((a, b) => compareValues(a, b, collator));
+  const unique: unknown[] = [];
+  for (const value of values) {
+    if (unique.length === 0 || !valuesEqual(unique[unique.length - 1], value, collator)) unique.push(value);
+  }
+  return { values: unique, ok: 1 };
+};
+
+export const readCommands: Record<string, CommandHandler> = { find, getMore, killCursors, count, distinct };

@@ -1,0 +1,245 @@
+/** insert, update and delete: batches of statements with per-statement write errors. */
+import { ObjectId, BSONRegExp } from 'bson';
+import { mongoError, MongoServerError } from '../errors';
+import { createCollator } from '../query/collation';
+import { compileFilter } from '../query/matcher';
+import { compileSort } from '../query/sort';
+import type { CompiledUpdate } from '../update';
+import { compileUpdate, upsertSeed } from '../update';
+import type { Collator, CollationSpec, Document, WriteBatch } from '../types';
+import {
+  collectionArg,
+  documentArray,
+  isDocument,
+  nonNegativeInteger,
+  optionalArray,
+  optionalBoolean,
+  optionalCollation,
+  optionalDocument,
+  optionalHint,
+} from './args';
+import type { CommandHandler, Invocation } from './context';
+
+export interface WriteError {
+  index: number;
+  code: number;
+  errmsg: string;
+  [extra: string]: unknown;
+}
+
+/** Turns a per-statement failure into a writeErrors entry; unexpected errors keep code 1 InternalError. */
+export function toWriteError(index: number, err: unknown): WriteError {
+  if (err instanceof MongoServerError) return { index, code: err.code, errmsg: err.message, ...err.extra };
+  return { index, code: 1, errmsg: err instanceof Error ? err.message : String(err) };
+}
+
+/** Puts `_id` first, generating an ObjectId when missing, and rejects ids MongoDB refuses. */
+export function withId(doc: Document): Document {
+  const id = doc._id === undefined ? new ObjectId() : doc._id;
+  if (Array.isArray(id)) throw mongoError('InvalidIdField', "The '_id' value cannot be of type array");
+  if (id instanceof BSONRegExp) throw mongoError('InvalidIdField', "The '_id' value cannot be of type regex");
+  const { _id: _ignored, ...rest } = doc;
+  return { _id: id, ...rest };
+}
+
+function finishWrite(inv: Invocation, reply: Document, writeErrors: WriteError[]): Document {
+  if (writeErrors.length === 0) return reply;
+  // Inside a transaction any failed statement aborts the whole transaction, as in MongoDB.
+  if (inv.txn) inv.ctx.sessions.abortAfterError(inv.session, `${inv.name} failed`);
+  return { ...reply, writeErrors };
+}
+
+const insert: CommandHandler = async (inv) => {
+  const coll = collectionArg(inv.body, 'insert');
+  const documents = documentArray(inv.body, 'documents', 'insert');
+  const ordered = optionalBoolean(inv.body, 'ordered', 'insert') ?? true;
+  const writeErrors: WriteError[] = [];
+  const n = await inv.ctx.storage.write(
+    inv.txn,
+    (batch) => {
+      let inserted = 0;
+      for (let i = 0; i < documents.length; i++) {
+        try {
+          batch.insert(inv.db, coll, withId(documents[i]));
+          inserted++;
+        } catch (err) {
+          writeErrors.push(toWriteError(i, err));
+          if (ordered) break;
+        }
+      }
+      return inserted;
+    },
+    { durable: inv.durable },
+  );
+  return finishWrite(inv, { n, ok: 1 }, writeErrors);
+};
+
+export interface UpdateStatement {
+  q: Document;
+  u: Document | Document[];
+  multi: boolean;
+  upsert: boolean;
+  arrayFilters?: Document[];
+  collation?: CollationSpec;
+  hint?: string | Document;
+}
+
+function parseUpdateStatement(raw: Document, i: number): UpdateStatement {
+  const command = `update.updates.${i}`;
+  const q = optionalDocument(raw, 'q', command) ?? {};
+  const u = raw.u;
+  if (!isDocument(u) && !(Array.isArray(u) && u.every(isDocument))) {
+    throw mongoError('FailedToParse', "Update argument must be either an object or an array");
+  }
+  const arrayFilters = optionalArray(raw, 'arrayFilters', command);
+  if (arrayFilters && !arrayFilters.every(isDocument)) throw mongoError('FailedToParse', 'arrayFilters must be objects');
+  return {
+    q,
+    u,
+    multi: optionalBoolean(raw, 'multi', command) ?? false,
+    upsert: optionalBoolean(raw, 'upsert', command) ?? false,
+    arrayFilters: arrayFilters as Document[] | undefined,
+    collation: optionalCollation(raw, command),
+    hint: optionalHint(raw, command),
+  };
+}
+
+/** Whether an update document addresses the matched array element with the positional `$`. */
+export function usesPositional(update: unknown): boolean {
+  if (!isDocument(update)) return false;
+  return Object.values(update).some(
+    (fields) => isDocument(fields) && Object.keys(fields).some((path) => path.split('.').includes('$')),
+  );
+}
+
+export interface UpdateOutcome {
+  matched: number;
+  modified: number;
+  upsertedId?: unknown;
+}
+
+/**
+ * Applies one update statement inside a write batch: to the first match (or every match when `multi`), or
+ * inserts the upsert document built from the query's equality fields when nothing matched.
+ */
+export function applyUpdate(
+  batch: WriteBatch,
+  db: string,
+  coll: string,
+  stmt: UpdateStatement,
+  sort?: Document,
+): UpdateOutcome & { before?: Document; after?: Document } {
+  const collator = createCollator(stmt.collation);
+  const update = compileUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, collator });
+  if (stmt.multi && update.kind === 'replacement') {
+    throw mongoError('FailedToParse', 'multi update is not supported for replacement-style update');
+  }
+  const found = batch.find(db, coll, { filter: stmt.q, sort, collation: stmt.collation, hint: stmt.hint });
+  const docs = sort && !found.plan.providesSort ? sortDocs(found.docs, sort, collator) : found.docs;
+  const now = new Date();
+  if (docs.length === 0) {
+    if (!stmt.upsert) return { matched: 0, modified: 0 };
+    const inserted = buildUpsert(stmt.q, update, now);
+    batch.insert(db, coll, inserted);
+    return { matched: 0, modified: 0, upsertedId: inserted._id, after: inserted };
+  }
+  const targets = stmt.multi ? docs : docs.slice(0, 1);
+  const matcher = usesPositional(stmt.u) ? compileFilter(stmt.q, { collator }) : undefined;
+  let modified = 0;
+  let last: { before: Document; after: Document } | undefined;
+  for (const doc of targets) {
+    const positionalIndex = matcher?.positionalIndex(doc);
+    const result = update.apply(doc, { isInsert: false, positionalIndex, now });
+    if (result.modified) {
+      batch.replace(db, coll, result.doc);
+      modified++;
+    }
+    last = { before: doc, after: result.doc };
+  }
+  return { matched: targets.length, modified, ...last };
+}
+
+function buildUpsert(q: Document, update: CompiledUpdate, now: Date): Document {
+  const seed = upsertSeed(q);
+  const result = update.apply(seed, { isInsert: true, now });
+  return withId(result.doc);
+}
+
+export function sortDocs(docs: Document[], sort: Document, collator: Collator | undefined): Document[] {
+  return [...docs].sort(compileSort(sort, collator));
+}
+
+const update: CommandHandler = async (inv) => {
+  const coll = collectionArg(inv.body, 'update');
+  const statements = documentArray(inv.body, 'updates', 'update');
+  const ordered = optionalBoolean(inv.body, 'ordered', 'update') ?? true;
+  const writeErrors: WriteError[] = [];
+  const upserted: Document[] = [];
+  const totals = await inv.ctx.storage.write(
+    inv.txn,
+    (batch) => {
+      let n = 0;
+      let nModified = 0;
+      for (let i = 0; i < statements.length; i++) {
+        try {
+          const outcome = applyUpdate(batch, inv.db, coll, parseUpdateStatement(statements[i], i));
+          if (outcome.upsertedId !== undefined) {
+            upserted.push({ index: i, _id: outcome.upsertedId });
+            n++;
+          } else {
+            n += outcome.matched;
+            nModified += outcome.modified;
+          }
+        } catch (err) {
+          writeErrors.push(toWriteError(i, err));
+          if (ordered) break;
+        }
+      }
+      return { n, nModified };
+    },
+    { durable: inv.durable },
+  );
+  const reply: Document = { n: totals.n, nModified: totals.nModified, ok: 1 };
+  if (upserted.length) reply.upserted = upserted;
+  return finishWrite(inv, reply, writeErrors);
+};
+
+const del: CommandHandler = async (inv) => {
+  const coll = collectionArg(inv.body, 'delete');
+  const statements = documentArray(inv.body, 'deletes', 'delete');
+  const ordered = optionalBoolean(inv.body, 'ordered', 'delete') ?? true;
+  const writeErrors: WriteError[] = [];
+  const n = await inv.ctx.storage.write(
+    inv.txn,
+    (batch) => {
+      let removed = 0;
+      for (let i = 0; i < statements.length; i++) {
+        try {
+          removed += applyDelete(batch, inv.db, coll, statements[i], i);
+        } catch (err) {
+          writeErrors.push(toWriteError(i, err));
+          if (ordered) break;
+        }
+      }
+      return removed;
+    },
+    { durable: inv.durable },
+  );
+  return finishWrite(inv, { n, ok: 1 }, writeErrors);
+};
+
+function applyDelete(batch: WriteBatch, db: string, coll: string, raw: Document, i: number): number {
+  const command = `delete.deletes.${i}`;
+  const q = optionalDocument(raw, 'q', command);
+  if (!q) throw mongoError('NoSuchKey', `BSON field '${command}.q' is missing but a required field`);
+  const limit = nonNegativeInteger(raw, 'limit', command);
+  if (limit === undefined) throw mongoError('NoSuchKey', `BSON field '${command}.limit' is missing but a required field`);
+  if (limit > 1) throw mongoError('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${limit}`);
+  const found = batch.find(db, coll, { filter: q, collation: optionalCollation(raw, command), hint: optionalHint(raw, command) });
+  const targets = limit === 1 ? found.docs.slice(0, 1) : found.docs;
+  let removed = 0;
+  for (const doc of targets) if (batch.remove(db, coll, doc._id)) removed++;
+  return removed;
+}
+
+export const writeCommands: Record<string, CommandHandler> = { insert, update, delete: del };

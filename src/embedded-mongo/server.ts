@@ -1,0 +1,120 @@
+/**
+ * The TCP side: accepts connections, frames messages, answers each request in arrival order.
+ * A connection that breaks the protocol is closed and logged; nothing a client sends can stop the server.
+ */
+import net from 'node:net';
+import type { Document } from './types';
+import { dispatch } from './commands/dispatcher';
+import type { ConnectionInfo, Logger, ServerContext } from './commands/context';
+import { FramingError, MessageFramer } from './wire/framer';
+import { encodeOpMsgReply, encodeOpReply, parseRequest, ProtocolError, type Request } from './wire/protocol';
+
+class ClientConnection implements ConnectionInfo {
+  readonly remote: string;
+  private readonly framer = new MessageFramer();
+  /** Requests are handled one after another so pipelined replies keep their order. */
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: net.Socket,
+    private readonly ctx: ServerContext,
+    private readonly onClose: (conn: ClientConnection) => void,
+  ) {
+    this.remote = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.receive(chunk));
+    socket.on('error', (err) => this.ctx.logger.debug({ err, connectionId: id }, 'connection error'));
+    socket.on('close', () => {
+      this.closed = true;
+      this.onClose(this);
+    });
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    let messages: Buffer[];
+    try {
+      messages = this.framer.push(chunk);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    for (const message of messages) this.queue = this.queue.then(() => this.handle(message));
+  }
+
+  private async handle(message: Buffer): Promise<void> {
+    if (this.closed) return;
+    try {
+      const request = parseRequest(message);
+      const reply = await this.answer(request);
+      if (reply && !this.closed) this.socket.write(reply);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async answer(request: Request): Promise<Buffer | undefined> {
+    if (request.kind === 'query') {
+      if (!request.fullCollectionName.endsWith('.$cmd')) {
+        throw new ProtocolError(`legacy OP_QUERY is only supported for commands, got ${request.fullCollectionName}`);
+      }
+      const db = request.fullCollectionName.slice(0, -'.$cmd'.length);
+      const reply = await dispatch(request.body, this, this.ctx, { defaultDb: db });
+      return encodeOpReply(request.header.requestId, reply);
+    }
+    const reply: Document = await dispatch(request.body, this, this.ctx, { unacknowledged: request.moreToCome });
+    if (request.moreToCome) return undefined;
+    return encodeOpMsgReply(request.header.requestId, reply);
+  }
+
+  private fail(err: unknown): void {
+    const expected = err instanceof ProtocolError || err instanceof FramingError;
+    this.ctx.logger[expected ? 'warn' : 'error'](
+      { err, connectionId: this.id, remote: this.remote },
+      'closing connection after a protocol error',
+    );
+    this.destroy();
+  }
+}
+
+export interface ListeningServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port (0 = any free port) and serves `ctx` until closed. */
+export async function listen(host: string, port: number, ctx: ServerContext, logger: Logger): Promise<ListeningServer> {
+  const connections = new Set<ClientConnection>();
+  let nextId = 1;
+  const server = net.createServer((socket) => {
+    const conn = new ClientConnection(nextId++, socket, ctx, (c) => connections.delete(c));
+    connections.add(conn);
+  });
+  ctx.connections = () => connections.size;
+  server.on('error', (err) => logger.error({ err }, 'server socket error'));
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    port: boundPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const conn of connections) conn.destroy();
+      }),
+  };
+}

@@ -1,0 +1,283 @@
+/** Command layer through the official driver: handshake/diagnostics, catalog, indexes, explain. */
+import assert from 'node:assert/strict';
+import { Long, MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { connectTestClient, usingRealMongo } from '../../helpers/mongo-target';
+
+async function commandError(promise: Promise<unknown>): Promise<MongoServerError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof MongoServerError, `expected a server error, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the command to fail');
+}
+
+describe('commands', function () {
+  let client: MongoClient;
+  let dbName: string;
+  let db: Db;
+  let admin: Db;
+
+  before(async function () {
+    ({ client, dbName } = await connectTestClient('commands'));
+    db = client.db(dbName);
+    admin = client.db('admin');
+  });
+
+  after(async function () {
+    await db.dropDatabase();
+    await client.db(`${dbName}_other`).dropDatabase();
+    await client.close();
+  });
+
+  describe('handshake and diagnostics', function () {
+    it('hello describes a writable replica-set primary with sessions', async function () {
+      const hello = await admin.command({ hello: 1 });
+      assert.equal(hello.isWritablePrimary, true);
+      assert.equal(typeof hello.setName, 'string');
+      assert.ok(Array.isArray(hello.hosts) && hello.hosts.includes(hello.me));
+      assert.equal(hello.primary, hello.me);
+      assert.equal(hello.logicalSessionTimeoutMinutes, 30);
+      assert.equal(hello.maxBsonObjectSize, 16777216);
+      assert.equal(hello.maxMessageSizeBytes, 48000000);
+      assert.equal(hello.maxWriteBatchSize, 100000);
+      assert.ok(hello.localTime instanceof Date);
+      assert.ok(hello.maxWireVersion >= 17);
+      const legacy = await admin.command({ isMaster: 1 });
+      assert.equal(legacy.ismaster, true);
+      assert.equal((await admin.command({ ismaster: 1 })).ismaster, true);
+    });
+
+    it('ping, buildInfo, hostInfo, serverStatus, connectionStatus, whatsmyuri, getCmdLineOpts answer ok', async function () {
+      assert.equal((await admin.command({ ping: 1 })).ok, 1);
+      const build = await admin.command({ buildInfo: 1 });
+      assert.match(build.version, /^\d+\.\d+\.\d+/);
+      assert.ok(Array.isArray(build.versionArray) && build.versionArray.length === 4);
+      if (!usingRealMongo()) assert.equal(build.version, '7.0.0');
+      assert.ok((await admin.command({ hostInfo: 1 })).system);
+      const status = await admin.command({ serverStatus: 1 });
+      assert.equal(typeof status.uptime, 'number');
+      assert.ok(status.connections.current >= 1);
+      assert.ok(Array.isArray((await admin.command({ connectionStatus: 1 })).authInfo.authenticatedUsers));
+      assert.match((await admin.command({ whatsmyuri: 1 })).you, /:\d+$/);
+      assert.equal((await admin.command({ getCmdLineOpts: 1 })).ok, 1);
+      assert.ok(Array.isArray((await admin.command({ getLog: 'startupWarnings' })).log));
+    });
+
+    it('getParameter returns the requested parameters and rejects unknown ones', async function () {
+      const reply = await admin.command({ getParameter: 1, featureCompatibilityVersion: 1 });
+      assert.ok(reply.featureCompatibilityVersion);
+      const err = await commandError(admin.command({ getParameter: 1, noSuchParameterAtAll: 1 }));
+      assert.equal(err.code, 72);
+    });
+
+    it('an unknown command fails with 59 CommandNotFound naming it; names are case-sensitive', async function () {
+      const err = await commandError(db.command({ frobnicate: 1 }));
+      assert.equal(err.code, 59);
+      assert.equal(err.codeName, 'CommandNotFound');
+      assert.match(err.message, /no such command: 'frobnicate'/);
+      assert.equal((await commandError(db.command({ PING: 1 }))).code, 59);
+    });
+
+    it('authentication commands fail clearly', async function () {
+      if (usingRealMongo()) this.skip();
+      const err = await commandError(admin.command({ saslStart: 1, mechanism: 'SCRAM-SHA-256', payload: Buffer.alloc(0) }));
+      assert.match(err.message, /authentication is not supported/);
+    });
+  });
+
+  describe('databases and collections', function () {
+    it('create makes a collection; creating it again fails with 48 NamespaceExists', async function () {
+      await db.createCollection('created');
+      const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+      assert.ok(names.includes('created'));
+      const err = await commandError(db.command({ create: 'created' }));
+      assert.equal(err.code, 48);
+      assert.equal(err.codeName, 'NamespaceExists');
+    });
+
+    it('listCollections honours filter and nameOnly, and returns a cursor', async function () {
+      await db.createCollection('lc_a');
+      await db.createCollection('lc_b');
+      const reply = await db.command({ listCollections: 1, filter: { name: 'lc_a' } });
+      assert.equal(reply.cursor.ns, `${dbName}.$cmd.listCollections`);
+      assert.ok(reply.cursor.id instanceof Long || reply.cursor.id === 0);
+      assert.equal(reply.cursor.firstBatch.length, 1);
+      const info = reply.cursor.firstBatch[0];
+      assert.equal(info.name, 'lc_a');
+      assert.equal(info.type, 'collection');
+      assert.ok(info.idIndex);
+      const nameOnly = await db.command({ listCollections: 1, nameOnly: true, filter: { name: { $in: ['lc_a', 'lc_b'] } } });
+      assert.deepEqual(
+        nameOnly.cursor.firstBatch.map((c: { name: string }) => c.name).sort(),
+        ['lc_a', 'lc_b'],
+      );
+      assert.equal(nameOnly.cursor.firstBatch[0].options, undefined);
+    });
+
+    it('listDatabases lists databases with sizes, honours nameOnly and filter, and is admin-only', async function () {
+      await db.collection('present').insertOne({ x: 1 });
+      const all = await admin.command({ listDatabases: 1 });
+      const mine = all.databases.find((d: { name: string }) => d.name === dbName);
+      assert.ok(mine);
+      assert.equal(typeof mine.sizeOnDisk, 'number');
+      assert.equal(mine.empty, false);
+      assert.equal(typeof all.totalSize, 'number');
+      const filtered = await admin.command({ listDatabases: 1, nameOnly: true, filter: { name: dbName } });
+      assert.deepEqual(filtered.databases, [{ name: dbName }]);
+      assert.equal((await commandError(db.command({ listDatabases: 1 }))).code, 13);
+    });
+
+    it('drop removes a collection and reports its index count; dropping a missing one is ok', async function () {
+      await db.collection('dropme').insertOne({ a: 1 });
+      await db.collection('dropme').createIndex({ a: 1 });
+      const reply = await db.command({ drop: 'dropme' });
+      assert.equal(reply.ok, 1);
+      assert.equal(reply.nIndexesWas, 2);
+      assert.equal(await db.collection('dropme').countDocuments(), 0);
+      assert.equal((await db.command({ drop: 'never_existed' })).ok, 1);
+    });
+
+    it('dropDatabase removes every collection of the database', async function () {
+      const other = client.db(`${dbName}_other`);
+      await other.collection('a').insertOne({ a: 1 });
+      const reply = await other.command({ dropDatabase: 1 });
+      assert.equal(reply.ok, 1);
+      assert.deepEqual(await other.listCollections().toArray(), []);
+    });
+
+    it('renameCollection moves documents and indexes; existing target needs dropTarget', async function () {
+      await db.collection('ren_src').insertMany([{ _id: 1 }, { _id: 2 }] as never[]);
+      await db.collection('ren_src').createIndex({ k: 1 }, { name: 'k_idx' });
+      await admin.command({ renameCollection: `${dbName}.ren_src`, to: `${dbName}.ren_dst` });
+      assert.equal(await db.collection('ren_dst').countDocuments(), 2);
+      assert.ok((await db.collection('ren_dst').indexes()).some((i) => i.name === 'k_idx'));
+      assert.equal(await db.collection('ren_src').countDocuments(), 0);
+
+      await db.collection('ren_other').insertOne({ _id: 9 } as never);
+      const err = await commandError(admin.command({ renameCollection: `${dbName}.ren_other`, to: `${dbName}.ren_dst` }));
+      assert.equal(err.code, 48);
+      await admin.command({ renameCollection: `${dbName}.ren_other`, to: `${dbName}.ren_dst`, dropTarget: true });
+      assert.deepEqual(await db.collection('ren_dst').find().toArray(), [{ _id: 9 }]);
+
+      const missing = await commandError(admin.command({ renameCollection: `${dbName}.nope`, to: `${dbName}.nope2` }));
+      assert.equal(missing.code, 26);
+      assert.equal((await commandError(db.command({ renameCollection: `${dbName}.ren_dst`, to: `${dbName}.x` }))).code, 13);
+    });
+
+    it('collMod changes a TTL index expireAfterSeconds', async function () {
+      const coll = db.collection('ttl_mod');
+      await coll.createIndex({ at: 1 }, { expireAfterSeconds: 100, name: 'at_ttl' });
+      const reply = await db.command({ collMod: 'ttl_mod', index: { name: 'at_ttl', expireAfterSeconds: 50 } });
+      assert.equal(reply.ok, 1);
+      assert.equal(reply.expireAfterSeconds_new, 50);
+      const index = (await coll.indexes()).find((i) => i.name === 'at_ttl');
+      assert.equal(index?.expireAfterSeconds, 50);
+    });
+
+    it('dbStats and collStats report counts and sizes', async function () {
+      const coll = db.collection('stats');
+      await coll.insertMany([{ a: 1 }, { a: 2 }, { a: 3 }]);
+      const dbStats = await db.command({ dbStats: 1 });
+      assert.equal(dbStats.db, dbName);
+      assert.ok(dbStats.objects >= 3);
+      assert.ok(dbStats.collections >= 1);
+      const collStats = await db.command({ collStats: 'stats' });
+      assert.equal(collStats.ns, `${dbName}.stats`);
+      assert.equal(collStats.count, 3);
+      assert.ok(collStats.size > 0);
+      assert.equal(collStats.nindexes, 1);
+    });
+  });
+
+  describe('indexes', function () {
+    it('createIndexes reports before/after counts and createdCollectionAutomatically', async function () {
+      const reply = await db.command({ createIndexes: 'ix_auto', indexes: [{ key: { a: 1 }, name: 'a_1' }] });
+      assert.equal(reply.ok, 1);
+      assert.equal(reply.createdCollectionAutomatically, true);
+      assert.equal(reply.numIndexesBefore, 1);
+      assert.equal(reply.numIndexesAfter, 2);
+      const again = await db.command({ createIndexes: 'ix_auto', indexes: [{ key: { a: 1 }, name: 'a_1' }] });
+      assert.equal(again.numIndexesAfter, 2);
+    });
+
+    it('listIndexes lists specs and fails with 26 for a missing collection', async function () {
+      await db.collection('ix_list').createIndex({ b: -1 }, { unique: true });
+      const specs = await db.collection('ix_list').indexes();
+      assert.deepEqual(specs.map((s) => s.name), ['_id_', 'b_-1']);
+      assert.equal(specs[1].unique, true);
+      assert.deepEqual(specs[1].key, { b: -1 });
+      const err = await commandError(db.command({ listIndexes: 'ix_missing' }));
+      assert.equal(err.code, 26);
+      assert.equal(err.codeName, 'NamespaceNotFound');
+    });
+
+    it('a unique index rejects duplicates, and cannot be built over existing duplicates', async function () {
+      const coll = db.collection('ix_unique');
+      await coll.insertMany([{ e: 'x' }, { e: 'x' }]);
+      await assert.rejects(coll.createIndex({ e: 1 }, { unique: true }), (err: MongoServerError) => err.code === 11000);
+      assert.deepEqual((await coll.indexes()).map((s) => s.name), ['_id_']);
+    });
+
+    it('dropIndexes by name, by key pattern and "*"; an unknown index fails with 27', async function () {
+      const coll = db.collection('ix_drop');
+      await coll.createIndexes([{ key: { a: 1 } }, { key: { b: 1 } }, { key: { c: 1 } }]);
+      await coll.dropIndex('a_1');
+      await db.command({ dropIndexes: 'ix_drop', index: { b: 1 } });
+      assert.deepEqual((await coll.indexes()).map((s) => s.name), ['_id_', 'c_1']);
+      const reply = await db.command({ dropIndexes: 'ix_drop', index: '*' });
+      assert.equal(reply.nIndexesWas, 2);
+      assert.deepEqual((await coll.indexes()).map((s) => s.name), ['_id_']);
+      const err = await commandError(coll.dropIndex('nope_1'));
+      assert.equal(err.code, 27);
+    });
+  });
+
+  describe('explain', function () {
+    before(async function () {
+      const coll = db.collection('explained');
+      await coll.insertMany(Array.from({ length: 50 }, (_, i) => ({ n: i, tag: `t${i % 5}` })));
+      await coll.createIndex({ n: 1 }, { name: 'n_1' });
+    });
+
+    function stageNames(plan: Record<string, unknown>): string[] {
+      const names: string[] = [];
+      for (let stage: Record<string, unknown> | undefined = plan; stage; stage = stage.inputStage as Record<string, unknown> | undefined) {
+        names.push(String(stage.stage));
+      }
+      return names;
+    }
+
+    it('an indexed find shows FETCH over IXSCAN with the index name', async function () {
+      const explained = await db.collection('explained').find({ n: 7 }).explain('queryPlanner');
+      const plan = explained.queryPlanner.winningPlan;
+      assert.deepEqual(stageNames(plan).slice(-2), ['FETCH', 'IXSCAN']);
+      assert.equal(plan.inputStage.indexName, 'n_1');
+    });
+
+    it('an unindexed find shows COLLSCAN; executionStats count what was examined', async function () {
+      const explained = await db.collection('explained').find({ tag: 't1' }).explain('executionStats');
+      assert.deepEqual(stageNames(explained.queryPlanner.winningPlan), ['COLLSCAN']);
+      assert.equal(explained.executionStats.nReturned, 10);
+      assert.equal(explained.executionStats.totalDocsExamined, 50);
+    });
+
+    it('explains count, distinct, update, delete and aggregate', async function () {
+      for (const inner of [
+        { count: 'explained', query: { n: 3 } },
+        { distinct: 'explained', key: 'tag', query: { n: 3 } },
+        { update: 'explained', updates: [{ q: { n: 3 }, u: { $set: { x: 1 } } }] },
+        { delete: 'explained', deletes: [{ q: { n: 3 }, limit: 1 }] },
+      ]) {
+        const reply = await db.command({ explain: inner, verbosity: 'queryPlanner' });
+        assert.ok(JSON.stringify(reply.queryPlanner.winningPlan).includes('"indexName":"n_1"'), JSON.stringify(inner));
+      }
+      const agg = await db.collection('explained').aggregate([{ $match: { n: { $gt: 40 } } }, { $group: { _id: null, c: { $sum: 1 } } }]).explain('queryPlanner');
+      const planner = agg.queryPlanner ?? agg.stages?.[0]?.$cursor?.queryPlanner;
+      assert.ok(JSON.stringify(planner.winningPlan).includes('IXSCAN'));
+      // explain does not write
+      assert.equal(await db.collection('explained').countDocuments({ n: 3 }), 1);
+    });
+  });
+});
