@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { openStorage, type ChangeRecord, type Persistence } from '../../../src/embedded-mongo/storage';
+import { ids, insertAll } from './storage-helpers';
+
+/** Keeps every appended commit so a second engine can replay them. */
+class RecordingPersistence implements Persistence {
+  readonly commits: ChangeRecord[][] = [];
+  constructor(private readonly initial: ChangeRecord[] = []) {}
+  async append(records: ChangeRecord[]): Promise<void> {
+    this.commits.push([...records]);
+  }
+  async loadState(): Promise<ChangeRecord[]> {
+    return this.initial;
+  }
+  async close(): Promise<void> {}
+}
+
+describe('storage engine: the commit path', () => {
+  it('When every commit is replayed into a new engine, then catalog, indexes, documents and TTL deletes come back the same', async () => {
+    const journal = new RecordingPersistence();
+    const first = await openStorage({ inMemory: true }, undefined, { persistence: journal, ttlIntervalMs: 0 });
+    await first.createCollection('app', 'people', { collation: { locale: 'en', strength: 2 } });
+    await insertAll(first, 'app', 'people', [{ _id: 1, name: 'Ann' }, { _id: 2, name: 'Bo' }]);
+    await first.createIndexes('app', 'people', [{ v: 2, key: { name: 1 }, name: 'name_1', unique: true }]);
+    await first.createIndexes('app', 'sessions', [{ v: 2, key: { expires: 1 }, name: 'expires_1', expireAfterSeconds: 0 }]);
+    await insertAll(first, 'app', 'sessions', [{ _id: 's1', expires: new Date(1000) }, { _id: 's2', expires: new Date(9_000_000) }]);
+    await first.write(undefined, (b) => b.replace('app', 'people', { _id: 2, name: 'Bob' }));
+    const txn = first.beginTransaction();
+    await first.write(txn, (b) => {
+      b.insert('app', 'people', { _id: 3, name: 'Cy' });
+      b.remove('app', 'people', 1);
+    });
+    await first.commitTransaction(txn);
+    await first.renameCollection('app', 'people', 'app', 'persons', false);
+    await first.collMod('app', 'sessions', { collMod: 'sessions', index: { name: 'expires_1', expireAfterSeconds: 10 } });
+    assert.equal(await first.sweepExpired(5_000_000), 1);
+    await insertAll(first, 'tmp', 'x', [{ _id: 1 }]);
+    await first.dropDatabase('tmp');
+    await first.dropIndexes('app', 'persons', 'name_1');
+
+    assert.deepEqual(journal.commits.at(-1), [{ op: 'dropIndex', ns: 'app.persons', name: 'name_1' }]);
+    const transactionCommit = journal.commits.find((c) => c.some((r) => r.op === 'insert' && r.doc._id === 3));
+    assert.deepEqual(transactionCommit?.map((r) => r.op), ['insert', 'remove'], 'a transaction is one commit');
+
+    const second = await openStorage({ inMemory: true }, undefined, { persistence: new RecordingPersistence(journal.commits.flat()), ttlIntervalMs: 0 });
+    assert.deepEqual(second.listDatabaseNames(), first.listDatabaseNames());
+    assert.deepEqual(second.listCollections('app'), first.listCollections('app'));
+    assert.deepEqual(second.listIndexes('app', 'sessions'), first.listIndexes('app', 'sessions'));
+    assert.deepEqual(ids(second.find(undefined, 'app', 'persons', { filter: {} }).docs), [2, 3]);
+    assert.deepEqual(ids(second.find(undefined, 'app', 'sessions', { filter: {} }).docs), ['s2']);
+    assert.deepEqual(second.find(undefined, 'app', 'persons', { filter: { name: 'BOB' } }).docs, [{ _id: 2, name: 'Bob' }]);
+    await first.close();
+    await second.close();
+  });
+
+  it('When one record of a commit fails, then none of its records stay applied', async () => {
+    const engine = await openStorage({ inMemory: true }, undefined, { ttlIntervalMs: 0 });
+    await insertAll(engine, 'db', 'c', [{ _id: 1 }]);
+    assert.throws(() =>
+      engine.applyCommit([
+        { op: 'insert', ns: 'db.c', doc: { _id: 2 } },
+        { op: 'createIndex', ns: 'db.other', spec: { v: 2, key: { a: 1 }, name: 'a_1' } },
+        { op: 'insert', ns: 'db.c', doc: { _id: 1 } },
+      ]),
+    );
+    assert.deepEqual(ids(engine.find(undefined, 'db', 'c', { filter: {} }).docs), [1]);
+    assert.deepEqual(engine.listCollections('db').map((c) => c.name), ['c']);
+    await engine.close();
+  });
+});
