@@ -60,6 +60,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(homeRouter(deps));
 
   app.use(notFoundHandler);
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, i18n));
   return app;
 }

@@ -125,6 +125,8 @@ async function responseSummaries(conn: mongoose.Connection, organisationId: Id, 
   for (const doc of docs) {
     const supplierId = String(doc.supplierId);
     const status = typeof doc.status === 'string' ? doc.status : 'draft';
+    // A supplier with several invitations (a resent link) counts as submitted once any of its responses is.
+    if (summaries.get(supplierId)?.status === 'submitted') continue;
     summaries.set(supplierId, { supplierId, status, lastActivityAt: asDate(doc.submittedAt) ?? asDate(doc.updatedAt) });
   }
   return summaries;

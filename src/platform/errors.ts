@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { i18n as I18n } from 'i18next';
 import type pino from 'pino';
+import { chooseLanguage, useLanguage } from './i18n';
 
 /**
  * The one error type routes and services throw for an HTTP outcome. `messageKey` is an i18n key (any namespace,
@@ -112,7 +114,7 @@ function titleKeyFor(status: number): string {
 }
 
 /** The last middleware: logs, then renders `views/errors/error.ejs` or JSON. Never exposes a stack trace. */
-export function errorHandler(logger: pino.Logger): ErrorRequestHandler {
+export function errorHandler(logger: pino.Logger, i18n: I18n): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
@@ -123,7 +125,9 @@ export function errorHandler(logger: pino.Logger): ErrorRequestHandler {
     if (view.unexpected) log.error({ err: error }, 'request failed');
     else log.info({ status: view.status, messageKey: view.messageKey }, 'request refused');
 
-    const translate = typeof req.t === 'function' ? req.t : (key: string) => key;
+    // The error may have happened before the language middleware ran (e.g. the session store failed).
+    if (typeof req.t !== 'function') useLanguage(i18n, req, res, chooseLanguage(req));
+    const translate = req.t;
     const message = translate(view.messageKey, view.params);
     res.status(view.status);
     if (view.status === 429 && typeof req.rateLimitRetryAfterSeconds === 'number') {
