@@ -7,6 +7,7 @@ import { isCountryCode } from './countries';
 import { isCalendarDate } from './schema';
 import {
   type AnswerValue,
+  type ChoiceOption,
   type EvidenceFile,
   type EvidenceKind,
   type EvidenceSpec,
@@ -53,7 +54,7 @@ export function parseAnswer(question: Question, raw: unknown, locale: Locale, op
     case 'single_choice':
       return parseSingleChoice(raw, question.options.map((o) => o.id));
     case 'multiple_choice':
-      return parseMultipleChoice(raw, question.options);
+      return parseMultipleChoice(raw, question.options, locale);
     case 'number':
     case 'integer':
     case 'percentage':
@@ -100,13 +101,13 @@ function parseSingleChoice(raw: unknown, optionIds: string[]): ParsedAnswer {
   return value !== undefined && optionIds.includes(value) ? ok(value) : fail('unknownOption');
 }
 
-function parseMultipleChoice(raw: unknown, options: Array<{ id: string; exclusive?: boolean }>): ParsedAnswer {
+function parseMultipleChoice(raw: unknown, options: ChoiceOption[], locale: Locale): ParsedAnswer {
   const items = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : undefined;
   if (!items || !items.every((item) => typeof item === 'string')) return fail('unknownOption');
   const chosen = [...new Set(items.map((item: string) => item.trim()).filter((item) => item !== ''))];
   if (!chosen.every((id) => options.some((o) => o.id === id))) return fail('unknownOption');
   const exclusive = options.find((o) => o.exclusive === true && chosen.includes(o.id));
-  if (exclusive && chosen.length > 1) return fail('exclusiveOption', { option: exclusive.id });
+  if (exclusive && chosen.length > 1) return fail('exclusiveOption', { option: exclusive.label[locale] });
   // Keep the definition's order so the same choice always stores (and hashes, and compares) the same.
   return ok(options.filter((o) => chosen.includes(o.id)).map((o) => o.id));
 }
