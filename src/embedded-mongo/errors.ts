@@ -61,6 +61,27 @@ export const ErrorCodes = {
   Location51082: 51082, Location51083: 51083,
   // find projection (query/projection.ts)
   Location31250: 31250, Location31253: 31253, Location31276: 31276, Location51270: 51270,
+  // aggregation (aggregate/), continued
+  ConversionFailure: 241, Location15952: 15952, Location16006: 16006, Location16007: 16007, Location16034: 16034,
+  Location16035: 16035, Location16702: 16702, Location16883: 16883, Location17040: 17040, Location17041: 17041,
+  Location17042: 17042, Location17043: 17043, Location17044: 17044, Location17046: 17046, Location17047: 17047,
+  Location17048: 17048, Location17049: 17049, Location17124: 17124, Location18533: 18533, Location18535: 18535,
+  Location18536: 18536, Location28651: 28651, Location28656: 28656, Location28657: 28657, Location28664: 28664,
+  Location28689: 28689, Location28690: 28690, Location28691: 28691, Location28724: 28724, Location28725: 28725,
+  Location28726: 28726, Location28727: 28727, Location28729: 28729, Location34435: 34435, Location34443: 34443,
+  Location34444: 34444, Location34447: 34447, Location34449: 34449, Location34450: 34450, Location34451: 34451,
+  Location34452: 34452, Location34453: 34453, Location34454: 34454, Location34455: 34455, Location34461: 34461,
+  Location34462: 34462, Location34466: 34466, Location34468: 34468, Location34471: 34471, Location34473: 34473,
+  Location40080: 40080, Location40081: 40081, Location40085: 40085, Location40086: 40086, Location40087: 40087,
+  Location40090: 40090, Location40091: 40091, Location40092: 40092, Location40093: 40093, Location40094: 40094,
+  Location40096: 40096, Location40097: 40097, Location40386: 40386, Location40390: 40390, Location40392: 40392,
+  Location40394: 40394, Location40395: 40395, Location40397: 40397, Location40400: 40400, Location40485: 40485,
+  Location40489: 40489, Location40515: 40515, Location40516: 40516, Location40517: 40517, Location40554: 40554,
+  Location40684: 40684, Location50699: 50699, Location50700: 50700, Location51075: 51075, Location51104: 51104,
+  Location51105: 51105, Location51106: 51106, Location51108: 51108, Location51111: 51111, Location51746: 51746,
+  Location327391: 327391, Location327392: 327392, Location2942504: 2942504, Location2942505: 2942505,
+  Location4940400: 4940400, Location5166306: 5166306, Location5166405: 5166405, Location5166406: 5166406,
+  Location5439014: 5439014, Location5439016: 5439016, Location5439017: 5439017, Location5439018: 5439018,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

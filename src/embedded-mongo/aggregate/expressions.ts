@@ -4,11 +4,21 @@
  */
 import type { Collator } from '../types';
 import { createScope, evaluate, registerOperators } from './evaluate';
+import { accumulatorExpressions } from './accumulators';
 import { arithmeticOperators } from './operators/arithmetic';
+import { arrayOperators } from './operators/arrays';
+import { conversionOperators } from './operators/conversion';
+import { dateOperators } from './operators/dates';
 import { logicOperators } from './operators/logic';
+import { stringOperators } from './operators/strings';
 
 registerOperators(arithmeticOperators);
 registerOperators(logicOperators);
+registerOperators(stringOperators);
+registerOperators(arrayOperators);
+registerOperators(conversionOperators);
+registerOperators(dateOperators);
+registerOperators(accumulatorExpressions);
 
 export interface ExpressionOptions {
   /** `$$NOW`; defaults to the current time. Pass the command's clock so every document sees one instant. */
