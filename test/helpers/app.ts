@@ -86,13 +86,28 @@ export async function buildTestApp(overrides: TestAppOverrides = {}): Promise<Te
     clock,
     async close() {
       try {
-        await connection.dropDatabase();
+        await dropTestDatabase(connection, uri, dbName);
       } finally {
         await connection.close();
         rmSync(dataDir, { recursive: true, force: true });
       }
     },
   };
+}
+
+/** Drops the database, through a new connection when a test closed the app's own (e.g. to simulate an outage). */
+async function dropTestDatabase(connection: mongoose.Connection, uri: string, dbName: string): Promise<void> {
+  if (connection.readyState === mongoose.ConnectionStates.connected) {
+    await connection.dropDatabase();
+    return;
+  }
+  const fresh = mongoose.createConnection(uri, { dbName, serverSelectionTimeoutMS: 5000 });
+  try {
+    await fresh.asPromise();
+    await fresh.dropDatabase();
+  } finally {
+    await fresh.close();
+  }
 }
 
 /** The `_csrf` value of the first form in a page. */
