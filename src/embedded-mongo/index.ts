@@ -19,6 +19,8 @@ export interface MongoServerOptions {
   inMemory?: boolean;
   dbPath?: string;
   logger?: Logger;
+  /** How often expired documents of TTL indexes are removed (MongoDB: 60 s); tests shorten it. */
+  ttlIntervalMs?: number;
 }
 
 export interface RunningMongoServer {
@@ -44,7 +46,8 @@ function validateOptions(options: MongoServerOptions): { host: string; port: num
 export async function startMongoServer(options: MongoServerOptions = {}): Promise<RunningMongoServer> {
   const { host, port, inMemory, dbPath } = validateOptions(options);
   const logger = options.logger ?? silentLogger;
-  const storage = await openStorage(inMemory ? { inMemory: true } : { dbPath: dbPath as string }, logger);
+  const location = inMemory ? { inMemory: true as const } : { dbPath: dbPath as string };
+  const storage = await openStorage(location, logger, { ttlIntervalMs: options.ttlIntervalMs });
   const cursors = new CursorRegistry();
   const sessions = new SessionRegistry(storage, logger);
   const ctx: ServerContext = {

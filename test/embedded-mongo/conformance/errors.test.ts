@@ -1,0 +1,66 @@
+/** The shape of error replies: {ok: 0, errmsg, code, codeName}, never a stack, labels where MongoDB sets them. */
+import assert from 'node:assert/strict';
+import { MongoServerError, UUID, type Db, type MongoClient } from 'mongodb';
+import { connectTestClient } from '../../helpers/mongo-target';
+
+async function rawError(db: Db, command: Record<string, unknown>): Promise<Record<string, unknown>> {
+  try {
+    await db.command(command);
+  } catch (err) {
+    assert.ok(err instanceof MongoServerError, String(err));
+    return err.errorResponse as Record<string, unknown>;
+  }
+  assert.fail(`expected ${JSON.stringify(Object.keys(command))} to fail`);
+}
+
+describe('error replies', function () {
+  let client: MongoClient;
+  let dbName: string;
+  let db: Db;
+
+  before(async function () {
+    ({ client, dbName } = await connectTestClient('errors'));
+    db = client.db(dbName);
+    await db.collection('e').insertOne({ _id: 1 } as never);
+  });
+
+  after(async function () {
+    await db.dropDatabase();
+    await client.close();
+  });
+
+  const cases: Array<{ what: string; command: Record<string, unknown>; code: number; codeName: string }> = [
+    { what: 'unknown command', command: { nopeCommand: 1 }, code: 59, codeName: 'CommandNotFound' },
+    { what: 'create of an existing collection', command: { create: 'e' }, code: 48, codeName: 'NamespaceExists' },
+    { what: 'listIndexes of a missing collection', command: { listIndexes: 'missing' }, code: 26, codeName: 'NamespaceNotFound' },
+    { what: 'dropIndexes of a missing index', command: { dropIndexes: 'e', index: 'zz_1' }, code: 27, codeName: 'IndexNotFound' },
+    { what: 'invalid query operator', command: { find: 'e', filter: { a: { $nope: 1 } } }, code: 2, codeName: 'BadValue' },
+    { what: 'wrong argument type', command: { find: 'e', sort: 5 }, code: 14, codeName: 'TypeMismatch' },
+    { what: 'getMore of an unknown cursor', command: { getMore: 77n, collection: 'e' }, code: 43, codeName: 'CursorNotFound' },
+    { what: 'unknown pipeline stage', command: { aggregate: 'e', pipeline: [{ $nope: 1 }], cursor: {} }, code: 40324, codeName: '' },
+  ];
+
+  for (const c of cases) {
+    it(`${c.what} → ${c.code} ${c.codeName || '(no name)'}`, async function () {
+      const reply = await rawError(db, c.command);
+      assert.equal(reply.ok, 0);
+      assert.equal(reply.code, c.code);
+      if (c.codeName) assert.equal(reply.codeName, c.codeName);
+      assert.equal(typeof reply.errmsg, 'string');
+      assert.ok(!String(reply.errmsg).includes('    at '), 'no stack trace in errmsg');
+    });
+  }
+
+  it('a duplicate key in findAndModify carries keyPattern and keyValue in the error reply', async function () {
+    await db.collection('e').insertOne({ _id: 2 } as never);
+    const reply = await rawError(db, { findAndModify: 'e', query: { _id: 2 }, update: { _id: 1 } });
+    assert.ok(reply.code === 11000 || reply.code === 66);
+  });
+
+  it('commitTransaction for an unknown transaction is 251 NoSuchTransaction labelled TransientTransactionError', async function () {
+    const reply = await rawError(client.db('admin'), { commitTransaction: 1, lsid: { id: new UUID() }, txnNumber: 42n, autocommit: false });
+    assert.equal(reply.code, 251);
+    assert.equal(reply.codeName, 'NoSuchTransaction');
+    assert.deepEqual(reply.errorLabels, ['TransientTransactionError']);
+  });
+});

@@ -1,0 +1,148 @@
+/** Logical sessions and multi-document transactions through the driver's session API. */
+import assert from 'node:assert/strict';
+import { Long, MongoServerError, UUID, type Db, type MongoClient } from 'mongodb';
+import { connectTestClient } from '../../helpers/mongo-target';
+
+describe('sessions and transactions', function () {
+  let client: MongoClient;
+  let dbName: string;
+  let db: Db;
+
+  before(async function () {
+    ({ client, dbName } = await connectTestClient('sessions'));
+    db = client.db(dbName);
+    await db.createCollection('accounts');
+  });
+
+  after(async function () {
+    await db.dropDatabase();
+    await client.close();
+  });
+
+  beforeEach(async function () {
+    await db.collection('accounts').deleteMany({});
+    await db.collection('accounts').insertMany([{ _id: 'a', balance: 100 }, { _id: 'b', balance: 0 }] as never[]);
+  });
+
+  it('writes inside a transaction are invisible outside until commit, then all visible', async function () {
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      const accounts = db.collection('accounts');
+      await accounts.updateOne({ _id: 'a' } as never, { $inc: { balance: -30 } }, { session });
+      await accounts.updateOne({ _id: 'b' } as never, { $inc: { balance: 30 } }, { session });
+      await accounts.insertOne({ _id: 'log1', amount: 30 } as never, { session });
+      assert.equal((await accounts.findOne({ _id: 'b' } as never, { session }))?.balance, 30, 'the transaction sees its own writes');
+      assert.equal((await accounts.findOne({ _id: 'b' } as never))?.balance, 0, 'others do not');
+      assert.equal(await accounts.countDocuments({ _id: 'log1' } as never), 0);
+      await session.commitTransaction();
+      assert.equal((await accounts.findOne({ _id: 'a' } as never))?.balance, 70);
+      assert.equal((await accounts.findOne({ _id: 'b' } as never))?.balance, 30);
+      assert.equal(await accounts.countDocuments({ _id: 'log1' } as never), 1);
+    } finally {
+      await session.endSession();
+    }
+  });
+
+  it('abortTransaction discards every write of the transaction', async function () {
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      await db.collection('accounts').updateOne({ _id: 'a' } as never, { $set: { balance: 0 } }, { session });
+      await db.collection('accounts').insertOne({ _id: 'ghost' } as never, { session });
+      await session.abortTransaction();
+      assert.equal((await db.collection('accounts').findOne({ _id: 'a' } as never))?.balance, 100);
+      assert.equal(await db.collection('accounts').countDocuments({ _id: 'ghost' } as never), 0);
+    } finally {
+      await session.endSession();
+    }
+  });
+
+  it('withTransaction commits the callback’s writes', async function () {
+    const session = client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        await db.collection('accounts').updateOne({ _id: 'a' } as never, { $inc: { balance: -1 } }, { session });
+        await db.collection('ledger').insertOne({ at: new Date() }, { session });
+      });
+      assert.equal((await db.collection('accounts').findOne({ _id: 'a' } as never))?.balance, 99);
+      assert.equal(await db.collection('ledger').countDocuments(), 1);
+    } finally {
+      await session.endSession();
+    }
+  });
+
+  it('a duplicate key inside a transaction aborts it; later commands get 251 NoSuchTransaction', async function () {
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      await assert.rejects(db.collection('accounts').insertOne({ _id: 'a' } as never, { session }), (e: MongoServerError) => e.code === 11000);
+      await assert.rejects(
+        db.collection('accounts').insertOne({ _id: 'c' } as never, { session }),
+        (e: MongoServerError) => e.code === 251 && e.hasErrorLabel('TransientTransactionError'),
+      );
+      await session.abortTransaction().catch(() => undefined);
+      assert.equal(await db.collection('accounts').countDocuments({ _id: 'c' } as never), 0);
+    } finally {
+      await session.endSession();
+    }
+  });
+
+  it('a retried commit of a committed transaction answers ok; abort after commit is refused', async function () {
+    const lsid = { id: new UUID() };
+    const admin = client.db('admin');
+    await db.command({ insert: 'accounts', documents: [{ _id: 'raw' }], lsid, txnNumber: Long.fromNumber(5), startTransaction: true, autocommit: false });
+    assert.equal((await admin.command({ commitTransaction: 1, lsid, txnNumber: Long.fromNumber(5), autocommit: false })).ok, 1);
+    assert.equal((await admin.command({ commitTransaction: 1, lsid, txnNumber: Long.fromNumber(5), autocommit: false })).ok, 1);
+    await assert.rejects(
+      admin.command({ abortTransaction: 1, lsid, txnNumber: Long.fromNumber(5), autocommit: false }),
+      (e: MongoServerError) => e.code === 256,
+    );
+    await assert.rejects(
+      admin.command({ commitTransaction: 1, lsid, txnNumber: Long.fromNumber(6), autocommit: false }),
+      (e: MongoServerError) => e.code === 251 && e.hasErrorLabel('TransientTransactionError'),
+    );
+    assert.equal(await db.collection('accounts').countDocuments({ _id: 'raw' } as never), 1);
+  });
+
+  it('concurrent transactions writing the same document: the second committer gets a transient error', async function () {
+    const s1 = client.startSession();
+    const s2 = client.startSession();
+    try {
+      s1.startTransaction();
+      s2.startTransaction();
+      await db.collection('accounts').updateOne({ _id: 'a' } as never, { $inc: { balance: 1 } }, { session: s1 });
+      let conflict: unknown;
+      // MongoDB reports the conflict at the second write; an optimistic engine may report it at commit.
+      try {
+        await db.collection('accounts').updateOne({ _id: 'a' } as never, { $inc: { balance: 2 } }, { session: s2 });
+      } catch (err) {
+        conflict = err;
+      }
+      await s1.commitTransaction();
+      if (!conflict) await s2.commitTransaction().catch((err: unknown) => (conflict = err));
+      assert.ok(conflict instanceof MongoServerError && conflict.hasErrorLabel('TransientTransactionError'), String(conflict));
+      assert.equal((await db.collection('accounts').findOne({ _id: 'a' } as never))?.balance, 101);
+    } finally {
+      await s1.endSession();
+      await s2.endSession();
+    }
+  });
+
+  it('endSessions aborts an open transaction of the session', async function () {
+    const lsid = { id: new UUID() };
+    await db.command({ insert: 'accounts', documents: [{ _id: 'pending' }], lsid, txnNumber: Long.fromNumber(1), startTransaction: true, autocommit: false });
+    await client.db('admin').command({ endSessions: [lsid] });
+    await assert.rejects(
+      client.db('admin').command({ commitTransaction: 1, lsid, txnNumber: Long.fromNumber(1), autocommit: false }),
+      (e: MongoServerError) => e.code === 251,
+    );
+    assert.equal(await db.collection('accounts').countDocuments({ _id: 'pending' } as never), 0);
+  });
+
+  it('startSession returns a session id; killAllSessions answers ok', async function () {
+    const reply = await client.db('admin').command({ startSession: 1 });
+    assert.ok(reply.id?.id);
+    assert.equal(reply.timeoutMinutes, 30);
+  });
+});

@@ -1,0 +1,218 @@
+import { strict as assert } from 'node:assert';
+import { Decimal128, Long, MongoServerError, Timestamp, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
+import { connectTestClient } from '../../helpers/mongo-target';
+
+async function rejectsWithCode(promise: Promise<unknown>, code: number, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof MongoServerError, `expected MongoServerError, got ${String(err)}`);
+    assert.equal(err.code, code, `code of "${err.message}"`);
+    if (message) assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('conformance: update', () => {
+  let client: MongoClient;
+  let db: Db;
+  let coll: Collection<Document>;
+
+  before(async () => {
+    const target = await connectTestClient('update');
+    client = target.client;
+    db = client.db(target.dbName);
+  });
+
+  beforeEach(async () => {
+    coll = db.collection(`c_${Math.random().toString(36).slice(2, 10)}`);
+  });
+
+  after(async () => {
+    await db.dropDatabase();
+    await client.close();
+  });
+
+  describe('reply shapes', () => {
+    it('When updateOne modifies a document, then matchedCount and modifiedCount are 1', async () => {
+      await coll.insertMany([{ _id: 1, a: 1 }, { _id: 2, a: 1 }]);
+      const result = await coll.updateOne({ a: 1 }, { $set: { b: 2 } });
+      assert.equal(result.acknowledged, true);
+      assert.equal(result.matchedCount, 1);
+      assert.equal(result.modifiedCount, 1);
+      assert.equal(result.upsertedCount, 0);
+      assert.equal(result.upsertedId, null);
+    });
+
+    it('When an update changes nothing, then it is matched but not modified', async () => {
+      await coll.insertOne({ _id: 1, a: 1, list: [1, 2], other: [3] });
+      const result = await coll.updateOne({ _id: 1 }, { $set: { a: 1 }, $addToSet: { list: 2 }, $pull: { other: 9 } });
+      assert.equal(result.matchedCount, 1);
+      assert.equal(result.modifiedCount, 0);
+    });
+
+    it('When updateMany matches several documents, then only changed ones count as modified', async () => {
+      await coll.insertMany([{ _id: 1, a: 1 }, { _id: 2, a: 2 }, { _id: 3, a: 2 }, { _id: 4, a: 9 }]);
+      const result = await coll.updateMany({ a: { $lte: 2 } }, { $set: { a: 2 } });
+      assert.equal(result.matchedCount, 3);
+      assert.equal(result.modifiedCount, 1);
+    });
+
+    it('When nothing matches without upsert, then all counts are 0', async () => {
+      const result = await coll.updateMany({ a: 1 }, { $set: { b: 1 } });
+      assert.equal(result.matchedCount, 0);
+      assert.equal(result.modifiedCount, 0);
+      assert.equal(result.upsertedId, null);
+    });
+  });
+
+  describe('upserts', () => {
+    it('When an upsert inserts, then the query equalities and $setOnInsert seed the document', async () => {
+      const result = await coll.updateOne(
+        { supplier: 'acme', 'contact.country': 'SE', score: { $gt: 3 }, status: { $eq: 'open' } },
+        { $set: { answered: true }, $setOnInsert: { createdBy: 'buyer' } },
+        { upsert: true },
+      );
+      assert.equal(result.matchedCount, 0);
+      assert.equal(result.modifiedCount, 0);
+      assert.equal(result.upsertedCount, 1);
+      assert.ok(result.upsertedId);
+      const doc = await coll.findOne({ _id: result.upsertedId });
+      assert.deepEqual(doc, {
+        _id: result.upsertedId,
+        supplier: 'acme',
+        contact: { country: 'SE' },
+        status: 'open',
+        answered: true,
+        createdBy: 'buyer',
+      });
+    });
+
+    it('When an upsert matches an existing document, then $setOnInsert is not applied', async () => {
+      await coll.insertOne({ _id: 'k', n: 1 });
+      const result = await coll.updateOne({ _id: 'k' }, { $inc: { n: 1 }, $setOnInsert: { fresh: true } }, { upsert: true });
+      assert.equal(result.upsertedCount, 0);
+      assert.equal(result.matchedCount, 1);
+      assert.deepEqual(await coll.findOne({ _id: 'k' }), { _id: 'k', n: 2 });
+    });
+
+    it('When the upsert query pins _id, then upsertedId is that _id', async () => {
+      const result = await coll.updateOne({ _id: 42 }, { $set: { a: 1 } }, { upsert: true });
+      assert.equal(result.upsertedId, 42);
+      assert.deepEqual(await coll.findOne({ _id: 42 }), { _id: 42, a: 1 });
+    });
+
+    it('When replaceOne upserts, then only the query _id is taken from the filter', async () => {
+      const result = await coll.replaceOne({ _id: 7, a: 1 }, { b: 2 }, { upsert: true });
+      assert.equal(result.upsertedId, 7);
+      assert.deepEqual(await coll.findOne({ _id: 7 }), { _id: 7, b: 2 });
+    });
+
+    it('When findOneAndUpdate upserts, then the new document is returned', async () => {
+      const doc = await coll.findOneAndUpdate(
+        { key: 'x' },
+        { $inc: { count: 1 } },
+        { upsert: true, returnDocument: 'after', projection: { _id: 0 } },
+      );
+      assert.deepEqual(doc, { key: 'x', count: 1 });
+      const again = await coll.findOneAndUpdate({ key: 'x' }, { $inc: { count: 1 } }, { upsert: true, returnDocument: 'before', projection: { _id: 0 } });
+      assert.deepEqual(again, { key: 'x', count: 1 });
+    });
+  });
+
+  describe('operators through the wire', () => {
+    it('When $inc overflows int32 or works on Decimal128, then the stored types follow MongoDB', async () => {
+      await coll.insertOne({ _id: 1, i: 2147483647, d: Decimal128.fromString('0.1'), l: Long.fromNumber(5) });
+      await coll.updateOne({ _id: 1 }, { $inc: { i: 1, d: Decimal128.fromString('0.2'), l: 1 } });
+      const doc = await coll.findOne({ _id: 1 }, { useBigInt64: true });
+      assert.equal(doc?.i, 2147483648n);
+      assert.equal(doc?.l, 6n);
+      assert.ok(doc?.d instanceof Decimal128);
+      assert.equal(String(doc?.d), '0.3');
+    });
+
+    it('When $push uses $each, $sort and $slice, then the array is kept sorted and capped', async () => {
+      await coll.insertOne({ _id: 1, scores: [{ s: 5 }, { s: 1 }] });
+      await coll.updateOne({ _id: 1 }, { $push: { scores: { $each: [{ s: 9 }, { s: 3 }], $sort: { s: -1 }, $slice: 3 } } });
+      assert.deepEqual((await coll.findOne({ _id: 1 }))?.scores, [{ s: 9 }, { s: 5 }, { s: 3 }]);
+    });
+
+    it('When $pull has a condition, then matching elements are removed', async () => {
+      await coll.insertOne({ _id: 1, v: [1, 5, 7, 9], o: [{ k: 'a', n: 1 }, { k: 'b', n: 2 }] });
+      await coll.updateOne({ _id: 1 }, { $pull: { v: { $gte: 6 }, o: { k: 'a' } } });
+      assert.deepEqual(await coll.findOne({ _id: 1 }), { _id: 1, v: [1, 5], o: [{ k: 'b', n: 2 }] });
+    });
+
+    it('When the query matches an array element, then $ updates that element', async () => {
+      await coll.insertOne({ _id: 1, answers: [{ q: 'q1', flag: false }, { q: 'q2', flag: false }] });
+      await coll.updateOne({ _id: 1, 'answers.q': 'q2' }, { $set: { 'answers.$.flag': true } });
+      assert.deepEqual((await coll.findOne({ _id: 1 }))?.answers, [{ q: 'q1', flag: false }, { q: 'q2', flag: true }]);
+    });
+
+    it('When arrayFilters select elements, then only those are updated', async () => {
+      await coll.insertOne({ _id: 1, items: [{ risk: 1 }, { risk: 8 }, { risk: 6 }] });
+      const result = await coll.updateOne({ _id: 1 }, { $set: { 'items.$[high].review': true } }, { arrayFilters: [{ 'high.risk': { $gt: 5 } }] });
+      assert.equal(result.modifiedCount, 1);
+      assert.deepEqual((await coll.findOne({ _id: 1 }))?.items, [{ risk: 1 }, { risk: 8, review: true }, { risk: 6, review: true }]);
+    });
+
+    it('When $currentDate and $rename run, then a date is stored and the field moves to the end', async () => {
+      await coll.insertOne({ _id: 1, a: 1, b: 2 });
+      await coll.updateOne({ _id: 1 }, { $currentDate: { at: true, ts: { $type: 'timestamp' } }, $rename: { a: 'z' } });
+      const doc = await coll.findOne({ _id: 1 });
+      assert.deepEqual(Object.keys(doc ?? {}), ['_id', 'b', 'at', 'ts', 'z']);
+      assert.ok(doc?.at instanceof Date);
+      assert.ok(doc?.ts instanceof Timestamp);
+    });
+
+    it('When a pipeline update runs, then computed fields use the current values', async () => {
+      await coll.insertMany([{ _id: 1, a: 2, b: 3, old: true }, { _id: 2, a: 5, b: 5, old: true }]);
+      const result = await coll.updateMany({}, [{ $set: { total: { $add: ['$a', '$b'] } } }, { $unset: 'old' }]);
+      assert.equal(result.modifiedCount, 2);
+      assert.deepEqual(await coll.find().sort({ _id: 1 }).toArray(), [
+        { _id: 1, a: 2, b: 3, total: 5 },
+        { _id: 2, a: 5, b: 5, total: 10 },
+      ]);
+    });
+
+    it('When replaceOne replaces a document, then its _id stays', async () => {
+      await coll.insertOne({ _id: 1, a: 1, b: 2 });
+      const result = await coll.replaceOne({ _id: 1 }, { c: 3 });
+      assert.equal(result.modifiedCount, 1);
+      assert.deepEqual(await coll.findOne({ _id: 1 }), { _id: 1, c: 3 });
+    });
+  });
+
+  describe('errors as the driver reports them', () => {
+    beforeEach(async () => {
+      await coll.insertOne({ _id: 1, a: 1, s: 'text' });
+    });
+
+    it('When an update changes _id, then 66 ImmutableField', async () => {
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { _id: 2 } }), 66, /immutable field '_id'/);
+      await rejectsWithCode(coll.replaceOne({ _id: 1 }, { _id: 2, a: 1 }), 66);
+    });
+
+    it('When paths conflict, then 40 ConflictingUpdateOperators', async () => {
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { a: 1, 'a.b': 2 } }), 40, /Updating the path 'a.b' would create a conflict at 'a'/);
+    });
+
+    it('When a modifier is unknown or the operator is empty, then 9 FailedToParse', async () => {
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $foo: { a: 1 } }), 9, /Unknown modifier: \$foo/);
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: {} }), 9, /'\$set' is empty/);
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { a: 2 }, b: 1 } as Document), 9, /Unknown modifier: b/);
+    });
+
+    it('When $inc meets a string, then 14 TypeMismatch and the document is unchanged', async () => {
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $inc: { s: 1 } }), 14, /Cannot apply \$inc to a value of non-numeric type/);
+      assert.deepEqual(await coll.findOne({ _id: 1 }), { _id: 1, a: 1, s: 'text' });
+    });
+
+    it('When a field would be created inside a scalar, then 28 PathNotViable', async () => {
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { 'a.b': 1 } }), 28, /Cannot create field 'b' in element \{a: 1\}/);
+    });
+
+    it('When an array filter is missing or unused, then 2 or 9', async () => {
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { 'a.$[x]': 1 } }), 2, /No array filter found for identifier 'x'/);
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { a: 2 } }, { arrayFilters: [{ x: 1 }] }), 9, /was not used in the update/);
+    });
+  });
+});
