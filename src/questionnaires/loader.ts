@@ -66,7 +66,7 @@ function zodProblem(issue: z.core.$ZodIssue): LoadProblem {
   const missing = issue.code === 'invalid_type' && issue.input === undefined;
   const last = issue.path[issue.path.length - 1];
   const language = last === 'sv' ? 'Swedish (sv)' : last === 'en' ? 'English (en)' : undefined;
-  const message = missing ? (language ? `the ${language} text is missing` : `is required (${issue.expected})`) : issue.message;
+  const message = missing ? (language ? `the ${language} text is missing` : 'is required') : issue.message;
   return { path: formatPath(issue.path), message };
 }
 
@@ -100,7 +100,9 @@ export function parseDefinitionFile(file: string): QuestionnaireDefinition {
   const name = path.basename(file);
   const document = parseDocument(fs.readFileSync(file, 'utf8'), { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new QuestionnaireLoadError(name, document.errors.map((e) => ({ path: '', message: `YAML syntax: ${e.message}` })));
+    // Later YAML errors are usually echoes of the first one; its line and column are what the author needs.
+    const first = document.errors[0]?.message.split('\n')[0]?.replace(/:$/, '') ?? 'unreadable';
+    throw new QuestionnaireLoadError(name, [{ path: '', message: `YAML syntax: ${first}` }]);
   }
   const definition = parseDefinition(document.toJS(), name);
   const expected = `${definition.id}@${definition.version}`;
