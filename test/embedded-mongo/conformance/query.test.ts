@@ -134,10 +134,12 @@ describe('conformance: query filters', () => {
   });
 
   it('finds by ObjectId', async () => {
+    const byObjectId = db.collection<{ _id: ObjectId; name: string }>('suppliers');
     const id = new ObjectId();
-    await suppliers.insertOne({ _id: id as unknown as number, name: 'temp' });
-    assert.deepEqual(await ids({ _id: id as unknown as number }), [id]);
-    await suppliers.deleteOne({ _id: id as unknown as number });
+    await byObjectId.insertOne({ _id: id, name: 'temp' });
+    const found = await byObjectId.find({ _id: new ObjectId(id.toHexString()) }).toArray();
+    assert.deepEqual(found.map((d) => d._id.toHexString()), [id.toHexString()]);
+    await byObjectId.deleteOne({ _id: id });
   });
 
   it('rejects an unknown operator with BadValue', async () => {
