@@ -34,23 +34,23 @@ export class SortedList<T> {
       this.chunks.push([item]);
       return;
     }
-    const probe = (x: T): number => this.compare(x, item);
-    const c = Math.min(this.firstChunkReaching(probe), this.chunks.length - 1);
+    const c = Math.min(this.chunkReaching(item), this.chunks.length - 1);
     const chunk = this.chunks[c];
-    chunk.splice(lowerBound(chunk, probe), 0, item);
+    chunk.splice(this.positionIn(chunk, item), 0, item);
     if (chunk.length > 2 * CHUNK) this.chunks.splice(c, 1, chunk.slice(0, CHUNK), chunk.slice(CHUNK));
   }
 
   /** Removes one item comparing equal to `item`; false when there is none. */
   remove(item: T): boolean {
-    const probe = (x: T): number => this.compare(x, item);
-    const pos = this.seek(probe);
-    const chunk = this.chunks[pos.chunk];
-    if (!chunk || pos.index >= chunk.length || this.compare(chunk[pos.index], item) !== 0) return false;
-    chunk.splice(pos.index, 1);
+    const c = this.chunkReaching(item);
+    const chunk = this.chunks[c];
+    if (!chunk) return false;
+    const index = this.positionIn(chunk, item);
+    if (index >= chunk.length || this.compare(chunk[index], item) !== 0) return false;
+    chunk.splice(index, 1);
     this.count--;
-    if (chunk.length === 0) this.chunks.splice(pos.chunk, 1);
-    else if (chunk.length < CHUNK / 2 && pos.chunk + 1 < this.chunks.length) this.mergeWithNext(pos.chunk);
+    if (chunk.length === 0) this.chunks.splice(c, 1);
+    else if (chunk.length < CHUNK / 2 && c + 1 < this.chunks.length) this.mergeWithNext(c);
     return true;
   }
 
@@ -85,6 +85,30 @@ export class SortedList<T> {
       const mid = (lo + hi) >>> 1;
       const chunk = this.chunks[mid];
       if (probe(chunk[chunk.length - 1]) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Same as firstChunkReaching for "item >= target", without allocating a probe (the insert/remove hot path). */
+  private chunkReaching(target: T): number {
+    let lo = 0;
+    let hi = this.chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const chunk = this.chunks[mid];
+      if (this.compare(chunk[chunk.length - 1], target) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private positionIn(chunk: T[], target: T): number {
+    let lo = 0;
+    let hi = chunk.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compare(chunk[mid], target) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
