@@ -70,7 +70,7 @@ export async function setCampaignStatus(conn: mongoose.Connection, organisationI
   const updated = await campaignModel(conn).findOneAndUpdate(
     { _id: campaign._id, organisationId, status: campaign.status },
     { $set: { status } },
-    { new: true },
+    { returnDocument: 'after' },
   );
   if (!updated) throw new CampaignError('The campaign changed meanwhile; try again');
   return updated;
