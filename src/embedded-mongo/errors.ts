@@ -82,6 +82,20 @@ export const ErrorCodes = {
   Location327391: 327391, Location327392: 327392, Location2942504: 2942504, Location2942505: 2942505,
   Location4940400: 4940400, Location5166306: 5166306, Location5166405: 5166405, Location5166406: 5166406,
   Location5439014: 5439014, Location5439016: 5439016, Location5439017: 5439017, Location5439018: 5439018,
+  // aggregation (aggregate/), continued
+  Location15947: 15947, Location15955: 15955, Location15956: 15956, Location15957: 15957, Location15958: 15958,
+  Location15959: 15959, Location15969: 15969, Location15972: 15972, Location15973: 15973, Location15975: 15975,
+  Location15976: 15976, Location15981: 15981, Location16990: 16990, Location16994: 16994, Location17312: 17312,
+  Location17385: 17385, Location28745: 28745, Location28746: 28746, Location28747: 28747, Location28748: 28748,
+  Location28749: 28749, Location28808: 28808, Location28809: 28809, Location28810: 28810, Location28811: 28811,
+  Location28812: 28812, Location28818: 28818, Location28822: 28822, Location31002: 31002, Location31252: 31252,
+  Location40147: 40147, Location40156: 40156, Location40158: 40158, Location40160: 40160, Location40169: 40169,
+  Location40170: 40170, Location40171: 40171, Location40183: 40183, Location40192: 40192, Location40193: 40193,
+  Location40194: 40194, Location40196: 40196, Location40197: 40197, Location40198: 40198, Location40199: 40199,
+  Location40201: 40201, Location40202: 40202, Location40228: 40228, Location40229: 40229, Location40230: 40230,
+  Location40231: 40231, Location40234: 40234, Location40235: 40235, Location40236: 40236, Location40238: 40238,
+  Location40272: 40272, Location40323: 40323, Location40414: 40414, Location40415: 40415, Location40600: 40600,
+  Location40601: 40601, Location51047: 51047, Location51272: 51272, Location5961700: 5961700,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -1,0 +1,135 @@
+/** $lookup (equality join, sub-pipeline with `let`, or both) and $unionWith. */
+import { mongoError } from '../../errors';
+import { getPathValues, walkPath } from '../../query/paths';
+import { compileFilter } from '../../query/matcher';
+import type { Document } from '../../types';
+import { checkExpression, checkVariableName, evaluate } from '../evaluate';
+import { isDocument, valueKey } from '../values';
+import { setField } from './fields';
+import { documentScope } from './scope';
+import type { PipelineContext, Stage, SubPipelineCompiler } from './types';
+
+const LOOKUP_FIELDS = new Set(['from', 'localField', 'foreignField', 'as', 'let', 'pipeline']);
+
+interface Namespace {
+  db: string;
+  coll: string;
+}
+
+function parseNamespace(value: unknown, ctx: PipelineContext, stage: string, field: string): Namespace {
+  if (typeof value === 'string' && value !== '') return { db: ctx.db, coll: value };
+  if (isDocument(value) && typeof value.db === 'string' && typeof value.coll === 'string' && Object.keys(value).length === 2) {
+    return { db: value.db, coll: value.coll };
+  }
+  throw mongoError('FailedToParse', `${stage} '${field}' must be a collection name string or {db: <string>, coll: <string>}, found: ${JSON.stringify(value)}`);
+}
+
+function requireString(spec: Document, field: string): string {
+  const value = spec[field];
+  if (typeof value !== 'string') throw mongoError('FailedToParse', `$lookup argument '${field}: ${JSON.stringify(value)}' must be a string, is type ${typeof value}`);
+  return value;
+}
+
+function parseLet(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isDocument(value)) throw mongoError('FailedToParse', `$lookup argument 'let' must be an object, is type ${typeof value}`);
+  for (const [name, expr] of Object.entries(value)) {
+    checkVariableName(name);
+    checkExpression(expr);
+  }
+  return value;
+}
+
+/** Keys of the values a foreign document offers on `path` (array elements and the array itself; missing as null). */
+function foreignKeys(doc: Document, path: string): string[] {
+  return walkPath(doc, path).map((c) => (c.missing || c.value === undefined ? valueKey(null) : valueKey(c.value)));
+}
+
+/** The local values to match: every value along the path, arrays expanded; none at all means null. */
+function localValues(doc: Document, path: string): unknown[] {
+  const values = getPathValues(doc, path);
+  return values.length === 0 ? [null] : values.map((v) => (v === undefined ? null : v));
+}
+
+class EqualityIndex {
+  private readonly byKey = new Map<string, number[]>();
+
+  constructor(private readonly foreign: Document[], foreignField: string) {
+    foreign.forEach((doc, i) => {
+      for (const key of new Set(foreignKeys(doc, foreignField))) {
+        const list = this.byKey.get(key);
+        if (list) list.push(i);
+        else this.byKey.set(key, [i]);
+      }
+    });
+  }
+
+  matches(values: unknown[]): Document[] {
+    const positions = new Set<number>();
+    for (const value of values) for (const i of this.byKey.get(valueKey(value)) ?? []) positions.add(i);
+    return [...positions].sort((a, b) => a - b).map((i) => this.foreign[i]);
+  }
+}
+
+export function compileLookup(spec: unknown, ctx: PipelineContext, compileSub: SubPipelineCompiler): Stage {
+  if (!isDocument(spec)) throw mongoError('FailedToParse', 'the $lookup specification must be an Object');
+  for (const key of Object.keys(spec)) {
+    if (!LOOKUP_FIELDS.has(key)) throw mongoError('FailedToParse', `unknown argument to $lookup: ${key}`);
+  }
+  if (spec.as === undefined) throw mongoError('FailedToParse', "must specify 'as' field for a $lookup");
+  const asParts = requireString(spec, 'as').split('.');
+  if (spec.from === undefined) throw mongoError('FailedToParse', "must specify 'from' field for a $lookup");
+  const from = parseNamespace(spec.from, ctx, '$lookup', 'from');
+  const hasLocal = spec.localField !== undefined;
+  const hasForeign = spec.foreignField !== undefined;
+  if (hasLocal !== hasForeign || (!hasLocal && spec.pipeline === undefined)) {
+    throw mongoError('FailedToParse', "$lookup requires either 'pipeline' or both 'localField' and 'foreignField' to be specified");
+  }
+  if (spec.let !== undefined && spec.pipeline === undefined) {
+    throw mongoError('FailedToParse', "$lookup with 'let' must also specify a 'pipeline'");
+  }
+  const letSpec = parseLet(spec.let);
+  const equality = hasLocal ? { local: requireString(spec, 'localField'), foreign: requireString(spec, 'foreignField') } : undefined;
+  const placeholderVars = Object.fromEntries(Object.keys(letSpec).map((name) => [name, null]));
+  if (spec.pipeline !== undefined) compileSub(spec.pipeline, { ...ctx, variables: { ...ctx.variables, ...placeholderVars } }, '$lookup');
+
+  return async (docs) => {
+    const foreign = await ctx.readCollection(from.db, from.coll);
+    const index = equality && !ctx.collator ? new EqualityIndex(foreign, equality.foreign) : undefined;
+    const out: Document[] = [];
+    for (const doc of docs) {
+      let joined = foreign;
+      if (equality) {
+        const values = localValues(doc, equality.local);
+        joined = index ? index.matches(values) : foreign.filter(compileFilter({ [equality.foreign]: { $in: values } }, { collator: ctx.collator }).test);
+      }
+      if (spec.pipeline !== undefined) {
+        const scope = documentScope(doc, ctx);
+        const vars = Object.fromEntries(Object.entries(letSpec).map(([name, expr]) => [name, evaluate(expr, scope) ?? null]));
+        const run = compileSub(spec.pipeline, { ...ctx, variables: { ...ctx.variables, ...vars } }, '$lookup');
+        joined = await run(joined);
+      }
+      out.push(setField(doc, asParts, joined));
+    }
+    return out;
+  };
+}
+
+export function compileUnionWith(spec: unknown, ctx: PipelineContext, compileSub: SubPipelineCompiler): Stage {
+  let source: Namespace;
+  let pipeline: unknown = [];
+  if (typeof spec === 'string') {
+    source = parseNamespace(spec, ctx, '$unionWith', 'coll');
+  } else if (isDocument(spec)) {
+    for (const key of Object.keys(spec)) {
+      if (key !== 'coll' && key !== 'pipeline') throw mongoError('Location40415', `BSON field '$unionWith.${key}' is an unknown field.`);
+    }
+    if (spec.coll === undefined) throw mongoError('Location40414', "BSON field '$unionWith.coll' is missing but a required field");
+    source = parseNamespace(spec.coll, ctx, '$unionWith', 'coll');
+    pipeline = spec.pipeline ?? [];
+  } else {
+    throw mongoError('Location40414', `the $unionWith stage specification must be an object or string, but found ${typeof spec}`);
+  }
+  const run = compileSub(pipeline, ctx, '$unionWith');
+  return async (docs) => [...docs, ...(await run(await ctx.readCollection(source.db, source.coll)))];
+}

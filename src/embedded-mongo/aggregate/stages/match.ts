@@ -1,0 +1,76 @@
+/**
+ * $match through the query matcher. The matcher evaluates `$expr` without user variables, so inside a $lookup
+ * sub-pipeline (or with the command's `let`) the variables are inlined into each `$expr` as literals first.
+ */
+import { mongoError } from '../../errors';
+import { compileFilter } from '../../query/matcher';
+import type { Document } from '../../types';
+import { evaluate, type Scope } from '../evaluate';
+import { isDocument } from '../values';
+import type { PipelineContext, Stage } from './types';
+
+const SYSTEM_VARIABLES = new Set(['ROOT', 'CURRENT', 'REMOVE']);
+
+export function compileMatch(spec: unknown, ctx: PipelineContext): Stage {
+  if (!isDocument(spec)) throw mongoError('Location15959', 'the match filter must be an expression in an object');
+  const vars = ctx.variables ?? {};
+  const filter = Object.keys(vars).length > 0 || containsNow(spec) ? inlineFilterVariables(spec, vars, ctx) : spec;
+  const matcher = compileFilter(filter, { collator: ctx.collator });
+  return (docs) => docs.filter((doc) => matcher.test(doc));
+}
+
+function containsNow(v: unknown): boolean {
+  if (typeof v === 'string') return v.startsWith('$$NOW') || v.startsWith('$$CLUSTER_TIME');
+  if (Array.isArray(v)) return v.some(containsNow);
+  if (isDocument(v)) return Object.values(v).some(containsNow);
+  return false;
+}
+
+/** Walks the query structure ($and/$or/$nor) and rewrites each `$expr`; field conditions are left alone. */
+function inlineFilterVariables(filter: Document, vars: Record<string, unknown>, ctx: PipelineContext): Document {
+  const scope: Scope = { root: {}, current: {}, vars: new Map(Object.entries(vars)), now: ctx.now, collator: ctx.collator };
+  const out: Document = {};
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$expr') out[key] = inlineVariables(value, scope, new Set());
+    else if ((key === '$and' || key === '$or' || key === '$nor') && Array.isArray(value)) {
+      out[key] = value.map((clause) => (isDocument(clause) ? inlineFilterVariables(clause, vars, ctx) : clause));
+    } else out[key] = value;
+  }
+  return out;
+}
+
+function inlineVariables(expr: unknown, scope: Scope, shadowed: ReadonlySet<string>): unknown {
+  if (typeof expr === 'string') {
+    if (!expr.startsWith('$$')) return expr;
+    const name = expr.slice(2).split('.')[0];
+    if (SYSTEM_VARIABLES.has(name) || shadowed.has(name)) return expr;
+    return { $literal: evaluate(expr, scope) };
+  }
+  if (Array.isArray(expr)) return expr.map((e) => inlineVariables(e, scope, shadowed));
+  if (!isDocument(expr)) return expr;
+  const keys = Object.keys(expr);
+  if (keys.length === 1 && keys[0].startsWith('$')) return inlineOperator(keys[0], expr[keys[0]], scope, shadowed);
+  const out: Document = {};
+  for (const key of keys) out[key] = inlineVariables(expr[key], scope, shadowed);
+  return out;
+}
+
+/** Operators that bind variables shadow outer ones inside their bodies. */
+function inlineOperator(name: string, args: unknown, scope: Scope, shadowed: ReadonlySet<string>): unknown {
+  if (name === '$literal') return { $literal: args };
+  if (!isDocument(args)) return { [name]: inlineVariables(args, scope, shadowed) };
+  const bound = boundVariables(name, args);
+  const out: Document = {};
+  for (const [key, value] of Object.entries(args)) {
+    const isBody = (name === '$let' && key === 'in') || ((name === '$map' || name === '$reduce') && key === 'in') || (name === '$filter' && key === 'cond');
+    out[key] = inlineVariables(value, scope, isBody ? new Set([...shadowed, ...bound]) : shadowed);
+  }
+  return { [name]: out };
+}
+
+function boundVariables(name: string, args: Document): string[] {
+  if (name === '$let' && isDocument(args.vars)) return Object.keys(args.vars);
+  if (name === '$map' || name === '$filter') return [typeof args.as === 'string' ? args.as : 'this'];
+  if (name === '$reduce') return ['value', 'this'];
+  return [];
+}

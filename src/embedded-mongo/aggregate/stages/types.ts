@@ -1,0 +1,26 @@
+import type { Collator, Document } from '../../types';
+
+/** What a pipeline needs from the command that runs it. */
+export interface PipelineContext {
+  /** The database the aggregate command runs in (the default for $lookup/$out/$unionWith). */
+  db: string;
+  collator?: Collator;
+  /** `$$NOW` for the whole command. */
+  now: Date;
+  /** Reads a collection (missing → []). The documents are shared: they are never mutated. */
+  readCollection(db: string, coll: string, filter?: Document): Document[] | Promise<Document[]>;
+  /** Replaces a collection's contents ($out). */
+  writeCollection(db: string, coll: string, docs: Document[]): Promise<void>;
+  /** User variables: the aggregate command's `let`, or a $lookup's `let` inside its sub-pipeline. */
+  variables?: Record<string, unknown>;
+}
+
+/** One parsed stage: validated when the pipeline is parsed, run over the whole document list. */
+export type Stage = (docs: Document[]) => Document[] | Promise<Document[]>;
+
+export interface StageCompiler {
+  (spec: unknown, ctx: PipelineContext, compileSubPipeline: SubPipelineCompiler): Stage;
+}
+
+/** Compiles a nested pipeline ($facet, $lookup, $unionWith) with the given context. */
+export type SubPipelineCompiler = (pipeline: unknown, ctx: PipelineContext, where: string) => (docs: Document[]) => Promise<Document[]>;
