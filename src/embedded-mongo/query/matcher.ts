@@ -23,7 +23,7 @@ export interface MatcherOptions {
   collator?: Collator;
 }
 
-/** What a successful match learned about the array element it went through. */
+/** What a successful match learned about the array element it went through (the last condition to see one wins, as in MongoDB). */
 interface MatchContext {
   arrayIndex?: number;
 }
@@ -110,7 +110,7 @@ function compileTopLevel(op: string, value: unknown, opts: CompileOptions): DocP
 function matchInto(predicate: DocPredicate, doc: unknown, ctx: MatchContext): boolean {
   const sub: MatchContext = {};
   if (!predicate(doc, sub)) return false;
-  if (ctx.arrayIndex === undefined) ctx.arrayIndex = sub.arrayIndex;
+  if (sub.arrayIndex !== undefined) ctx.arrayIndex = sub.arrayIndex;
   return true;
 }
 
@@ -177,6 +177,7 @@ function compileOperator(op: string, operand: unknown, ops: Record<string, unkno
     case '$eq':
       return anyValue(equalityTest(operand, opts));
     case '$ne':
+      if (regexSourceOf(operand)) badValue("Can't have regex as arg to $ne.");
       return not(anyValue(equalityTest(operand, opts)));
     case '$gt':
     case '$gte':
@@ -232,7 +233,7 @@ function anyValue(test: (c: PathCandidate) => boolean): ValuesPredicate {
   return (candidates, ctx) => {
     for (const candidate of candidates) {
       if (!test(candidate)) continue;
-      if (ctx.arrayIndex === undefined) ctx.arrayIndex = candidate.arrayIndex;
+      if (candidate.arrayIndex !== undefined) ctx.arrayIndex = candidate.arrayIndex;
       return true;
     }
     return false;
@@ -244,7 +245,7 @@ function arrays(test: (array: unknown[]) => boolean): ValuesPredicate {
   return (candidates, ctx) => {
     for (const candidate of candidates) {
       if (candidate.expanded || !Array.isArray(candidate.value) || !test(candidate.value)) continue;
-      if (ctx.arrayIndex === undefined) ctx.arrayIndex = candidate.arrayIndex;
+      if (candidate.arrayIndex !== undefined) ctx.arrayIndex = candidate.arrayIndex;
       return true;
     }
     return false;
@@ -533,7 +534,7 @@ function compileElemMatch(operand: unknown, opts: CompileOptions): ValuesPredica
       if (candidate.expanded || !Array.isArray(candidate.value)) continue;
       const index = candidate.value.findIndex(elementMatches);
       if (index < 0) continue;
-      if (ctx.arrayIndex === undefined) ctx.arrayIndex = candidate.arrayIndex ?? index;
+      ctx.arrayIndex = candidate.arrayIndex ?? index;
       return true;
     }
     return false;

@@ -55,7 +55,10 @@ function walk(value: unknown, parts: string[], i: number, arrayIndex: number | u
   const key = parts[i];
   if (Array.isArray(value)) {
     const index = arrayIndexOf(key);
-    if (index !== undefined && index < value.length) walk(value[index], parts, i + 1, arrayIndex ?? index, out);
+    // An indexed scalar cannot continue a longer path; it yields nothing (not "missing"), as in MongoDB.
+    if (index !== undefined && index < value.length && (i + 1 === parts.length || isPlainDocument(value[index]) || Array.isArray(value[index]))) {
+      walk(value[index], parts, i + 1, arrayIndex ?? index, out);
+    }
     value.forEach((element, j) => {
       if (isPlainDocument(element)) walkField(element, parts, i, arrayIndex ?? j, out);
     });

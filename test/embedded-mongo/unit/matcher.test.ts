@@ -105,6 +105,12 @@ describe('embedded-mongo query/matcher', () => {
       assert.ok(!matches({ 'a.b': 1 }, { a: [[{ b: 1 }]] }));
     });
 
+    it('yields nothing for a path continuing past an array of scalars', () => {
+      assert.ok(!matches({ 'a.b': null }, { a: [1, 2] }));
+      assert.ok(!matches({ 'a.0.b': null }, { a: [5] }));
+      assert.ok(matches({ 'a.b': { $exists: false } }, { a: [1, 2] }));
+    });
+
     it('matches null on a path when an array element lacks the field', () => {
       assert.ok(matches({ 'a.b': null }, { a: [{ b: 1 }, { c: 1 }] }));
       assert.ok(!matches({ 'a.b': null }, { a: [{ b: 1 }, { b: 2 }] }));
@@ -216,6 +222,7 @@ describe('embedded-mongo query/matcher', () => {
       assertRejects({ a: { $foo: 1 } }, 2, 'unknown operator: $foo');
       assertRejects({ $foo: 1 }, 2, /^unknown top level operator: \$foo/);
       assertRejects({ a: { $gt: 1, b: 2 } }, 2, 'unknown operator: b');
+      assertRejects({ a: { $ne: /x/ } }, 2, "Can't have regex as arg to $ne.");
     });
   });
 
@@ -405,6 +412,12 @@ describe('embedded-mongo query/matcher', () => {
       const doc = { a: 1, grades: [80] };
       assert.equal(compileFilter({ grades: 99 }).positionalIndex(doc), undefined);
       assert.equal(compileFilter({ a: 1 }).positionalIndex(doc), undefined);
+    });
+
+    it('takes the index from the last condition that went through an array, as MongoDB does', () => {
+      const doc = { items: [{ k: 'a', n: 1 }, { k: 'b', n: 1 }] };
+      assert.equal(compileFilter({ 'items.k': 'a', 'items.n': 1 }).positionalIndex(doc), 0);
+      assert.equal(compileFilter({ 'items.n': 1, 'items.k': 'b' }).positionalIndex(doc), 1);
     });
 
     it('takes the index from the $or branch that matched', () => {
