@@ -18,6 +18,8 @@ export interface SortKeySpec {
 /** Stands for an empty array, which sorts after MinKey and before null. */
 const EMPTY_ARRAY = Symbol('empty array');
 
+const NATURAL = '$natural';
+
 const ORDER_MESSAGE = '$sort key ordering must be 1 (for ascending) or -1 (for descending)';
 
 function directionOf(v: unknown): 1 | -1 {
@@ -37,6 +39,9 @@ export function parseSortSpec(sortSpec: unknown): SortKeySpec[] {
   return Object.entries(sortSpec).map(([path, value]) => {
     if (path === '' || path.split('.').some((part) => part === '')) {
       throw mongoError('BadValue', `Empty field name in sort key: '${path}'`);
+    }
+    if (path.startsWith('$') && path !== NATURAL) {
+      throw mongoError('BadValue', `FieldPath field names may not start with '$'. Consider using $getField or $setField.`);
     }
     return { path, direction: directionOf(value) };
   });
@@ -71,9 +76,19 @@ export function sortKeyOf(doc: unknown, parts: string[], direction: 1 | -1, coll
   return found ? best : null;
 }
 
+/**
+ * The direction of a `{$natural: 1 | -1}` sort key (storage order, which only the storage engine knows), or
+ * undefined when the spec has none. `compileSort` ignores `$natural`.
+ */
+export function naturalSortDirection(sortSpec: unknown): 1 | -1 | undefined {
+  return parseSortSpec(sortSpec).find((k) => k.path === NATURAL)?.direction;
+}
+
 /** A comparator for `Array.prototype.sort` (stable: ties keep their input order). */
 export function compileSort(sortSpec: unknown, collator?: Collator): Comparator {
-  const keys = parseSortSpec(sortSpec).map((k) => ({ parts: splitPath(k.path), direction: k.direction }));
+  const keys = parseSortSpec(sortSpec)
+    .filter((k) => k.path !== NATURAL)
+    .map((k) => ({ parts: splitPath(k.path), direction: k.direction }));
   if (keys.length === 0) return () => 0;
   const cache = new WeakMap<object, unknown[]>();
   const keyValues = (doc: unknown): unknown[] => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Decimal128, MinKey, ObjectId } from 'bson';
-import { compileSort } from '../../../src/embedded-mongo/query/sort';
+import { compileSort, naturalSortDirection } from '../../../src/embedded-mongo/query/sort';
 import { createCollator } from '../../../src/embedded-mongo/query/collation';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
 import type { Collator, Document } from '../../../src/embedded-mongo/types';
@@ -61,6 +61,18 @@ describe('embedded-mongo query/sort', () => {
   it('accepts an empty spec as no sort', () => {
     const docs = [{ _id: 2 }, { _id: 1 }];
     assert.deepEqual(order(docs, {}), [2, 1]);
+  });
+
+  it('leaves $natural to the storage engine', () => {
+    const docs = [{ _id: 2, a: 1 }, { _id: 1, a: 1 }, { _id: 3, a: 0 }];
+    assert.deepEqual(order(docs, { $natural: -1 }), [2, 1, 3]);
+    assert.deepEqual(order(docs, { a: 1, $natural: -1 }), [3, 2, 1]);
+    assert.equal(naturalSortDirection({ $natural: -1 }), -1);
+    assert.equal(naturalSortDirection({ a: 1 }), undefined);
+  });
+
+  it('rejects $-prefixed sort fields other than $natural', () => {
+    assert.throws(() => compileSort({ $foo: 1 }), (err: unknown) => err instanceof MongoServerError && err.code === 2);
   });
 
   it('rejects orderings other than 1 and -1', () => {
