@@ -14,6 +14,7 @@ import { paths } from './platform/paths';
 import { bodyParsers, createCsrf, securityHeaders } from './platform/security';
 import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
+import { supplierRouter } from './responses';
 
 export type { AppDeps } from './platform/deps';
 
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Routers: one line per domain.
   app.use(accountsRouter(deps, passport));
   app.use(homeRouter(deps));
+  app.use(supplierRouter(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger, i18n));

@@ -76,7 +76,7 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDoc
         evidence: [],
       },
     },
-    { upsert: true, new: true },
+    { upsert: true, returnDocument: 'after' },
   );
   if (!response) throw new Error('Upsert of the response returned nothing');
   return { invitation, response, definition };
@@ -213,7 +213,7 @@ export async function saveAnswers(deps: ResponseDeps, ctx: SupplierContext, requ
       }
       continue;
     }
-    const parsed = parseAnswer(question, raw, request.locale);
+    const parsed = parseAnswer(question, raw, request.locale, { today: deps.clock.now().toISOString().slice(0, 10) });
     if (parsed.ok) proposed[question.id] = parsed.value;
     else errors[question.id] = { key: parsed.error.key, params: parsed.error.params ?? {} };
   }

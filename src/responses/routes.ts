@@ -1,0 +1,507 @@
+/**
+ * The supplier's pages under `/s/<token>`: thin handlers that parse and check input, call the service and render.
+ * Every page works as plain HTML forms; `public/js/autosave.js` only adds saving as the supplier types.
+ */
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import ejs from 'ejs';
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import multer from 'multer';
+import { z } from 'zod';
+import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
+import { isSectionVisible, visibleQuestions, type Answers, type Section } from '../questionnaires';
+import type { AppDeps } from '../platform/deps';
+import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
+import { chooseLanguage, formatDateTime, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
+import { paths } from '../platform/paths';
+import { getSupplier } from '../suppliers';
+import { addEvidence, evidenceDownload, evidenceTarget, maxBytesOf, removeEvidence } from './evidence-service';
+import {
+  answersOf,
+  assertDraft,
+  findQuestion,
+  findSection,
+  openResponse,
+  reloadResponse,
+  rememberLanguage,
+  resumeSectionId,
+  saveAnswers,
+  submitResponse,
+  type FieldErrors,
+  type SupplierContext,
+} from './service';
+import { questionView, reviewSections, sectionNav } from './view-model';
+
+const FIFTEEN_MINUTES = 15 * 60 * 1000;
+/** Unknown, expired or revoked links one IP may try per window before it is refused (token guessing). */
+export const TOKEN_FAILURES_PER_WINDOW = 20;
+
+export interface SupplierRouterOptions {
+  tokenFailuresPerWindow?: number;
+  tokenFailureWindowMs?: number;
+}
+
+const PAGE_ASSETS = { styles: ['/static/css/supplier.css'], scripts: ['/static/js/autosave.js'] };
+const ACTIONS = ['save', 'next', 'previous', 'review', 'lang:sv', 'lang:en'] as const;
+type Action = (typeof ACTIONS)[number];
+
+function parseAction(raw: unknown): Action {
+  return typeof raw === 'string' && (ACTIONS as readonly string[]).includes(raw) ? (raw as Action) : 'save';
+}
+
+function languageOf(action: Action): Lang | undefined {
+  const lang = action.startsWith('lang:') ? action.slice(5) : undefined;
+  return isLang(lang) ? lang : undefined;
+}
+
+function formBody(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+}
+
+/** The `answers[<questionId>]` fields of a form post. */
+function answersInput(body: Record<string, unknown>): Record<string, unknown> {
+  const answers = body.answers;
+  if (answers === undefined) return {};
+  if (typeof answers !== 'object' || answers === null || Array.isArray(answers)) throw new HttpError(400, 'supplier:errors.malformedForm');
+  return { ...(answers as Record<string, unknown>) };
+}
+
+function parseRenderedAt(raw: unknown): Date | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const date = new Date(raw);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+const autosaveBody = z.object({
+  sectionId: z.string().min(1).max(100),
+  answers: z.record(z.string().max(100), z.unknown()),
+});
+
+const declarationForm = z.object({
+  declarationName: z.string().max(1000).optional().default(''),
+  declarationRole: z.string().max(1000).optional().default(''),
+  declarationConfirm: z.string().max(10).optional(),
+});
+
+function isSectionShown(section: Section, answers: Answers): boolean {
+  return isSectionVisible(section, answers) && visibleQuestions(section, answers).length > 0;
+}
+
+export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {}): Router {
+  const router = express.Router();
+
+  // Counts only requests whose link was refused, so a supplier working through the form is never slowed down.
+  router.use(
+    '/s',
+    rateLimit({
+      windowMs: options.tokenFailureWindowMs ?? FIFTEEN_MINUTES,
+      limit: options.tokenFailuresPerWindow ?? TOKEN_FAILURES_PER_WINDOW,
+      skipSuccessfulRequests: true,
+      requestWasSuccessful: (_req, res) => res.locals.tokenRejected !== true,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      handler: (req, _res, next, used) => {
+        req.rateLimitRetryAfterSeconds = Math.ceil(used.windowMs / 1000);
+        next(new HttpError(429, 'supplier:link.tooManyAttempts'));
+      },
+    }),
+  );
+
+  async function loadContext(req: Request, res: Response): Promise<SupplierContext | undefined> {
+    const token = String(req.params.token);
+    const resolution = await resolveInvitation(deps, token);
+    if (resolution.status !== 'valid') {
+      res.locals.tokenRejected = true;
+      renderLinkProblem(req, res, resolution);
+      return undefined;
+    }
+    const ctx = await openResponse(deps, resolution.invitation);
+    const lang = chooseLanguage(req, ctx.response.language ?? ctx.invitation.language);
+    useLanguage(req.i18n, req, res, lang);
+    if (isLang(req.query.lang) && ctx.response.language !== req.query.lang) await rememberLanguage(deps, ctx, req.query.lang);
+    res.locals.supplierBase = `/s/${token}`;
+    res.locals.hideLanguageSwitch = true;
+    return ctx;
+  }
+
+  function renderLinkProblem(req: Request, res: Response, resolution: Exclude<InvitationResolution, { status: 'valid' }>): void {
+    const contact = resolution.status === 'unknown' ? undefined : resolution.contact;
+    const status = resolution.status === 'unknown' ? 404 : 410;
+    if (wantsJson(req)) {
+      res.status(status).json({ error: { message: req.t(`supplier:link.${resolution.status}`) } });
+      return;
+    }
+    res.status(status).render('supplier/link-problem', {
+      title: req.t(`supplier:link.${resolution.status}Title`),
+      problem: resolution.status,
+      contact,
+      styles: PAGE_ASSETS.styles,
+    });
+  }
+
+  /** A page or action behind a supplier link; the handler runs only for a valid link. */
+  function supplierPage(handler: (req: Request, res: Response, ctx: SupplierContext) => Promise<void>) {
+    return asyncHandler(async (req, res) => {
+      const ctx = await loadContext(req, res);
+      if (ctx) await handler(req, res, ctx);
+    });
+  }
+
+  async function supplierName(ctx: SupplierContext): Promise<string | undefined> {
+    const supplier = await getSupplier(deps.connection, ctx.invitation.organisationId, ctx.invitation.supplierId);
+    return supplier?.name;
+  }
+
+  function base(res: Response): string {
+    return String(res.locals.supplierBase);
+  }
+
+  interface SectionRender {
+    status: number;
+    answers?: Answers;
+    input?: Record<string, unknown>;
+    errors?: FieldErrors;
+    notice?: string;
+  }
+
+  async function renderSection(req: Request, res: Response, ctx: SupplierContext, section: Section, render: SectionRender): Promise<void> {
+    const lang = req.lang;
+    const t: Translate = req.t;
+    const answers = render.answers ?? answersOf(ctx.response, ctx.definition);
+    const errors = render.errors ?? {};
+    const questions = visibleQuestions(section, answers).map((q) =>
+      questionView(q, { answers, input: render.input, errors, response: ctx.response, lang, t }),
+    );
+    const nav = sectionNav(ctx.definition, answers, section.id, lang);
+    const index = nav.findIndex((item) => item.id === section.id);
+    const errorList = questions.flatMap((q) => [
+      ...(q.error ? [{ field: q.targetId, message: `${q.label}: ${q.error}` }] : []),
+      ...(q.evidence?.error ? [{ field: `file-${q.id}`, message: `${q.label}: ${q.evidence.error}` }] : []),
+    ]);
+    res.status(render.status).render('supplier/section', {
+      ...PAGE_ASSETS,
+      title: `${errorList.length > 0 ? `${t('supplier:form.errorTitlePrefix')} ` : ''}${section.title[lang]}`,
+      questionnaireTitle: ctx.definition.title[lang],
+      supplierName: await supplierName(ctx),
+      section: { id: section.id, title: section.title[lang], intro: section.intro?.[lang] },
+      questions,
+      nav,
+      position: { current: index + 1, total: nav.length },
+      hasPrevious: index > 0,
+      errorList,
+      notice: render.notice,
+      renderedAt: deps.clock.now().toISOString(),
+      deadline: ctx.invitation.expiresAt,
+    });
+  }
+
+  function noticeFrom(req: Request): string | undefined {
+    const notice = req.query.notice;
+    return typeof notice === 'string' && ['saved', 'more', 'uploaded', 'removed', 'language'].includes(notice) ? notice : undefined;
+  }
+
+  router.get(
+    '/s/:token',
+    supplierPage(async (_req, res, ctx) => {
+      if (ctx.response.status === 'submitted') return res.redirect(303, `${base(res)}/receipt`);
+      res.redirect(303, `${base(res)}/section/${resumeSectionId(ctx)}`);
+    }),
+  );
+
+  router.get(
+    '/s/:token/section/:sectionId',
+    supplierPage(async (req, res, ctx) => {
+      if (ctx.response.status === 'submitted') return res.redirect(303, `${base(res)}/receipt`);
+      const section = findSection(ctx.definition, String(req.params.sectionId));
+      if (!isSectionShown(section, answersOf(ctx.response, ctx.definition))) throw new HttpError(404, 'supplier:errors.sectionHidden');
+      await renderSection(req, res, ctx, section, { status: 200, notice: noticeFrom(req) });
+    }),
+  );
+
+  async function switchLanguage(req: Request, res: Response, ctx: SupplierContext, lang: Lang): Promise<void> {
+    await rememberLanguage(deps, ctx, lang);
+    if (req.session) req.session.lang = lang;
+    useLanguage(req.i18n, req, res, lang);
+  }
+
+  router.post(
+    '/s/:token/section/:sectionId',
+    supplierPage(async (req, res, ctx) => {
+      const section = findSection(ctx.definition, String(req.params.sectionId));
+      const body = formBody(req);
+      const action = parseAction(body.action);
+      const input = answersInput(body);
+      const lang = languageOf(action);
+      if (lang) await switchLanguage(req, res, ctx, lang);
+      const before = new Set(visibleQuestions(section, answersOf(ctx.response, ctx.definition)).map((q) => q.id));
+      const outcome = await saveAnswers(deps, ctx, {
+        sectionId: section.id,
+        input,
+        mode: 'section',
+        locale: req.lang,
+        renderedAt: parseRenderedAt(body._rendered),
+      });
+      if (!outcome.ok) return renderSection(req, res, ctx, section, { status: 422, answers: outcome.answers, input, errors: outcome.errors });
+
+      const here = `${base(res)}/section/${section.id}`;
+      if (lang) return res.redirect(303, `${here}?notice=language`);
+      const appeared = visibleQuestions(section, outcome.answers).find((q) => !before.has(q.id));
+      if (action === 'save') return res.redirect(303, `${here}?notice=saved`);
+      if (action === 'review') return res.redirect(303, `${base(res)}/review`);
+      if (action === 'next' && appeared) return res.redirect(303, `${here}?notice=more#q-${appeared.id}`);
+      const shown = ctx.definition.sections.filter((s) => isSectionShown(s, outcome.answers));
+      const index = shown.findIndex((s) => s.id === section.id);
+      if (action === 'previous') {
+        const previous = index > 0 ? shown[index - 1] : undefined;
+        return res.redirect(303, previous ? `${base(res)}/section/${previous.id}` : here);
+      }
+      const next = index >= 0 ? shown[index + 1] : shown[0];
+      res.redirect(303, next ? `${base(res)}/section/${next.id}` : `${base(res)}/review`);
+    }),
+  );
+
+  router.post(
+    '/s/:token/autosave',
+    supplierPage(async (req, res, ctx) => {
+      const parsed = autosaveBody.safeParse(req.body);
+      if (!parsed.success) throw new HttpError(400, 'supplier:errors.malformedForm');
+      const outcome = await saveAnswers(deps, ctx, {
+        sectionId: parsed.data.sectionId,
+        input: parsed.data.answers,
+        mode: 'fields',
+        locale: req.lang,
+      });
+      if (!outcome.ok) {
+        const fields = Object.fromEntries(Object.entries(outcome.errors).map(([id, e]) => [id, req.t(e.key, e.params)]));
+        res.status(422).json({ error: { message: req.t('supplier:autosave.invalid'), fields } });
+        return;
+      }
+      res.json({ savedAt: deps.clock.now().toISOString(), progress: sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang) });
+    }),
+  );
+
+  /** Reads a multipart upload with the question's size limit; a file over it is reported next to the field. */
+  function readUpload(req: Request, res: Response, maxBytes: number): Promise<Express.Multer.File[]> {
+    const parse = multer({
+      storage: multer.memoryStorage(),
+      limits: { fileSize: maxBytes, files: 10, fields: 2000, fieldSize: 64 * 1024, parts: 2100 },
+    }).any();
+    return new Promise((resolve, reject) => {
+      parse(req, res, (error: unknown) => {
+        if (!error) {
+          resolve(Array.isArray(req.files) ? req.files : []);
+          return;
+        }
+        const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+        if (code === 'LIMIT_FILE_SIZE') reject(new HttpError(413, 'supplier:errors.fileTooLarge', { max: formatMegabytes(maxBytes) }));
+        else reject(new HttpError(400, 'supplier:errors.malformedForm', {}, { cause: error }));
+      });
+    });
+  }
+
+  /** Saves what else the section form held (the upload and remove buttons post the whole form). */
+  async function saveSectionFirst(req: Request, res: Response, ctx: SupplierContext, section: Section): Promise<SupplierContext | undefined> {
+    const body = formBody(req);
+    const input = answersInput(body);
+    if (Object.keys(input).length === 0 && body._rendered === undefined) return ctx;
+    const outcome = await saveAnswers(deps, ctx, { sectionId: section.id, input, mode: 'section', locale: req.lang, renderedAt: parseRenderedAt(body._rendered) });
+    if (!outcome.ok) {
+      await renderSection(req, res, ctx, section, { status: 422, answers: outcome.answers, input, errors: outcome.errors });
+      return undefined;
+    }
+    return reloadResponse(deps, ctx);
+  }
+
+  async function renderFileError(req: Request, res: Response, ctx: SupplierContext, section: Section, questionId: string, error: HttpError): Promise<void> {
+    await renderSection(req, res, ctx, section, {
+      status: error.status,
+      errors: { [`file-${questionId}`]: { key: error.messageKey, params: error.params } },
+    });
+  }
+
+  router.post(
+    '/s/:token/evidence/:questionId',
+    supplierPage(async (req, res, ctx) => {
+      assertDraft(ctx.response);
+      const questionId = String(req.params.questionId);
+      const target = evidenceTarget(ctx, questionId);
+      const { section } = findQuestion(ctx.definition, questionId);
+      let files: Express.Multer.File[];
+      try {
+        files = await readUpload(req, res, maxBytesOf(target.spec));
+      } catch (error) {
+        if (error instanceof HttpError && error.status === 413) return renderFileError(req, res, ctx, section, questionId, error);
+        throw error;
+      }
+      const saved = await saveSectionFirst(req, res, ctx, section);
+      if (!saved) return;
+      const file = files.find((f) => f.fieldname === `file-${questionId}` && f.size > 0);
+      try {
+        if (!file) throw new HttpError(400, 'supplier:errors.fileMissing');
+        await addEvidence(deps, saved, questionId, { buffer: file.buffer, originalName: file.originalname });
+      } catch (error) {
+        if (error instanceof HttpError && error.status < 500 && error.status !== 409) return renderFileError(req, res, saved, section, questionId, error);
+        throw error;
+      }
+      res.redirect(303, `${base(res)}/section/${section.id}?notice=uploaded#q-${questionId}`);
+    }),
+  );
+
+  router.post(
+    '/s/:token/evidence/:questionId/:fileId/delete',
+    supplierPage(async (req, res, ctx) => {
+      assertDraft(ctx.response);
+      const questionId = String(req.params.questionId);
+      const { section } = findQuestion(ctx.definition, questionId);
+      const ref = ctx.response.evidence.find((r) => r.fileId.toHexString() === String(req.params.fileId));
+      if (!ref || ref.questionId !== questionId) throw new HttpError(404, 'supplier:errors.unknownFile');
+      const saved = await saveSectionFirst(req, res, ctx, section);
+      if (!saved) return;
+      await removeEvidence(deps, saved, String(req.params.fileId));
+      res.redirect(303, `${base(res)}/section/${section.id}?notice=removed#q-${questionId}`);
+    }),
+  );
+
+  router.get(
+    '/s/:token/files/:fileId',
+    supplierPage(async (req, res, ctx) => {
+      const { ref, contentType, stream } = evidenceDownload(deps, ctx, String(req.params.fileId));
+      res.attachment(ref.filename);
+      res.type(contentType);
+      res.setHeader('Cache-Control', 'private, no-store');
+      await pipeline(stream, res);
+    }),
+  );
+
+  interface ReviewRender {
+    status: number;
+    errors?: FieldErrors;
+    values?: { name: string; role: string; confirm: boolean };
+    showMissing?: boolean;
+  }
+
+  async function renderReview(req: Request, res: Response, ctx: SupplierContext, render: ReviewRender): Promise<void> {
+    const lang = req.lang;
+    const t = req.t;
+    const answers = answersOf(ctx.response, ctx.definition);
+    const missing = ctx.definition.sections.flatMap((section) =>
+      visibleQuestions(section, answers)
+        .filter((q) => q.required && answers[q.id] === undefined)
+        .map((q) => ({ sectionId: section.id, id: q.id, label: q.label[lang] })),
+    );
+    const errors = render.errors ?? {};
+    const errorList = [
+      ...(render.showMissing ? missing.map((m) => ({ href: `${base(res)}/section/${m.sectionId}#q-${m.id}`, message: t('supplier:review.missingItem', { label: m.label }) })) : []),
+      ...Object.entries(errors).map(([field, e]) => ({ href: `#${field}`, message: t(e.key, e.params) })),
+    ];
+    res.status(render.status).render('supplier/review', {
+      ...PAGE_ASSETS,
+      title: `${errorList.length > 0 ? `${t('supplier:form.errorTitlePrefix')} ` : ''}${t('supplier:review.title')}`,
+      questionnaireTitle: ctx.definition.title[lang],
+      supplierName: await supplierName(ctx),
+      sections: reviewSections(ctx.definition, answers, ctx.response, lang, t),
+      nav: sectionNav(ctx.definition, answers, undefined, lang),
+      missingCount: missing.length,
+      errorList,
+      fieldErrors: Object.fromEntries(Object.entries(errors).map(([field, e]) => [field, t(e.key, e.params)])),
+      values: render.values ?? { name: ctx.response.declaration?.name ?? '', role: ctx.response.declaration?.role ?? '', confirm: false },
+    });
+  }
+
+  router.get(
+    '/s/:token/review',
+    supplierPage(async (req, res, ctx) => {
+      if (ctx.response.status === 'submitted') return res.redirect(303, `${base(res)}/receipt`);
+      await renderReview(req, res, ctx, { status: 200 });
+    }),
+  );
+
+  router.post(
+    '/s/:token/submit',
+    supplierPage(async (req, res, ctx) => {
+      assertDraft(ctx.response);
+      const parsed = declarationForm.safeParse(formBody(req));
+      if (!parsed.success) throw new HttpError(400, 'supplier:errors.malformedForm');
+      const values = { name: parsed.data.declarationName, role: parsed.data.declarationRole, confirm: parsed.data.declarationConfirm === 'yes' };
+      const lang = languageOf(parseAction(formBody(req).action));
+      if (lang) {
+        await switchLanguage(req, res, ctx, lang);
+        return renderReview(req, res, ctx, { status: 200, values });
+      }
+      const outcome = await submitResponse(deps, ctx, { name: values.name, role: values.role, confirm: parsed.data.declarationConfirm });
+      if (!outcome.ok) return renderReview(req, res, ctx, { status: 422, errors: outcome.errors, values, showMissing: true });
+      await sendReceipt(req, { ...ctx, response: outcome.response });
+      res.redirect(303, `${base(res)}/receipt`);
+    }),
+  );
+
+  function receiptLocals(ctx: SupplierContext, lang: Lang, t: Translate, supplier: string | undefined) {
+    const answers = answersOf(ctx.response, ctx.definition);
+    return {
+      questionnaireTitle: ctx.definition.title[lang],
+      questionnaireRef: `${ctx.definition.id}@${ctx.definition.version}`,
+      supplierName: supplier,
+      reference: ctx.response._id.toHexString(),
+      submittedAt: formatDateTime(lang, ctx.response.submittedAt ?? undefined),
+      declaration: ctx.response.declaration ?? { name: '', role: '' },
+      contact: ctx.invitation.buyerContact ?? undefined,
+      sections: reviewSections(ctx.definition, answers, ctx.response, lang, t),
+    };
+  }
+
+  async function sendReceipt(req: Request, ctx: SupplierContext): Promise<void> {
+    const supplier = await getSupplier(deps.connection, ctx.invitation.organisationId, ctx.invitation.supplierId);
+    if (!supplier?.contactEmail) return;
+    const lang = req.lang;
+    const t = req.t;
+    const locals = { ...receiptLocals(ctx, lang, t, supplier.name), t, lang, receiptUrl: `${deps.config.baseUrl}${req.baseUrl}/s/${String(req.params.token)}/receipt` };
+    try {
+      const [html, text] = await Promise.all([
+        ejs.renderFile(path.join(paths.views, 'emails', 'receipt.ejs'), locals),
+        ejs.renderFile(path.join(paths.views, 'emails', 'receipt-text.ejs'), locals),
+      ]);
+      await deps.mailer.send({ to: supplier.contactEmail, subject: t('supplier:email.subject', { title: locals.questionnaireTitle }), text, html });
+    } catch (error) {
+      // The submission stands even when the mail cannot be sent; the receipt page shows the same content.
+      (req.log ?? deps.logger).error({ err: error, responseId: locals.reference }, 'receipt email not sent');
+    }
+  }
+
+  router.get(
+    '/s/:token/receipt',
+    supplierPage(async (req, res, ctx) => {
+      if (ctx.response.status !== 'submitted') return res.redirect(303, `${base(res)}/review`);
+      res.render('supplier/receipt', {
+        ...PAGE_ASSETS,
+        hideLanguageSwitch: false,
+        title: req.t('supplier:receipt.title'),
+        ...receiptLocals(ctx, req.lang, req.t, await supplierName(ctx)),
+      });
+    }),
+  );
+
+  const supplierErrors: ErrorRequestHandler = (error, req, res, next) => {
+    if (!(error instanceof HttpError) || error.status >= 500 || wantsJson(req) || res.headersSent) {
+      next(error);
+      return;
+    }
+    if (error.status === 429 && req.rateLimitRetryAfterSeconds) res.set('Retry-After', String(req.rateLimitRetryAfterSeconds));
+    (req.log ?? deps.logger).info({ status: error.status, messageKey: error.messageKey }, 'supplier request refused');
+    res.status(error.status).render('supplier/problem', {
+      styles: PAGE_ASSETS.styles,
+      title: req.t(`supplier:problem.title${error.status}`, { defaultValue: req.t('supplier:problem.title') }),
+      message: req.t(error.messageKey, error.params),
+      status: error.status,
+      backHref: typeof res.locals.supplierBase === 'string' ? res.locals.supplierBase : undefined,
+    });
+  };
+  router.use(supplierErrors);
+
+  return router;
+}
+
+function formatMegabytes(bytes: number): string {
+  return String(Math.round((bytes / (1024 * 1024)) * 10) / 10);
+}
