@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  FORCED_LABOUR_INDICATORS,
+  allQuestions,
+  definitionHash,
+  hiddenAnswerIds,
+  isSectionVisible,
+  loadQuestionnaires,
+  missingRequired,
+  parseAnswer,
+  triggeredRedFlags,
+  visibleQuestions,
+  type Answers,
+  type Question,
+  type QuestionnaireDefinition,
+} from '../../src/questionnaires';
+
+const QUESTIONNAIRES = path.join(__dirname, '..', '..', 'questionnaires');
+const registry = loadQuestionnaires(QUESTIONNAIRES);
+const saq: QuestionnaireDefinition = registry.get('code-of-conduct-saq', 1)!;
+const questions = allQuestions(saq);
+
+function question(id: string): Question {
+  const found = questions.find((q) => q.id === id);
+  if (!found) throw new Error(`the SAQ has no question ${id}`);
+  return found;
+}
+
+/** A supplier with no migrants, agencies, housing, young workers or students, and nothing risky to report. */
+const cleanAnswers: Answers = {
+  company_name: 'Nordic Gloves AB',
+  head_office_country: 'SE',
+  company_role: 'manufacturer',
+  sector: 'medical_devices',
+  production_sites: 'Factory 1, Industrivägen 1, Borås, Sweden',
+  workers_total: 120,
+  policy_commitment: 'yes',
+  responsible_person: 'yes',
+  responsible_person_name: 'Anna Berg, COO',
+  risk_analysis: 'yes',
+  supply_chain_mapped: 'fully',
+  requirements_to_subcontractors: 'yes',
+  subcontractor_follow_up: ['self_assessments', 'on_site_audits'],
+  internal_follow_up: 'yes',
+  deviation_routine: 'yes',
+  recent_social_audit: 'no',
+  id_documents_retained: 'no',
+  recruitment_fees_paid: 'no',
+  loans_to_workers: 'no',
+  free_to_resign: 'yes',
+  overtime_voluntary: 'yes',
+  wages_paid_directly: 'yes',
+  written_contract_own_language: 'yes',
+  prison_or_state_labour: 'no',
+  free_to_leave_workplace: 'yes',
+  contact_restricted: 'no',
+  physical_punishment: 'no',
+  employs_migrants: 'no',
+  uses_agencies: 'no',
+  provides_housing: 'no',
+  minimum_hiring_age: 18,
+  age_verification: 'yes',
+  young_workers: 'no',
+  child_labour_remediation: 'yes',
+  students_or_apprentices: 'no',
+  worker_representation: ['trade_union', 'collective_agreement'],
+  free_to_organise: 'yes',
+  union_dismissals: 'no',
+  pregnancy_or_hiv_testing: 'no',
+  equal_pay: 'yes',
+  non_discrimination_policy: 'yes',
+  grievance_channel: 'yes',
+  normal_weekly_hours: 40,
+  max_weekly_hours: 48,
+  day_off_in_seven: 'yes',
+  hours_recording: 'electronic',
+  records_complete: 'yes',
+  minimum_wage_paid: 'yes',
+  overtime_premium: 'yes',
+  disciplinary_deductions: 'no',
+  payslips: 'yes',
+  emergency_exits: 'yes',
+  fire_drills: 'yes',
+  last_fire_drill: '2026-09-15',
+  risk_assessment_workplace: 'yes',
+  protective_equipment_free: 'yes',
+  water_and_sanitation: 'yes',
+  serious_accidents: 'no',
+  environmental_permits: 'all_valid',
+  wastewater: 'municipal',
+  hazardous_waste: 'licensed_contractor',
+  environmental_incidents: 'no',
+  anti_bribery_policy: 'yes',
+  anti_bribery_training: 'yes',
+  gifts_to_officials_or_auditors: 'no',
+  corruption_proceedings: 'no',
+  serious_deviation_reporting_routine: 'yes',
+  serious_deviations_last_12_months: 'no',
+};
+
+function flagsFor(changes: Answers): string[] {
+  return triggeredRedFlags(saq, { ...cleanAnswers, ...changes }).map((t) => `${t.flag.id}:${t.flag.severity}`);
+}
+
+function localizedTexts(node: unknown, at: string): Array<{ at: string; text: Record<string, unknown> }> {
+  if (Array.isArray(node)) return node.flatMap((item, i) => localizedTexts(item, `${at}[${i}]`));
+  if (typeof node !== 'object' || node === null) return [];
+  const record = node as Record<string, unknown>;
+  if ('sv' in record || 'en' in record) return [{ at, text: record }];
+  return Object.entries(record).flatMap(([key, value]) => localizedTexts(value, `${at}.${key}`));
+}
+
+describe('The shipped code-of-conduct self-assessment', () => {
+  it('loads as published version 1, and every file in questionnaires/ loads', () => {
+    assert.equal(saq.status, 'published');
+    assert.equal(registry.latest('code-of-conduct-saq'), saq);
+  });
+
+  it('still has the hash recorded when it was published (a published version never changes)', () => {
+    const recorded = JSON.parse(fs.readFileSync(path.join(QUESTIONNAIRES, 'published-hashes.json'), 'utf8')) as Record<string, string>;
+    assert.equal(recorded['code-of-conduct-saq@1'], definitionHash(saq));
+  });
+
+  it('has at least 40 questions', () => {
+    assert.ok(questions.length >= 40, `only ${questions.length} questions`);
+  });
+
+  it('has every visible text in Swedish and English, and the two differ where words are translated', () => {
+    const texts = localizedTexts(saq, 'saq');
+    assert.ok(texts.length > 200);
+    for (const { at, text } of texts) {
+      assert.equal(typeof text.sv, 'string', `${at}.sv`);
+      assert.equal(typeof text.en, 'string', `${at}.en`);
+      assert.notEqual((text.sv as string).trim(), '', `${at}.sv`);
+      assert.notEqual((text.en as string).trim(), '', `${at}.en`);
+    }
+    const untranslated = texts.filter(({ text }) => text.sv === text.en && /[a-z]{4}/i.test(String(text.sv)));
+    assert.deepEqual(untranslated.map((t) => t.at), []);
+  });
+
+  it('tags all 11 ILO forced-labour indicators, and each has a red flag', () => {
+    const tagged = new Set(questions.flatMap((q) => q.tags?.indicators ?? []));
+    const flagged = new Set(questions.flatMap((q) => (q.red_flags ?? []).flatMap((f) => f.indicators ?? [])));
+    for (const indicator of FORCED_LABOUR_INDICATORS) {
+      assert.ok(tagged.has(indicator), `indicator ${indicator} is not tagged`);
+      assert.ok(flagged.has(indicator), `indicator ${indicator} has no red flag`);
+    }
+  });
+
+  it('covers the child-labour, forced-labour, association and discrimination conventions', () => {
+    const conventions = new Set(questions.flatMap((q) => q.tags?.conventions ?? []));
+    for (const c of ['C29', 'C105', 'C138', 'C182', 'C87', 'C98', 'C100', 'C111'] as const) assert.ok(conventions.has(c), c);
+  });
+
+  it('covers every topic of the code of conduct', () => {
+    const topics = new Set(questions.flatMap((q) => q.tags?.topics ?? []));
+    for (const topic of [
+      'company_profile',
+      'forced_labour',
+      'migrant_workers',
+      'recruitment',
+      'housing',
+      'child_labour',
+      'freedom_of_association',
+      'non_discrimination',
+      'grievance',
+      'working_hours',
+      'wages',
+      'health_safety',
+      'environment',
+      'anti_corruption',
+      'management_system',
+      'supply_chain',
+      'serious_deviations',
+    ] as const) {
+      assert.ok(topics.has(topic), topic);
+    }
+  });
+
+  it('starts with the company profile: name, country, sites, number of workers and sector', () => {
+    const first = saq.sections[0]!;
+    assert.equal(first.id, 'company_profile');
+    const required = first.questions.filter((q) => q.required).map((q) => q.id);
+    for (const id of ['company_name', 'head_office_country', 'production_sites', 'workers_total', 'sector']) assert.ok(required.includes(id), id);
+    assert.equal(question('head_office_country').type, 'country');
+    assert.equal(question('workers_total').type, 'integer');
+  });
+
+  it('asks about the six routines and the two-week reporting of serious deviations', () => {
+    for (const id of [
+      'policy_commitment',
+      'responsible_person',
+      'risk_analysis',
+      'requirements_to_subcontractors',
+      'internal_follow_up',
+      'deviation_routine',
+      'serious_deviation_reporting_routine',
+      'serious_deviations_reported',
+    ]) {
+      assert.ok(question(id).required, id);
+    }
+  });
+
+  it('asks for the documents an auditor would ask for', () => {
+    const asksForDocument = (id: string): boolean => question(id).type === 'evidence' || question(id).evidence !== undefined;
+    for (const id of [
+      'policy_commitment',
+      'age_verification',
+      'payroll_sample',
+      'working_hours_records',
+      'environmental_permits',
+      'last_fire_drill',
+      'risk_assessment_workplace',
+      'written_contract_own_language',
+      'agencies_vetted',
+    ]) {
+      assert.ok(asksForDocument(id), id);
+    }
+    for (const q of questions.filter((x) => x.evidence)) {
+      assert.ok(q.evidence!.maxBytes <= 10 * 1024 * 1024, `${q.id} allows more than 10 MB`);
+    }
+  });
+
+  describe('When a supplier has no migrants, agencies, housing, young workers or students', () => {
+    it('then their follow-ups and the housing section are not shown', () => {
+      const visible = new Set(visibleQuestions(saq, cleanAnswers).map((q) => q.id));
+      for (const id of ['migrant_share', 'migrant_safeguards', 'agencies_vetted', 'agency_workers_share', 'young_workers_hazardous', 'students_managed', 'loan_repayment_capped', 'minimum_age_exception']) {
+        assert.ok(!visible.has(id), `${id} is shown`);
+      }
+      assert.equal(isSectionVisible(saq.sections.find((s) => s.id === 'housing')!, cleanAnswers), false);
+      assert.ok(visible.size >= 40 && visible.size < questions.length, `${visible.size} visible`);
+    });
+
+    it('then every required question is answered and no red flag is raised', () => {
+      assert.deepEqual(missingRequired(saq, cleanAnswers).map((q) => q.id), []);
+      assert.deepEqual(triggeredRedFlags(saq, cleanAnswers), []);
+      assert.deepEqual(hiddenAnswerIds(saq, cleanAnswers), []);
+    });
+
+    it('then every one of those answers passes validation', () => {
+      for (const [id, raw] of Object.entries(cleanAnswers)) {
+        const parsed = parseAnswer(question(id), raw, 'en', { today: '2026-11-26' });
+        assert.ok(parsed.ok, `${id}: ${JSON.stringify(parsed)}`);
+      }
+    });
+  });
+
+  describe('When migrant workers are employed', () => {
+    it('then the share and safeguards are asked and required', () => {
+      const answers = { ...cleanAnswers, employs_migrants: 'yes' };
+      assert.deepEqual(missingRequired(saq, answers).map((q) => q.id), ['migrant_share', 'migrant_safeguards']);
+    });
+
+    it('then a high share without safeguards raises abuse of vulnerability (indicator 1)', () => {
+      assert.deepEqual(flagsFor({ employs_migrants: 'yes', migrant_share: 45, migrant_safeguards: 'no' }), [
+        'many_migrants_without_controls:high',
+        'no_migrant_safeguards:medium',
+      ]);
+      assert.deepEqual(flagsFor({ employs_migrants: 'yes', migrant_share: 45, migrant_safeguards: 'yes' }), []);
+    });
+  });
+
+  describe('When housing is provided', () => {
+    it('then the housing section is shown and a locked dormitory is critical', () => {
+      const answers = { ...cleanAnswers, provides_housing: 'yes' };
+      assert.deepEqual(missingRequired(saq, answers).map((q) => q.id), ['dormitory_curfew', 'free_to_leave_housing', 'housing_charges', 'housing_standards']);
+      assert.deepEqual(flagsFor({ provides_housing: 'yes', dormitory_curfew: 'yes' }), ['curfew_or_locked_dormitory:critical']);
+    });
+  });
+
+  describe('When the answers reveal the risks named in the domain checklist', () => {
+    const cases: Array<[string, Answers, string[]]> = [
+      ['passports held', { id_documents_retained: 'yes' }, ['identity_documents_retained:critical']],
+      ['recruitment fees', { recruitment_fees_paid: 'yes' }, ['recruitment_fees:critical']],
+      ['uncapped loan deductions', { loans_to_workers: 'yes', loan_repayment_capped: 'no' }, ['uncapped_loan_deductions:critical']],
+      ['cannot resign', { free_to_resign: 'no' }, ['cannot_resign_freely:high']],
+      ['forced overtime', { overtime_voluntary: 'no' }, ['forced_overtime:high']],
+      ['prison labour', { prison_or_state_labour: 'yes' }, ['prison_or_state_imposed_labour:critical']],
+      ['hiring at 13', { minimum_hiring_age: 13 }, ['hiring_below_14:critical']],
+      ['hiring at 14 without the exception', { minimum_hiring_age: 14, minimum_age_exception: 'no' }, ['hiring_below_15_without_exception:critical']],
+      ['hiring at 14 with the exception', { minimum_hiring_age: 14, minimum_age_exception: 'yes' }, []],
+      ['under-18s on night work', { young_workers: 'yes', young_workers_count: 3, young_workers_hazardous: 'yes', young_workers_register: 'yes' }, ['young_workers_in_hazardous_work:critical']],
+      ['more than 84 hours', { max_weekly_hours: 90, weeks_over_60_frequency: 'exceptionally' }, ['weekly_hours_over_84:critical']],
+      ['routinely over 60 hours', { max_weekly_hours: 66, weeks_over_60_frequency: 'routinely' }, ['weekly_hours_over_60:medium', 'routinely_over_60_hours:high']],
+      ['no hours records', { hours_recording: 'not_recorded', records_complete: 'yes' }, ['hours_not_recorded:high']],
+      ['locked exits', { emergency_exits: 'no' }, ['emergency_exits_blocked:critical']],
+      ['gifts to auditors', { gifts_to_officials_or_auditors: 'yes' }, ['gifts_to_influence:critical']],
+      ['deviation not reported in two weeks', { serious_deviations_last_12_months: 'yes', serious_deviations_reported: 'no' }, ['serious_deviation_found:high', 'serious_deviation_not_reported:high']],
+    ];
+    for (const [name, changes, expected] of cases) {
+      it(`${name} → ${expected.join(', ') || 'no flag'}`, () => {
+        assert.deepEqual(flagsFor(changes), expected);
+      });
+    }
+
+    it('then a records-complete answer left over from manual recording is discarded once hours are not recorded', () => {
+      assert.deepEqual(hiddenAnswerIds(saq, { ...cleanAnswers, hours_recording: 'not_recorded' }), ['records_complete']);
+    });
+  });
+});
