@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import {
   QuestionnaireLoadError,
   allQuestions,
@@ -181,6 +183,20 @@ describe('Loading questionnaire definitions', () => {
         assert.ok(error instanceof QuestionnaireLoadError);
         assert.deepEqual(error.problems.map((p) => p.path).sort(), ['id', 'sections', 'title.en', 'version']);
       }
+    });
+  });
+
+  describe('When a buyer copies the example from questionnaires/README.md', () => {
+    it('then it loads as it stands', () => {
+      const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'questionnaires', 'README.md'), 'utf8');
+      const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+      assert.ok(example, 'the README has a YAML example');
+      const definition = parseDefinition(parseYaml(example), 'README.md');
+      assert.equal(`${definition.id}@${definition.version}`, 'supplier-check@1');
+      assert.deepEqual(
+        allQuestions(definition).map((q) => q.type),
+        ['yes_no', 'yes_no', 'number', 'evidence'],
+      );
     });
   });
 });
