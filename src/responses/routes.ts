@@ -13,7 +13,7 @@ import { resolveInvitation, type InvitationResolution } from '../campaigns/invit
 import { isSectionVisible, visibleQuestions, type Answers, type Section } from '../questionnaires';
 import type { AppDeps } from '../platform/deps';
 import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
-import { chooseLanguage, formatDateTime, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
+import { chooseLanguage, formatDateTime, formatNumber, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
 import { paths } from '../platform/paths';
 import { getSupplier } from '../suppliers';
 import { addEvidence, evidenceDownload, evidenceTarget, maxBytesOf, removeEvidence } from './evidence-service';
@@ -278,7 +278,17 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         res.status(422).json({ error: { message: req.t('supplier:autosave.invalid'), fields } });
         return;
       }
-      res.json({ savedAt: deps.clock.now().toISOString(), progress: sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang) });
+      const progress = sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang).map((item) => ({
+        id: item.id,
+        complete: item.complete,
+        text: req.t('supplier:nav.progress', {
+          answered: formatNumber(req.lang, item.answered),
+          total: formatNumber(req.lang, item.total),
+          requiredAnswered: formatNumber(req.lang, item.requiredAnswered),
+          required: formatNumber(req.lang, item.required),
+        }),
+      }));
+      res.json({ savedAt: deps.clock.now().toISOString(), progress });
     }),
   );
 
