@@ -25,6 +25,15 @@ function concatOperator(args: unknown, scope: Scope): unknown {
   return out;
 }
 
+/** MongoDB changes the case of ASCII letters only. */
+function asciiUpper(s: string): string {
+  return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
+}
+
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
 function caseOperator(convert: (s: string) => string): OperatorFn {
   return (args, scope, name) => {
     const [v] = evaluateFixedArgs(name, args, scope, 1);
@@ -248,7 +257,7 @@ function replaceOperator(all: boolean): OperatorFn {
 
 function strcasecmpOperator(args: unknown, scope: Scope, name: string): unknown {
   const [a, b] = evaluateFixedArgs(name, args, scope, 2);
-  return Math.sign(compareStrings(coerceToString(name, a).toUpperCase(), coerceToString(name, b).toUpperCase()));
+  return Math.sign(compareStrings(asciiUpper(coerceToString(name, a)), asciiUpper(coerceToString(name, b))));
 }
 
 function substrOperator(args: unknown, scope: Scope, name: string): unknown {
@@ -257,8 +266,8 @@ function substrOperator(args: unknown, scope: Scope, name: string): unknown {
 
 export const stringOperators: Record<string, OperatorFn> = {
   $concat: concatOperator,
-  $toLower: caseOperator((s) => s.toLowerCase()),
-  $toUpper: caseOperator((s) => s.toUpperCase()),
+  $toLower: caseOperator(asciiLower),
+  $toUpper: caseOperator(asciiUpper),
   $substr: substrOperator,
   $substrBytes: substrBytesOperator,
   $substrCP: substrCPOperator,
