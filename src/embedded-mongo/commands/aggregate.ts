@@ -1,5 +1,6 @@
 /** aggregate: a leading $match is answered by the storage engine (so indexes help), the rest by runPipeline. */
 import { mongoError } from '../errors';
+import { runPipeline } from '../aggregate/pipeline';
 import { createCollator } from '../query/collation';
 import type { Collator, Document, FindRequest } from '../types';
 import {
@@ -71,7 +72,6 @@ const aggregate: CommandHandler = async (inv) => {
   if (!cursorOptions) throw mongoError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
   const batchSize = nonNegativeInteger(cursorOptions, 'batchSize', 'aggregate.cursor');
   const input = parsed.coll === undefined ? [] : inv.ctx.storage.find(inv.txn, inv.db, parsed.coll, parsed.request).docs;
-  const { runPipeline } = await import('../aggregate/pipeline');
   const output = await runPipeline(input, parsed.rest, pipelineContext(inv, parsed.collator));
   const ns = `${inv.db}.${parsed.coll ?? '$cmd.aggregate'}`;
   const { id, batch } = inv.ctx.cursors.start({ ns, docs: output, sessionKey: inv.session?.key }, batchSize, false);

@@ -1,6 +1,6 @@
 /** The shape of error replies: {ok: 0, errmsg, code, codeName}, never a stack, labels where MongoDB sets them. */
 import assert from 'node:assert/strict';
-import { MongoServerError, UUID, type Db, type MongoClient } from 'mongodb';
+import { MongoServerError, type Db, type MongoClient } from 'mongodb';
 import { connectTestClient } from '../../helpers/mongo-target';
 
 async function rawError(db: Db, command: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -58,7 +58,8 @@ describe('error replies', function () {
   });
 
   it('commitTransaction for an unknown transaction is 251 NoSuchTransaction labelled TransientTransactionError', async function () {
-    const reply = await rawError(client.db('admin'), { commitTransaction: 1, lsid: { id: new UUID() }, txnNumber: 42n, autocommit: false });
+    // The driver puts its implicit session's lsid on the command; that session never ran transaction 4242.
+    const reply = await rawError(client.db('admin'), { commitTransaction: 1, txnNumber: 4242n, autocommit: false });
     assert.equal(reply.code, 251);
     assert.equal(reply.codeName, 'NoSuchTransaction');
     assert.deepEqual(reply.errorLabels, ['TransientTransactionError']);

@@ -1,7 +1,22 @@
 /** Logical sessions and multi-document transactions through the driver's session API. */
 import assert from 'node:assert/strict';
-import { Long, MongoServerError, UUID, type Db, type MongoClient } from 'mongodb';
-import { connectTestClient } from '../../helpers/mongo-target';
+import { Long, MongoClient, MongoServerError, type ClientSession, type Db } from 'mongodb';
+import { connectTestClient, mongoUri } from '../../helpers/mongo-target';
+
+/**
+ * Runs `fn` with a session of a fresh client, so hand-written txnNumbers cannot collide with numbers the
+ * driver's pooled sessions already used (the driver puts the session's lsid on every command it sends).
+ */
+async function withOwnSession(fn: (session: ClientSession, client: MongoClient) => Promise<void>): Promise<void> {
+  const own = await new MongoClient(await mongoUri()).connect();
+  const session = own.startSession();
+  try {
+    await fn(session, own);
+  } finally {
+    await session.endSession();
+    await own.close();
+  }
+}
 
 describe('sessions and transactions', function () {
   let client: MongoClient;
@@ -89,19 +104,23 @@ describe('sessions and transactions', function () {
   });
 
   it('a retried commit of a committed transaction answers ok; abort after commit is refused', async function () {
-    const lsid = { id: new UUID() };
-    const admin = client.db('admin');
-    await db.command({ insert: 'accounts', documents: [{ _id: 'raw' }], lsid, txnNumber: Long.fromNumber(5), startTransaction: true, autocommit: false });
-    assert.equal((await admin.command({ commitTransaction: 1, lsid, txnNumber: Long.fromNumber(5), autocommit: false })).ok, 1);
-    assert.equal((await admin.command({ commitTransaction: 1, lsid, txnNumber: Long.fromNumber(5), autocommit: false })).ok, 1);
-    await assert.rejects(
-      admin.command({ abortTransaction: 1, lsid, txnNumber: Long.fromNumber(5), autocommit: false }),
-      (e: MongoServerError) => e.code === 256,
-    );
-    await assert.rejects(
-      admin.command({ commitTransaction: 1, lsid, txnNumber: Long.fromNumber(6), autocommit: false }),
-      (e: MongoServerError) => e.code === 251 && e.hasErrorLabel('TransientTransactionError'),
-    );
+    await withOwnSession(async (session, own) => {
+      session.startTransaction();
+      await own.db(dbName).collection('accounts').insertOne({ _id: 'raw' } as never, { session });
+      await session.commitTransaction();
+      await session.commitTransaction(); // the driver re-sends commitTransaction for the same txnNumber
+      // The driver stamps commit/abort run as commands with the session's current txnNumber.
+      await assert.rejects(own.db('admin').command({ abortTransaction: 1 }, { session }), (e: MongoServerError) => e.code === 256);
+      const txn = (n: number) => ({ txnNumber: Long.fromNumber(n), autocommit: false });
+      await assert.rejects(
+        own.db(dbName).command({ find: 'accounts', ...txn(6) }, { session }),
+        (e: MongoServerError) => e.code === 251 && e.hasErrorLabel('TransientTransactionError'),
+      );
+      await assert.rejects(
+        own.db(dbName).command({ find: 'accounts', ...txn(0), startTransaction: true }, { session }),
+        (e: MongoServerError) => e.code === 225,
+      );
+    });
     assert.equal(await db.collection('accounts').countDocuments({ _id: 'raw' } as never), 1);
   });
 
@@ -130,13 +149,12 @@ describe('sessions and transactions', function () {
   });
 
   it('endSessions aborts an open transaction of the session', async function () {
-    const lsid = { id: new UUID() };
-    await db.command({ insert: 'accounts', documents: [{ _id: 'pending' }], lsid, txnNumber: Long.fromNumber(1), startTransaction: true, autocommit: false });
-    await client.db('admin').command({ endSessions: [lsid] });
-    await assert.rejects(
-      client.db('admin').command({ commitTransaction: 1, lsid, txnNumber: Long.fromNumber(1), autocommit: false }),
-      (e: MongoServerError) => e.code === 251,
-    );
+    await withOwnSession(async (session, own) => {
+      const txn = { txnNumber: Long.fromNumber(1), autocommit: false };
+      await own.db(dbName).command({ insert: 'accounts', documents: [{ _id: 'pending' }], ...txn, startTransaction: true }, { session });
+      await own.db('admin').command({ endSessions: [session.id] });
+      await assert.rejects(own.db('admin').command({ commitTransaction: 1, ...txn }, { session }), (e: MongoServerError) => e.code === 251);
+    });
     assert.equal(await db.collection('accounts').countDocuments({ _id: 'pending' } as never), 0);
   });
 

@@ -1,7 +1,22 @@
 /** insert / update / delete / findAndModify reply shapes, write errors and retryable writes, through the driver. */
 import assert from 'node:assert/strict';
-import { Long, MongoBulkWriteError, MongoServerError, ObjectId, UUID, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
-import { connectTestClient } from '../../helpers/mongo-target';
+import { Long, MongoBulkWriteError, MongoClient, MongoServerError, ObjectId, type ClientSession, type Collection, type Db, type Document } from 'mongodb';
+import { connectTestClient, mongoUri } from '../../helpers/mongo-target';
+
+/**
+ * Runs `fn` with a session of a fresh client, so hand-written txnNumbers cannot collide with numbers the
+ * driver's pooled sessions already used (the driver puts the session's lsid on every command it sends).
+ */
+async function withOwnSession(fn: (session: ClientSession, client: MongoClient) => Promise<void>): Promise<void> {
+  const own = await new MongoClient(await mongoUri()).connect();
+  const session = own.startSession();
+  try {
+    await fn(session, own);
+  } finally {
+    await session.endSession();
+    await own.close();
+  }
+}
 
 describe('writes', function () {
   let client: MongoClient;
@@ -221,20 +236,24 @@ describe('writes', function () {
 
   describe('retryable writes', function () {
     it('a retried insert with the same lsid and txnNumber is answered from the first reply, not applied twice', async function () {
-      const lsid = { id: new UUID() };
-      const first = await db.command({ insert: 'retry', documents: [{ _id: 'once' }], lsid, txnNumber: Long.fromNumber(1) });
-      const retried = await db.command({ insert: 'retry', documents: [{ _id: 'once' }], lsid, txnNumber: Long.fromNumber(1) });
-      assert.equal(first.n, 1);
-      assert.equal(retried.n, 1);
-      assert.equal(retried.writeErrors, undefined);
-      const update1 = await db.command({ update: 'retry', updates: [{ q: { _id: 'once' }, u: { $inc: { c: 1 } } }], lsid, txnNumber: Long.fromNumber(2) });
-      await db.command({ update: 'retry', updates: [{ q: { _id: 'once' }, u: { $inc: { c: 1 } } }], lsid, txnNumber: Long.fromNumber(2) });
-      assert.equal(update1.nModified, 1);
+      await withOwnSession(async (session, own) => {
+        const ownDb = own.db(dbName);
+        const txn = (n: number) => ({ txnNumber: Long.fromNumber(n) });
+        const first = await ownDb.command({ insert: 'retry', documents: [{ _id: 'once' }], ...txn(1) }, { session });
+        const retried = await ownDb.command({ insert: 'retry', documents: [{ _id: 'once' }], ...txn(1) }, { session });
+        assert.equal(first.n, 1);
+        assert.equal(retried.n, 1);
+        assert.equal(retried.writeErrors, undefined);
+        const update = { update: 'retry', updates: [{ q: { _id: 'once' }, u: { $inc: { c: 1 } } }], ...txn(2) };
+        const update1 = await ownDb.command(update, { session });
+        await ownDb.command(update, { session });
+        assert.equal(update1.nModified, 1);
+        await assert.rejects(
+          ownDb.command({ insert: 'retry', documents: [{ _id: 'late' }], ...txn(1) }, { session }),
+          (e: MongoServerError) => e.code === 225,
+        );
+      });
       assert.equal((await coll('retry').findOne({ _id: 'once' } as never))?.c, 1);
-      await assert.rejects(
-        db.command({ insert: 'retry', documents: [{ _id: 'late' }], lsid, txnNumber: Long.fromNumber(1) }),
-        (e: MongoServerError) => e.code === 225,
-      );
     });
 
     it('the driver sends txnNumber on writes (retryWrites) and they succeed', async function () {
