@@ -281,7 +281,7 @@ describe('The shipped code-of-conduct self-assessment', () => {
       ['hiring at 13', { minimum_hiring_age: 13 }, ['hiring_below_14:critical']],
       ['hiring at 14 without the exception', { minimum_hiring_age: 14, minimum_age_exception: 'no' }, ['hiring_below_15_without_exception:critical']],
       ['hiring at 14 with the exception', { minimum_hiring_age: 14, minimum_age_exception: 'yes' }, []],
-      ['under-18s on night work', { young_workers: 'yes', young_workers_count: 3, young_workers_hazardous: 'yes', young_workers_register: 'yes' }, ['young_workers_in_hazardous_work:critical']],
+      ['under-18s on night work', { young_workers: 'yes', young_workers_hazardous: 'yes', young_workers_register: 'yes' }, ['young_workers_in_hazardous_work:critical']],
       ['more than 84 hours', { max_weekly_hours: 90, weeks_over_60_frequency: 'exceptionally' }, ['weekly_hours_over_84:critical']],
       ['routinely over 60 hours', { max_weekly_hours: 66, weeks_over_60_frequency: 'routinely' }, ['weekly_hours_over_60:medium', 'routinely_over_60_hours:high']],
       ['no hours records', { hours_recording: 'not_recorded', records_complete: 'yes' }, ['hours_not_recorded:high']],
