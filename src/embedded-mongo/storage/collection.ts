@@ -14,6 +14,8 @@ export class Collection {
   readonly indexes = new Map<string, CollectionIndex>();
   dataSize = 0;
   private nextRid = 1;
+  /** Set when an undo put back a record out of rid order (Map iteration order is insertion order). */
+  private outOfOrder = false;
 
   constructor(
     public db: string,
@@ -75,6 +77,7 @@ export class Collection {
     return {
       doc: getDoc(record),
       undo: () => {
+        this.outOfOrder = true;
         this.records.set(record.rid, record);
         this.dataSize += record.size;
         for (const [index, indexKeys] of keys) index.add(record.rid, indexKeys);
@@ -101,7 +104,15 @@ export class Collection {
 
   /** The documents in natural (insertion) order. */
   *documents(): IterableIterator<StoredRecord> {
+    if (this.outOfOrder) this.restoreNaturalOrder();
     yield* this.records.values();
+  }
+
+  private restoreNaturalOrder(): void {
+    const sorted = [...this.records.values()].sort((a, b) => a.rid - b.rid);
+    this.records.clear();
+    for (const record of sorted) this.records.set(record.rid, record);
+    this.outOfOrder = false;
   }
 
   private keysOf(doc: Document): Map<CollectionIndex, unknown[][]> {

@@ -93,7 +93,8 @@ export class EmbeddedStorage implements StorageEngine {
         const undoImage = this.rememberBeforeImages(record.ns, record.doc._id, null, committing);
         try {
           const undo = collection.insert(record.doc);
-          return chain(undo, undoImage, undoCreate);
+          const undoEvict = this.evictFromCapped(collection, committing);
+          return chain(undoEvict, undo, undoImage, undoCreate);
         } catch (err) {
           chain(undoImage, undoCreate)();
           throw err;
@@ -222,6 +223,27 @@ export class EmbeddedStorage implements StorageEngine {
     for (const name of colls.keys()) this.markCatalogConflicts(namespace(db, name));
     this.databases.delete(db);
     return () => this.databases.set(db, colls);
+  }
+
+  /**
+   * A capped collection drops its oldest documents once it exceeds `size` bytes or `max` documents. Replaying the
+   * insert replays the eviction, so evictions are not records of their own.
+   */
+  private evictFromCapped(collection: Collection, committing: Transaction | undefined): Undo {
+    const { capped, size, max } = collection.options;
+    if (!capped) return noop;
+    const maxBytes = typeof size === 'number' && size > 0 ? size : Infinity;
+    const maxDocs = typeof max === 'number' && max > 0 ? max : Infinity;
+    const undos: Undo[] = [];
+    while (collection.count > 1 && (collection.count > maxDocs || collection.dataSize > maxBytes)) {
+      const oldest = collection.documents().next();
+      if (oldest.done) break;
+      const id = getDoc(oldest.value)._id;
+      undos.push(this.rememberBeforeImages(collection.ns, id, getDoc(oldest.value), committing));
+      const removed = collection.remove(id);
+      if (removed) undos.push(removed.undo);
+    }
+    return () => undos.reverse().forEach((undo) => undo());
   }
 
   /** Keeps, for every open transaction, the committed state a document had when that transaction started. */

@@ -124,3 +124,30 @@ describe('storage engine: catalog and documents', () => {
     assert.deepEqual(ids(result.docs), [1, 2]);
   });
 });
+
+describe('storage engine: capped collections', () => {
+  it('When a capped collection exceeds max documents or size, then the oldest documents go first', async () => {
+    const engine = await freshEngine();
+    await engine.createCollection('db', 'log', { capped: true, size: 100_000, max: 3 });
+    await insertAll(engine, 'db', 'log', [1, 2, 3, 4, 5].map((n) => ({ _id: n })));
+    assert.deepEqual(ids(engine.find(undefined, 'db', 'log', { filter: {} }).docs), [3, 4, 5]);
+    await engine.createCollection('db', 'small', { capped: true, size: 250 });
+    await insertAll(engine, 'db', 'small', [1, 2, 3].map((n) => ({ _id: n, pad: 'x'.repeat(80) })));
+    assert.deepEqual(ids(engine.find(undefined, 'db', 'small', { filter: {} }).docs), [2, 3]);
+    await engine.close();
+  });
+
+  it('When a commit that evicted documents fails, then the evicted documents come back in their place', async () => {
+    const engine = await freshEngine();
+    await engine.createCollection('db', 'log', { capped: true, size: 100_000, max: 2 });
+    await insertAll(engine, 'db', 'log', [{ _id: 1 }, { _id: 2 }]);
+    assert.throws(() =>
+      engine.applyCommit([
+        { op: 'insert', ns: 'db.log', doc: { _id: 3 } },
+        { op: 'insert', ns: 'db.log', doc: { _id: 3 } },
+      ]),
+    );
+    assert.deepEqual(ids(engine.find(undefined, 'db', 'log', { filter: {} }).docs), [1, 2]);
+    await engine.close();
+  });
+});
