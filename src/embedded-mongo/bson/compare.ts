@@ -182,8 +182,12 @@ export function compareNumbers(a: unknown, b: unknown): number {
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Compares strings by Unicode code point, which is the order of their UTF-8 bytes (MongoDB's simple collation). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
+  // UTF-16 order equals code point order unless a surrogate is involved (the native comparison is much faster).
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : 1;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     let ca = a.charCodeAt(i);
@@ -333,6 +337,8 @@ function compareSameRank(type: BsonTypeName, a: unknown, b: unknown, collator: C
 
 /** MongoDB's total order: -1, 0 or 1. */
 export function compareValues(a: unknown, b: unknown, collator?: Collator): number {
+  if (typeof a === 'number' && typeof b === 'number') return compareNumbers(a, b);
+  if (typeof a === 'string' && typeof b === 'string') return collator ? sign(collator.compare(a, b)) : compareStrings(a, b);
   const ta = bsonType(a);
   const tb = bsonType(b);
   const byRank = sign(TYPE_ORDER[ta] - TYPE_ORDER[tb]);

@@ -148,7 +148,21 @@ function isOperatorObject(v: unknown): v is Record<string, unknown> {
 function compileFieldCondition(path: string, value: unknown, opts: CompileOptions): DocPredicate {
   const parts = splitPath(path);
   const predicate = compileValueCondition(value, opts);
-  return (doc, ctx) => predicate(walkPath(doc, parts), ctx);
+  if (parts.length > 1) return (doc, ctx) => predicate(walkPath(doc, parts), ctx);
+  // Fast path for a top-level field holding a non-array value: one reused candidate, no path walk. Safe to reuse
+  // because evaluation is synchronous and a compiled condition never re-enters itself.
+  const field = parts[0];
+  const single: PathCandidate = { value: undefined, missing: false, expanded: false, arrayIndex: undefined };
+  const singleList = [single];
+  return (doc, ctx) => {
+    if (!isRecord(doc)) return predicate(walkPath(doc, parts), ctx);
+    const present = Object.prototype.hasOwnProperty.call(doc, field);
+    const v = present ? doc[field] : undefined;
+    if (Array.isArray(v)) return predicate(walkPath(doc, parts), ctx);
+    single.value = v;
+    single.missing = !present;
+    return predicate(singleList, ctx);
+  };
 }
 
 /** The condition `value` places on a path: operators, a regex, or equality. */
@@ -261,6 +275,15 @@ function isNullish(c: PathCandidate): boolean {
 
 function equalityTest(operand: unknown, opts: CompileOptions): (c: PathCandidate) => boolean {
   if (operand === null || operand === undefined) return isNullish;
+  if (typeof operand === 'number' || (typeof operand === 'string' && !opts.collator)) {
+    const kind = typeof operand;
+    // Same JS type: strict equality decides (NaN aside); otherwise fall back to the full BSON comparison.
+    return (c) => {
+      if (c.missing) return false;
+      if (typeof c.value === kind && !Number.isNaN(operand)) return c.value === operand;
+      return compareValues(c.value, operand, opts.collator) === 0;
+    };
+  }
   return (c) => !c.missing && compareValues(c.value, operand, opts.collator) === 0;
 }
 
@@ -281,8 +304,13 @@ function comparisonTest(op: string, operand: unknown, opts: CompileOptions): (c:
   const operandNaN = isNaNValue(operand);
   const crossType = isMinOrMaxKey(operand);
   const bracket = typeOrder(operand);
+  const numericOperand = typeof operand === 'number' && !operandNaN;
   return (c) => {
     if (c.missing) return false;
+    const v = c.value;
+    if (numericOperand && typeof v === 'number' && !Number.isNaN(v)) {
+      return wantSign === 1 ? v > operand || (inclusive && v === operand) : v < operand || (inclusive && v === operand);
+    }
     if (!crossType && typeOrder(c.value) !== bracket) return false;
     if (operandNaN || isNaNValue(c.value)) return inclusive && operandNaN && isNaNValue(c.value);
     const cmp = compareValues(c.value, operand, opts.collator);

@@ -59,6 +59,10 @@ function compareKeys(a: unknown, b: unknown, collator: Collator | undefined): nu
 
 /** The value a document sorts by on one key: the extreme (min or max) of every value the path reaches. */
 export function sortKeyOf(doc: unknown, parts: string[], direction: 1 | -1, collator?: Collator): unknown {
+  if (parts.length === 1 && isPlainDocument(doc)) {
+    const v = Object.prototype.hasOwnProperty.call(doc, parts[0]) ? doc[parts[0]] : undefined;
+    if (!Array.isArray(v)) return v === undefined ? null : v;
+  }
   let best: unknown;
   let found = false;
   for (const candidate of walkPath(doc, parts)) {
@@ -90,13 +94,20 @@ export function compileSort(sortSpec: unknown, collator?: Collator): Comparator 
     .filter((k) => k.path !== NATURAL)
     .map((k) => ({ parts: splitPath(k.path), direction: k.direction }));
   if (keys.length === 0) return () => 0;
-  const cache = new WeakMap<object, unknown[]>();
+  // A Map, not a WeakMap: the comparator lives for one sort, and large WeakMaps make garbage collection slow.
+  const cache = new Map<unknown, unknown[]>();
+  // Sorting compares one document against many in a row; remembering the last lookup saves most Map probes.
+  let lastDoc: unknown;
+  let lastKeys: unknown[] = [];
   const keyValues = (doc: unknown): unknown[] => {
-    const cacheable = typeof doc === 'object' && doc !== null;
-    const cached = cacheable ? cache.get(doc) : undefined;
-    if (cached) return cached;
-    const values = keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator));
-    if (cacheable) cache.set(doc, values);
+    if (doc === lastDoc) return lastKeys;
+    let values = cache.get(doc);
+    if (!values) {
+      values = keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator));
+      cache.set(doc, values);
+    }
+    lastDoc = doc;
+    lastKeys = values;
     return values;
   };
   return (a, b) => {
@@ -108,4 +119,24 @@ export function compileSort(sortSpec: unknown, collator?: Collator): Comparator 
     }
     return 0;
   };
+}
+
+/**
+ * Sorts documents (returning a new array, stable) computing each document's sort key once; faster than
+ * `docs.sort(compileSort(spec))` for large inputs.
+ */
+export function sortDocuments<T>(docs: readonly T[], sortSpec: unknown, collator?: Collator): T[] {
+  const keys = parseSortSpec(sortSpec)
+    .filter((k) => k.path !== NATURAL)
+    .map((k) => ({ parts: splitPath(k.path), direction: k.direction }));
+  if (keys.length === 0) return [...docs];
+  const decorated = docs.map((doc, index) => ({ doc, index, values: keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator)) }));
+  decorated.sort((a, b) => {
+    for (let i = 0; i < keys.length; i++) {
+      const c = compareKeys(a.values[i], b.values[i], collator);
+      if (c !== 0) return c * keys[i].direction;
+    }
+    return a.index - b.index;
+  });
+  return decorated.map((d) => d.doc);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Decimal128, MinKey, ObjectId } from 'bson';
-import { compileSort, naturalSortDirection } from '../../../src/embedded-mongo/query/sort';
+import { compileSort, naturalSortDirection, sortDocuments } from '../../../src/embedded-mongo/query/sort';
 import { createCollator } from '../../../src/embedded-mongo/query/collation';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
 import type { Collator, Document } from '../../../src/embedded-mongo/types';
@@ -61,6 +61,14 @@ describe('embedded-mongo query/sort', () => {
   it('accepts an empty spec as no sort', () => {
     const docs = [{ _id: 2 }, { _id: 1 }];
     assert.deepEqual(order(docs, {}), [2, 1]);
+  });
+
+  it('sortDocuments gives the same stable order as compileSort without touching its input', () => {
+    const docs = [{ _id: 1, a: [2, 9] }, { _id: 2, a: 'x' }, { _id: 3 }, { _id: 4, a: 2 }, { _id: 5, a: [] }];
+    for (const spec of [{ a: 1 }, { a: -1 }, { a: -1, _id: -1 }]) {
+      assert.deepEqual(sortDocuments(docs, spec).map((d) => d._id), order(docs, spec));
+    }
+    assert.deepEqual(docs.map((d) => d._id), [1, 2, 3, 4, 5]);
   });
 
   it('leaves $natural to the storage engine', () => {
