@@ -210,9 +210,15 @@ function sliceArray(array: unknown[], slice: number | undefined): unknown[] {
   return array.slice(Math.max(0, array.length + slice));
 }
 
+/** `{$push: {a: v}}` pushes one value; `{$push: {a: {$each: [...], ...}}}` several, with modifiers. */
+function parsePushSpec(field: string, value: unknown, options: OperatorOptions): PushSpec {
+  if (isPlainDocument(value) && '$each' in value) return parsePushModifiers(value, options, field);
+  assertStorableValue(value, field);
+  return { each: [value] };
+}
+
 export function compilePush(field: string, value: unknown, options: OperatorOptions): LeafOperation {
-  const spec =
-    isPlainDocument(value) && '$each' in value ? parsePushModifiers(value, options, field) : (assertStorableValue(value, field), { each: [value] });
+  const spec = parsePushSpec(field, value, options);
   return {
     creates: true,
     update: (found, current, place) => {
@@ -301,10 +307,11 @@ export function compilePullAll(value: unknown, options: OperatorOptions): LeafOp
 }
 
 export function compilePop(value: unknown): LeafOperation {
-  if (!isNumericValue(value) || (Number(value.toString()) !== 1 && Number(value.toString()) !== -1)) {
+  const direction = isNumericValue(value) ? Number(value.toString()) : NaN;
+  if (direction !== 1 && direction !== -1) {
     throw mongoError('FailedToParse', `$pop expects 1 or -1, found: ${formatValue(value)}`);
   }
-  const fromFront = Number(value.toString()) === -1;
+  const fromFront = direction === -1;
   return {
     creates: false,
     update: (found, current, place) => {

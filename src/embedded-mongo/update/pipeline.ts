@@ -19,7 +19,6 @@ let expressionModule: ExpressionModule | undefined;
 /** Loaded on first use: the expression module imports the query layer, which must not load it back in a cycle. */
 function expressions(): ExpressionModule {
   if (!expressionModule) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded: unknown = require('../aggregate/expressions');
     const mod = loaded as Partial<ExpressionModule>;
     if (typeof mod.evaluateExpression !== 'function' || typeof mod.checkExpression !== 'function') {
@@ -104,6 +103,9 @@ function requireSpecDocument(stage: string, spec: unknown): Document {
 
 function compileSetStage(stage: string, spec: unknown): Stage {
   const fields = flattenSpec(requireSpecDocument(stage, spec), stage);
+  if (fields.length === 0) {
+    throw mongoError('FailedToParse', `Invalid ${stage} :: caused by :: specification must have at least one field`);
+  }
   for (const [, expr] of fields) expressions().checkExpression(expr);
   return (doc, env) => {
     const values = fields.map(([names, expr]) => [names, evaluate(expr, doc, env)] as const);
