@@ -13,16 +13,15 @@ const SYSTEM_VARIABLES = new Set(['ROOT', 'CURRENT', 'REMOVE']);
 
 export function compileMatch(spec: unknown, ctx: PipelineContext): Stage {
   if (!isDocument(spec)) throw mongoError('Location15959', 'the match filter must be an expression in an object');
-  const vars = ctx.variables ?? {};
-  const filter = Object.keys(vars).length > 0 || containsNow(spec) ? inlineFilterVariables(spec, vars, ctx) : spec;
+  const filter = mentionsVariables(spec) ? inlineFilterVariables(spec, ctx.variables ?? {}, ctx) : spec;
   const matcher = compileFilter(filter, { collator: ctx.collator });
   return (docs) => docs.filter((doc) => matcher.test(doc));
 }
 
-function containsNow(v: unknown): boolean {
-  if (typeof v === 'string') return v.startsWith('$$NOW') || v.startsWith('$$CLUSTER_TIME');
-  if (Array.isArray(v)) return v.some(containsNow);
-  if (isDocument(v)) return Object.values(v).some(containsNow);
+function mentionsVariables(v: unknown): boolean {
+  if (typeof v === 'string') return v.startsWith('$$');
+  if (Array.isArray(v)) return v.some(mentionsVariables);
+  if (isDocument(v)) return Object.values(v).some(mentionsVariables);
   return false;
 }
 
