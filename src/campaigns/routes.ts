@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { findOrganisationById, requireRole } from '../accounts';
 import type { AppDeps } from '../platform/deps';
 import { HttpError } from '../platform/errors';
+import { countryName } from '../questionnaires';
 import { campaignOverviews } from './service';
 
 /** The buyer/auditor home page: the organisation's campaigns and where each supplier stands (read-only). */
@@ -16,6 +17,7 @@ export function homeRouter(deps: Pick<AppDeps, 'connection' | 'clock'>): Router 
       title: res.locals.t('common:home.title'),
       organisationName: organisation?.name ?? '',
       campaigns,
+      countryName: (code: string) => countryName(code, req.lang),
     });
   });
   return router;

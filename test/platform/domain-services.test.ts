@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { CampaignError, createCampaign, getCampaign, listCampaigns, setCampaignStatus } from '../../src/campaigns';
+import { createSupplier, getSupplier, listSuppliers } from '../../src/suppliers';
+import { buildTestApp, createTestOrganisation, type TestApp, type TestOrganisation } from '../helpers/app';
+
+describe('supplier and campaign services', () => {
+  let t: TestApp;
+  let a: TestOrganisation;
+  let b: TestOrganisation;
+  before(async () => {
+    t = await buildTestApp({ label: 'domain_services' });
+    a = await createTestOrganisation(t.deps, 'Org A');
+    b = await createTestOrganisation(t.deps, 'Org B');
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const supplierInput = (organisationId: string, number: string) => ({
+    organisationId,
+    name: `Supplier ${number}`,
+    country: 'se',
+    organisationNumber: number,
+    contactName: 'Kim',
+    contactEmail: `kim@${number}.example`,
+  });
+
+  it('When a supplier is created, then the country is upper-cased and the language defaults to Swedish', async () => {
+    const supplier = await createSupplier(t.deps.connection, supplierInput(a.id, '100'));
+    assert.equal(supplier.country, 'SE');
+    assert.equal(supplier.preferredLanguage, 'sv');
+  });
+
+  it('When supplier input is invalid, then it is refused before anything is stored', async () => {
+    await assert.rejects(createSupplier(t.deps.connection, { ...supplierInput(a.id, '101'), country: 'Sweden' }), /ISO 3166-1/);
+    await assert.rejects(createSupplier(t.deps.connection, { ...supplierInput(a.id, '102'), contactEmail: 'nope' }));
+    assert.equal((await listSuppliers(t.deps.connection, a.id)).some((s) => s.organisationNumber !== '100'), false);
+  });
+
+  it("When another organisation's supplier is asked for, then it is not found", async () => {
+    const [own] = await listSuppliers(t.deps.connection, a.id);
+    assert.ok(own);
+    assert.ok(await getSupplier(t.deps.connection, a.id, own._id));
+    assert.equal(await getSupplier(t.deps.connection, b.id, own._id), null);
+    assert.equal(await getSupplier(t.deps.connection, a.id, 'not-an-id'), null);
+  });
+
+  it('When a campaign names a questionnaire version that does not exist, then it is refused', async () => {
+    await assert.rejects(
+      createCampaign(t.deps, { organisationId: a.id, name: 'X', questionnaireId: 'code-of-conduct-saq', questionnaireVersion: 999, deadline: '2026-12-31' }),
+      (error: unknown) => error instanceof CampaignError && /code-of-conduct-saq@999/.test(error.message),
+    );
+  });
+
+  it("When a campaign includes another organisation's supplier, then it is refused", async () => {
+    const foreign = await createSupplier(t.deps.connection, supplierInput(b.id, '200'));
+    await assert.rejects(
+      createCampaign(t.deps, {
+        organisationId: a.id,
+        name: 'Sneaky',
+        questionnaireId: 'code-of-conduct-saq',
+        questionnaireVersion: 1,
+        deadline: '2026-12-31',
+        supplierIds: [foreign._id],
+      }),
+      CampaignError,
+    );
+    assert.equal((await listCampaigns(t.deps.connection, a.id)).length, 0);
+  });
+
+  it('When a campaign moves draft → open → closed, then each step is kept and going back is refused', async () => {
+    const campaign = await createCampaign(t.deps, {
+      organisationId: a.id,
+      name: 'Lifecycle',
+      questionnaireId: 'code-of-conduct-saq',
+      questionnaireVersion: 1,
+      deadline: '2026-12-31',
+    });
+    assert.equal(campaign.status, 'draft');
+    await assert.rejects(setCampaignStatus(t.deps.connection, a.id, campaign._id, 'closed'), /draft campaign cannot become closed/);
+    assert.equal((await setCampaignStatus(t.deps.connection, a.id, campaign._id, 'open')).status, 'open');
+    assert.equal((await setCampaignStatus(t.deps.connection, a.id, campaign._id, 'closed')).status, 'closed');
+    await assert.rejects(setCampaignStatus(t.deps.connection, a.id, campaign._id, 'open'), CampaignError);
+    await assert.rejects(setCampaignStatus(t.deps.connection, b.id, campaign._id, 'closed'), /No such campaign/);
+    assert.equal((await getCampaign(t.deps.connection, a.id, campaign._id))?.status, 'closed');
+  });
+});
