@@ -318,13 +318,61 @@ function comparisonTest(op: string, operand: unknown, opts: CompileOptions): (c:
   };
 }
 
+/**
+ * A string that is equal for two values exactly when MongoDB considers them equal, for the common scalar types
+ * (numbers as JS numbers or safe int64, strings when no collator applies, ObjectIds, booleans, dates);
+ * undefined for anything else, which is then compared the slow way.
+ */
+function equalityHashKey(v: unknown, collator: Collator | undefined): string | undefined {
+  switch (typeof v) {
+    case 'number':
+      return `n:${v === 0 ? 0 : v}`;
+    case 'bigint':
+      return v >= -9007199254740991n && v <= 9007199254740991n ? `n:${v}` : undefined;
+    case 'string':
+      return collator ? undefined : `s:${v}`;
+    case 'boolean':
+      return `b:${v}`;
+    case 'object':
+      if (v instanceof Date) return `d:${v.getTime()}`;
+      if (bsonTag(v) === 'ObjectId') return `o:${(v as { toHexString(): string }).toHexString()}`;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
 function inTest(op: string, operand: unknown, opts: CompileOptions): (c: PathCandidate) => boolean {
   if (!Array.isArray(operand)) badValue(`${op} needs an array`);
-  const tests = operand.map((item) => {
+  const hashed = new Set<string>();
+  const others: ((c: PathCandidate) => boolean)[] = [];
+  let hasNull = false;
+  for (const item of operand) {
     if (isOperatorObject(item)) badValue(`cannot nest $ under ${op}`);
-    return regexSourceOf(item) ? regexTest(item) : equalityTest(item, opts);
-  });
-  return (c) => tests.some((test) => test(c));
+    if (regexSourceOf(item)) {
+      others.push(regexTest(item));
+      continue;
+    }
+    if (item === null || item === undefined) {
+      hasNull = true;
+      continue;
+    }
+    const key = equalityHashKey(item, opts.collator);
+    if (key === undefined) others.push(equalityTest(item, opts));
+    else hashed.add(key);
+  }
+  // Values whose hash key is unknown (Decimal128, documents...) may still equal a hashed item: compare them all.
+  const hashedItems = operand.filter((item) => item !== null && item !== undefined && !regexSourceOf(item) && equalityHashKey(item, opts.collator) !== undefined);
+  return (c) => {
+    if (isNullish(c)) return hasNull || others.some((test) => test(c));
+    const key = equalityHashKey(c.value, opts.collator);
+    if (key !== undefined) {
+      if (hashed.has(key)) return true;
+    } else if (hashedItems.some((item) => compareValues(c.value, item, opts.collator) === 0)) {
+      return true;
+    }
+    return others.some((test) => test(c));
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

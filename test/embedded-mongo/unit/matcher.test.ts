@@ -177,6 +177,24 @@ describe('embedded-mongo query/matcher', () => {
       assert.deepEqual(ids({ a: { $in: [1, 9, null] } }, docs), [1, 3, 4]);
     });
 
+    it('compares listed values by BSON equality across numeric types, dates and ObjectIds', () => {
+      const id = new ObjectId();
+      const filter = { a: { $in: [1n, Decimal128.fromString('2.0'), 'x', new ObjectId(id.toHexString()), new Date(7), { k: 1 }] } };
+      const docs = [
+        { _id: 1, a: 1 },
+        { _id: 2, a: Decimal128.fromString('1') },
+        { _id: 3, a: 2 },
+        { _id: 4, a: id },
+        { _id: 5, a: new Date(7) },
+        { _id: 6, a: { k: 1 } },
+        { _id: 7, a: 'X' },
+        { _id: 8, a: -0 },
+        { _id: 9, a: [5, 'x'] },
+      ];
+      assert.deepEqual(ids(filter, docs), [1, 2, 3, 4, 5, 6, 9]);
+      assert.deepEqual(ids({ a: { $in: [0] } }, docs), [8]);
+    });
+
     it('accepts regular expressions among its values', () => {
       assert.ok(matches({ a: { $in: [/^ab/, 'zz'] } }, { a: 'abc' }));
       assert.ok(matches({ a: { $in: [new BSONRegExp('^AB', 'i')] } }, { a: ['x', 'abc'] }));
