@@ -41,7 +41,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.engine('ejs', ejsWithLayout(paths.views));
   app.set('view engine', 'ejs');
   app.set('view cache', config.nodeEnv !== 'development');
-  app.locals.appName = 'Supplier self-assessment';
 
   app.use(httpLogger(logger));
   app.use(securityHeaders(config));
