@@ -28,7 +28,10 @@ export class QuestionnaireLoadError extends Error {
   }
 }
 
-/** The published hashes file: a published version whose hash differs from the recorded one was edited in place. */
+/**
+ * Where the hash of every published version is recorded when it is published. When the file exists, each published
+ * definition must be listed and still match: a mismatch means it was edited in place.
+ */
 export const PUBLISHED_HASHES_FILE = 'published-hashes.json';
 const FILE_NAME = /^(?<id>[^@]+)@(?<version>\d+)\.ya?ml$/;
 
@@ -144,9 +147,14 @@ function checkPublishedHashes(dir: string, loaded: Array<{ definition: Questionn
   const recorded = readHashes(hashesFile);
   for (const { definition, file } of loaded) {
     const key = `${definition.id}@${definition.version}`;
+    if (definition.status !== 'published') continue;
     const expected = recorded[key];
-    if (definition.status !== 'published' || expected === undefined) continue;
     const actual = definitionHash(definition);
+    if (expected === undefined) {
+      throw new QuestionnaireLoadError(file, [
+        { path: '', message: `published ${key} has no recorded hash; add "${key}": "${actual}" to ${PUBLISHED_HASHES_FILE}` },
+      ]);
+    }
     if (actual !== expected) {
       throw new QuestionnaireLoadError(file, [
         {

@@ -147,6 +147,7 @@ describe('Loading questionnaire definitions', () => {
       ['file-name-mismatch', 'supplier-check@3.yaml', '', /must be named supplier-check@1\.yaml/],
       ['duplicate-version', 'supplier-check@1.yml', '', /supplier-check@1 is also defined in supplier-check@1\.yaml/],
       ['published-changed', 'supplier-check@1.yaml', '', /changed after publication.*new version/],
+      ['published-unrecorded', 'supplier-check@1.yaml', '', /no recorded hash; add "supplier-check@1": "[0-9a-f]{64}" to published-hashes\.json/],
     ];
     for (const [dir, file, problemPath, problem] of cases) {
       it(`${dir}: ${problemPath || file}`, () => {
