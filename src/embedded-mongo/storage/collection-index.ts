@@ -36,7 +36,7 @@ export class CollectionIndex {
     this.fields = Object.keys(spec.key);
     this.directions = this.fields.map((f) => keyDirection(spec.key[f]));
     this.collator = createCollator(spec.collation);
-    this.partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression, {}) : undefined;
+    this.partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression, { collator: this.collator }) : undefined;
     this.entries = new SortedList(this.compareEntries.bind(this));
   }
 

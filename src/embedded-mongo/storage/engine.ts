@@ -24,7 +24,7 @@ import { Collection, type Undo } from './collection';
 import { ID_INDEX_NAME, type CollectionIndex } from './collection-index';
 import { getDoc } from './doc-store';
 import { describeSpec, normaliseIndexSpec, sameIndex, sameKey, sameKeyAndCollation } from './index-spec';
-import { effectiveCollation, emptyPlan, planAndRun } from './planner';
+import { effectiveCollation, planAndRun } from './planner';
 import { namespace, splitNamespace, type ChangeRecord, type Persistence } from './persistence';
 import { Transaction } from './transaction';
 import { describeFields, idKey, isPlainObject } from './values';
@@ -637,6 +637,24 @@ export class EmbeddedStorage implements StorageEngine {
     return removed;
   }
 
+  /**
+   * The whole current state as one record list (collections, their documents in natural order, then their
+   * indexes, which builds each index in one sorted pass). Replaying it with `applyCommit` rebuilds this state;
+   * the durability layer writes it as a checkpoint.
+   */
+  checkpointRecords(): ChangeRecord[] {
+    const records: ChangeRecord[] = [];
+    for (const colls of this.databases.values()) {
+      for (const collection of colls.values()) {
+        const ns = collection.ns;
+        records.push({ op: 'createCollection', ns, options: collection.options, uuid: collection.uuid });
+        for (const record of collection.documents()) records.push({ op: 'insert', ns, doc: getDoc(record) });
+        for (const index of collection.indexes.values()) if (index.name !== ID_INDEX_NAME) records.push({ op: 'createIndex', ns, spec: index.spec });
+      }
+    }
+    return records;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -656,11 +674,6 @@ export class EmbeddedStorage implements StorageEngine {
     const collection = this.findCollection(ns);
     if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ns}`);
     return collection;
-  }
-
-  /** Read access for tests and the durability layer: the plan a request would use, without a transaction. */
-  explain(db: string, coll: string, request: FindRequest): FindResult['plan'] {
-    return this.find(undefined, db, coll, request).plan ?? emptyPlan('EOF');
   }
 }
 
@@ -729,7 +742,10 @@ function withValidId(doc: Document): Document {
   if (isPlainObject(id) && Object.keys(id).some((k) => k.startsWith('$'))) {
     throw new MongoServerError('DollarPrefixedFieldName', `_id fields may not contain '$'-prefixed fields: ${Object.keys(id).find((k) => k.startsWith('$'))} is not valid for storage.`);
   }
-  return doc;
+  if (Object.keys(doc)[0] === '_id') return doc;
+  // MongoDB stores _id as the first field whatever order the client sent.
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
 }
 
 const INVALID_DB_CHARS = /[/\\. "$\0]/;

@@ -68,3 +68,23 @@ describe('storage engine: the commit path', () => {
     await engine.close();
   });
 });
+
+describe('storage engine: checkpoints', () => {
+  it('When the checkpoint records are replayed, then collections, indexes and documents are identical', async () => {
+    const engine = await openStorage({ inMemory: true }, undefined, { ttlIntervalMs: 0 });
+    await engine.createCollection('app', 'people', { collation: { locale: 'sv', strength: 1 } });
+    await insertAll(engine, 'app', 'people', [{ _id: 2, tags: ['a', 'b'] }, { _id: 1, tags: 'c' }]);
+    await engine.createIndexes('app', 'people', [{ v: 2, key: { tags: 1 }, name: 'tags_1', unique: true }]);
+    await engine.createIndexes('app', 'audit', [{ v: 2, key: { at: 1 }, name: 'at_1', expireAfterSeconds: 30, hidden: true }]);
+    const copy = await openStorage({ inMemory: true }, undefined, { persistence: new RecordingPersistence(engine.checkpointRecords()), ttlIntervalMs: 0 });
+    assert.deepEqual(copy.listCollections('app'), engine.listCollections('app'));
+    assert.deepEqual(copy.listIndexes('app', 'people'), engine.listIndexes('app', 'people'));
+    assert.deepEqual(copy.listIndexes('app', 'audit'), engine.listIndexes('app', 'audit'));
+    assert.deepEqual(copy.find(undefined, 'app', 'people', { filter: {} }).docs, engine.find(undefined, 'app', 'people', { filter: {} }).docs);
+    const byTag = copy.find(undefined, 'app', 'people', { filter: { tags: 'B' } });
+    assert.equal(byTag.plan.indexName, 'tags_1');
+    assert.deepEqual(ids(byTag.docs), [2]);
+    await engine.close();
+    await copy.close();
+  });
+});

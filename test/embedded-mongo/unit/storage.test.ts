@@ -151,3 +151,12 @@ describe('storage engine: capped collections', () => {
     await engine.close();
   });
 });
+
+describe('storage engine: stored document shape', () => {
+  it('When a document arrives with _id elsewhere, then it is stored with _id first', async () => {
+    const engine = await freshEngine();
+    await insertAll(engine, 'db', 'c', [{ a: 1, _id: 5, b: 2 }]);
+    assert.deepEqual(Object.keys(engine.find(undefined, 'db', 'c', { filter: {} }).docs[0]), ['_id', 'a', 'b']);
+    await engine.close();
+  });
+});
