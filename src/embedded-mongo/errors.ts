@@ -32,6 +32,7 @@ export const ErrorCodes = {
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
   CannotIndexParallelArrays: 171,
+  BSONObjectTooLarge: 10334,
   InvalidIndexSpecificationOption: 197,
   NoSuchTransaction: 251,
   TransactionCommitted: 256,
@@ -96,6 +97,23 @@ export const ErrorCodes = {
   Location40231: 40231, Location40234: 40234, Location40235: 40235, Location40236: 40236, Location40238: 40238,
   Location40272: 40272, Location40323: 40323, Location40414: 40414, Location40415: 40415, Location40600: 40600,
   Location40601: 40601, Location51047: 51047, Location51272: 51272, Location5961700: 5961700,
+  // aggregation (aggregate/), continued
+  Location16874: 16874, Location16875: 16875, Location16876: 16876, Location16877: 16877, Location16878: 16878,
+  Location16879: 16879, Location16880: 16880, Location16882: 16882, Location18534: 18534, Location18628: 18628,
+  Location18629: 18629, Location28646: 28646, Location28647: 28647, Location28648: 28648, Location28650: 28650,
+  Location31022: 31022, Location31023: 31023, Location31024: 31024, Location34460: 34460, Location34464: 34464,
+  Location34465: 34465, Location40075: 40075, Location40076: 40076, Location40077: 40077, Location40078: 40078,
+  Location40079: 40079, Location40518: 40518, Location40519: 40519, Location40520: 40520, Location40522: 40522,
+  Location40524: 40524, Location40540: 40540, Location40541: 40541, Location40542: 40542, Location50694: 50694,
+  Location50695: 50695, Location50696: 50696, Location51103: 51103, Location51744: 51744, Location51745: 51745,
+  Location51747: 51747, Location51748: 51748, Location51749: 51749, Location51750: 51750, Location51751: 51751,
+  Location3041701: 3041701, Location3041702: 3041702, Location5166301: 5166301, Location5166302: 5166302,
+  Location5166303: 5166303, Location5166304: 5166304, Location5166305: 5166305, Location5166400: 5166400,
+  Location5166401: 5166401, Location5166402: 5166402, Location5439007: 5439007, Location5439008: 5439008,
+  Location5439009: 5439009, Location5439010: 5439010,
+  // aggregation (aggregate/), continued
+  Location28728: 28728, Location31119: 31119, Location34445: 34445, Location34446: 34446, Location34448: 34448,
+  Location40148: 40148, Location40149: 40149, Location40172: 40172,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
