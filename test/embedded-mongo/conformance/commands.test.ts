@@ -1,7 +1,11 @@
 /** Command layer through the official driver: handshake/diagnostics, catalog, indexes, explain. */
 import assert from 'node:assert/strict';
-import { Long, MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { Long, MongoClient, MongoServerError, type Db } from 'mongodb';
 import { connectTestClient, usingRealMongo } from '../../helpers/mongo-target';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { startMongoServer } from '../../../src/embedded-mongo';
+import { parseArgs } from '../../../src/embedded-mongo/cli';
 
 async function commandError(promise: Promise<unknown>): Promise<MongoServerError> {
   try {
@@ -279,5 +283,53 @@ describe('commands', function () {
       // explain does not write
       assert.equal(await db.collection('explained').countDocuments({ n: 3 }), 1);
     });
+  });
+});
+
+describe('server lifecycle and CLI', function () {
+  this.timeout(30_000);
+
+  it('startMongoServer validates its options and close() is idempotent', async function () {
+    await assert.rejects(startMongoServer({ port: 70000, inMemory: true }), /invalid port/);
+    await assert.rejects(startMongoServer({ port: 0 }), /inMemory: true or a dbPath/);
+    const server = await startMongoServer({ port: 0, inMemory: true });
+    assert.match(server.uri, /^mongodb:\/\/127\.0\.0\.1:\d+\/\?directConnection=true$/);
+    assert.ok(server.port > 0);
+    await Promise.all([server.close(), server.close()]);
+  });
+
+  it('the CLI validates its arguments', async function () {
+    assert.deepEqual(parseArgs(['--port', '27018', '--dbpath', './x']), { host: '127.0.0.1', port: 27018, dbPath: './x', inMemory: false });
+    assert.deepEqual(parseArgs(['--port=0', '--in-memory']), { host: '127.0.0.1', port: 0, inMemory: true });
+    assert.throws(() => parseArgs(['--port', 'abc']), /--port must be an integer/);
+    assert.throws(() => parseArgs(['--port', '99999']), /--port must be an integer/);
+    assert.throws(() => parseArgs(['--dbpath']), /--dbpath needs a value/);
+    assert.throws(() => parseArgs(['--bogus']), /unknown argument/);
+    assert.throws(() => parseArgs(['--in-memory', '--dbpath', 'x']), /exclude each other/);
+  });
+
+  it('the CLI serves clients and exits cleanly on SIGTERM', async function () {
+    const cli = path.join(__dirname, '../../../src/embedded-mongo/cli.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--in-memory', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const uri = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /(mongodb:\/\/\S+)/.exec(out);
+          if (match) resolve(match[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`CLI exited early with ${code}`)));
+      });
+      const cliClient = await new MongoClient(uri).connect();
+      await cliClient.db('cli').collection('c').insertOne({ a: 1 });
+      assert.equal(await cliClient.db('cli').collection('c').countDocuments(), 1);
+      await cliClient.close();
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { Long, MongoServerError, type Db, type MongoClient } from 'mongodb';
 import { connectTestClient } from '../../helpers/mongo-target';
+import { CursorRegistry } from '../../../src/embedded-mongo/commands/cursors';
 
 describe('cursors and reads', function () {
   let client: MongoClient;
@@ -149,5 +150,24 @@ describe('cursors and reads', function () {
     assert.ok(reply.cursor.firstBatch.length < 8 && reply.cursor.firstBatch.length >= 1);
     const docs = await db.collection('big').find().toArray();
     assert.equal(docs.length, 8);
+  });
+});
+
+describe('cursor idle timeout (server internals, driven by a fake clock)', function () {
+  it('kills cursors idle for more than 10 minutes; using a cursor keeps it alive', async function () {
+    let now = 0;
+    const cursors = new CursorRegistry(() => now);
+    const docs = Array.from({ length: 10 }, (_, i) => ({ _id: i }));
+    const idle = cursors.start({ ns: 'db.c', docs }, 2, false);
+    const busy = cursors.start({ ns: 'db.c', docs }, 2, false);
+    assert.ok(idle.id > 0n && busy.id > 0n && idle.id !== busy.id);
+    now += 9 * 60_000;
+    cursors.next(busy.id, 'db.c', 2);
+    now += 2 * 60_000;
+    assert.equal(cursors.sweep(), 1);
+    assert.deepEqual(cursors.next(idle.id, 'db.c', 2), { error: 'notFound' });
+    const next = cursors.next(busy.id, 'db.c', 100);
+    assert.ok('batch' in next && next.batch.docs.length === 6 && next.batch.exhausted);
+    assert.equal(cursors.size, 0);
   });
 });

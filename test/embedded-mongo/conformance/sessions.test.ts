@@ -2,6 +2,10 @@
 import assert from 'node:assert/strict';
 import { Long, MongoClient, MongoServerError, type ClientSession, type Db } from 'mongodb';
 import { connectTestClient, mongoUri } from '../../helpers/mongo-target';
+import { UUID } from 'bson';
+import { silentLogger } from '../../../src/embedded-mongo/commands/context';
+import { SessionRegistry } from '../../../src/embedded-mongo/commands/sessions';
+import { openStorage } from '../../../src/embedded-mongo/storage';
 
 /**
  * Runs `fn` with a session of a fresh client, so hand-written txnNumbers cannot collide with numbers the
@@ -162,5 +166,39 @@ describe('sessions and transactions', function () {
     const reply = await client.db('admin').command({ startSession: 1 });
     assert.ok(reply.id?.id);
     assert.equal(reply.timeoutMinutes, 30);
+  });
+});
+
+describe('session and transaction expiry (server internals, driven by a fake clock)', function () {
+  it('aborts a transaction older than 60 s and ends sessions idle for 30 minutes', async function () {
+    const storage = await openStorage({ inMemory: true });
+    let now = 1_000_000;
+    const sessions = new SessionRegistry(storage, silentLogger, () => now);
+    try {
+      const lsid = { id: new UUID().toBinary() };
+      const session = sessions.touch(lsid);
+      const plan = sessions.plan(session, 'insert', { insert: 'c', txnNumber: 1n, autocommit: false, startTransaction: true });
+      assert.equal(plan.kind, 'transaction');
+      if (plan.kind !== 'transaction') return;
+      await storage.write(plan.txn, (batch) => batch.insert('expiry', 'c', { _id: 1 }));
+
+      now += 59_000;
+      assert.equal(sessions.sweep().abortedTransactions, 0);
+      now += 2_000;
+      assert.equal(sessions.sweep().abortedTransactions, 1);
+      assert.throws(
+        () => sessions.plan(sessions.touch(lsid), 'find', { find: 'c', txnNumber: 1n, autocommit: false }),
+        (err: { code?: number; errorLabels?: string[] }) => err.code === 251 && err.errorLabels?.includes('TransientTransactionError') === true,
+      );
+      assert.equal(storage.find(undefined, 'expiry', 'c', { filter: {} }).docs.length, 0);
+
+      now += 29 * 60_000;
+      assert.equal(sessions.sweep().expiredSessions.size, 0);
+      now += 2 * 60_000;
+      assert.equal(sessions.sweep().expiredSessions.size, 1);
+      assert.equal(sessions.size, 0);
+    } finally {
+      await storage.close();
+    }
   });
 });
