@@ -82,7 +82,7 @@ function isEmptyInput(raw: unknown): boolean {
 function singleString(raw: unknown): string | undefined {
   if (typeof raw === 'string') return raw.trim();
   if (Array.isArray(raw)) {
-    const filled = raw.filter((item) => !(typeof item === 'string' && item.trim() === ''));
+    const filled = raw.filter((item) => !isEmptyInput(item));
     if (filled.length === 1 && typeof filled[0] === 'string') return filled[0].trim();
   }
   return undefined;
@@ -96,7 +96,7 @@ function parseYesNo(raw: unknown): ParsedAnswer {
 }
 
 function parseSingleChoice(raw: unknown, optionIds: string[]): ParsedAnswer {
-  if (Array.isArray(raw) && raw.filter((item) => item !== '').length > 1) return fail('singleChoice');
+  if (Array.isArray(raw) && raw.filter((item) => !isEmptyInput(item)).length > 1) return fail('singleChoice');
   const value = singleString(raw);
   return value !== undefined && optionIds.includes(value) ? ok(value) : fail('unknownOption');
 }

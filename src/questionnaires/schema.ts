@@ -92,9 +92,9 @@ function boundsInOrder(q: { min?: number | string; max?: number | string }): boo
 const numericShape = {
   ...common,
   unit: localizedSchema.optional(),
-  min: z.number().finite().optional(),
-  max: z.number().finite().optional(),
-  step: z.number().finite().positive().optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  step: z.number().positive().optional(),
 };
 
 const dateBound = z
