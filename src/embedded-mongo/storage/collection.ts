@@ -49,8 +49,8 @@ export class Collection {
 
   insert(doc: Document): Undo {
     const rid = this.nextRid++;
-    const keys = this.keysChecked(doc, rid);
     const record = makeRecord(rid, doc);
+    const keys = this.keysChecked(doc, rid);
     this.records.set(rid, record);
     this.dataSize += record.size;
     for (const [index, indexKeys] of keys) index.add(rid, indexKeys);
@@ -61,9 +61,9 @@ export class Collection {
   replace(doc: Document): Undo {
     const old = this.findById(doc._id);
     if (!old) throw new Error(`replace of a missing document in ${this.ns}`);
+    const record = makeRecord(old.rid, doc);
     const keys = this.keysChecked(doc, old.rid);
     const oldKeys = this.keysOf(getDoc(old));
-    const record = makeRecord(old.rid, doc);
     this.swap(old, record, oldKeys, keys);
     return () => this.swap(record, old, keys, oldKeys);
   }

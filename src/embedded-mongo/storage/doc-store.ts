@@ -3,7 +3,11 @@
  * documents (GridFS chunks) in the data files with only their location here, so all reads go through `getDoc`.
  */
 import { calculateObjectSize } from 'bson';
+import { MongoServerError } from '../errors';
 import type { Document } from '../types';
+
+/** MongoDB's maximum document size. */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
 export interface StoredRecord {
   /** Record id: the collection-local insertion counter that gives natural order. */
@@ -13,8 +17,17 @@ export interface StoredRecord {
   readonly doc: Document;
 }
 
+/** Throws 10334 BSONObjectTooLarge for a document over 16 MB. */
 export function makeRecord(rid: number, doc: Document): StoredRecord {
-  return { rid, size: calculateObjectSize(doc, { ignoreUndefined: false }), doc };
+  return { rid, size: checkedSize(doc), doc };
+}
+
+export function checkedSize(doc: Document): number {
+  const size = calculateObjectSize(doc, { ignoreUndefined: false });
+  if (size > MAX_DOCUMENT_BYTES) {
+    throw new MongoServerError('BSONObjectTooLarge', `BSONObj size: ${size} (0x${size.toString(16).toUpperCase()}) is invalid. Size must be between 0 and ${MAX_DOCUMENT_BYTES}(16MB)`);
+  }
+  return size;
 }
 
 export function getDoc(record: StoredRecord): Document {

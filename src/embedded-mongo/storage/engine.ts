@@ -22,7 +22,7 @@ import type {
 } from '../types';
 import { Collection, type Undo } from './collection';
 import { ID_INDEX_NAME, type CollectionIndex } from './collection-index';
-import { getDoc } from './doc-store';
+import { checkedSize, getDoc } from './doc-store';
 import { describeSpec, normaliseIndexSpec, sameIndex, sameKey, sameKeyAndCollation } from './index-spec';
 import { effectiveCollation, planAndRun } from './planner';
 import { namespace, splitNamespace, type ChangeRecord, type Persistence } from './persistence';
@@ -522,6 +522,7 @@ export class EmbeddedStorage implements StorageEngine {
         if (this.visibleDoc(txn, ns, stored._id)) {
           throw this.findCollection(ns)?.idIndex.duplicateKeyError(ns, [stored._id]) ?? duplicateIdError(ns, stored._id);
         }
+        checkedSize(stored);
         this.checkUniqueInTransaction(txn, ns, stored);
         txn.stage({ op: 'insert', ns, doc: stored }, ns, stored._id, stored);
       },
@@ -529,6 +530,7 @@ export class EmbeddedStorage implements StorageEngine {
         const ns = namespace(db, coll);
         this.checkWritable(txn, ns, newDoc._id);
         if (!this.visibleDoc(txn, ns, newDoc._id)) throw new Error(`replace of a missing document in ${ns}`);
+        checkedSize(newDoc);
         this.checkUniqueInTransaction(txn, ns, newDoc);
         txn.stage({ op: 'replace', ns, doc: newDoc }, ns, newDoc._id, newDoc);
       },

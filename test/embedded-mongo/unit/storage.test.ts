@@ -160,3 +160,18 @@ describe('storage engine: stored document shape', () => {
     await engine.close();
   });
 });
+
+describe('storage engine: document size', () => {
+  it('When a document is over 16 MB, then insert and replace fail with 10334 and nothing changes', async () => {
+    const engine = await freshEngine();
+    const huge = 'x'.repeat(16 * 1024 * 1024);
+    await expectMongoError(() => insertAll(engine, 'db', 'c', [{ _id: 1, huge }]), 10334);
+    await insertAll(engine, 'db', 'c', [{ _id: 2, small: true }]);
+    await expectMongoError(() => engine.write(undefined, (b) => b.replace('db', 'c', { _id: 2, huge })), 10334);
+    const txn = engine.beginTransaction();
+    await expectMongoError(() => engine.write(txn, (b) => b.insert('db', 'c', { _id: 3, huge })), 10334);
+    engine.abortTransaction(txn);
+    assert.deepEqual(engine.find(undefined, 'db', 'c', { filter: {} }).docs, [{ _id: 2, small: true }]);
+    await engine.close();
+  });
+});
