@@ -14,7 +14,7 @@ import {
   optionalHint,
 } from './args';
 import type { CommandHandler } from './context';
-import { applyUpdate, sortDocs } from './writes';
+import { applyUpdate, sortDocs, validatorOf } from './writes';
 
 interface FindAndModifyResult {
   value: Document | null;
@@ -50,6 +50,7 @@ const findAndModify: CommandHandler = async (inv) => {
     ? compileProjection(fields, { matcher: compileFilter(query, { collator }) })
     : (doc: Document) => doc;
 
+  const validate = remove ? () => undefined : validatorOf(inv, coll);
   const result = await inv.ctx.storage.write(
     inv.txn,
     (batch): FindAndModifyResult => {
@@ -66,6 +67,7 @@ const findAndModify: CommandHandler = async (inv) => {
         inv.db,
         coll,
         { q: query, u: update as Document | Document[], multi: false, upsert, arrayFilters: arrayFilters as Document[] | undefined, collation, hint },
+        validate,
         sort,
       );
       if (outcome.upsertedId !== undefined) {

@@ -19,6 +19,7 @@ import {
   optionalHint,
 } from './args';
 import type { CommandHandler, Invocation } from './context';
+import { documentValidator, type DocumentCheck } from './validation';
 
 export interface WriteError {
   index: number;
@@ -42,6 +43,11 @@ export function withId(doc: Document): Document {
   return { _id: id, ...rest };
 }
 
+export function validatorOf(inv: Invocation, coll: string): DocumentCheck {
+  const bypass = optionalBoolean(inv.body, 'bypassDocumentValidation', inv.name) ?? false;
+  return documentValidator(inv.ctx.storage, inv.db, coll, bypass, inv.ctx.logger);
+}
+
 function finishWrite(inv: Invocation, reply: Document, writeErrors: WriteError[]): Document {
   if (writeErrors.length === 0) return reply;
   // Inside a transaction any failed statement aborts the whole transaction, as in MongoDB.
@@ -53,6 +59,7 @@ const insert: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'insert');
   const documents = documentArray(inv.body, 'documents', 'insert');
   const ordered = optionalBoolean(inv.body, 'ordered', 'insert') ?? true;
+  const validate = validatorOf(inv, coll);
   const writeErrors: WriteError[] = [];
   const n = await inv.ctx.storage.write(
     inv.txn,
@@ -60,7 +67,9 @@ const insert: CommandHandler = async (inv) => {
       let inserted = 0;
       for (let i = 0; i < documents.length; i++) {
         try {
-          batch.insert(inv.db, coll, withId(documents[i]));
+          const doc = withId(documents[i]);
+          validate(doc);
+          batch.insert(inv.db, coll, doc);
           inserted++;
         } catch (err) {
           writeErrors.push(toWriteError(i, err));
@@ -127,6 +136,7 @@ export function applyUpdate(
   db: string,
   coll: string,
   stmt: UpdateStatement,
+  validate: DocumentCheck,
   sort?: Document,
 ): UpdateOutcome & { before?: Document; after?: Document } {
   const collator = createCollator(stmt.collation);
@@ -140,6 +150,7 @@ export function applyUpdate(
   if (docs.length === 0) {
     if (!stmt.upsert) return { matched: 0, modified: 0 };
     const inserted = buildUpsert(stmt.q, update, now);
+    validate(inserted);
     batch.insert(db, coll, inserted);
     return { matched: 0, modified: 0, upsertedId: inserted._id, after: inserted };
   }
@@ -151,6 +162,7 @@ export function applyUpdate(
     const positionalIndex = matcher?.positionalIndex(doc);
     const result = update.apply(doc, { isInsert: false, positionalIndex, now });
     if (result.modified) {
+      validate(result.doc, doc);
       batch.replace(db, coll, result.doc);
       modified++;
     }
@@ -173,6 +185,7 @@ const update: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'update');
   const statements = documentArray(inv.body, 'updates', 'update');
   const ordered = optionalBoolean(inv.body, 'ordered', 'update') ?? true;
+  const validate = validatorOf(inv, coll);
   const writeErrors: WriteError[] = [];
   const upserted: Document[] = [];
   const totals = await inv.ctx.storage.write(
@@ -182,7 +195,7 @@ const update: CommandHandler = async (inv) => {
       let nModified = 0;
       for (let i = 0; i < statements.length; i++) {
         try {
-          const outcome = applyUpdate(batch, inv.db, coll, parseUpdateStatement(statements[i], i));
+          const outcome = applyUpdate(batch, inv.db, coll, parseUpdateStatement(statements[i], i), validate);
           if (outcome.upsertedId !== undefined) {
             upserted.push({ index: i, _id: outcome.upsertedId });
             n++;

@@ -234,6 +234,41 @@ describe('writes', function () {
     });
   });
 
+  describe('collection validators', function () {
+    before(async function () {
+      await db.createCollection('validated', {
+        validator: { $jsonSchema: { bsonType: 'object', required: ['email'], properties: { email: { bsonType: 'string' }, age: { bsonType: 'int', minimum: 0 } } } },
+      });
+    });
+
+    it('rejects an invalid insert with 121 DocumentValidationFailure, per document', async function () {
+      const reply = await db.command({ insert: 'validated', ordered: false, documents: [{ email: 'a@x' }, { age: 3 }, { email: 'b@x', age: -1 }] });
+      assert.equal(reply.n, 1);
+      assert.deepEqual(reply.writeErrors.map((e: { index: number; code: number }) => [e.index, e.code]), [[1, 121], [2, 121]]);
+      assert.match(reply.writeErrors[0].errmsg, /Document failed validation/);
+    });
+
+    it('rejects updates and upserts that would make a document invalid; bypassDocumentValidation skips the check', async function () {
+      const update = await db.command({ update: 'validated', updates: [{ q: { email: 'a@x' }, u: { $unset: { email: '' } } }] });
+      assert.equal(update.writeErrors[0].code, 121);
+      const upsert = await db.command({ update: 'validated', updates: [{ q: { name: 'n' }, u: { $set: { age: 5 } }, upsert: true }] });
+      assert.equal(upsert.writeErrors[0].code, 121);
+      await assert.rejects(
+        db.command({ findAndModify: 'validated', query: { email: 'a@x' }, update: { $set: { email: 5 } } }),
+        (e: MongoServerError) => e.code === 121,
+      );
+      const bypass = await db.command({ insert: 'validated', documents: [{ nothing: true }], bypassDocumentValidation: true });
+      assert.equal(bypass.n, 1);
+    });
+
+    it('validationAction warn and validationLevel off allow invalid documents', async function () {
+      await db.command({ collMod: 'validated', validationAction: 'warn' });
+      assert.equal((await db.command({ insert: 'validated', documents: [{ warnOnly: 1 }] })).n, 1);
+      await db.command({ collMod: 'validated', validationAction: 'error', validationLevel: 'off' });
+      assert.equal((await db.command({ insert: 'validated', documents: [{ levelOff: 1 }] })).n, 1);
+    });
+  });
+
   describe('retryable writes', function () {
     it('a retried insert with the same lsid and txnNumber is answered from the first reply, not applied twice', async function () {
       await withOwnSession(async (session, own) => {
