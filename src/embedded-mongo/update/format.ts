@@ -1,11 +1,11 @@
 /**
- * Renders values the way mongod prints them inside update error messages (`{a: 1, b: "x"}`, `[ 1, 2 ]`,
- * `ObjectId('…')`), so the errors read like MongoDB's.
+ * Renders values the way mongod prints them inside update error messages (`{ a: 1, b: "x" }`, `[ 1, 2 ]`,
+ * `ObjectId('…')`, an element as `{a: 1}`), so the errors read like MongoDB's.
  */
 import { bsonTag, bsonType } from '../bson/compare';
 
 function formatEntries(entries: [string, unknown][]): string {
-  return `{${entries.map(([key, value]) => `${key}: ${formatValue(value)}`).join(', ')}}`;
+  return entries.map(([key, value]) => `${key}: ${formatValue(value)}`).join(', ');
 }
 
 function formatBsonInstance(v: object): string {
@@ -44,12 +44,18 @@ export function formatValue(v: unknown): string {
   if (Array.isArray(v)) return v.length === 0 ? '[]' : `[ ${v.map(formatValue).join(', ')} ]`;
   if (v instanceof Date) return `new Date(${v.getTime()})`;
   if (bsonTag(v) !== undefined) return formatBsonInstance(v);
-  return formatEntries(Object.entries(v));
+  const entries = Object.entries(v);
+  return entries.length === 0 ? '{}' : `{ ${formatEntries(entries)} }`;
 }
 
-/** `{field: value}`, the form mongod uses when it names one element of a document. */
-export function formatElement(field: string, value: unknown): string {
+/** `field: value`, how mongod prints one element of a document. */
+export function formatField(field: string, value: unknown): string {
   return formatEntries([[field, value]]);
+}
+
+/** `{field: value}`, the form mongod's update messages use to name one element. */
+export function formatElement(field: string, value: unknown): string {
+  return `{${formatField(field, value)}}`;
 }
 
 /** `{_id: …}` of a document, or `{}` when it has none (an upsert before its _id is generated). */

@@ -9,7 +9,7 @@ import type { Matcher } from '../query/matcher';
 import { isPlainDocument } from '../query/paths';
 import type { Collator, Document } from '../types';
 import { compileArrayFilters } from './array-filters';
-import { formatElement, formatValue } from './format';
+import { formatField, formatValue } from './format';
 import { identical } from './identical';
 import { compileOperators, type PathOperation } from './operator-update';
 import { compilePipelineUpdate } from './pipeline';
@@ -56,10 +56,11 @@ export function compileUpdate(update: unknown, options: CompileUpdateOptions = {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-function assertIdUnchanged(before: Document, after: Document): void {
-  if (!hasField(before, '_id')) return;
-  if (hasField(after, '_id') && valuesEqual(before._id, after._id)) return;
-  throw mongoError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
+/** Operators may not change `_id` (not even its numeric type); creating it where there was none is fine. */
+function assertIdKept(original: Document, updated: Document, operation: PathOperation): void {
+  if (!hasField(original, '_id')) return;
+  if (hasField(updated, '_id') && identical(original._id, updated._id)) return;
+  throw mongoError('ImmutableField', operation.immutableMessage);
 }
 
 function assertValidId(doc: Document): void {
@@ -90,9 +91,10 @@ function operatorUpdate(update: Document, matchers: Map<string, Matcher>, option
       let result = doc;
       for (const operation of operations) {
         if (operation.onlyOnInsert && !ctx.isInsert) continue;
-        result = operation.run(result, ctx, filterTest);
+        const next = operation.run(result, ctx, filterTest);
+        if (next !== result) assertIdKept(doc, next, operation);
+        result = next;
       }
-      if (result !== doc) assertIdUnchanged(doc, result);
       return finishUpdate(doc, result, ctx);
     },
   };
@@ -121,7 +123,7 @@ function finishReplacement(doc: Document, replacement: Document, ctx: ApplyConte
     else if (!valuesEqual(doc._id, result._id)) {
       throw mongoError(
         'ImmutableField',
-        `After applying the update, the (immutable) field '_id' was found to have been altered to ${formatElement('_id', result._id).slice(1, -1)}`,
+        `After applying the update, the (immutable) field '_id' was found to have been altered to ${formatField('_id', result._id)}`,
       );
     }
   }

@@ -3,12 +3,11 @@
  * operations, applied in MongoDB's path order.
  */
 import { bsonType } from '../bson/compare';
-import { deepClone } from '../bson/clone';
 import { mongoError } from '../errors';
 import type { Matcher } from '../query/matcher';
-import { isPlainDocument } from '../query/paths';
+import { arrayIndexOf, isPlainDocument } from '../query/paths';
 import type { Collator, Document } from '../types';
-import { formatElement, formatValue } from './format';
+import { formatElement, formatField, formatValue } from './format';
 import {
   compileAddToSet,
   compileBit,
@@ -31,6 +30,8 @@ export interface PathOperation {
   /** The path that orders this operation among the others. */
   path: UpdatePath;
   onlyOnInsert: boolean;
+  /** The 66 ImmutableField message when this operation changes `_id`. */
+  immutableMessage: string;
   run(doc: Document, ctx: ApplyContext, filterTest: ArrayFilterTest): Document;
 }
 
@@ -53,10 +54,15 @@ const LEAF_OPERATORS: Record<string, LeafCompiler> = {
   $bit: (field, value) => compileBit(field, value),
 };
 
+function modifiesIdMessage(path: UpdatePath): string {
+  return `Performing an update on the path '${path.text}' would modify the immutable field '_id'`;
+}
+
 function leafOperation(path: UpdatePath, leaf: LeafOperation, onlyOnInsert: boolean): PathOperation {
   return {
     path,
     onlyOnInsert,
+    immutableMessage: modifiesIdMessage(path),
     run: (doc, ctx, filterTest) => applyAtPath(doc, path.parts, leaf, ctx, filterTest),
   };
 }
@@ -75,54 +81,91 @@ function operatorArgument(operator: string, argument: unknown): Document {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// $rename: a logical $unset of source and target, then a $set of the target (which so moves to the end).
+// $rename: a $set of the target (in place when it exists, else appended) with the source's value, then an $unset of
+// the source.
 
 function renameError(message: string): never {
   throw mongoError('BadValue', message);
 }
 
 function parseRename(from: string, to: unknown): { source: UpdatePath; target: UpdatePath } {
-  if (typeof to !== 'string') renameError(`The 'to' field for $rename must be a string: ${formatElement(from, to).slice(1, -1)}`);
+  if (typeof to !== 'string') renameError(`The 'to' field for $rename must be a string: ${formatField(from, to)}`);
   const source = parseUpdatePath(from);
   const target = parseUpdatePath(to);
+  if (from === to) renameError(`The source and target field for $rename must differ: ${formatField(from, to)}`);
+  if (from.startsWith(`${to}.`) || to.startsWith(`${from}.`)) {
+    renameError(`The source and target field for $rename must not be on the same path: ${formatField(from, to)}`);
+  }
   if (source.parts.some(isDynamicPart)) renameError(`The source field for $rename may not be dynamic: ${from}`);
   if (target.parts.some(isDynamicPart)) renameError(`The destination field for $rename may not be dynamic: ${to}`);
-  if (from === to) renameError(`The source and target field for $rename must differ: ${formatElement(from, to).slice(1, -1)}`);
-  if (from.startsWith(`${to}.`) || to.startsWith(`${from}.`)) {
-    renameError(`The source and target field for $rename must not be on the same path: ${formatElement(from, to).slice(1, -1)}`);
-  }
   return { source, target };
 }
 
-/** Reads a field through embedded documents only; arrays on the way are an error (`which` names the side). */
-function readThroughDocuments(doc: Document, path: UpdatePath, which: 'source' | 'destination'): { found: boolean; value: unknown } {
-  let current: unknown = doc;
+function idTextOf(doc: Document): string {
+  return hasField(doc, '_id') ? formatField('_id', doc._id) : 'no id';
+}
+
+function arrayOnPathError(which: 'source' | 'destination', path: UpdatePath, doc: Document, arrayField: string): never {
+  return renameError(
+    `The ${which} field cannot be an array element, '${path.text}' in doc with ${idTextOf(doc)} has an array field called '${arrayField}'`,
+  );
+}
+
+/** The value to move; arrays may be crossed by index only, and a source inside an array element is refused. */
+function readRenameSource(doc: Document, path: UpdatePath): { found: boolean; value: unknown } {
   const names = path.text.split('.');
+  let current: unknown = doc;
+  let arrayField: string | undefined;
   for (let i = 0; i < names.length; i++) {
+    const index = Array.isArray(current) ? arrayIndexOf(names[i]) : undefined;
+    if (Array.isArray(current) && index === undefined) blockedRenameSource(names, i, current);
     if (Array.isArray(current)) {
-      const idText = hasField(doc, '_id') ? formatElement('_id', doc._id).slice(1, -1) : 'no id';
-      renameError(
-        `The ${which} field cannot be an array element, '${path.text}' in doc with ${idText} has an array field called '${names[i - 1]}'`,
-      );
+      arrayField ??= names[i - 1];
+      if (index === undefined || index >= current.length) return { found: false, value: undefined };
+      current = current[index];
+      continue;
     }
-    if (!isPlainDocument(current) || !hasField(current, names[i])) return { found: false, value: undefined };
+    if (!isPlainDocument(current)) blockedRenameSource(names, i, current);
+    if (!hasField(current, names[i])) return { found: false, value: undefined };
     current = current[names[i]];
   }
+  if (arrayField !== undefined) arrayOnPathError('source', path, doc, arrayField);
   return { found: true, value: current };
 }
 
+function blockedRenameSource(names: string[], i: number, value: unknown): never {
+  throw mongoError(
+    'PathNotViable',
+    `cannot use the part (${names[i]} of ${names.join('.')}) to traverse the element (${formatElement(names[i - 1], value)})`,
+  );
+}
+
+/** The destination may replace an array but not go through one. */
+function assertRenameTargetOutsideArrays(doc: Document, path: UpdatePath): void {
+  const names = path.text.split('.');
+  let current: unknown = doc;
+  for (let i = 0; i < names.length; i++) {
+    if (Array.isArray(current)) arrayOnPathError('destination', path, doc, names[i - 1]);
+    if (!isPlainDocument(current) || !hasField(current, names[i])) return;
+    current = current[names[i]];
+  }
+}
+
 function renameOperation(source: UpdatePath, target: UpdatePath): PathOperation {
+  const fromId = source.parts[0].kind === 'field' && source.parts[0].name === '_id';
   return {
     path: target,
     onlyOnInsert: false,
+    immutableMessage: fromId
+      ? `Unsetting the path '${source.text}' using $rename would modify the immutable field '_id'`
+      : modifiesIdMessage(target),
     run(doc, ctx, filterTest) {
-      const read = readThroughDocuments(doc, source, 'source');
+      const read = readRenameSource(doc, source);
       if (!read.found) return doc;
-      readThroughDocuments(doc, target, 'destination');
-      const value = read.value;
-      let result = applyAtPath(doc, source.parts, unsetOperation, ctx, filterTest);
-      result = applyAtPath(result, target.parts, unsetOperation, ctx, filterTest);
-      return applyAtPath(result, target.parts, { creates: true, update: () => deepClone(value) }, ctx, filterTest);
+      assertRenameTargetOutsideArrays(doc, target);
+      const moved = read.value;
+      const withTarget = applyAtPath(doc, target.parts, { creates: true, update: () => moved }, ctx, filterTest);
+      return applyAtPath(withTarget, source.parts, unsetOperation, ctx, filterTest);
     },
   };
 }

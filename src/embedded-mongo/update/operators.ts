@@ -11,7 +11,7 @@ import { compileFilter, type Matcher } from '../query/matcher';
 import { isPlainDocument } from '../query/paths';
 import { compileSort } from '../query/sort';
 import type { Collator } from '../types';
-import { formatElement, formatValue } from './format';
+import { formatElement, formatField, formatValue } from './format';
 import { REMOVE, UNCHANGED, type LeafOperation, type LeafPlace } from './walk';
 
 export interface OperatorOptions {
@@ -126,7 +126,7 @@ export function compileCurrentDate(field: string, value: unknown): LeafOperation
     }
     type = value.$type;
   } else if (typeof value !== 'boolean') {
-    throw mongoError('BadValue', `${formatElement(field, value).slice(1, -1)} is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).`);
+    throw mongoError('BadValue', `${formatField(field, value)} is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).`);
   }
   return {
     creates: true,
@@ -286,6 +286,7 @@ function compilePullMatcher(condition: unknown, options: OperatorOptions): (elem
 function removeMatching(predicate: (element: unknown) => boolean): LeafOperation {
   return {
     creates: false,
+    rejectsBlockedPath: true,
     update: (found, current) => {
       if (!found) return UNCHANGED;
       if (!Array.isArray(current)) throw mongoError('BadValue', 'Cannot apply $pull to a non-array value');
@@ -314,6 +315,7 @@ export function compilePop(value: unknown): LeafOperation {
   const fromFront = direction === -1;
   return {
     creates: false,
+    rejectsBlockedPath: true,
     update: (found, current, place) => {
       if (!found) return UNCHANGED;
       if (!Array.isArray(current)) {

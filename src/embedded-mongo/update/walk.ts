@@ -5,8 +5,8 @@
 import { mongoError } from '../errors';
 import { isPlainDocument, arrayIndexOf } from '../query/paths';
 import type { Document } from '../types';
-import { formatElement, formatIdOf } from './format';
-import type { PathPart } from './paths';
+import { formatElement, formatField, formatIdOf } from './format';
+import { partText, type PathPart } from './paths';
 
 /** Leaf result: remove the field (an array element becomes null, as in MongoDB). */
 export const REMOVE: unique symbol = Symbol('remove');
@@ -36,6 +36,11 @@ export interface LeafPlace {
 export interface LeafOperation {
   /** Whether a missing path is created (set-like operators) or left alone (unset, pull, pop...). */
   readonly creates: boolean;
+  /**
+   * For operators that do not create: whether a missing path blocked by a value (a scalar, or an array reached with
+   * a field name) is an error, as for $pull and $pop, rather than a no-op, as for $unset.
+   */
+  readonly rejectsBlockedPath?: boolean;
   update(found: boolean, value: unknown, place: LeafPlace): LeafResult;
 }
 
@@ -88,6 +93,22 @@ function cannotCreate(name: string, trail: string[], value: unknown): never {
   throw mongoError('PathNotViable', `Cannot create field '${name}' in element ${holder}`);
 }
 
+/** Whether a `$[]` or `$[id]` part lies ahead: those require the path up to them to exist, whatever the operator. */
+function arrayUpdateAhead(parts: PathPart[], i: number): boolean {
+  return parts.slice(i).some((part) => part.kind === 'allElements' || part.kind === 'filtered');
+}
+
+/** A missing path that a value blocks: an error for creating operators and for $pull/$pop, else a no-op. */
+function blockedPath(name: string, parts: PathPart[], i: number, env: WalkEnv, trail: string[], value: unknown): LeafResult {
+  if (env.leaf.creates) return cannotCreate(name, trail, value);
+  if (!env.leaf.rejectsBlockedPath) return UNCHANGED;
+  const fullPath = [...trail, name, ...parts.slice(i + 1).map(partText)].join('.');
+  throw mongoError(
+    'PathNotViable',
+    `Cannot use the part (${name}) of (${fullPath}) to traverse the element (${formatElement(trail[trail.length - 1], value)})`,
+  );
+}
+
 function walk(found: boolean, value: unknown, parts: PathPart[], i: number, env: WalkEnv, trail: string[]): LeafResult {
   if (i === parts.length) {
     const place: LeafPlace = { field: trail[trail.length - 1], path: trail.join('.'), idText: env.idText, ctx: env.ctx };
@@ -96,11 +117,13 @@ function walk(found: boolean, value: unknown, parts: PathPart[], i: number, env:
   const part = parts[i];
   if (part.kind === 'allElements' || part.kind === 'filtered') return walkElements(found, value, parts, i, env, trail);
   const name = part.kind === 'positional' ? positionalName(env.ctx) : part.name;
-  if (!found) return env.leaf.creates ? walkIntoDocument({}, name, parts, i, env, trail, true) : UNCHANGED;
+  if (!found) {
+    const goOn = env.leaf.creates || arrayUpdateAhead(parts, i);
+    return goOn ? walkIntoDocument({}, name, parts, i, env, trail, true) : UNCHANGED;
+  }
   if (Array.isArray(value)) return walkIntoArray(value, name, parts, i, env, trail);
   if (isPlainDocument(value)) return walkIntoDocument(value, name, parts, i, env, trail, false);
-  if (!env.leaf.creates) return UNCHANGED;
-  return cannotCreate(name, trail, value);
+  return blockedPath(name, parts, i, env, trail, value);
 }
 
 function walkIntoDocument(
@@ -121,7 +144,7 @@ function walkIntoDocument(
 
 function walkIntoArray(array: unknown[], name: string, parts: PathPart[], i: number, env: WalkEnv, trail: string[]): LeafResult {
   const index = arrayIndexOf(name);
-  if (index === undefined) return env.leaf.creates ? cannotCreate(name, trail, array) : UNCHANGED;
+  if (index === undefined) return blockedPath(name, parts, i, env, trail, array);
   const found = index < array.length;
   const result = walk(found, found ? array[index] : undefined, parts, i + 1, env, [...trail, name]);
   if (result === UNCHANGED) return UNCHANGED;
@@ -138,7 +161,7 @@ function walkElements(found: boolean, value: unknown, parts: PathPart[], i: numb
     throw mongoError('BadValue', `The path '${path}' must exist in the document in order to apply array updates.`);
   }
   if (!Array.isArray(value)) {
-    throw mongoError('BadValue', `Cannot apply array updates to non-array element ${formatElement(trail[trail.length - 1], value).slice(1, -1)}`);
+    throw mongoError('BadValue', `Cannot apply array updates to non-array element ${formatField(trail[trail.length - 1], value)}`);
   }
   const part = parts[i];
   let copy: unknown[] | undefined;

@@ -161,6 +161,18 @@ describe('update engine', () => {
       assert.deepEqual(Object.entries(doc), [['_id', 1], ['c', 2], ['z', 1]]);
     });
 
+    it('When the rename target exists, then it is overwritten in place', () => {
+      const doc = apply({ _id: 1, a: 1, b: 2, c: 3 }, { $rename: { c: 'a' } });
+      assert.deepEqual(Object.entries(doc), [['_id', 1], ['a', 3], ['b', 2]]);
+    });
+
+    it('When the rename source is blocked by a value, then 28 PathNotViable', () => {
+      assertMongoError(() => apply({ _id: 1, a: 1 }, { $rename: { 'a.b': 'c' } }), 28, 'cannot use the part (b of a.b) to traverse the element ({a: 1})');
+      assertMongoError(() => apply({ _id: 1, a: [{ b: 1 }] }, { $rename: { 'a.b': 'c' } }), 28, /cannot use the part \(b of a.b\)/);
+      assertMongoError(() => apply({ _id: 1, a: [1], b: 1 }, { $rename: { b: 'a.0' } }), 2, "The destination field cannot be an array element, 'a.0' in doc with _id: 1 has an array field called 'a'");
+      assertMongoError(() => apply({ _id: 1, a: [], b: 1 }, { $rename: { b: 'a.c' } }), 2, /destination field cannot be an array element/);
+    });
+
     it('When a renamed field is nested or missing, then paths work and a missing source is a no-op', () => {
       assert.deepEqual(apply({ _id: 1, a: { b: 1 } }, { $rename: { 'a.b': 'c.d' } }), { _id: 1, a: {}, c: { d: 1 } });
       assert.equal(run({ _id: 1, a: 1 }, { $rename: { x: 'y' } }).modified, false);
@@ -223,6 +235,13 @@ describe('update engine', () => {
       assertMongoError(() => apply({ _id: 1, a: 1 }, { $pull: { a: 1 } }), 2, 'Cannot apply $pull to a non-array value');
     });
 
+    it('When $pull or $pop meet a value blocking the path, then 28, while $unset ignores it', () => {
+      assertMongoError(() => apply({ _id: 1, a: 1 }, { $pull: { 'a.b': 1 } }), 28, 'Cannot use the part (b) of (a.b) to traverse the element ({a: 1})');
+      assertMongoError(() => apply({ _id: 1, a: [1] }, { $pop: { 'a.b': 1 } }), 28);
+      assert.equal(run({ _id: 1, a: { b: {} } }, { $pull: { 'a.b.c': 1 }, $pop: { 'x.y': 1 } }).modified, false);
+      assert.equal(run({ _id: 1, a: 1 }, { $unset: { 'a.b': 1 } }).modified, false);
+    });
+
     it('When $pullAll lists values, then every equal element is removed', () => {
       assert.deepEqual(apply({ _id: 1, a: [1, 2, 3, 2] }, { $pullAll: { a: [2, 3] } }), { _id: 1, a: [1] });
       assertMongoError(() => compileUpdate({ $pullAll: { a: 1 } }), 2, /requires an array argument/);
@@ -257,8 +276,9 @@ describe('update engine', () => {
       assert.deepEqual(apply({ _id: 1, a: [{ b: [1, 2] }, { b: [3] }] }, { $mul: { 'a.$[].b.$[]': 2 } }), { _id: 1, a: [{ b: [2, 4] }, { b: [6] }] });
     });
 
-    it('When $[] meets a missing or non-array field, then 2 BadValue', () => {
+    it('When $[] meets a missing or non-array field, then 2 BadValue, whatever the operator', () => {
       assertMongoError(() => apply({ _id: 1 }, { $set: { 'a.$[]': 1 } }), 2, "The path 'a' must exist in the document in order to apply array updates.");
+      assertMongoError(() => apply({ _id: 1, a: {} }, { $unset: { 'a.b.$[].c': 1 } }), 2, "The path 'a.b' must exist in the document in order to apply array updates.");
       assertMongoError(() => apply({ _id: 1, a: 5 }, { $set: { 'a.$[]': 1 } }), 2, 'Cannot apply array updates to non-array element a: 5');
     });
 
@@ -322,8 +342,13 @@ describe('update engine', () => {
   describe('immutable _id', () => {
     it('When an operator changes _id, then 66 ImmutableField', () => {
       assertMongoError(() => apply({ _id: 1 }, { $set: { _id: 2 } }), 66, "Performing an update on the path '_id' would modify the immutable field '_id'");
-      assertMongoError(() => apply({ _id: { a: 1 } }, { $set: { '_id.a': 2 } }), 66);
+      assertMongoError(() => apply({ _id: { a: 1 } }, { $set: { '_id.a': 2 } }), 66, "Performing an update on the path '_id.a' would modify the immutable field '_id'");
       assertMongoError(() => apply({ _id: 1 }, { $unset: { _id: 1 } }), 66);
+      assertMongoError(() => apply({ _id: 1 }, { $rename: { _id: 'x' } }), 66, "Unsetting the path '_id' using $rename would modify the immutable field '_id'");
+    });
+
+    it('When an operator changes only the numeric type of _id, then 66 as well', () => {
+      assertMongoError(() => apply({ _id: 1 }, { $set: { _id: 1n } }), 66);
     });
 
     it('When an operator sets _id to an equal value, then it is allowed', () => {
