@@ -3,7 +3,7 @@
  * Operator groups live in `operators/` and register themselves through `expressions.ts`.
  */
 import { Timestamp } from 'bson';
-import { mongoError } from '../errors';
+import { mongoError, type ErrorCodeName } from '../errors';
 import type { Collator } from '../types';
 import { isDocument } from './values';
 
@@ -178,15 +178,29 @@ export function evaluateFixedArgs(name: string, args: unknown, scope: Scope, min
   return expectArgCount(name, args, min, max).map((arg) => evaluate(arg, scope));
 }
 
-/** Reads an object-form operator spec, rejecting unknown fields and missing required ones. */
-export function readSpec(name: string, args: unknown, required: readonly string[], optional: readonly string[] = []): Record<string, unknown> {
-  if (!isDocument(args)) throw mongoError('FailedToParse', `${name} only supports an object as its argument`);
+export interface SpecCodes {
+  object?: ErrorCodeName;
+  unknown?: ErrorCodeName;
+  missing?: ErrorCodeName | Partial<Record<string, ErrorCodeName>>;
+}
+
+/** Reads an object-form operator spec, rejecting unknown fields and missing required ones (with the operator's codes). */
+export function readSpec(
+  name: string,
+  args: unknown,
+  required: readonly string[],
+  optional: readonly string[] = [],
+  codes: SpecCodes = {},
+): Record<string, unknown> {
+  if (!isDocument(args)) throw mongoError(codes.object ?? 'FailedToParse', `${name} only supports an object as its argument`);
   const allowed = new Set([...required, ...optional]);
   for (const key of Object.keys(args)) {
-    if (!allowed.has(key)) throw mongoError('FailedToParse', `Unrecognized argument to ${name}: ${key}`);
+    if (!allowed.has(key)) throw mongoError(codes.unknown ?? 'FailedToParse', `Unrecognized argument to ${name}: ${key}`);
   }
   for (const key of required) {
-    if (!(key in args)) throw mongoError('FailedToParse', `Missing '${key}' parameter to ${name}`);
+    if (key in args) continue;
+    const code = typeof codes.missing === 'string' ? codes.missing : codes.missing?.[key];
+    throw mongoError(code ?? 'FailedToParse', `Missing '${key}' parameter to ${name}`);
   }
   return args;
 }

@@ -101,7 +101,8 @@ function compileFacet(spec: unknown, ctx: PipelineContext): Stage {
       throw mongoError('Location40183', `$facet output field name '${name}' is invalid: it must not be empty, start with '$' or contain '.'`);
     }
     if (!Array.isArray(pipeline)) throw mongoError('Location40170', `arguments to $facet must be arrays, ${name} is type ${typeof pipeline}`);
-    if (pipeline.length === 0) throw mongoError('Location40171', 'sub-pipeline in $facet stage cannot be empty');
+    if (pipeline.length === 0) throw mongoError('Location40172', 'sub-pipeline in $facet stage cannot be empty');
+    if (!pipeline.every(isDocument)) throw mongoError('Location40171', 'elements of arrays in $facet spec must be non-empty objects');
     return { name, run: compileSubPipeline(pipeline, ctx, '$facet') };
   });
   return async (docs) => {

@@ -228,9 +228,10 @@ function setInValue(node: NestedNode, value: unknown, scope: Scope): unknown {
 
 export function compileUnset(spec: unknown): (doc: Document) => Document {
   const paths = typeof spec === 'string' ? [spec] : spec;
-  if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p): p is string => typeof p === 'string')) {
+  if (!Array.isArray(paths) || !paths.every((p): p is string => typeof p === 'string')) {
     throw mongoError('Location31002', '$unset specification must be a string or an array containing only string values');
   }
+  if (paths.length === 0) throw mongoError('Location31119', '$unset specification must be a string or an array with at least one field');
   const root = newNested();
   for (const path of paths) insertNode(root, splitFieldPath(path), { kind: 'exclude' }, path);
   return (doc) => applyExclusion(root, doc);

@@ -1,5 +1,5 @@
 /** Array, set and object operators. */
-import { mongoError } from '../../errors';
+import { mongoError, type ErrorCodeName } from '../../errors';
 import {
   checkVariableName,
   evaluate,
@@ -8,6 +8,7 @@ import {
   parseFieldPath,
   readFieldPath,
   readSpec,
+  type SpecCodes,
   withVars,
   type OperatorFn,
   type Scope,
@@ -21,11 +22,13 @@ function requireArray(value: unknown, code: ArrayCode, message: string): unknown
   return value;
 }
 
-/** An integral numeric argument as a JS number, or an error naming the operator. */
-function integral(name: string, v: unknown, code: 'Location28690' | 'Location28691' | 'Location28725' | 'Location28726' | 'Location28727' | 'Location40096' | 'Location34443' | 'Location34444', what: string): number {
-  if (!isNumericValue(v)) throw mongoError(code, `${name}'s ${what} must be a numeric value, but is ${typeName(v)}`);
+/** An integral numeric argument as a JS number; `codes` are [not numeric, not integral]. */
+function integral(name: string, v: unknown, codes: readonly [ErrorCodeName, ErrorCodeName], what: string): number {
+  if (!isNumericValue(v)) throw mongoError(codes[0], `${name}'s ${what} must be a numeric value, but is ${typeName(v)}`);
   const n = toDouble(v);
-  if (!Number.isInteger(n)) throw mongoError(code, `${name}'s ${what} must be representable as a 32-bit integral value, but is ${n}`);
+  if (!Number.isInteger(n) || Math.abs(n) > 2147483648) {
+    throw mongoError(codes[1], `${name}'s ${what} must be representable as a 32-bit integral value, but is ${n}`);
+  }
   return n;
 }
 
@@ -43,7 +46,7 @@ function arrayElemAtOperator(args: unknown, scope: Scope, name: string): unknown
   const [array, indexValue] = evaluateFixedArgs(name, args, scope, 2);
   if (isNullish(array) || isNullish(indexValue)) return null;
   const list = requireArray(array, 'Location28689', "$arrayElemAt's first argument must be an array, but is ");
-  const index = integral(name, indexValue, 'Location28690', 'second argument');
+  const index = integral(name, indexValue, ['Location28690', 'Location28691'], 'second argument');
   const at = index < 0 ? list.length + index : index;
   return at >= 0 && at < list.length ? list[at] : undefined;
 }
@@ -72,11 +75,11 @@ function sliceOperator(args: unknown, scope: Scope, name: string): unknown {
   if (values.some(isNullish)) return null;
   const list = requireArray(values[0], 'Location28724', 'First argument to $slice must be an array, but is of type: ');
   if (values.length === 2) {
-    const n = integral(name, values[1], 'Location28725', 'second argument');
+    const n = integral(name, values[1], ['Location28725', 'Location28726'], 'second argument');
     return n >= 0 ? list.slice(0, n) : list.slice(Math.max(0, list.length + n));
   }
-  const position = integral(name, values[1], 'Location28726', 'second argument');
-  const n = integral(name, values[2], 'Location28727', 'third argument');
+  const position = integral(name, values[1], ['Location28725', 'Location28726'], 'second argument');
+  const n = integral(name, values[2], ['Location28727', 'Location28728'], 'third argument');
   if (n <= 0) throw mongoError('Location28729', `Third argument to $slice must be positive: ${n}`);
   const start = position < 0 ? Math.max(0, list.length + position) : Math.min(position, list.length);
   return list.slice(start, start + n);
@@ -98,8 +101,8 @@ function indexOfArrayOperator(args: unknown, scope: Scope, name: string): unknow
   const [array, search, startValue, endValue] = evaluateFixedArgs(name, args, scope, 2, 4);
   if (isNullish(array)) return null;
   const list = requireArray(array, 'Location40090', '$indexOfArray requires an array as a first argument, found: ');
-  const start = startValue === undefined ? 0 : integral(name, startValue, 'Location40096', 'starting index');
-  const end = endValue === undefined ? list.length : Math.min(list.length, integral(name, endValue, 'Location40096', 'ending index'));
+  const start = startValue === undefined ? 0 : integral(name, startValue, ['Location40096', 'Location40096'], 'starting index');
+  const end = endValue === undefined ? list.length : Math.min(list.length, integral(name, endValue, ['Location40096', 'Location40096'], 'ending index'));
   if (start < 0 || end < 0) throw mongoError('Location40097', `${name} requires a nonnegative index`);
   for (let i = start; i < end; i++) if (equalsAgg(list[i], search, scope.collator)) return i;
   return -1;
@@ -107,12 +110,9 @@ function indexOfArrayOperator(args: unknown, scope: Scope, name: string): unknow
 
 function rangeOperator(args: unknown, scope: Scope, name: string): unknown {
   const [startValue, endValue, stepValue = 1] = evaluateFixedArgs(name, args, scope, 2, 3);
-  const start = integral(name, startValue, 'Location34443', 'starting value');
-  const end = integral(name, endValue, 'Location34444', 'ending value');
-  if (!isNumericValue(stepValue) || !Number.isInteger(toDouble(stepValue))) {
-    throw mongoError('Location34447', `$range requires a numeric step value, found value of type:${typeName(stepValue)}`);
-  }
-  const step = toDouble(stepValue);
+  const start = integral(name, startValue, ['Location34443', 'Location34444'], 'starting value');
+  const end = integral(name, endValue, ['Location34445', 'Location34446'], 'ending value');
+  const step = integral(name, stepValue, ['Location34447', 'Location34448'], 'step value');
   if (step === 0) throw mongoError('Location34449', '$range requires a non-zero step value');
   const out: number[] = [];
   for (let i = start; step > 0 ? i < end : i > end; i += step) out.push(i);
@@ -120,7 +120,11 @@ function rangeOperator(args: unknown, scope: Scope, name: string): unknown {
 }
 
 function iterationSpec(name: string, args: unknown, scope: Scope, body: 'cond' | 'in'): { input: unknown; as: string; spec: Record<string, unknown> } {
-  const spec = readSpec(name, args, ['input', body], body === 'cond' ? ['as', 'limit'] : ['as']);
+  const codes: SpecCodes =
+    body === 'cond'
+      ? { object: 'Location28646', unknown: 'Location28647', missing: { input: 'Location28648', cond: 'Location28650' } }
+      : { object: 'Location16878', unknown: 'Location16879', missing: { input: 'Location16880', in: 'Location16882' } };
+  const spec = readSpec(name, args, ['input', body], body === 'cond' ? ['as', 'limit'] : ['as'], codes);
   const as = spec.as === undefined ? 'this' : spec.as;
   if (typeof as !== 'string') throw mongoError('FailedToParse', `${name}: 'as' must be a string`);
   checkVariableName(as);
@@ -161,7 +165,11 @@ function mapOperator(args: unknown, scope: Scope, name: string): unknown {
 }
 
 function reduceOperator(args: unknown, scope: Scope, name: string): unknown {
-  const spec = readSpec(name, args, ['input', 'initialValue', 'in']);
+  const spec = readSpec(name, args, ['input', 'initialValue', 'in'], [], {
+    object: 'Location40075',
+    unknown: 'Location40076',
+    missing: { input: 'Location40077', initialValue: 'Location40078', in: 'Location40079' },
+  });
   const input = evaluate(spec.input, scope);
   if (isNullish(input)) return null;
   if (!Array.isArray(input)) throw mongoError('Location40080', `$reduce requires that 'input' be an array, found: ${typeName(input)}`);
@@ -299,7 +307,7 @@ function mergeObjectsOperator(args: unknown, scope: Scope): unknown {
 }
 
 function zipOperator(args: unknown, scope: Scope, name: string): unknown {
-  const spec = readSpec(name, args, ['inputs'], ['useLongestLength', 'defaults']);
+  const spec = readSpec(name, args, ['inputs'], ['useLongestLength', 'defaults'], { object: 'Location34460', unknown: 'Location34464', missing: 'Location34465' });
   const inputs = evaluate(spec.inputs, scope);
   if (!Array.isArray(inputs)) throw mongoError('Location34461', `inputs must be an array of expressions, found ${typeName(inputs)}`);
   if (inputs.some(isNullish)) return null;

@@ -245,7 +245,7 @@ function checkFormat(format: string): void {
 }
 
 function dateToStringOperator(args: unknown, scope: Scope, name: string): unknown {
-  const spec = readSpec(name, args, ['date'], ['format', 'timezone', 'onNull']);
+  const spec = readSpec(name, args, ['date'], ['format', 'timezone', 'onNull'], { object: 'Location18629', unknown: 'Location18534', missing: 'Location18628' });
   const formatValue = spec.format === undefined ? undefined : evaluate(spec.format, scope);
   if (formatValue !== undefined && formatValue !== null && typeof formatValue !== 'string') {
     throw mongoError('Location18533', `$dateToString requires that 'format' be a string, found: ${typeName(formatValue)} with value ${String(formatValue)}`);
@@ -395,7 +395,7 @@ export function parseDateString(text: string, format: string | undefined, zone: 
 }
 
 function dateFromStringOperator(args: unknown, scope: Scope, name: string): unknown {
-  const spec = readSpec(name, args, ['dateString'], ['format', 'timezone', 'onError', 'onNull']);
+  const spec = readSpec(name, args, ['dateString'], ['format', 'timezone', 'onError', 'onNull'], { object: 'Location40540', unknown: 'Location40541', missing: 'Location40542' });
   try {
     const text = evaluate(spec.dateString, scope);
     const formatValue = spec.format === undefined ? undefined : evaluate(spec.format, scope);
@@ -432,7 +432,7 @@ function positiveInteger(name: string, field: string, v: unknown): number {
 }
 
 function dateTruncOperator(args: unknown, scope: Scope, name: string): unknown {
-  const spec = readSpec(name, args, ['date', 'unit'], ['binSize', 'timezone', 'startOfWeek']);
+  const spec = readSpec(name, args, ['date', 'unit'], ['binSize', 'timezone', 'startOfWeek'], { object: 'Location5439007', unknown: 'Location5439008', missing: { date: 'Location5439009', unit: 'Location5439010' } });
   const values = {
     date: evaluate(spec.date, scope),
     unit: evaluate(spec.unit, scope),
@@ -472,7 +472,7 @@ export function addToDate(date: Date, unit: string, amount: number, zone: TimeZo
 
 function dateAddOperator(sign: 1 | -1): OperatorFn {
   return (args, scope, name) => {
-    const spec = readSpec(name, args, ['startDate', 'unit', 'amount'], ['timezone']);
+    const spec = readSpec(name, args, ['startDate', 'unit', 'amount'], ['timezone'], { object: 'Location5166400', unknown: 'Location5166401', missing: 'Location5166402' });
     const start = evaluate(spec.startDate, scope);
     const unitValue = evaluate(spec.unit, scope);
     const amountValue = evaluate(spec.amount, scope);
@@ -508,7 +508,11 @@ export function dateDifference(start: Date, end: Date, unit: string, zone: TimeZ
 }
 
 function dateDiffOperator(args: unknown, scope: Scope, name: string): unknown {
-  const spec = readSpec(name, args, ['startDate', 'endDate', 'unit'], ['timezone', 'startOfWeek']);
+  const spec = readSpec(name, args, ['startDate', 'endDate', 'unit'], ['timezone', 'startOfWeek'], {
+    object: 'Location5166301',
+    unknown: 'Location5166302',
+    missing: { startDate: 'Location5166303', endDate: 'Location5166304', unit: 'Location5166305' },
+  });
   const values = [
     evaluate(spec.startDate, scope),
     evaluate(spec.endDate, scope),
@@ -526,7 +530,7 @@ function dateDiffOperator(args: unknown, scope: Scope, name: string): unknown {
 // $dateToParts / $dateFromParts
 
 function dateToPartsOperator(args: unknown, scope: Scope, name: string): unknown {
-  const spec = readSpec(name, args, ['date'], ['timezone', 'iso8601']);
+  const spec = readSpec(name, args, ['date'], ['timezone', 'iso8601'], { object: 'Location40524', unknown: 'Location40520', missing: 'Location40522' });
   const dateValue = evaluate(spec.date, scope);
   const zone = zoneFrom(spec.timezone === undefined ? undefined : evaluate(spec.timezone, scope));
   if (isNullish(dateValue) || zone === null) return null;
@@ -541,7 +545,7 @@ function dateToPartsOperator(args: unknown, scope: Scope, name: string): unknown
 }
 
 function dateFromPartsOperator(args: unknown, scope: Scope, name: string): unknown {
-  const spec = readSpec(name, args, [], ['year', 'month', 'day', 'hour', 'minute', 'second', 'millisecond', 'isoWeekYear', 'isoWeek', 'isoDayOfWeek', 'timezone']);
+  const spec = readSpec(name, args, [], ['year', 'month', 'day', 'hour', 'minute', 'second', 'millisecond', 'isoWeekYear', 'isoWeek', 'isoDayOfWeek', 'timezone'], { object: 'Location40519', unknown: 'Location40518' });
   const iso = spec.isoWeekYear !== undefined;
   if (!iso && spec.year === undefined) throw mongoError('Location40516', "$dateFromParts requires either 'year' or 'isoWeekYear' to be present");
   if (iso && spec.year !== undefined) throw mongoError('Location40489', "$dateFromParts does not allow mixing natural dates with ISO dates");

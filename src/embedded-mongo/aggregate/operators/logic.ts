@@ -91,7 +91,7 @@ function switchOperator(args: unknown, scope: Scope): unknown {
 }
 
 function letOperator(args: unknown, scope: Scope): unknown {
-  const spec = readSpec('$let', args, ['vars', 'in']);
+  const spec = readSpec('$let', args, ['vars', 'in'], [], { object: 'Location16874', unknown: 'Location16875', missing: { vars: 'Location16876', in: 'Location16877' } });
   if (!isDocument(spec.vars)) throw mongoError('FailedToParse', '$let: vars must be an object');
   const bindings: Record<string, unknown> = {};
   for (const [name, expr] of Object.entries(spec.vars)) {
@@ -102,7 +102,7 @@ function letOperator(args: unknown, scope: Scope): unknown {
 }
 
 function getFieldOperator(args: unknown, scope: Scope): unknown {
-  const spec = isDocument(args) ? readSpec('$getField', args, ['field'], ['input']) : { field: args };
+  const spec = isDocument(args) ? readSpec('$getField', args, ['field'], ['input'], { unknown: 'Location3041701', missing: 'Location3041702' }) : { field: args };
   const field = evaluate(spec.field, scope);
   if (typeof field !== 'string') {
     throw mongoError('Location3041704', `$getField requires 'field' to evaluate to type String, but got ${typeName(field)}`);

@@ -88,7 +88,7 @@ function substrCPOperator(args: unknown, scope: Scope, name: string): unknown {
 
 function trimOperator(mode: 'both' | 'left' | 'right'): OperatorFn {
   return (args, scope, name) => {
-    const spec = readSpec(name, args, ['input'], ['chars']);
+    const spec = readSpec(name, args, ['input'], ['chars'], { object: 'Location50696', unknown: 'Location50694', missing: 'Location50695' });
     const input = evaluate(spec.input, scope);
     if (isNullish(input)) return null;
     if (typeof input !== 'string') {
@@ -215,7 +215,7 @@ function toJsRegex(name: string, pattern: string, mongoFlags: string, global: bo
 
 function regexOperator(kind: 'match' | 'find' | 'findAll'): OperatorFn {
   return (args, scope, name) => {
-    const spec = readSpec(name, args, ['input', 'regex'], ['options']);
+    const spec = readSpec(name, args, ['input', 'regex'], ['options'], { object: 'Location51103', unknown: 'Location31024', missing: { input: 'Location31022', regex: 'Location31023' } });
     const input = evaluate(spec.input, scope);
     const regexValue = evaluate(spec.regex, scope);
     const optionsValue = spec.options === undefined ? undefined : evaluate(spec.options, scope);
@@ -239,12 +239,17 @@ function matchDocument(input: string, m: RegExpMatchArray): Record<string, unkno
 
 function replaceOperator(all: boolean): OperatorFn {
   return (args, scope, name) => {
-    const spec = readSpec(name, args, ['input', 'find', 'replacement']);
+    const spec = readSpec(name, args, ['input', 'find', 'replacement'], [], {
+      object: 'Location51751',
+      unknown: 'Location51750',
+      missing: { input: 'Location51749', find: 'Location51748', replacement: 'Location51747' },
+    });
     const values = [evaluate(spec.input, scope), evaluate(spec.find, scope), evaluate(spec.replacement, scope)];
     const labels = ['input', 'find', 'replacement'];
+    const codes = ['Location51746', 'Location51745', 'Location51744'] as const;
     values.forEach((v, i) => {
       if (!isNullish(v) && typeof v !== 'string') {
-        throw mongoError('Location51746', `${name} requires that '${labels[i]}' be a string, found: ${typeName(v)}`);
+        throw mongoError(codes[i], `${name} requires that '${labels[i]}' be a string, found: ${typeName(v)}`);
       }
     });
     if (values.some(isNullish)) return null;

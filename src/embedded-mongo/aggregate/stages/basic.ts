@@ -1,5 +1,6 @@
 /** Stages that reshape, order or cut the document stream. */
 import { ObjectId } from 'bson';
+import { deepClone } from '../../bson/clone';
 import { mongoError } from '../../errors';
 import { compileSort } from '../../query/sort';
 import type { Document } from '../../types';
@@ -208,7 +209,7 @@ export function compileOut(spec: unknown, ctx: PipelineContext): Stage {
   }
   const target = coll;
   return async (docs) => {
-    const written = docs.map((doc) => (doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc));
+    const written = docs.map((doc) => deepClone(doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc));
     await ctx.writeCollection(db, target, written);
     return [];
   };

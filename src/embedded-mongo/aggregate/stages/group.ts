@@ -97,8 +97,14 @@ function isGroupKeyExpression(v: unknown): boolean {
 }
 
 export function compileSortByCount(spec: unknown, ctx: PipelineContext): Stage {
+  if (typeof spec === 'string' && !spec.startsWith('$')) {
+    throw mongoError('Location40148', "the sortByCount field must be defined as a $-prefixed path or an expression");
+  }
+  if (typeof spec !== 'string' && !isDocument(spec)) {
+    throw mongoError('Location40149', 'the sortByCount field must be specified as a string or as an object');
+  }
   if (!isGroupKeyExpression(spec)) {
-    throw mongoError('Location40147', 'the sortByCount field must be defined as a $-prefixed path or an expression');
+    throw mongoError('Location40147', 'the sortByCount field must be defined as a $-prefixed path or an expression inside an object');
   }
   checkExpression(spec);
   const specs = [parseAccumulator('count', { $sum: 1 })];
