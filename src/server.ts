@@ -15,7 +15,7 @@ import { createLogger } from './platform/logger';
 import { createMailer } from './platform/mailer';
 import { paths } from './platform/paths';
 import { seedDemoData, type SeedResult } from './platform/seed';
-import { loadQuestionnaires } from './questionnaires';
+import { loadQuestionnaires, QuestionnaireLoadError } from './questionnaires';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -25,11 +25,19 @@ function senderAddress(baseUrl: string): string {
   return `Supplier self-assessment <no-reply@${domain}>`;
 }
 
+class StartupError extends Error {
+  override name = 'StartupError';
+}
+
 function listen(server: http.Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new StartupError(`PORT ${port} is already in use: stop the other program or set PORT to a free port`));
+      else if (error.code === 'EACCES') reject(new StartupError(`PORT ${port} needs privileges this user does not have: choose a port above 1023`));
+      else reject(error);
+    });
     server.listen(port, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve((server.address() as AddressInfo).port);
     });
   });
@@ -103,7 +111,7 @@ export async function start(): Promise<void> {
 if (require.main === module) {
   start().catch((error: unknown) => {
     // Configuration and questionnaire errors are for people: print the message, not a stack.
-    if (error instanceof ConfigError || (error instanceof Error && error.name === 'QuestionnaireLoadError')) {
+    if (error instanceof ConfigError || error instanceof QuestionnaireLoadError || error instanceof StartupError) {
       process.stderr.write(`${error.message}\n`);
     } else {
       process.stderr.write(`Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
