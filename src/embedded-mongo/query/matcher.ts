@@ -12,6 +12,8 @@ import { bsonTag, bsonType, compareValues, isNumeric, typeOrder, type BsonTypeNa
 import { isPlainDocument, splitPath, walkPath, type PathCandidate } from './paths';
 import { compileRegex, regexSourceOf } from './regex';
 import { checkExpressionIfAvailable, loadEvaluateExpression } from './expression-loader';
+import { compileJsonSchema } from './json-schema';
+import { bsonTypeCode, parseTypeSpec } from './type-codes';
 
 export interface Matcher {
   test(doc: Document): boolean;
@@ -97,8 +99,10 @@ function compileTopLevel(op: string, value: unknown, opts: CompileOptions): DocP
       return badValue('$where is not supported by this server');
     case '$text':
       throw mongoError('IndexNotFound', 'text index required for $text query');
-    case '$jsonSchema':
-      return compileJsonSchema(value);
+    case '$jsonSchema': {
+      const check = compileJsonSchema(value);
+      return (doc) => check(doc);
+    }
     default:
       return badValue(
         `unknown top level operator: ${op}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField.`,
@@ -406,81 +410,6 @@ function sortFlags(flags: string): string {
   return flags.split('').sort().join('');
 }
 
-const TYPE_CODES: Record<string, number> = {
-  double: 1,
-  string: 2,
-  object: 3,
-  array: 4,
-  binData: 5,
-  undefined: 6,
-  objectId: 7,
-  bool: 8,
-  date: 9,
-  null: 10,
-  regex: 11,
-  dbPointer: 12,
-  javascript: 13,
-  symbol: 14,
-  javascriptWithScope: 15,
-  int: 16,
-  timestamp: 17,
-  long: 18,
-  decimal: 19,
-  minKey: -1,
-  maxKey: 127,
-};
-
-const VALID_CODES = new Set(Object.values(TYPE_CODES));
-
-const CODE_OF_TYPE: Record<BsonTypeName, number> = {
-  double: 1,
-  string: 2,
-  object: 3,
-  array: 4,
-  binData: 5,
-  undefined: 6,
-  objectId: 7,
-  bool: 8,
-  date: 9,
-  null: 10,
-  regex: 11,
-  javaScript: 13,
-  int: 16,
-  timestamp: 17,
-  long: 18,
-  decimal: 19,
-  minKey: -1,
-  maxKey: 127,
-};
-
-/** The numeric BSON type code of a value ($type's numbers). */
-export function bsonTypeCode(v: unknown): number {
-  const type = bsonType(v);
-  if (type === 'javaScript' && (v as { scope?: unknown }).scope) return 15;
-  if (type === 'string' && bsonTag(v) === 'BSONSymbol') return 14;
-  return CODE_OF_TYPE[type];
-}
-
-/** A `$type` operand ('string', 2, 'number' or an array of them) as a set of codes; 'number' as code 0. */
-function parseTypeSpec(spec: unknown): Set<number> {
-  const items = Array.isArray(spec) ? spec : [spec];
-  const codes = new Set<number>();
-  for (const item of items) {
-    if (typeof item === 'string') {
-      if (item === 'number') codes.add(0);
-      else if (item in TYPE_CODES) codes.add(TYPE_CODES[item]);
-      else badValue(`Unknown type name alias: ${item}`);
-    } else if (isNumeric(item)) {
-      const code = Number(item);
-      if (!Number.isInteger(code) || !VALID_CODES.has(code)) badValue(`Invalid numerical type code: ${String(item)}`);
-      codes.add(code);
-    } else {
-      badValue('type must be represented as a number or a string');
-    }
-  }
-  return codes;
-}
-
 function typeTest(spec: unknown): (c: PathCandidate) => boolean {
   const codes = parseTypeSpec(spec);
   return (c) => {
@@ -633,109 +562,4 @@ function compileNot(operand: unknown, opts: CompileOptions): ValuesPredicate {
   if (Object.keys(operand).length === 0) badValue('$not cannot be empty');
   if (!isOperatorObject(operand)) badValue(`unknown operator: ${Object.keys(operand)[0]}`);
   return not(compileOperators(operand, opts));
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// $jsonSchema (the subset collection validators use)
-
-function compileJsonSchema(schema: unknown): DocPredicate {
-  if (!isRecord(schema)) badValue('$jsonSchema must be an object');
-  const check = compileSchemaNode(schema);
-  return (doc) => check(doc, false);
-}
-
-type SchemaCheck = (value: unknown, missing: boolean) => boolean;
-
-const JSON_TYPES: Record<string, (v: unknown) => boolean> = {
-  object: (v) => isRecord(v),
-  array: (v) => Array.isArray(v),
-  string: (v) => typeof v === 'string',
-  number: (v) => isNumeric(v),
-  integer: (v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint',
-  boolean: (v) => typeof v === 'boolean',
-  null: (v) => v === null,
-};
-
-function compileSchemaNode(schema: Record<string, unknown>): SchemaCheck {
-  const checks: SchemaCheck[] = [];
-  for (const [keyword, arg] of Object.entries(schema)) {
-    const check = compileSchemaKeyword(keyword, arg);
-    if (check) checks.push(check);
-  }
-  if (schema.additionalProperties === false) {
-    const allowed = new Set(isRecord(schema.properties) ? Object.keys(schema.properties) : []);
-    checks.push((v) => !isRecord(v) || Object.keys(v).every((k) => allowed.has(k)));
-  }
-  return (value, missing) => missing || checks.every((c) => c(value, missing));
-}
-
-function schemaTypeCheck(keyword: string, arg: unknown): SchemaCheck {
-  const names = Array.isArray(arg) ? arg : [arg];
-  const tests = names.map((name) => {
-    if (typeof name !== 'string') badValue(`$jsonSchema keyword '${keyword}' must be a string or an array of strings`);
-    if (keyword === 'type') {
-      const test = JSON_TYPES[name];
-      if (!test) badValue(`Unknown type name alias: ${name}`);
-      return test;
-    }
-    const codes = parseTypeSpec(name === 'number' ? 'number' : name);
-    return (v: unknown) => (codes.has(0) && isNumeric(v)) || codes.has(bsonTypeCode(v));
-  });
-  return (v) => tests.some((t) => t(v));
-}
-
-function compileSchemaKeyword(keyword: string, arg: unknown): SchemaCheck | undefined {
-  switch (keyword) {
-    case 'type':
-    case 'bsonType':
-      return schemaTypeCheck(keyword, arg);
-    case 'required': {
-      if (!Array.isArray(arg) || !arg.every((f) => typeof f === 'string')) badValue("$jsonSchema keyword 'required' must be an array of strings");
-      const fields = arg as string[];
-      return (v) => !isRecord(v) || fields.every((f) => Object.prototype.hasOwnProperty.call(v, f));
-    }
-    case 'properties': {
-      if (!isRecord(arg)) badValue("$jsonSchema keyword 'properties' must be an object");
-      const props = Object.entries(arg).map(([name, sub]) => {
-        if (!isRecord(sub)) badValue(`$jsonSchema property '${name}' must be an object`);
-        return [name, compileSchemaNode(sub)] as const;
-      });
-      return (v) =>
-        !isRecord(v) || props.every(([name, check]) => check(v[name], !Object.prototype.hasOwnProperty.call(v, name)));
-    }
-    case 'enum': {
-      if (!Array.isArray(arg)) badValue("$jsonSchema keyword 'enum' must be an array");
-      return (v) => arg.some((item) => compareValues(v, item) === 0);
-    }
-    case 'minimum':
-    case 'maximum': {
-      if (!isNumeric(arg)) badValue(`$jsonSchema keyword '${keyword}' must be a number`);
-      const sign = keyword === 'minimum' ? 1 : -1;
-      return (v) => !isNumeric(v) || compareValues(v, arg) * sign >= 0;
-    }
-    case 'minLength':
-    case 'maxLength': {
-      const limit = Number(arg);
-      if (!isNumeric(arg) || !Number.isInteger(limit)) badValue(`$jsonSchema keyword '${keyword}' must be an integer`);
-      return (v) => typeof v !== 'string' || (keyword === 'minLength' ? [...v].length >= limit : [...v].length <= limit);
-    }
-    case 'pattern': {
-      if (typeof arg !== 'string') badValue("$jsonSchema keyword 'pattern' must be a string");
-      const regex = compileRegex(arg);
-      return (v) => typeof v !== 'string' || regex.test(v);
-    }
-    case 'items': {
-      if (!isRecord(arg)) badValue("$jsonSchema keyword 'items' must be an object");
-      const check = compileSchemaNode(arg);
-      return (v) => !Array.isArray(v) || v.every((item) => check(item, false));
-    }
-    case 'additionalProperties':
-      if (typeof arg !== 'boolean') badValue("$jsonSchema keyword 'additionalProperties' must be a boolean");
-      return undefined;
-    case 'title':
-    case 'description':
-      return undefined;
-    default:
-      return badValue(`Unknown $jsonSchema keyword: ${keyword}`);
-  }
 }

@@ -397,6 +397,36 @@ describe('embedded-mongo query/matcher', () => {
       assert.ok(!matches(schema, { name: 5 }));
       assert.ok(!matches(schema, { name: 'x', age: -1 }));
     });
+
+    it('supports the draft-4 keywords validators use', () => {
+      const schema = {
+        $jsonSchema: {
+          bsonType: 'object',
+          additionalProperties: false,
+          properties: {
+            _id: {},
+            status: { enum: ['draft', 'sent'] },
+            answers: { bsonType: 'array', minItems: 1, uniqueItems: true, items: { bsonType: ['string', 'int'] } },
+            email: { bsonType: 'string', pattern: '^[^@]+@[^@]+$', maxLength: 20 },
+            score: { anyOf: [{ bsonType: 'null' }, { bsonType: 'number', minimum: 0, maximum: 100, exclusiveMaximum: true }] },
+          },
+        },
+      };
+      assert.ok(matches(schema, { _id: 1, status: 'sent', answers: ['a', 1], email: 'a@b.se', score: null }));
+      assert.ok(!matches(schema, { status: 'lost' }));
+      assert.ok(!matches(schema, { answers: [] }));
+      assert.ok(!matches(schema, { answers: ['a', 'a'] }));
+      assert.ok(!matches(schema, { answers: [true] }));
+      assert.ok(!matches(schema, { email: 'nope' }));
+      assert.ok(!matches(schema, { score: 100 }));
+      assert.ok(matches(schema, { score: 99.5 }));
+      assert.ok(!matches(schema, { other: 1 }));
+    });
+
+    it('rejects unknown $jsonSchema keywords when compiling', () => {
+      assertRejects({ $jsonSchema: { format: 'email' } }, 9, 'Unknown $jsonSchema keyword: format');
+      assertRejects({ $jsonSchema: { required: 'x' } }, 9, /required/);
+    });
   });
 
   describe('collation', () => {
