@@ -1,7 +1,9 @@
 /**
  * Index key generation: one key tuple per document (several for a multikey index), following MongoDB: a missing
- * field indexes as null, an array indexes each element (an empty array as undefined), and a compound index may
- * have at most one array field per document (171 "cannot index parallel arrays").
+ * field indexes as null, an array indexes each element (an empty array as undefined), and the fields of a compound
+ * index may only cross arrays on one path (171 "cannot index parallel arrays"; `answers.q` with `answers.v` is fine).
+ * Fields under a shared array are combined as a cross product: a superset of MongoDB's keys, which only widens
+ * index scans (the matcher re-checks) and is slightly stricter for unique compound indexes over arrays.
  */
 import { compareValues } from '../bson/compare';
 import { MongoServerError } from '../errors';
@@ -19,23 +21,37 @@ export interface DocumentKeys {
 
 interface FieldValues {
   values: unknown[];
-  throughArray: boolean;
+  /** Dotted paths at which this field's traversal met an array. */
+  arrayPaths: Set<string>;
   present: boolean;
 }
 
 export function documentKeys(doc: Document, fields: string[]): DocumentKeys {
   const perField = fields.map((path) => fieldValues(doc, path));
-  const arrayFields = fields.filter((_, i) => perField[i].throughArray);
-  if (arrayFields.length > 1) {
-    throw new MongoServerError('CannotIndexParallelArrays', `cannot index parallel arrays [${arrayFields[1]}] [${arrayFields[0]}]`);
-  }
+  checkParallelArrays(fields, perField);
   let keys: unknown[][] = [[]];
   for (const field of perField) keys = keys.flatMap((prefix) => field.values.map((v) => [...prefix, v]));
-  return { keys, multikey: arrayFields.length > 0, anyFieldPresent: perField.some((f) => f.present) };
+  return { keys, multikey: perField.some((f) => f.arrayPaths.size > 0), anyFieldPresent: perField.some((f) => f.present) };
+}
+
+/** Two fields crossing arrays at unrelated paths (neither a prefix of the other) cannot share an index. */
+function checkParallelArrays(fields: string[], perField: FieldValues[]): void {
+  const seen: Array<{ field: string; path: string }> = [];
+  perField.forEach((values, i) => {
+    for (const path of values.arrayPaths) {
+      const clash = seen.find((other) => other.field !== fields[i] && !pathsNest(other.path, path));
+      if (clash) throw new MongoServerError('CannotIndexParallelArrays', `cannot index parallel arrays [${fields[i]}] [${clash.field}]`);
+      seen.push({ field: fields[i], path });
+    }
+  });
+}
+
+function pathsNest(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
 }
 
 function fieldValues(doc: Document, path: string): FieldValues {
-  const state: FieldValues = { values: [], throughArray: false, present: false };
+  const state: FieldValues = { values: [], arrayPaths: new Set(), present: false };
   walk(doc, path.split('.'), 0, state);
   state.values = distinct(state.values);
   return state;
@@ -46,7 +62,7 @@ function walk(value: unknown, parts: string[], depth: number, state: FieldValues
     state.present = true;
     if (!Array.isArray(value)) state.values.push(value);
     else {
-      state.throughArray = true;
+      state.arrayPaths.add(parts.join('.'));
       if (value.length === 0) state.values.push(undefined);
       else state.values.push(...value);
     }
@@ -54,7 +70,7 @@ function walk(value: unknown, parts: string[], depth: number, state: FieldValues
   }
   const part = parts[depth];
   if (Array.isArray(value)) {
-    state.throughArray = true;
+    state.arrayPaths.add(parts.slice(0, depth).join('.'));
     if (/^\d+$/.test(part) && Number(part) < value.length) {
       walk(value[Number(part)], parts, depth + 1, state);
       return;

@@ -137,7 +137,7 @@ function planForIndex(index: CollectionIndex, request: FindRequest, constraints:
   const points: unknown[] = [];
   let intervals: Interval[] | undefined;
   for (const field of index.fields) {
-    const fieldIntervals = intervalsFor(constraints.get(field), index.collator, collationMatches);
+    const fieldIntervals = intervalsFor(constraints.get(field), index, collationMatches);
     if (!fieldIntervals) break;
     if (fieldIntervals.length === 1 && isPoint(fieldIntervals[0], index.collator)) {
       points.push(fieldIntervals[0].lo);
@@ -194,7 +194,7 @@ function sortDirectionFor(index: CollectionIndex, sort: Document, pointCount: nu
 function excludesMissing(index: CollectionIndex, constraints: Map<string, Constraint[]>, collator: Collator | undefined): boolean {
   const collationMatches = sameCollation(index.collator, collator);
   return index.fields.some((field) => {
-    const intervals = intervalsFor(constraints.get(field), index.collator, collationMatches);
+    const intervals = intervalsFor(constraints.get(field), index, collationMatches);
     return intervals !== undefined && intervals.every((iv) => !contains(iv, null, index.collator));
   });
 }
@@ -254,18 +254,19 @@ function containsString(value: unknown): boolean {
   return false;
 }
 
-/** Intervals (sorted, disjoint) allowed by the constraints on a field; undefined when they do not bound it. */
-function intervalsFor(constraints: Constraint[] | undefined, collator: Collator | undefined, collationMatches: boolean): Interval[] | undefined {
+/**
+ * Intervals (sorted, disjoint) allowed by the constraints on a field; undefined when they do not bound it.
+ * On a multikey index different elements may satisfy different predicates ({a: [0, 5]} matches {$gt: 3, $lt: 2}),
+ * so only one constraint bounds the scan there, preferring equality.
+ */
+function intervalsFor(constraints: Constraint[] | undefined, index: CollectionIndex, collationMatches: boolean): Interval[] | undefined {
   if (!constraints) return undefined;
+  const usable = constraints.filter((c) => collationMatches || !(c.kind === 'points' ? c.values : [c.value]).some(containsString));
+  if (usable.length === 0) return undefined;
+  const chosen = index.multikey ? [usable.find((c) => c.kind === 'points') ?? usable[0]] : usable;
   let result: Interval[] = [FULL];
-  let bounded = false;
-  for (const constraint of constraints) {
-    const values = constraint.kind === 'points' ? constraint.values : [constraint.value];
-    if (!collationMatches && values.some(containsString)) continue;
-    bounded = true;
-    result = intersect(result, constraintIntervals(constraint, collator), collator);
-  }
-  return bounded ? result : undefined;
+  for (const constraint of chosen) result = intersect(result, constraintIntervals(constraint, index.collator), index.collator);
+  return result;
 }
 
 function constraintIntervals(constraint: Constraint, collator: Collator | undefined): Interval[] {

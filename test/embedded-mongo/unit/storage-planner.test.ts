@@ -171,3 +171,35 @@ describe('storage engine: planner', () => {
     await expectMongoError(() => engine.find(undefined, 'db', 'missing', { filter: { a: { $bogus: 1 } } }), 2);
   });
 });
+
+describe('storage engine: planner on multikey indexes', () => {
+  let engine: EmbeddedStorage;
+  beforeEach(async () => {
+    engine = await freshEngine();
+  });
+  afterEach(() => engine.close());
+
+  it('When two range predicates on an array field are met by different elements, then the document still matches', async () => {
+    await engine.createIndexes('db', 'c', [{ v: 2, key: { a: 1 }, name: 'a_1' }]);
+    await insertAll(engine, 'db', 'c', [{ _id: 1, a: [0, 5] }, { _id: 2, a: 3 }, { _id: 3, a: [1, 2] }]);
+    const filter = { a: { $gt: 3, $lt: 2 } };
+    assert.deepEqual(ids(engine.find(undefined, 'db', 'c', { filter }).docs), [1]);
+    // [0, 5] also qualifies: 5 >= 2 and 0 < 2
+    assert.deepEqual(ids(engine.find(undefined, 'db', 'c', { filter: { a: { $gte: 2, $lt: 2 } } }).docs).sort(), [1, 3]);
+    assert.deepEqual(ids(engine.find(undefined, 'db', 'c', { filter: { $and: [{ a: 0 }, { a: 5 }] } }).docs), [1]);
+  });
+
+  it('When a compound index covers two fields under the same array, then documents are accepted and found', async () => {
+    await engine.createIndexes('db', 'c', [{ v: 2, key: { 'answers.q': 1, 'answers.v': 1 }, name: 'answers' }]);
+    await insertAll(engine, 'db', 'c', [
+      { _id: 1, answers: [{ q: 'forced', v: 'no' }, { q: 'child', v: 'yes' }] },
+      { _id: 2, answers: [{ q: 'forced', v: 'yes' }] },
+    ]);
+    const result = engine.find(undefined, 'db', 'c', { filter: { 'answers.q': 'forced', 'answers.v': 'yes' } });
+    assert.equal(result.plan.indexName, 'answers');
+    assert.deepEqual(ids(result.docs), [1, 2]);
+    const elem = engine.find(undefined, 'db', 'c', { filter: { answers: { $elemMatch: { q: 'forced', v: 'yes' } } } });
+    assert.deepEqual(ids(elem.docs), [2]);
+    await expectMongoError(() => insertAll(engine, 'db', 'c', [{ _id: 3, answers: { q: ['x'], v: ['y'] } }]), 171);
+  });
+});
