@@ -189,6 +189,29 @@ describe('storage engine: planner on multikey indexes', () => {
     assert.deepEqual(ids(engine.find(undefined, 'db', 'c', { filter: { $and: [{ a: 0 }, { a: 5 }] } }).docs), [1]);
   });
 
+  it('When array values meet range pairs, $in and $and (randomised), then indexed results equal a collection scan', async () => {
+    const rnd = random(7);
+    const small = (): unknown => Math.floor(rnd() * 6);
+    const docs = Array.from({ length: 200 }, (_, i) => ({ _id: i, a: rnd() < 0.5 ? small() : [small(), small()], b: small() }));
+    await insertAll(engine, 'db', 'c', docs);
+    await engine.createIndexes('db', 'c', [{ v: 2, key: { a: 1 }, name: 'a_1' }, { v: 2, key: { b: -1, a: 1 }, name: 'b_a' }]);
+    const ops = ['$gt', '$gte', '$lt', '$lte'];
+    for (let i = 0; i < 300; i++) {
+      const a: Record<string, unknown> = { [pick(rnd, ops)]: small(), [pick(rnd, ops)]: small() };
+      const filters: Array<Record<string, unknown>> = [
+        { a },
+        { a: { $in: [small(), small()] }, b: small() },
+        { $and: [{ a: small() }, { a: small() }] },
+        { b: { $gte: small() }, a },
+      ];
+      for (const filter of filters) {
+        const planned = engine.find(undefined, 'db', 'c', { filter });
+        const scanned = engine.find(undefined, 'db', 'c', { filter, hint: { $natural: 1 } });
+        assert.deepEqual(ids(planned.docs).sort(), ids(scanned.docs).sort(), `${JSON.stringify(filter)} ${JSON.stringify(planned.plan)}`);
+      }
+    }
+  });
+
   it('When a compound index covers two fields under the same array, then documents are accepted and found', async () => {
     await engine.createIndexes('db', 'c', [{ v: 2, key: { 'answers.q': 1, 'answers.v': 1 }, name: 'answers' }]);
     await insertAll(engine, 'db', 'c', [
