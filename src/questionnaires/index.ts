@@ -15,6 +15,7 @@ export {
 } from './loader';
 export {
   allQuestions,
+  computeVisibility,
   evaluateCondition,
   hiddenAnswerIds,
   isAnswered,
@@ -27,6 +28,7 @@ export {
   visibleQuestions,
   type SectionProgress,
   type TriggeredRedFlag,
+  type Visibility,
 } from './logic';
 export {
   EVIDENCE_MEDIA_TYPES,

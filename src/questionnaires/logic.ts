@@ -9,6 +9,12 @@ import type { AnswerValue, Answers, Condition, Question, QuestionnaireDefinition
 
 interface DefinitionIndex {
   definition: QuestionnaireDefinition;
+  /*
+   * Plain copies of the frozen definition's arrays: visibility is computed on every page render and every save, and
+   * V8 iterates frozen arrays noticeably slower.
+   */
+  sections: Array<{ section: Section; questions: Question[] }>;
+  questions: Question[];
   sectionOf: Map<Question, Section>;
 }
 
@@ -16,12 +22,14 @@ interface DefinitionIndex {
 const indexes = new WeakMap<object, DefinitionIndex>();
 
 export function indexDefinition(definition: QuestionnaireDefinition): void {
-  const index: DefinitionIndex = { definition, sectionOf: new Map() };
+  const index: DefinitionIndex = { definition, sections: [], questions: [], sectionOf: new Map() };
   indexes.set(definition, index);
   for (const section of definition.sections) {
     indexes.set(section, index);
+    index.sections.push({ section, questions: [...section.questions] });
     for (const question of section.questions) {
       indexes.set(question, index);
+      index.questions.push(question);
       index.sectionOf.set(question, section);
     }
   }
@@ -44,34 +52,86 @@ export function isAnswered(value: AnswerValue | null | undefined): boolean {
   return Number.isFinite(value);
 }
 
-/** What the questionnaire sees for one set of answers: which questions are shown and what each shown one holds. */
+export interface SectionProgress {
+  /** Visible questions in the section. */
+  total: number;
+  answered: number;
+  required: number;
+  requiredAnswered: number;
+  complete: boolean;
+}
+
+export interface TriggeredRedFlag {
+  question: Question;
+  flag: RedFlag;
+}
+
+/**
+ * What the questionnaire looks like for one set of answers, computed in one pass. A page that asks many questions
+ * (section list, progress, visible questions) should compute it once and ask it, rather than call the functions
+ * below, which each compute it afresh.
+ */
 export interface Visibility {
   isSectionVisible(section: Section): boolean;
   isQuestionVisible(question: Question): boolean;
   /** The answer as conditions see it: undefined when hidden or unanswered. */
   valueOf(questionId: string): AnswerValue | undefined;
+  visibleQuestions(scope?: Section): Question[];
+  progress(section: Section): SectionProgress;
+  missingRequired(): Question[];
+  hiddenAnswerIds(): string[];
+  triggeredRedFlags(): TriggeredRedFlag[];
 }
 
 export function computeVisibility(definition: QuestionnaireDefinition, answers: Answers): Visibility {
+  const index = indexOf(definition);
   const sections = new Set<Section>();
   const questions = new Set<Question>();
   const shown = new Map<string, AnswerValue>();
   const valueOf = (id: string): AnswerValue | undefined => shown.get(id);
-  for (const section of definition.sections) {
-    if (section.show_if && !evaluateCondition(section.show_if, valueOf)) continue;
-    sections.add(section);
-    for (const question of section.questions) {
+  for (const entry of index.sections) {
+    if (entry.section.show_if && !evaluateCondition(entry.section.show_if, valueOf)) continue;
+    sections.add(entry.section);
+    for (const question of entry.questions) {
       if (question.show_if && !evaluateCondition(question.show_if, valueOf)) continue;
       questions.add(question);
       const value = ownAnswer(answers, question.id);
       if (value !== undefined && isAnswered(value)) shown.set(question.id, value);
     }
   }
+  const isQuestionVisible = (question: Question): boolean => questions.has(question);
+  const visibleQuestions = (scope?: Section): Question[] => (scope ? scope.questions : index.questions).filter(isQuestionVisible);
   return {
     isSectionVisible: (section) => sections.has(section),
-    isQuestionVisible: (question) => questions.has(question),
+    isQuestionVisible,
     valueOf,
+    visibleQuestions,
+    progress: (section) => progressOf(visibleQuestions(section), valueOf),
+    missingRequired: () => index.questions.filter((q) => q.required && questions.has(q) && !shown.has(q.id)),
+    hiddenAnswerIds: () =>
+      index.questions.filter((q) => !questions.has(q) && isAnswered(ownAnswer(answers, q.id))).map((q) => q.id),
+    triggeredRedFlags: () => {
+      const triggered: TriggeredRedFlag[] = [];
+      for (const question of index.questions) {
+        if (!questions.has(question) || !question.red_flags) continue;
+        for (const flag of question.red_flags) if (evaluateCondition(flag.when, valueOf)) triggered.push({ question, flag });
+      }
+      return triggered;
+    },
   };
+}
+
+function progressOf(visible: Question[], valueOf: (id: string) => AnswerValue | undefined): SectionProgress {
+  let answered = 0;
+  let required = 0;
+  let requiredAnswered = 0;
+  for (const question of visible) {
+    const isDone = valueOf(question.id) !== undefined;
+    if (isDone) answered += 1;
+    if (question.required) required += 1;
+    if (question.required && isDone) requiredAnswered += 1;
+  }
+  return { total: visible.length, answered, required, requiredAnswered, complete: requiredAnswered === required };
 }
 
 /** Only own properties count as answers: an id such as `constructor` must not find Object.prototype. */
@@ -106,48 +166,27 @@ export function isSectionVisible(section: Section, answers: Answers): boolean {
 
 export function visibleQuestions(scope: QuestionnaireDefinition | Section, answers: Answers): Question[] {
   const visibility = computeVisibility(indexOf(scope).definition, answers);
-  const questions = 'sections' in scope ? scope.sections.flatMap((s) => s.questions) : scope.questions;
-  return questions.filter((q) => visibility.isQuestionVisible(q));
+  return 'sections' in scope ? visibility.visibleQuestions() : visibility.visibleQuestions(scope);
 }
 
 /** Ids of answers held for questions that are hidden now; they are to be discarded, never shown or scored. */
 export function hiddenAnswerIds(definition: QuestionnaireDefinition, answers: Answers): string[] {
-  const visibility = computeVisibility(definition, answers);
-  return allQuestions(definition)
-    .filter((q) => isAnswered(ownAnswer(answers, q.id)) && !visibility.isQuestionVisible(q))
-    .map((q) => q.id);
+  return computeVisibility(definition, answers).hiddenAnswerIds();
 }
 
-export interface SectionProgress {
-  /** Visible questions in the section. */
-  total: number;
-  answered: number;
-  required: number;
-  requiredAnswered: number;
-  complete: boolean;
-}
-
+/** A hidden section has nothing to answer and counts as complete. */
 export function sectionProgress(section: Section, answers: Answers): SectionProgress {
-  const visibility = computeVisibility(indexOf(section).definition, answers);
-  const visible = section.questions.filter((q) => visibility.isQuestionVisible(q));
-  const answered = visible.filter((q) => visibility.valueOf(q.id) !== undefined);
-  const required = visible.filter((q) => q.required);
-  const requiredAnswered = required.filter((q) => visibility.valueOf(q.id) !== undefined);
-  return {
-    total: visible.length,
-    answered: answered.length,
-    required: required.length,
-    requiredAnswered: requiredAnswered.length,
-    complete: requiredAnswered.length === required.length,
-  };
+  return computeVisibility(indexOf(section).definition, answers).progress(section);
 }
 
 /** Required questions that are visible and unanswered, in document order; submit is refused while any remain. */
 export function missingRequired(definition: QuestionnaireDefinition, answers: Answers): Question[] {
-  const visibility = computeVisibility(definition, answers);
-  return allQuestions(definition).filter(
-    (q) => q.required && visibility.isQuestionVisible(q) && visibility.valueOf(q.id) === undefined,
-  );
+  return computeVisibility(definition, answers).missingRequired();
+}
+
+/** Red flags whose condition holds for the visible answers; input for the risk engine. */
+export function triggeredRedFlags(definition: QuestionnaireDefinition, answers: Answers): TriggeredRedFlag[] {
+  return computeVisibility(definition, answers).triggeredRedFlags();
 }
 
 export function sectionOf(question: Question): Section {
@@ -156,23 +195,6 @@ export function sectionOf(question: Question): Section {
   return section;
 }
 
-export interface TriggeredRedFlag {
-  question: Question;
-  flag: RedFlag;
-}
-
-/** Red flags whose condition holds for the visible answers; input for the risk engine. */
-export function triggeredRedFlags(definition: QuestionnaireDefinition, answers: Answers): TriggeredRedFlag[] {
-  const visibility = computeVisibility(definition, answers);
-  return allQuestions(definition)
-    .filter((q) => visibility.isQuestionVisible(q))
-    .flatMap((question) =>
-      (question.red_flags ?? [])
-        .filter((flag) => evaluateCondition(flag.when, visibility.valueOf))
-        .map((flag) => ({ question, flag })),
-    );
-}
-
 export function allQuestions(definition: QuestionnaireDefinition): Question[] {
-  return definition.sections.flatMap((section) => section.questions);
+  return indexOf(definition).questions.slice();
 }

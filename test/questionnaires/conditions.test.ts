@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   allQuestions,
+  computeVisibility,
   evaluateCondition,
   hiddenAnswerIds,
   isSectionVisible,
@@ -251,4 +252,27 @@ describe('Progress and required answers', () => {
       assert.deepEqual(ids(missingRequired(definition, answers)), ['dormitory_locked']);
     });
   });
+});
+
+describe('Computing visibility once for a page', () => {
+  const samples: Answers[] = [
+    {},
+    { employs_migrants: 'no', migrant_share: 40, passports_held: 'yes' },
+    { employs_migrants: 'yes', migrant_share: 40, passports_held: 'yes', weekly_hours: 70, benefits: ['housing'], dormitory_locked: 'no' },
+    { benefits: ['none'], contract_type: 'permanent', company_name: 'Acme' },
+  ];
+  for (const answers of samples) {
+    it(`gives the same results as the single functions for ${JSON.stringify(answers)}`, () => {
+      const visibility = computeVisibility(definition, answers);
+      assert.deepEqual(ids(visibility.visibleQuestions()), ids(visibleQuestions(definition, answers)));
+      for (const s of definition.sections) {
+        assert.equal(visibility.isSectionVisible(s), isSectionVisible(s, answers));
+        assert.deepEqual(visibility.progress(s), sectionProgress(s, answers));
+        assert.deepEqual(ids(visibility.visibleQuestions(s)), ids(visibleQuestions(s, answers)));
+      }
+      assert.deepEqual(ids(visibility.missingRequired()), ids(missingRequired(definition, answers)));
+      assert.deepEqual(visibility.hiddenAnswerIds(), hiddenAnswerIds(definition, answers));
+      assert.deepEqual(visibility.triggeredRedFlags(), triggeredRedFlags(definition, answers));
+    });
+  }
 });
