@@ -22,23 +22,25 @@ async function rejectsWithCode(promise: Promise<unknown>, code: number, message?
 }
 
 describe('conformance: update', () => {
-  let client: MongoClient;
-  let db: Db;
+  let client: MongoClient | undefined;
+  let db: Db | undefined;
   let coll: Collection<TestDoc>;
 
   before(async () => {
     const target = await connectTestClient('update');
     client = target.client;
-    db = client.db(target.dbName);
+    db = target.client.db(target.dbName);
   });
 
   beforeEach(async () => {
+    if (!db) throw new Error('no database: the connection in before() failed');
     coll = db.collection<TestDoc>(`c_${Math.random().toString(36).slice(2, 10)}`);
   });
 
   after(async () => {
-    await db.dropDatabase();
-    await client.close();
+    // `before` may have failed to connect; clean up whatever was set up.
+    await db?.dropDatabase();
+    await client?.close();
   });
 
   describe('reply shapes', () => {
