@@ -23,6 +23,9 @@ const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 const KEBAB_CASE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+// YAML 1.2 reads `yes` as text, so `required: yes` must be caught with a hint rather than a bare type error.
+const trueOrFalse = z.boolean({ error: 'write true or false' });
+
 const snakeId = z.string().regex(SNAKE_CASE, 'must be a snake_case id (a-z, 0-9 and _), e.g. employs_migrants');
 
 function text(language: string) {
@@ -75,7 +78,7 @@ const common = {
   id: snakeId,
   label: localizedSchema,
   help: localizedSchema.optional(),
-  required: z.boolean().default(false),
+  required: trueOrFalse.default(false),
   show_if: conditionSchema(false).optional(),
   evidence: evidenceSpecSchema.optional(),
   tags: tagsSchema.optional(),
@@ -83,7 +86,7 @@ const common = {
 };
 
 const optionSchema = z.strictObject({ id: snakeId, label: localizedSchema });
-const multipleOptionSchema = optionSchema.extend({ exclusive: z.boolean().optional() });
+const multipleOptionSchema = optionSchema.extend({ exclusive: trueOrFalse.optional() });
 
 function boundsInOrder(q: { min?: number | string; max?: number | string }): boolean {
   return q.min === undefined || q.max === undefined || q.min === 'today' || q.max === 'today' || q.min <= q.max;

@@ -3,7 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
+  CONVENTIONS,
+  EVIDENCE_KINDS,
+  QUESTION_TYPES,
   QuestionnaireLoadError,
+  TOPICS,
   allQuestions,
   definitionHash,
   loadQuestionnaires,
@@ -169,6 +173,17 @@ describe('Loading questionnaire definitions', () => {
   });
 
   describe('When parsing data directly', () => {
+    it('then `required: yes` is refused with a hint to write true or false', () => {
+      const data = {
+        id: 'tiny',
+        version: 1,
+        status: 'draft',
+        title: { sv: 'Liten', en: 'Tiny' },
+        sections: [{ id: 's', title: { sv: 'S', en: 'S' }, questions: [{ id: 'q', type: 'yes_no', required: 'yes', label: { sv: 'F?', en: 'Q?' } }] }],
+      };
+      assert.throws(() => parseDefinition(data, 'inline'), /sections\[0\]\.questions\[0\]\.required: write true or false/);
+    });
+
     it('then every problem of a file is reported at once, not only the first', () => {
       const data = {
         id: 'Bad Id',
@@ -184,6 +199,13 @@ describe('Loading questionnaire definitions', () => {
         assert.ok(error instanceof QuestionnaireLoadError);
         assert.deepEqual(error.problems.map((p) => p.path).sort(), ['id', 'sections', 'title.en', 'version']);
       }
+    });
+  });
+
+  describe('When a buyer reads questionnaires/README.md', () => {
+    it('then every topic and convention a file may use is listed there', () => {
+      const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'questionnaires', 'README.md'), 'utf8');
+      for (const name of [...TOPICS, ...CONVENTIONS, ...QUESTION_TYPES, ...EVIDENCE_KINDS]) assert.ok(readme.includes(name), name);
     });
   });
 
