@@ -114,6 +114,11 @@ export const ErrorCodes = {
   // aggregation (aggregate/), continued
   Location28728: 28728, Location31119: 31119, Location34445: 34445, Location34446: 34446, Location34448: 34448,
   Location40148: 40148, Location40149: 40149, Location40172: 40172,
+  // aggregation (aggregate/), continued
+  Location5787801: 5787801, Location5787901: 5787901, Location5787902: 5787902, Location5787908: 5787908,
+  Location5788003: 5788003, Location5788604: 5788604,
+  // aggregation (aggregate/), continued
+  Location5788200: 5788200,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

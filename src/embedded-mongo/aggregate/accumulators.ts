@@ -1,13 +1,15 @@
 /** Group accumulators ($group, $bucket) and their expression forms ({$sum: [...]} etc.). */
 import { add, divide } from '../bson/numeric';
 import { mongoError } from '../errors';
-import type { Collator } from '../types';
+import type { Collator, Document } from '../types';
+import { nAccumulators } from './accumulators-n';
 import { evaluateArgs, type OperatorFn } from './evaluate';
 import { mergeDocuments } from './operators/arrays';
 import { compareAgg, isNullish, isNumericValue, toDouble, valueKey, type NumericValue } from './values';
 
 export interface Accumulator {
-  add(value: unknown): void;
+  /** `doc` is the document the value came from (the ordered accumulators sort by it). */
+  add(value: unknown, doc?: Document): void;
   result(): unknown;
 }
 
@@ -150,6 +152,7 @@ export const accumulators: Record<string, AccumulatorFactory> = {
   $mergeObjects: mergeObjectsAccumulator,
   $stdDevPop: stdDevAccumulator(false),
   $stdDevSamp: stdDevAccumulator(true),
+  ...nAccumulators,
 };
 
 /** The expression form: one array operand means its elements, otherwise the operands themselves. */

@@ -5,6 +5,7 @@
 import type { Collator } from '../types';
 import { createScope, evaluate, registerOperators } from './evaluate';
 import { accumulatorExpressions } from './accumulators';
+import { nArrayOperators } from './accumulators-n';
 import { arithmeticOperators } from './operators/arithmetic';
 import { arrayOperators } from './operators/arrays';
 import { conversionOperators } from './operators/conversion';
@@ -19,6 +20,7 @@ registerOperators(arrayOperators);
 registerOperators(conversionOperators);
 registerOperators(dateOperators);
 registerOperators(accumulatorExpressions);
+registerOperators(nArrayOperators);
 
 export interface ExpressionOptions {
   /** `$$NOW`; defaults to the current time. Pass the command's clock so every document sees one instant. */

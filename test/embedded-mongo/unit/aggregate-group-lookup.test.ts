@@ -177,3 +177,62 @@ describe('aggregation pipeline: $lookup and $unionWith', () => {
     assert.deepEqual(other, [{ _id: 99, supplier: 'a' }]);
   });
 });
+
+describe('aggregation pipeline: n-ary and ordered accumulators', () => {
+  const input: Document[] = [
+    { s: 'a', v: 3, at: 2 },
+    { s: 'a', v: 1, at: 3 },
+    { s: 'a', v: null, at: 1 },
+    { s: 'a', v: 7, at: 4 },
+    { s: 'b', v: 5, at: 1 },
+  ];
+
+  it('When taking the first, last, largest and smallest n per group, then nulls count only for first/last', async () => {
+    const out = await runPipeline(input, [
+      {
+        $group: {
+          _id: '$s',
+          first2: { $firstN: { input: '$v', n: 2 } },
+          last2: { $lastN: { input: '$v', n: 2 } },
+          max2: { $maxN: { input: '$v', n: 2 } },
+          min2: { $minN: { input: '$v', n: 2 } },
+        },
+      },
+    ], context());
+    assert.deepEqual(out, [
+      { _id: 'a', first2: [3, 1], last2: [null, 7], max2: [7, 3], min2: [1, 3] },
+      { _id: 'b', first2: [5], last2: [5], max2: [5], min2: [5] },
+    ]);
+  });
+
+  it('When picking by a sort order, then $top/$bottom give one value and $topN/$bottomN give n', async () => {
+    const out = await runPipeline(input, [
+      {
+        $group: {
+          _id: '$s',
+          latest: { $top: { sortBy: { at: -1 }, output: '$v' } },
+          earliest: { $bottom: { sortBy: { at: -1 }, output: ['$v', '$at'] } },
+          latest2: { $topN: { sortBy: { at: -1 }, output: '$at', n: 2 } },
+          earliest2: { $bottomN: { sortBy: { at: -1 }, output: '$at', n: 2 } },
+        },
+      },
+    ], context());
+    assert.deepEqual(out, [
+      { _id: 'a', latest: 7, earliest: [null, 1], latest2: [4, 3], earliest2: [2, 1] },
+      { _id: 'b', latest: 5, earliest: [5, 1], latest2: [1], earliest2: [1] },
+    ]);
+  });
+
+  it('When n is missing or not positive, then the stage is rejected', async () => {
+    await expectCode(runPipeline([], [{ $group: { _id: null, x: { $firstN: { input: '$v' } } } }], context()), 5788003);
+    await expectCode(runPipeline(input, [{ $group: { _id: null, x: { $maxN: { input: '$v', n: 0 } } } }], context()), 5787908);
+    await expectCode(runPipeline([], [{ $group: { _id: null, x: { $top: { output: '$v' } } } }], context()), 5788003);
+  });
+
+  it('When the n operators are used as array expressions, then they work on the input array', async () => {
+    const [out] = await runPipeline([{ a: [4, 1, 3, 2] }], [
+      { $project: { _id: 0, f: { $firstN: { input: '$a', n: 2 } }, l: { $lastN: { input: '$a', n: 2 } }, mx: { $maxN: { input: '$a', n: 2 } }, mn: { $minN: { input: '$a', n: 3 } } } },
+    ], context());
+    assert.deepEqual(out, { f: [4, 1], l: [3, 2], mx: [4, 3], mn: [1, 2, 3] });
+  });
+});

@@ -2,6 +2,7 @@
 import { mongoError } from '../../errors';
 import type { Collator, Document } from '../../types';
 import { accumulatorFor, type Accumulator, type AccumulatorFactory } from '../accumulators';
+import { checkNAccumulatorSpec, nAccumulators } from '../accumulators-n';
 import { checkExpression, evaluate } from '../evaluate';
 import { bsonType } from '../../bson/compare';
 import { compareAgg, equalsAgg, isDocument, valueKey } from '../values';
@@ -28,7 +29,10 @@ function parseAccumulator(field: string, value: unknown): AccumulatorSpec {
   const name = keys[0];
   const factory = accumulatorFor(name);
   const expr = value[name];
-  if (name === '$count') {
+  if (name in nAccumulators) {
+    checkNAccumulatorSpec(name, expr);
+    checkExpression(expr);
+  } else if (name === '$count') {
     if (!isDocument(expr) || Object.keys(expr).length > 0) throw mongoError('Location5961700', '$count expects an empty object as its argument');
   } else {
     checkExpression(expr);
@@ -75,7 +79,7 @@ function runGroups(docs: Document[], ctx: PipelineContext, idOf: (doc: Document)
     const id = idOf(doc);
     const group = groups.groupFor(id === undefined ? null : id);
     specs.forEach((spec, i) => {
-      group.accumulators[i].add(evaluate(spec.expr, scope));
+      group.accumulators[i].add(evaluate(spec.expr, scope), doc);
     });
   }
   return groups.results();
