@@ -8,12 +8,12 @@
  */
 import type { Collator, Document } from '../types';
 import { mongoError } from '../errors';
-import { bsonTag, bsonType, compareValues, isNumeric, typeOrder, type BsonTypeName } from '../bson/compare';
+import { bsonTag, bsonType, compareValues, isNumeric, typeOrder } from '../bson/compare';
 import { isPlainDocument, splitPath, walkPath, type PathCandidate } from './paths';
-import { compileRegex, regexSourceOf } from './regex';
+import { compileRegex, regexSourceOf, type RegexSource } from './regex';
 import { checkExpressionIfAvailable, loadEvaluateExpression } from './expression-loader';
 import { compileJsonSchema } from './json-schema';
-import { bsonTypeCode, parseTypeSpec } from './type-codes';
+import { hasTypeCode, parseTypeSpec } from './type-codes';
 
 export interface Matcher {
   test(doc: Document): boolean;
@@ -78,13 +78,13 @@ function allOf(predicates: DocPredicate[]): DocPredicate {
 function compileTopLevel(op: string, value: unknown, opts: CompileOptions): DocPredicate | undefined {
   switch (op) {
     case '$and':
-      return allOf(compileClauses(op, value, opts));
+      return allOf(compileClauses(value, opts));
     case '$or': {
-      const clauses = compileClauses(op, value, opts);
+      const clauses = compileClauses(value, opts);
       return (doc, ctx) => clauses.some((clause) => matchInto(clause, doc, ctx));
     }
     case '$nor': {
-      const clauses = compileClauses(op, value, opts);
+      const clauses = compileClauses(value, opts);
       return (doc) => !clauses.some((clause) => clause(doc, {}));
     }
     case '$expr':
@@ -118,7 +118,7 @@ function matchInto(predicate: DocPredicate, doc: unknown, ctx: MatchContext): bo
   return true;
 }
 
-function compileClauses(op: string, value: unknown, opts: CompileOptions): DocPredicate[] {
+function compileClauses(value: unknown, opts: CompileOptions): DocPredicate[] {
   if (!Array.isArray(value) || value.length === 0) badValue('$and/$or/$nor must be a nonempty array');
   return value.map((clause) => {
     if (!isRecord(clause)) badValue(`$or/$and/$nor entries need to be full objects`);
@@ -172,7 +172,7 @@ function compileFieldCondition(path: string, value: unknown, opts: CompileOption
 /** The condition `value` places on a path: operators, a regex, or equality. */
 function compileValueCondition(value: unknown, opts: CompileOptions): ValuesPredicate {
   if (isOperatorObject(value)) return compileOperators(value, opts);
-  if (regexSourceOf(value)) return anyValue(regexTest(value));
+  if (regexSourceOf(value)) return anyValue(literalRegexTest(value));
   return anyValue(equalityTest(value, opts));
 }
 
@@ -207,7 +207,7 @@ function compileOperator(op: string, operand: unknown, ops: Record<string, unkno
     case '$nin':
       return not(anyValue(inTest(op, operand, opts)));
     case '$exists': {
-      const wanted = truthy(operand);
+      const wanted = expressionIsTrue(operand);
       return (candidates) => candidates.some((c) => !c.missing) === wanted;
     }
     case '$type':
@@ -234,12 +234,6 @@ function compileOperator(op: string, operand: unknown, ops: Record<string, unkno
     default:
       return badValue(`unknown operator: ${op}`);
   }
-}
-
-function truthy(v: unknown): boolean {
-  if (v === false || v === null || v === undefined) return false;
-  if (isNumeric(v)) return compareValues(v, 0) !== 0;
-  return true;
 }
 
 function not(predicate: ValuesPredicate): ValuesPredicate {
@@ -354,7 +348,7 @@ function inTest(op: string, operand: unknown, opts: CompileOptions): (c: PathCan
   for (const item of operand) {
     if (isOperatorObject(item)) badValue(`cannot nest $ under ${op}`);
     if (regexSourceOf(item)) {
-      others.push(regexTest(item));
+      others.push(literalRegexTest(item));
       continue;
     }
     if (item === null || item === undefined) {
@@ -382,27 +376,34 @@ function inTest(op: string, operand: unknown, opts: CompileOptions): (c: PathCan
 // ---------------------------------------------------------------------------------------------------------------
 // $regex, $type, $mod, $size, $bits*
 
-function regexOperand(pattern: unknown, options: unknown): unknown {
+/** The regex of `{$regex, $options}`: a string pattern, or a regex value whose own flags $options may not repeat. */
+function regexOperand(pattern: unknown, options: unknown): RegexSource {
   if (options !== undefined && typeof options !== 'string') badValue('$options has to be a string');
-  if (typeof pattern === 'string') return { _bsontype: 'BSONRegExp', pattern, options: options ?? '' };
+  if (typeof pattern === 'string') return { pattern, options: options ?? '' };
   const source = regexSourceOf(pattern);
   if (!source) badValue('$regex has to be a string');
   if (options !== undefined && source.options !== '') badValue('options set in both $regex and $options');
-  return { _bsontype: 'BSONRegExp', pattern: source.pattern, options: options ?? source.options };
+  return { pattern: source.pattern, options: options ?? source.options };
+}
+
+/** A regex literal used as a query value (`{a: /x/}`, inside `$in`, `$all`, `$not`). */
+function literalRegexTest(value: unknown): (c: PathCandidate) => boolean {
+  const source = regexSourceOf(value);
+  if (!source) badValue('$regex has to be a string');
+  return regexTest(source);
 }
 
 /** Strings match the pattern; a stored regex matches when it is the same regex. */
-function regexTest(regexValue: unknown): (c: PathCandidate) => boolean {
-  const source = regexSourceOf(regexValue);
-  if (!source) badValue('$regex has to be a string');
+function regexTest(source: RegexSource): (c: PathCandidate) => boolean {
   const regex = compileRegex(source.pattern, source.options);
+  const flags = sortFlags(source.options);
   return (c) => {
     if (c.missing) return false;
     const v = c.value;
     if (typeof v === 'string') return regex.test(v);
     if (bsonTag(v) === 'BSONSymbol') return regex.test(String((v as { value: unknown }).value));
     const stored = regexSourceOf(v);
-    return stored !== undefined && stored.pattern === source.pattern && sortFlags(stored.options) === sortFlags(source.options);
+    return stored !== undefined && stored.pattern === source.pattern && sortFlags(stored.options) === flags;
   };
 }
 
@@ -412,11 +413,7 @@ function sortFlags(flags: string): string {
 
 function typeTest(spec: unknown): (c: PathCandidate) => boolean {
   const codes = parseTypeSpec(spec);
-  return (c) => {
-    if (c.missing) return false;
-    if (codes.has(0) && isNumeric(c.value)) return true;
-    return codes.has(bsonTypeCode(c.value));
-  };
+  return (c) => !c.missing && hasTypeCode(c.value, codes);
 }
 
 function toBigIntTruncated(v: unknown): bigint | undefined {
@@ -518,7 +515,7 @@ function compileAll(operand: unknown, opts: CompileOptions): ValuesPredicate {
   }
   const predicates = operand.map((item) => {
     if (isOperatorObject(item)) badValue('no $ expressions in $all');
-    return anyValue(regexSourceOf(item) ? regexTest(item) : equalityTest(item, opts));
+    return anyValue(regexSourceOf(item) ? literalRegexTest(item) : equalityTest(item, opts));
   });
   return (candidates, ctx) => predicates.every((p) => p(candidates, ctx));
 }
@@ -557,7 +554,7 @@ function elementDocumentMatcher(filter: Record<string, unknown>, opts: CompileOp
 }
 
 function compileNot(operand: unknown, opts: CompileOptions): ValuesPredicate {
-  if (regexSourceOf(operand)) return not(anyValue(regexTest(operand)));
+  if (regexSourceOf(operand)) return not(anyValue(literalRegexTest(operand)));
   if (!isRecord(operand)) badValue('$not needs a regex or a document');
   if (Object.keys(operand).length === 0) badValue('$not cannot be empty');
   if (!isOperatorObject(operand)) badValue(`unknown operator: ${Object.keys(operand)[0]}`);
