@@ -58,7 +58,7 @@ export function formatElement(field: string, value: unknown): string {
   return `{${formatField(field, value)}}`;
 }
 
-/** `{_id: …}` of a document, or `{}` when it has none (an upsert before its _id is generated). */
+/** `{_id: …}` of a document, or `{no id}` when it has none (an upsert before its _id is generated). */
 export function formatIdOf(doc: Record<string, unknown>): string {
-  return Object.prototype.hasOwnProperty.call(doc, '_id') ? formatElement('_id', doc._id) : '{}';
+  return Object.prototype.hasOwnProperty.call(doc, '_id') ? formatElement('_id', doc._id) : '{no id}';
 }

@@ -225,7 +225,7 @@ export function compilePush(field: string, value: unknown, options: OperatorOpti
       if (found && !Array.isArray(current)) {
         throw mongoError(
           'BadValue',
-          `The field '${place.field}' must be an array but is of type ${bsonType(current)} in document ${place.idText}`,
+          `The field '${place.path}' must be an array but is of type ${bsonType(current)} in document ${place.idText}`,
         );
       }
       let result = insertAt(found ? (current as unknown[]) : [], deepClone(spec.each), spec.position);
@@ -237,7 +237,8 @@ export function compilePush(field: string, value: unknown, options: OperatorOpti
 
 export function compileAddToSet(field: string, value: unknown, options: OperatorOptions): LeafOperation {
   let values: unknown[] = [value];
-  if (isPlainDocument(value) && '$each' in value) {
+  // Only an object whose first field is $each lists values; any other object is itself the value to add.
+  if (isPlainDocument(value) && Object.keys(value)[0] === '$each') {
     const keys = Object.keys(value);
     if (keys.length > 1) {
       throw mongoError('BadValue', `Found unexpected fields after $each in $addToSet: ${formatValue(value)}`);

@@ -31,7 +31,9 @@ function equalityValue(condition: unknown): unknown {
 
 function collectEqualities(filter: Document, out: [string, unknown][]): void {
   for (const [key, condition] of Object.entries(filter)) {
-    if (key === '$and' && Array.isArray(condition)) {
+    // A one-clause $or is the clause itself once mongod has optimised the query.
+    const isAnd = key === '$and' || (key === '$or' && Array.isArray(condition) && condition.length === 1);
+    if (isAnd && Array.isArray(condition)) {
       for (const clause of condition) if (isPlainDocument(clause)) collectEqualities(clause, out);
       continue;
     }
@@ -41,29 +43,34 @@ function collectEqualities(filter: Document, out: [string, unknown][]): void {
   }
 }
 
-function setAtPath(doc: Document, names: string[], value: unknown, fullPath: string): Document {
-  const [head, ...rest] = names;
-  if (rest.length === 0) {
-    if (hasField(doc, head)) throw matchedTwice(fullPath);
-    return withField(doc, head, value);
+/** Two equalities may not pin the same path, or a path and one inside it. */
+function assertSingleValuePaths(paths: string[]): void {
+  for (let i = 0; i < paths.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (paths[i] === paths[j]) {
+        throw mongoError('NotSingleValueField', `cannot infer query fields to set, path '${paths[i]}' is matched twice`);
+      }
+      if (paths[i].startsWith(`${paths[j]}.`) || paths[j].startsWith(`${paths[i]}.`)) {
+        throw mongoError('NotSingleValueField', `cannot infer query fields to set, both paths '${paths[i]}' and '${paths[j]}' are matched`);
+      }
+    }
   }
-  const existing = hasField(doc, head) ? doc[head] : {};
-  if (!isPlainDocument(existing)) throw matchedTwice(fullPath);
-  return withField(doc, head, setAtPath(existing, rest, value, fullPath));
 }
 
-function matchedTwice(path: string): Error {
-  return mongoError('NotSingleValueField', `cannot infer query fields to set, path '${path}' is matched twice`);
+function setAtPath(doc: Document, names: string[], value: unknown): Document {
+  const [head, ...rest] = names;
+  if (rest.length === 0) return withField(doc, head, value);
+  const existing = hasField(doc, head) && isPlainDocument(doc[head]) ? doc[head] : {};
+  return withField(doc, head, setAtPath(existing, rest, value));
 }
 
 export function upsertSeed(filter: unknown): Document {
   if (!isPlainDocument(filter)) return {};
   const equalities: [string, unknown][] = [];
   collectEqualities(filter, equalities);
+  assertSingleValuePaths(equalities.map(([path]) => path));
   let seed: Document = {};
-  for (const [path, value] of equalities) {
-    seed = setAtPath(seed, path.split('.'), deepClone(value), path);
-  }
+  for (const [path, value] of equalities) seed = setAtPath(seed, path.split('.'), deepClone(value));
   if (hasField(seed, '_id') && Object.keys(seed)[0] !== '_id') {
     const { _id, ...rest } = seed;
     seed = { _id, ...rest };

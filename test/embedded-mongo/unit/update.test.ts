@@ -432,7 +432,7 @@ describe('update engine', () => {
     });
 
     it('When conditions are ranges, multi-value $in, $or or regexes, then they are not seeded', () => {
-      const seed = upsertSeed({ a: { $gt: 1 }, b: { $in: [1, 2] }, $or: [{ c: 1 }], d: /x/, e: { $ne: 1 } });
+      const seed = upsertSeed({ a: { $gt: 1 }, b: { $in: [1, 2] }, $or: [{ c: 1 }, { c: 2 }], d: /x/, e: { $ne: 1 } });
       assert.deepEqual(seed, {});
     });
 
@@ -440,8 +440,13 @@ describe('update engine', () => {
       assert.deepEqual(upsertSeed({ $and: [{ 'a.b': 1 }, { 'a.c': 2 }, { d: { $lt: 3 } }] }), { a: { b: 1, c: 2 } });
     });
 
+    it('When a one-clause $or holds equalities, then they are seeded like $and', () => {
+      assert.deepEqual(upsertSeed({ $or: [{ a: 1 }] }), { a: 1 });
+    });
+
     it('When a path is pinned twice, then 54 NotSingleValueField', () => {
       assertMongoError(() => upsertSeed({ $and: [{ a: 1 }, { a: 2 }] }), 54, /path 'a' is matched twice/);
+      assertMongoError(() => upsertSeed({ a: { b: 1 }, 'a.c': 2 }), 54, "cannot infer query fields to set, both paths 'a.c' and 'a' are matched");
     });
 
     it('When a seed is updated with isInsert, then $setOnInsert and positional rules apply', () => {
