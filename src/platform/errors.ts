@@ -130,6 +130,9 @@ export function errorHandler(logger: pino.Logger, i18n: I18n): ErrorRequestHandl
     const translate = req.t;
     const message = translate(view.messageKey, view.params);
     res.status(view.status);
+    if (view.status === 429 && typeof req.rateLimitRetryAfterSeconds === 'number') {
+      res.set('Retry-After', String(req.rateLimitRetryAfterSeconds));
+    }
     if (wantsJson(req)) {
       res.json({ error: view.field ? { message, field: view.field } : { message } });
       return;
@@ -143,4 +146,14 @@ export function errorHandler(logger: pino.Logger, i18n: I18n): ErrorRequestHandl
       res.send(html);
     });
   };
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by the rate limiter before it refuses a request. */
+      rateLimitRetryAfterSeconds?: number;
+    }
+  }
 }

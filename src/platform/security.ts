@@ -121,8 +121,8 @@ export function rateLimit(options: RateLimitOptions): RateLimitRequestHandler {
     legacyHeaders: false,
     skipSuccessfulRequests: options.skipSuccessfulRequests ?? false,
     ...(options.key ? { keyGenerator: options.key } : {}),
-    // The limiter has already set Retry-After; the error page explains the refusal in the user's language.
-    handler: (_req, _res, next) => {
+    handler: (req, _res, next, used) => {
+      req.rateLimitRetryAfterSeconds = Math.ceil(used.windowMs / 1000);
       next(new HttpError(429, options.messageKey ?? 'common:errors.tooManyRequests'));
     },
   });
