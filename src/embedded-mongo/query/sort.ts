@@ -1,7 +1,8 @@
 /**
  * Sort specifications (`{a: 1, 'b.c': -1}`) as comparators with MongoDB's rules: a missing field sorts as null,
  * an array sorts by its smallest element ascending and its largest descending, an empty array sorts before null,
- * strings use the collator when one is given.
+ * strings use the collator when one is given. An ordering other than 1 or -1 fails with MongoDB's code 15975
+ * (what a real server answers to `find` and `$sort` alike).
  */
 import type { Collator } from '../types';
 import { mongoError } from '../errors';
@@ -29,7 +30,7 @@ function directionOf(v: unknown): 1 | -1 {
     if (n === -1) return -1;
   }
   if (isPlainDocument(v) && '$meta' in v) throw mongoError('BadValue', '$meta sort is not supported by this server');
-  throw mongoError('BadValue', ORDER_MESSAGE);
+  throw mongoError('Location15975', ORDER_MESSAGE);
 }
 
 /** Validates a sort document and lists its keys in order. */

@@ -83,12 +83,12 @@ describe('embedded-mongo query/sort', () => {
     assert.throws(() => compileSort({ $foo: 1 }), (err: unknown) => err instanceof MongoServerError && err.code === 2);
   });
 
-  it('rejects orderings other than 1 and -1', () => {
+  it('rejects orderings other than 1 and -1 with code 15975', () => {
     for (const bad of [{ a: 0 }, { a: 2 }, { a: 'asc' }, { a: true }]) {
       assert.throws(
         () => compileSort(bad),
         (err: unknown) =>
-          err instanceof MongoServerError && err.code === 2 && err.message === '$sort key ordering must be 1 (for ascending) or -1 (for descending)',
+          err instanceof MongoServerError && err.code === 15975 && err.message === '$sort key ordering must be 1 (for ascending) or -1 (for descending)',
       );
     }
   });
