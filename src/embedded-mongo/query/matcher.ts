@@ -443,8 +443,8 @@ function modTest(operand: unknown): (c: PathCandidate) => boolean {
 function sizeTest(operand: unknown): (array: unknown[]) => boolean {
   if (!isNumeric(operand)) badValue('$size needs a number');
   const n = Number(operand);
-  if (!Number.isInteger(n)) badValue(`Failed to parse $size. Expected an integer, but found ${String(operand)}`);
-  if (n < 0) badValue(`Failed to parse $size. Expected a non-negative number in: $size: ${n}`);
+  if (!Number.isInteger(n)) badValue('$size must be a whole number');
+  if (n < 0) badValue('$size may not be negative');
   return (array) => array.length === n;
 }
 

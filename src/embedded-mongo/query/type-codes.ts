@@ -60,6 +60,7 @@ export function bsonTypeCode(v: unknown): number {
 /** A `$type` operand ('string', 2, 'number' or an array of them) as a set of codes; 'number' as code 0. */
 export function parseTypeSpec(spec: unknown): Set<number> {
   const items = Array.isArray(spec) ? spec : [spec];
+  if (items.length === 0) throwBadValue('$type must match at least one type');
   const codes = new Set<number>();
   for (const item of items) {
     if (typeof item === 'string') {

@@ -279,6 +279,7 @@ describe('embedded-mongo query/matcher', () => {
     it('$type rejects unknown names and codes', () => {
       assertRejects({ v: { $type: 'nope' } }, 2, 'Unknown type name alias: nope');
       assertRejects({ v: { $type: 99 } }, 2, 'Invalid numerical type code: 99');
+      assertRejects({ v: { $type: [] } }, 2, '$type must match at least one type');
     });
   });
 
@@ -335,7 +336,8 @@ describe('embedded-mongo query/matcher', () => {
       assert.deepEqual(ids({ a: { $size: 0 } }, docs), [4]);
       assert.deepEqual(ids({ a: { $size: 1 } }, docs), [2]);
       assertRejects({ a: { $size: 'x' } }, 2, '$size needs a number');
-      assertRejects({ a: { $size: -1 } }, 2, /non-negative/);
+      assertRejects({ a: { $size: -1 } }, 2, '$size may not be negative');
+      assertRejects({ a: { $size: 1.5 } }, 2, '$size must be a whole number');
     });
   });
 
