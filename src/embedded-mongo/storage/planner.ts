@@ -106,7 +106,10 @@ function isIdHack(request: FindRequest, chosen: IndexPlan): boolean {
 function choosePlan(collection: Collection, request: FindRequest, constraints: Map<string, Constraint[]>, collator: Collator | undefined): IndexPlan | 'collscan' {
   let best: IndexPlan | undefined;
   for (const index of collection.indexes.values()) {
-    if (index.spec.hidden === true || index.spec.partialFilterExpression) continue;
+    if (index.spec.hidden === true) continue;
+    // Under another collation the query's strings would match documents the partial filter left out.
+    const partial = index.spec.partialFilterExpression;
+    if (partial && (!sameCollation(index.collator, collator) || !impliesPartialFilter(request.filter, partial))) continue;
     const candidate = planForIndex(index, request, constraints, collator);
     if (candidate.score === 0 && (candidate.sortDirection === undefined || index.spec.sparse === true)) continue;
     if (candidate.score > 0 && index.spec.sparse === true && !excludesMissing(index, constraints, collator)) continue;
@@ -129,6 +132,54 @@ function hintedPlan(collection: Collection, request: FindRequest, constraints: M
   const index = [...collection.indexes.values()].find((ix) => (typeof hint === 'string' ? ix.name === hint : isPlainObject(hint) && sameKey(ix.spec.key, hint)));
   if (!index || index.spec.hidden === true) throw new MongoServerError('BadValue', 'hint provided does not correspond to an existing index');
   return planForIndex(index, request, constraints, collator);
+}
+
+/**
+ * True when every document matching `filter` also matches the index's partial filter, judged conservatively: each
+ * condition of the partial filter must appear in the query's top-level conjunction as the same value or operator
+ * object, except that `{$exists: true}` also follows from an equality to a non-null value or a range.
+ */
+export function impliesPartialFilter(filter: Document, partial: Document): boolean {
+  const conditions = topLevelConditions(filter);
+  return Object.entries(partial).every(([key, wanted]) => {
+    if (key === '$and') return Array.isArray(wanted) && wanted.every((member) => isPlainObject(member) && impliesPartialFilter(filter, member));
+    const present = conditions.get(key) ?? [];
+    const wantedValue = isOperatorObject(wanted) && Object.keys(wanted).length === 1 && '$eq' in wanted ? wanted.$eq : wanted;
+    if (present.some((condition) => sameCondition(condition, wantedValue))) return true;
+    return isExistsTrue(wanted) && present.some(impliesExists);
+  });
+}
+
+/** The query's conditions per field from its top level and nested `$and`s (each field may have several). */
+function topLevelConditions(filter: Document, out = new Map<string, unknown[]>()): Map<string, unknown[]> {
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and' && Array.isArray(value)) {
+      for (const member of value) if (isPlainObject(member)) topLevelConditions(member, out);
+    } else if (!key.startsWith('$')) {
+      const list = out.get(key) ?? [];
+      list.push(isOperatorObject(value) && Object.keys(value).length === 1 && '$eq' in value ? value.$eq : value);
+      out.set(key, list);
+    }
+  }
+  return out;
+}
+
+function sameCondition(a: unknown, b: unknown): boolean {
+  return compareValues(a, b) === 0 && sameShape(a, b);
+}
+
+/** compareValues treats 1 and 1.0 alike, which is fine for matching, but an operator object must be the same operator. */
+function sameShape(a: unknown, b: unknown): boolean {
+  return isOperatorObject(a) === isOperatorObject(b);
+}
+
+function isExistsTrue(condition: unknown): boolean {
+  return isOperatorObject(condition) && Object.keys(condition).length === 1 && (condition.$exists === true || condition.$exists === 1);
+}
+
+function impliesExists(condition: unknown): boolean {
+  if (!isOperatorObject(condition)) return condition !== null && condition !== undefined && !Array.isArray(condition);
+  return ['$gt', '$gte', '$lt', '$lte'].some((op) => op in condition && condition[op] !== null && condition[op] !== undefined) || isExistsTrue(condition);
 }
 
 /** Key ranges for `index`: equality on a prefix of its fields, then intervals on the next field. */

@@ -226,3 +226,57 @@ describe('storage engine: planner on multikey indexes', () => {
     await expectMongoError(() => insertAll(engine, 'db', 'c', [{ _id: 3, answers: { q: ['x'], v: ['y'] } }]), 171);
   });
 });
+
+describe('storage engine: partial indexes in planning', () => {
+  let engine: EmbeddedStorage;
+  beforeEach(async () => {
+    engine = await freshEngine();
+    await insertAll(engine, 'db', 'c', [
+      { _id: 1, email: 'a', active: true },
+      { _id: 2, email: 'a', active: false },
+      { _id: 3, email: 'b' },
+      { _id: 4, email: 'a', active: 1 },
+    ]);
+    await engine.createIndexes('db', 'c', [
+      { v: 2, key: { email: 1 }, name: 'active_email', partialFilterExpression: { active: true } },
+      { v: 2, key: { email: -1 }, name: 'has_email', partialFilterExpression: { email: { $exists: true } } },
+    ]);
+  });
+  afterEach(() => engine.close());
+
+  it('When the query repeats the partial filter, then the partial index is used and results stay complete', async () => {
+    const result = engine.find(undefined, 'db', 'c', { filter: { email: 'a', active: true } });
+    assert.equal(result.plan.indexName, 'active_email');
+    assert.deepEqual(ids(result.docs), [1]); // active: 1 is not true
+    const viaAnd = engine.find(undefined, 'db', 'c', { filter: { $and: [{ active: { $eq: true } }, { email: 'a' }] } });
+    assert.equal(viaAnd.plan.indexName, 'active_email');
+  });
+
+  it('When the query does not imply the partial filter, then the partial index is not used', async () => {
+    const notImplied = engine.find(undefined, 'db', 'c', { filter: { email: 'a', active: { $ne: false } } });
+    assert.notEqual(notImplied.plan.indexName, 'active_email');
+    assert.deepEqual(ids(notImplied.docs).sort(), [1, 4]);
+    const noActive = engine.find(undefined, 'db', 'c', { filter: { email: null } });
+    assert.equal(noActive.plan.stage, 'COLLSCAN');
+  });
+
+  it('When an equality implies $exists: true, then an exists-partial index serves it', async () => {
+    const result = engine.find(undefined, 'db', 'c', { filter: { email: 'b' } });
+    assert.equal(result.plan.indexName, 'has_email');
+    assert.deepEqual(ids(result.docs), [3]);
+  });
+});
+
+describe('storage engine: partial index and query collation', () => {
+  it('When the query collation differs from the partial index collation, then the partial index is not used', async () => {
+    const engine = await freshEngine();
+    await insertAll(engine, 'db', 'c', [{ _id: 1, status: 'OPEN', n: 1 }, { _id: 2, status: 'open', n: 1 }]);
+    await engine.createIndexes('db', 'c', [{ v: 2, key: { n: 1 }, name: 'open_n', partialFilterExpression: { status: 'open' } }]);
+    const filter = { n: 1, status: 'open' };
+    assert.equal(engine.find(undefined, 'db', 'c', { filter }).plan.indexName, 'open_n');
+    const ci = engine.find(undefined, 'db', 'c', { filter, collation: { locale: 'en', strength: 2 } });
+    assert.equal(ci.plan.stage, 'COLLSCAN');
+    assert.deepEqual(ids(ci.docs), [1, 2]);
+    await engine.close();
+  });
+});

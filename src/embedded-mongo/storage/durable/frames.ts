@@ -1,0 +1,71 @@
+/**
+ * Framing shared by the journal and the checkpoint: `[u32 payload length][u32 crc32][payload]`, the CRC covering
+ * the length and the payload. A payload is a sequence of BSON documents, one per change record, so a commit of any
+ * size (a transaction of many 16 MB documents) is one frame and is replayed all or nothing.
+ */
+import { crc32 } from 'node:zlib';
+import { deserialize, serialize } from 'bson';
+import type { ChangeRecord } from '../persistence';
+
+export const FRAME_HEADER_BYTES = 8;
+/** Frames larger than this are taken as damage (a flipped length byte), never as a real commit. */
+export const MAX_FRAME_BYTES = 1024 * 1024 * 1024;
+
+const DESERIALIZE_OPTIONS = { useBigInt64: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true } as const;
+
+export function encodeFrame(records: ChangeRecord[]): Buffer {
+  const parts = records.map((record) => serialize(record, { ignoreUndefined: false }));
+  const payloadLength = parts.reduce((sum, part) => sum + part.length, 0);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadLength);
+  frame.writeUInt32LE(payloadLength, 0);
+  let offset = FRAME_HEADER_BYTES;
+  for (const part of parts) {
+    frame.set(part, offset);
+    offset += part.length;
+  }
+  frame.writeUInt32LE(frameChecksum(frame.subarray(0, 4), frame.subarray(FRAME_HEADER_BYTES)), 4);
+  return frame;
+}
+
+function frameChecksum(lengthBytes: Buffer, payload: Buffer): number {
+  return crc32(payload, crc32(lengthBytes));
+}
+
+export type FrameScan =
+  | { kind: 'frame'; records: ChangeRecord[]; end: number }
+  | { kind: 'end' }
+  | { kind: 'damaged'; reason: string };
+
+/** Reads the frame at `offset` of `bytes`: its records, the end of the data, or why it cannot be trusted. */
+export function readFrame(bytes: Buffer, offset: number): FrameScan {
+  if (offset === bytes.length) return { kind: 'end' };
+  if (bytes.length - offset < FRAME_HEADER_BYTES) return { kind: 'damaged', reason: 'torn frame header' };
+  const length = bytes.readUInt32LE(offset);
+  if (length > MAX_FRAME_BYTES) return { kind: 'damaged', reason: `implausible frame length ${length}` };
+  const end = offset + FRAME_HEADER_BYTES + length;
+  if (end > bytes.length) return { kind: 'damaged', reason: 'torn frame (ends past the end of the file)' };
+  const payload = bytes.subarray(offset + FRAME_HEADER_BYTES, end);
+  if (frameChecksum(bytes.subarray(offset, offset + 4), payload) !== bytes.readUInt32LE(offset + 4)) {
+    return { kind: 'damaged', reason: 'checksum mismatch' };
+  }
+  const records = decodeRecords(payload);
+  if (!records) return { kind: 'damaged', reason: 'undecodable records behind a valid checksum' };
+  return { kind: 'frame', records, end };
+}
+
+function decodeRecords(payload: Buffer): ChangeRecord[] | undefined {
+  const records: ChangeRecord[] = [];
+  let offset = 0;
+  try {
+    while (offset < payload.length) {
+      if (payload.length - offset < 5) return undefined;
+      const size = payload.readInt32LE(offset);
+      if (size < 5 || offset + size > payload.length) return undefined;
+      records.push(deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord);
+      offset += size;
+    }
+  } catch {
+    return undefined;
+  }
+  return records;
+}
