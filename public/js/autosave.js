@@ -60,7 +60,7 @@
     }
 
     function fieldError(id, text) {
-      var question = document.getElementById('q-' + id);
+      var question = document.getElementById('question-' + id);
       if (!question) return;
       var errorId = 'q-' + id + '-error';
       var error = document.getElementById(errorId);

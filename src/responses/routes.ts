@@ -250,7 +250,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       const appeared = visibleQuestions(section, outcome.answers).find((q) => !before.has(q.id));
       if (action === 'save') return res.redirect(303, `${here}?notice=saved`);
       if (action === 'review') return res.redirect(303, `${base(res)}/review`);
-      if (action === 'next' && appeared) return res.redirect(303, `${here}?notice=more#q-${appeared.id}`);
+      if (action === 'next' && appeared) return res.redirect(303, `${here}?notice=more#question-${appeared.id}`);
       const shown = ctx.definition.sections.filter((s) => isSectionShown(s, outcome.answers));
       const index = shown.findIndex((s) => s.id === section.id);
       if (action === 'previous') {
@@ -355,7 +355,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         if (error instanceof HttpError && error.status < 500 && error.status !== 409) return renderFileError(req, res, saved, section, questionId, error);
         throw error;
       }
-      res.redirect(303, `${base(res)}/section/${section.id}?notice=uploaded#q-${questionId}`);
+      res.redirect(303, `${base(res)}/section/${section.id}?notice=uploaded#question-${questionId}`);
     }),
   );
 
@@ -370,7 +370,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       const saved = await saveSectionFirst(req, res, ctx, section);
       if (!saved) return;
       await removeEvidence(deps, saved, String(req.params.fileId));
-      res.redirect(303, `${base(res)}/section/${section.id}?notice=removed#q-${questionId}`);
+      res.redirect(303, `${base(res)}/section/${section.id}?notice=removed#question-${questionId}`);
     }),
   );
 
@@ -403,7 +403,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     );
     const errors = render.errors ?? {};
     const errorList = [
-      ...(render.showMissing ? missing.map((m) => ({ href: `${base(res)}/section/${m.sectionId}#q-${m.id}`, message: t('supplier:review.missingItem', { label: m.label }) })) : []),
+      ...(render.showMissing ? missing.map((m) => ({ href: `${base(res)}/section/${m.sectionId}#question-${m.id}`, message: t('supplier:review.missingItem', { label: m.label }) })) : []),
       ...Object.entries(errors).map(([field, e]) => ({ href: `#${field}`, message: t(e.key, e.params) })),
     ];
     res.status(render.status).render('supplier/review', {

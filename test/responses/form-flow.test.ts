@@ -65,7 +65,7 @@ describe('Supplier form over HTTP, without JavaScript', () => {
       .post(`${link.path}/evidence/payroll_sample?_csrf=${encodeURIComponent(csrf)}`)
       .attach('file-payroll_sample', PDF, 'payroll-march.pdf')
       .expect(303);
-    assert.match(upload.headers.location ?? '', /\/section\/hours_and_wages\?notice=uploaded#q-payroll_sample$/);
+    assert.match(upload.headers.location ?? '', /\/section\/hours_and_wages\?notice=uploaded#question-payroll_sample$/);
     const wagesPage = await agent.get(`${link.path}/section/hours_and_wages`).expect(200);
     assert.match(wagesPage.text, /payroll-march\.pdf<\/a> <span class="evidence__size">\(1 kB\)/);
     const fileId = /\/files\/([0-9a-f]{24})/.exec(wagesPage.text)?.[1];
@@ -78,7 +78,7 @@ describe('Supplier form over HTTP, without JavaScript', () => {
     const review = await agent.get(`${link.path}/review`).expect(200);
     assert.match(review.text, /Review your answers/);
     assert.match(review.text, /payroll-march\.pdf/);
-    assert.match(review.text, new RegExp(`href="${link.path}/section/company_profile#q-company_name"`));
+    assert.match(review.text, new RegExp(`href="${link.path}/section/company_profile#question-company_name"`));
     const reviewCsrf = extractCsrfToken(review.text);
 
     const incomplete = await agent.post(`${link.path}/submit`).type('form').send({ _csrf: reviewCsrf, declarationName: '', declarationRole: 'CSR manager' }).expect(422);
@@ -184,7 +184,7 @@ describe('Supplier form over HTTP, without JavaScript', () => {
       .type('form')
       .send(sectionForm(csrf, { employs_migrants: 'yes', uses_agencies: 'no', provides_housing: 'no' }, { action: 'next' }))
       .expect(303);
-    assert.equal(res.headers.location, `${link.path}/section/migrant_and_agency_workers?notice=more#q-migrant_share`);
+    assert.equal(res.headers.location, `${link.path}/section/migrant_and_agency_workers?notice=more#question-migrant_share`);
     const page = await agent.get(res.headers.location ?? '').expect(200);
     assert.match(page.text, /name="answers\[migrant_share\]"/);
     assert.match(page.text, /led to more questions/);

@@ -1,0 +1,239 @@
+/**
+ * The supplier form's speed, in one run:
+ *  1. requests/s for a real section page of the SAQ (session, link lookup, response, i18n, EJS with layout) against
+ *     a bare Express + EJS route rendering the same HTML as a static template; target ratio ≥ 0.5;
+ *  2. answer saves/s (autosave JSON, an atomic per-field $set) at 50 concurrent connections; target ≥ 0.3 of the bare
+ *     render rate with p99 under 200 ms.
+ * Runs on the embedded MongoDB in memory (or MONGODB_URI). `npx tsx bench/form-render.ts [seconds per phase]`
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import express from 'express';
+import mongoose from 'mongoose';
+import pino from 'pino';
+import { createOrganisation } from '../src/accounts';
+import { createApp } from '../src/app';
+import { createCampaign } from '../src/campaigns';
+import { createInvitation } from '../src/campaigns/invitation-service';
+import type { Config } from '../src/config';
+import { systemClock } from '../src/platform/clock';
+import { CapturingMailer } from '../src/platform/mailer';
+import { paths } from '../src/platform/paths';
+import { loadQuestionnaires } from '../src/questionnaires';
+import { createSupplier } from '../src/suppliers';
+
+const SECONDS = Number(process.argv[2] ?? 5);
+const RENDER_CONNECTIONS = 20;
+const SAVE_CONNECTIONS = 50;
+const SECTION = 'forced_labour';
+const SAVE_QUESTIONS = ['id_documents_retained', 'recruitment_fees_paid', 'loans_to_workers', 'free_to_resign', 'overtime_voluntary', 'wages_paid_directly'];
+
+interface Result {
+  requests: number;
+  errors: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: (i: number) => string;
+}
+
+function send(agent: http.Agent, port: number, spec: RequestSpec, i: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const body = spec.body?.(i);
+    const req = http.request(
+      { host: '127.0.0.1', port, method: spec.method, path: spec.path, agent, headers: { ...spec.headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Closed-loop load: `connections` workers, each sending its next request when the previous one answered. */
+async function load(port: number, spec: RequestSpec, connections: number, seconds: number, expectStatus: number): Promise<Result> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  let errors = 0;
+  let counter = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < deadline) {
+        const begin = performance.now();
+        const status = await send(agent, port, spec, counter++).catch(() => 0);
+        latencies.push(performance.now() - begin);
+        if (status !== expectStatus) errors += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { requests: latencies.length, errors, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+function listen(app: express.Express): Promise<http.Server> {
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+function portOf(server: http.Server): number {
+  return (server.address() as AddressInfo).port;
+}
+
+async function mongoTarget(): Promise<{ uri: string; close(): Promise<void> }> {
+  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, close: async () => undefined };
+  const { startMongoServer } = await import('../src/embedded-mongo');
+  return startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true });
+}
+
+function cookiesOf(res: Response): string {
+  return res.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
+}
+
+function format(result: Result): string {
+  return `${result.perSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  (${result.requests} requests, ${result.errors} errors)`;
+}
+
+async function main(): Promise<void> {
+  const mongo = await mongoTarget();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-form-'));
+  const connection = mongoose.createConnection(mongo.uri, { dbName: `bench_form_${Date.now().toString(36)}` });
+  await connection.asPromise();
+  const config: Config = {
+    port: 0,
+    baseUrl: 'http://127.0.0.1',
+    mongodbUri: mongo.uri,
+    dataDir,
+    smtpUrl: undefined,
+    sessionSecret: randomBytes(32).toString('hex'),
+    nodeEnv: 'production',
+    isProduction: false,
+    logLevel: 'silent',
+  };
+  const deps = {
+    config,
+    connection,
+    logger: pino({ level: 'silent' }),
+    mailer: new CapturingMailer(),
+    clock: systemClock,
+    questionnaires: loadQuestionnaires(paths.questionnaires),
+  };
+  const appServer = await listen(createApp(deps));
+  const servers: http.Server[] = [appServer];
+  try {
+    const organisation = await createOrganisation(connection, { name: 'Bench Region' });
+    const supplier = await createSupplier(connection, {
+      organisationId: organisation._id,
+      name: 'Bench Supplier AB',
+      country: 'SE',
+      organisationNumber: '556000-0000',
+      contactName: 'Bench',
+      contactEmail: 'bench@supplier.example',
+      preferredLanguage: 'en',
+    });
+    const campaign = await createCampaign(deps, {
+      organisationId: organisation._id,
+      name: 'Bench campaign',
+      questionnaireId: 'code-of-conduct-saq',
+      questionnaireVersion: 1,
+      deadline: new Date(Date.now() + 30 * 86_400_000),
+      status: 'open',
+      supplierIds: [supplier._id],
+    });
+    const { token } = await createInvitation(deps, {
+      organisationId: organisation._id,
+      campaignId: campaign._id,
+      supplierId: supplier._id,
+      questionnaireId: 'code-of-conduct-saq',
+      questionnaireVersion: 1,
+      language: 'en',
+    });
+    const sectionPath = `/s/${token}/section/${SECTION}`;
+
+    // A browser session: the first visit sets the session and CSRF cookies that every later request sends back.
+    const first = await fetch(`http://127.0.0.1:${portOf(appServer)}${sectionPath}`);
+    const html = await first.text();
+    const cookie = cookiesOf(first);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+    if (first.status !== 200 || !csrf) throw new Error(`the section page did not render (${first.status})`);
+
+    // The same HTML as a static EJS template behind a bare Express app.
+    const viewsDir = mkdtempSync(path.join(tmpdir(), 'bench-views-'));
+    writeFileSync(path.join(viewsDir, 'page.ejs'), html.replace(/<%/g, '<%%'));
+    const bare = express();
+    bare.set('views', viewsDir);
+    bare.set('view engine', 'ejs');
+    bare.set('view cache', true);
+    bare.get('/page', (_req, res) => res.render('page'));
+    const bareServer = await listen(bare);
+    servers.push(bareServer);
+
+    const pageSpec: RequestSpec = { method: 'GET', path: sectionPath, headers: { cookie } };
+    const bareSpec: RequestSpec = { method: 'GET', path: '/page' };
+    const saveSpec: RequestSpec = {
+      method: 'POST',
+      path: `/s/${token}/autosave`,
+      headers: { cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf },
+      body: (i) => JSON.stringify({ sectionId: SECTION, answers: { [SAQ_QUESTION(i)]: i % 2 === 0 ? 'yes' : 'no' } }),
+    };
+
+    // Warm-up so JIT, caches and connection pools are in the same state for every phase.
+    await load(portOf(appServer), pageSpec, 4, 1, 200);
+    await load(portOf(bareServer), bareSpec, 4, 1, 200);
+
+    const bareResult = await load(portOf(bareServer), bareSpec, RENDER_CONNECTIONS, SECONDS, 200);
+    const pageResult = await load(portOf(appServer), pageSpec, RENDER_CONNECTIONS, SECONDS, 200);
+    const saveResult = await load(portOf(appServer), saveSpec, SAVE_CONNECTIONS, SECONDS, 200);
+
+    const renderRatio = pageResult.perSecond / bareResult.perSecond;
+    const saveRatio = saveResult.perSecond / bareResult.perSecond;
+    const verdict = (ok: boolean) => (ok ? 'meets target' : 'BELOW TARGET');
+    console.log(`Section page "${SECTION}" (${(html.length / 1024).toFixed(0)} kB), ${SECONDS} s per phase, ${RENDER_CONNECTIONS} connections for pages, ${SAVE_CONNECTIONS} for saves`);
+    console.log(`  bare Express + EJS (same HTML)  ${format(bareResult)}`);
+    console.log(`  real SAQ section page           ${format(pageResult)}`);
+    console.log(`  answer saves (autosave, $set)   ${format(saveResult)}`);
+    console.log(`  page / bare ratio   ${renderRatio.toFixed(2)}  (target ≥ 0.50: ${verdict(renderRatio >= 0.5)})`);
+    console.log(`  saves / bare ratio  ${saveRatio.toFixed(2)}  (target ≥ 0.30: ${verdict(saveRatio >= 0.3)})`);
+    console.log(`  save p99            ${saveResult.p99.toFixed(1)} ms  (target < 200 ms: ${verdict(saveResult.p99 < 200)})`);
+    rmSync(viewsDir, { recursive: true, force: true });
+    if (pageResult.errors + saveResult.errors + bareResult.errors > 0) process.exitCode = 1;
+  } finally {
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await connection.dropDatabase().catch(() => undefined);
+    await connection.close();
+    await mongo.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function SAQ_QUESTION(i: number): string {
+  return SAVE_QUESTIONS[i % SAVE_QUESTIONS.length] ?? 'free_to_resign';
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
