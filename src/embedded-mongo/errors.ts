@@ -61,7 +61,8 @@ export const ErrorCodes = {
   Location40065: 40065, Location40066: 40066, Location40067: 40067, Location40068: 40068, Location51081: 51081,
   Location51082: 51082, Location51083: 51083,
   // find projection (query/projection.ts)
-  Location31250: 31250, Location31253: 31253, Location31276: 31276, Location51270: 51270,
+  Location31250: 31250, Location31253: 31253, Location31276: 31276, Location51270: 51270, Location31395: 31395,
+  Location51246: 51246,
   // aggregation (aggregate/), continued
   ConversionFailure: 241, Location15952: 15952, Location16006: 16006, Location16007: 16007, Location16034: 16034,
   Location16035: 16035, Location16702: 16702, Location16883: 16883, Location17040: 17040, Location17041: 17041,
@@ -119,6 +120,10 @@ export const ErrorCodes = {
   Location5788003: 5788003, Location5788604: 5788604,
   // aggregation (aggregate/), continued
   Location5788200: 5788200,
+  // aggregation (aggregate/), continued
+  Location31393: 31393, Location51276: 51276, Location3040501: 3040501, Location4161100: 4161100,
+  Location4161101: 4161101, Location4161102: 4161102, Location4161103: 4161103, Location4161105: 4161105,
+  Location4161107: 4161107, Location4161109: 4161109,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -11,6 +11,7 @@ import { arrayOperators } from './operators/arrays';
 import { conversionOperators } from './operators/conversion';
 import { dateOperators } from './operators/dates';
 import { logicOperators } from './operators/logic';
+import { miscOperators } from './operators/misc';
 import { stringOperators } from './operators/strings';
 
 registerOperators(arithmeticOperators);
@@ -21,6 +22,7 @@ registerOperators(conversionOperators);
 registerOperators(dateOperators);
 registerOperators(accumulatorExpressions);
 registerOperators(nArrayOperators);
+registerOperators(miscOperators);
 
 export interface ExpressionOptions {
   /** `$$NOW`; defaults to the current time. Pass the command's clock so every document sees one instant. */

@@ -182,3 +182,20 @@ describe('aggregation expressions: comparison, boolean and conditional', () => {
     expectCode(() => ev(expr(false), { n: 5 }), 40066);
   });
 });
+
+describe('aggregation expressions: field setting and sizes', () => {
+  it('When setting or unsetting a field by name, then dotted and dollar names are taken literally', () => {
+    assert.deepEqual(ev({ $setField: { field: 'a.b', input: '$$ROOT', value: 1 } }, { x: 1 }), { x: 1, 'a.b': 1 });
+    assert.deepEqual(ev({ $unsetField: { field: { $literal: '$price' }, input: { $literal: { $price: 1, keep: 2 } } } }), { keep: 2 });
+    assert.deepEqual(ev({ $setField: { field: 'x', input: '$$ROOT', value: '$$REMOVE' } }, { x: 1, y: 2 }), { y: 2 });
+    expectCode(() => ev({ $setField: { field: 'x', input: 5, value: 1 } }), 4161105);
+  });
+
+  it('When measuring sizes or drawing a random number, then BSON sizes and [0, 1) come back', () => {
+    assert.equal(ev({ $bsonSize: '$$ROOT' }, { a: 1 }), 12);
+    assert.equal(ev({ $binarySize: 'Malmö' }), 6);
+    const r = ev({ $rand: {} }) as number;
+    assert.ok(r >= 0 && r < 1);
+    expectCode(() => ev({ $rand: { seed: 1 } }), 3040501);
+  });
+});
