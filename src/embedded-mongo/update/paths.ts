@@ -86,23 +86,56 @@ export function filterIdentifiers(path: UpdatePath): string[] {
   return path.parts.flatMap((part) => (part.kind === 'filtered' ? [part.id] : []));
 }
 
+interface PathNode {
+  kind: 'leaf' | 'object' | 'array';
+  children: Map<string, PathNode>;
+}
+
+/** The tree key of a part: `$[]` and `$[id]` are children of an array node, `$` is the positional child. */
+function nodeName(part: PathPart): string {
+  switch (part.kind) {
+    case 'field':
+      return `.${part.name}`;
+    case 'positional':
+      return '$';
+    case 'allElements':
+      return '[';
+    case 'filtered':
+      return `[${part.id}`;
+  }
+}
+
+function isArrayPart(part: PathPart): boolean {
+  return part.kind === 'allElements' || part.kind === 'filtered';
+}
+
 /**
- * Remembers every path an update touches and rejects one that equals or is a prefix of (or extends) another:
+ * Merges every path an update touches into one tree, as mongod does, and rejects a path that meets another one's
+ * leaf, meets an embedded-document node where it needs an array node (or the reverse), or repeats a path:
  * MongoDB's 40 ConflictingUpdateOperators.
  */
 export class PathRegistry {
-  private readonly seen: string[][] = [];
+  private readonly root: PathNode = { kind: 'object', children: new Map() };
 
   add(path: UpdatePath): void {
-    const names = path.parts.map(partText);
-    for (const other of this.seen) {
-      const shared = Math.min(other.length, names.length);
-      if (names.slice(0, shared).every((name, i) => name === other[i])) {
-        const conflictAt = names.slice(0, shared).join('.');
-        throw mongoError('ConflictingUpdateOperators', `Updating the path '${path.text}' would create a conflict at '${conflictAt}'`);
+    const conflict = (upTo: number): never => {
+      const at = path.parts.slice(0, upTo).map(partText).join('.');
+      throw mongoError('ConflictingUpdateOperators', `Updating the path '${path.text}' would create a conflict at '${at}'`);
+    };
+    let current = this.root;
+    const last = path.parts.length - 1;
+    for (let i = 0; i < last; i++) {
+      const kind = isArrayPart(path.parts[i + 1]) ? 'array' : 'object';
+      let child = current.children.get(nodeName(path.parts[i]));
+      if (child && child.kind !== kind) conflict(i + 1);
+      if (!child) {
+        child = { kind, children: new Map() };
+        current.children.set(nodeName(path.parts[i]), child);
       }
+      current = child;
     }
-    this.seen.push(names);
+    if (current.children.has(nodeName(path.parts[last]))) conflict(last + 1);
+    current.children.set(nodeName(path.parts[last]), { kind: 'leaf', children: new Map() });
   }
 }
 

@@ -326,7 +326,10 @@ describe('update engine', () => {
       assertMongoError(() => compileUpdate({ $set: { 'a.b': 1 }, $unset: { a: 1 } }), 40, "Updating the path 'a' would create a conflict at 'a'");
       assertMongoError(() => compileUpdate({ $inc: { x: 1 }, $set: { x: 2 } }), 40);
       assertMongoError(() => compileUpdate({ $rename: { a: 'b' }, $set: { b: 1 } }), 40);
+      assertMongoError(() => compileUpdate({ $set: { 'a.$[].x': 1, 'a.b': 1 } }), 40, "Updating the path 'a.b' would create a conflict at 'a'");
       assert.doesNotThrow(() => compileUpdate({ $set: { ab: 1, 'a.b': 2 } }));
+      assert.doesNotThrow(() => compileUpdate({ $set: { 'a.$[].x': 1, 'a.$[e].y': 1 } }, { arrayFilters: [{ e: 1 }] }));
+      assert.doesNotThrow(() => compileUpdate({ $set: { 'a.$.x': 1, 'a.0.x': 1 } }));
     });
 
     it('When a path has an empty part, then 56 EmptyFieldName', () => {
