@@ -138,7 +138,7 @@ class ProjectionParser {
     if (path.length === 0) badValue("FieldPath field names may not start with '$'.");
     if (path.includes('$')) badValue(`Positional projection '${dotted}' may only contain one positional operator`);
     if (!(value === true || (isNumeric(value) && Number(value) !== 0))) {
-      badValue(`positional projection cannot be used with exclusion or a literal value: ${dotted}`);
+      throw mongoError('Location31395', 'positional projection cannot be used with exclusion');
     }
     if (this.positionalPath) throw mongoError('Location31276', 'Cannot specify more than one positional projection per query.');
     this.setMode('inclusion', dotted);
@@ -338,12 +338,17 @@ function excludeFields(doc: Document, tree: Tree): Document {
   return out;
 }
 
+function positionalNotFound(): Error {
+  return mongoError(
+    'Location51246',
+    "Executor error during find command :: caused by :: positional operator '.$' couldn't find a matching element in the array",
+  );
+}
+
 /** Replaces the first array on `path` in the (already projected) result by its element at `index`. */
 function keepPositionalElement(value: unknown, path: string[], i: number, index: number | undefined): unknown {
   if (Array.isArray(value)) {
-    if (index === undefined || index >= value.length) {
-      badValue("Executor error during find command :: caused by :: positional operator '.$' couldn't find a matching element in the array");
-    }
+    if (index === undefined || index >= value.length) throw positionalNotFound();
     return [value[index]];
   }
   if (i === path.length || !isPlainDocument(value) || !Object.prototype.hasOwnProperty.call(value, path[i])) return value;
@@ -357,7 +362,7 @@ function applyProjection(doc: Document, parsed: ParsedProjection, matcher: Match
   if (parsed.mode === 'exclusion') return excludeFields(doc, parsed.root);
   const projected = includeFields(doc, parsed.root, ctx);
   if (!parsed.positionalPath) return projected;
-  if (!matcher) badValue("positional operator '.$' requires corresponding field in query specifier");
+  if (!matcher) throw positionalNotFound();
   const index = matcher.positionalIndex(doc);
   return keepPositionalElement(projected, parsed.positionalPath, 0, index) as Document;
 }

@@ -108,7 +108,11 @@ describe('embedded-mongo query/projection', () => {
   });
 
   it('positional projection without a matching array condition fails', () => {
-    assert.throws(() => project({ 'scores.$': 1 }, { name: 'Acme' }), (err: unknown) => err instanceof MongoServerError && err.code === 2);
+    assert.throws(
+      () => project({ 'scores.$': 1 }, { name: 'Acme' }),
+      (err: unknown) => err instanceof MongoServerError && err.code === 51246 && /couldn't find a matching element/.test(err.message),
+    );
+    assertRejects({ 'scores.$': 0 }, 31395, 'positional projection cannot be used with exclusion');
   });
 
   it('computes fields from literals and expressions', () => {
