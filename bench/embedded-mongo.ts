@@ -1,7 +1,8 @@
 /**
  * Throughput and memory of the embedded MongoDB server through the official driver, against the targets of the
  * issue: findOne ≥ 50 % of the ping rate; an indexed equality find on 200,000 documents within 2× of the same on
- * 1,000; RSS < 1 GB with 200,000 small documents. The server runs in this process (as in `npm run dev`).
+ * 1,000; RSS < 1 GB with 200,000 small documents. The main figures run the server in this process; a last
+ * section compares it with the server in a worker thread (`thread: 'worker'`), the choice for a two-core machine.
  */
 import { MongoClient, type Collection, type Document } from 'mongodb';
 import { startMongoServer } from '../src/embedded-mongo';
@@ -34,6 +35,62 @@ async function fill(coll: Collection<Document>, n: number): Promise<void> {
     await coll.insertMany(docs, { ordered: false });
   }
   await coll.createIndex({ k: 1 });
+}
+
+/** Operations per second with `callers` concurrent loops of `op`. */
+async function concurrentRate(callers: number, op: (i: number) => Promise<unknown>, ms = MEASURE_MS): Promise<number> {
+  const started = process.hrtime.bigint();
+  const elapsed = (): number => Number(process.hrtime.bigint() - started) / 1e6;
+  let count = 0;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (elapsed() < ms) {
+        await op(count);
+        count++;
+      }
+    }),
+  );
+  return count / (elapsed() / 1000);
+}
+
+/** Busy-work standing in for page rendering on the app's thread: 5 ms of CPU out of every 10 ms. */
+function simulateAppLoad(): () => void {
+  let running = true;
+  const tick = (): void => {
+    if (!running) return;
+    const until = Date.now() + 5;
+    let x = 0;
+    while (Date.now() < until) x += Math.sqrt(x + 1);
+    setTimeout(tick, 5);
+  };
+  tick();
+  return () => {
+    running = false;
+  };
+}
+
+async function compareThreads(): Promise<void> {
+  process.stdout.write('\nserver thread comparison (8 concurrent callers; "busy" = app thread 50 % CPU-bound)\n');
+  for (const thread of ['main', 'worker'] as const) {
+    const server = await startMongoServer({ port: 0, inMemory: true, thread });
+    const client = await new MongoClient(server.uri, { maxPoolSize: 8 }).connect();
+    try {
+      const coll = client.db('bench_threads').collection('docs');
+      await coll.insertMany(Array.from({ length: 1000 }, (_, i) => ({ _id: i, name: `doc ${i}` })) as never[]);
+      const find = (i: number): Promise<unknown> => coll.findOne({ _id: (i * 31) % 1000 } as never);
+      await rate(find, 300);
+      const idle = await concurrentRate(8, find, 2000);
+      const stop = simulateAppLoad();
+      const busy = await concurrentRate(8, find, 2000);
+      stop();
+      line(`findOne/s, server on ${thread} thread, idle`, idle.toFixed(0), '(compare)', undefined);
+      line(`findOne/s, server on ${thread} thread, busy`, busy.toFixed(0), '(compare)', undefined);
+      await coll.drop();
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -83,6 +140,7 @@ async function main(): Promise<void> {
     await client.close();
     await server.close();
   }
+  await compareThreads();
   process.stdout.write(`finished in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 

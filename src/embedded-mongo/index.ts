@@ -2,6 +2,8 @@
  * Public face of the embedded MongoDB-compatible server:
  * `startMongoServer({host, port, inMemory, dbPath, logger}) → {uri, port, close()}`.
  */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ObjectId } from 'bson';
 import { CursorRegistry } from './commands/cursors';
 import { silentLogger, type Logger, type ServerContext } from './commands/context';
@@ -21,6 +23,11 @@ export interface MongoServerOptions {
   logger?: Logger;
   /** How often expired documents of TTL indexes are removed (MongoDB: 60 s); tests shorten it. */
   ttlIntervalMs?: number;
+  /**
+   * 'main' (default) runs the server on the caller's event loop; 'worker' runs it in a worker thread so database
+   * work uses another core (the logger then receives the worker's records by message).
+   */
+  thread?: 'main' | 'worker';
 }
 
 export interface RunningMongoServer {
@@ -44,7 +51,11 @@ function validateOptions(options: MongoServerOptions): { host: string; port: num
 }
 
 export async function startMongoServer(options: MongoServerOptions = {}): Promise<RunningMongoServer> {
-  const { host, port, inMemory, dbPath } = validateOptions(options);
+  const validated = validateOptions(options);
+  if (options.thread === 'worker') {
+    return startInWorker({ ...validated, ttlIntervalMs: options.ttlIntervalMs }, options.logger ?? silentLogger);
+  }
+  const { host, port, inMemory, dbPath } = validated;
   const logger = options.logger ?? silentLogger;
   const location = inMemory ? { inMemory: true as const } : { dbPath: dbPath as string };
   const storage = await openStorage(location, logger, { ttlIntervalMs: options.ttlIntervalMs });
@@ -93,6 +104,66 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
         cursors.killAll();
         await storage.close();
         logger.info({ uri }, 'embedded MongoDB server closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Runs the server in a worker thread (see worker.ts) and proxies start-up, logging and close. */
+async function startInWorker(options: MongoServerOptions, logger: Logger): Promise<RunningMongoServer> {
+  const extension = path.extname(__filename);
+  const entry = JSON.stringify(path.join(__dirname, `worker${extension}`));
+  // Under tsx (tests, `npm run dev`) the worker must load TypeScript too; compiled builds run plain .js.
+  const bootstrap = extension === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${entry});` : `require(${entry});`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: options });
+  type WorkerEvent = import('./worker').WorkerEvent;
+  const waitFor = <T extends WorkerEvent['type']>(types: T[]): Promise<Extract<WorkerEvent, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (event: WorkerEvent): void => {
+        if (event.type === 'failed') {
+          cleanup();
+          reject(new Error(event.message));
+        } else if ((types as string[]).includes(event.type)) {
+          cleanup();
+          resolve(event as Extract<WorkerEvent, { type: T }>);
+        }
+      };
+      const onExit = (code: number): void => {
+        cleanup();
+        reject(new Error(`embedded MongoDB worker exited with code ${code}`));
+      };
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('exit', onExit);
+    });
+  worker.on('message', (event: WorkerEvent) => {
+    if (event.type === 'log') logger[event.level](event.obj, event.msg);
+  });
+  worker.on('error', (err) => logger.error({ err }, 'embedded MongoDB worker failed'));
+  let ready: Extract<WorkerEvent, { type: 'ready' }>;
+  try {
+    ready = await waitFor(['ready']);
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    uri: ready.uri,
+    port: ready.port,
+    close: () => {
+      closing ??= (async () => {
+        const closed = waitFor(['closed']);
+        worker.postMessage({ type: 'close' });
+        try {
+          await closed;
+        } finally {
+          await worker.terminate();
+        }
       })();
       return closing;
     },

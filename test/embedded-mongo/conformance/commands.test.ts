@@ -298,6 +298,22 @@ describe('server lifecycle and CLI', function () {
     await Promise.all([server.close(), server.close()]);
   });
 
+  it("thread: 'worker' runs the server in a worker thread that serves clients and closes cleanly", async function () {
+    const records: string[] = [];
+    const log = (obj: object, msg?: string): void => void records.push(msg ?? '');
+    const server = await startMongoServer({ port: 0, inMemory: true, thread: 'worker', logger: { debug: log, info: log, warn: log, error: log } });
+    const workerClient = await new MongoClient(server.uri).connect();
+    try {
+      await workerClient.db('worker').collection('c').insertMany([{ a: 1 }, { a: 2 }]);
+      assert.equal(await workerClient.db('worker').collection('c').countDocuments({ a: { $gt: 1 } }), 1);
+    } finally {
+      await workerClient.close();
+      await server.close();
+    }
+    assert.ok(records.some((msg) => /listening/.test(msg)), 'worker log records reach the parent logger');
+    await assert.rejects(new MongoClient(server.uri, { serverSelectionTimeoutMS: 300 }).connect());
+  });
+
   it('the CLI validates its arguments', async function () {
     assert.deepEqual(parseArgs(['--port', '27018', '--dbpath', './x']), { host: '127.0.0.1', port: 27018, dbPath: './x', inMemory: false });
     assert.deepEqual(parseArgs(['--port=0', '--in-memory']), { host: '127.0.0.1', port: 0, inMemory: true });
