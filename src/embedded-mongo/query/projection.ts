@@ -202,7 +202,7 @@ function sliceNumber(v: unknown, what: string): number {
 
 function parseSlice(operand: unknown): Leaf {
   if (Array.isArray(operand)) {
-    if (operand.length !== 2) badValue('$slice array argument must be of the form [skip, limit]');
+    if (operand.length !== 2) badValue('$slice array wrong size');
     const skip = sliceNumber(operand[0], 'skip');
     const limit = sliceNumber(operand[1], 'limit');
     if (limit <= 0) badValue(`$slice limit must be positive`);
