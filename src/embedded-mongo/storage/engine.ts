@@ -523,7 +523,7 @@ export class EmbeddedStorage implements StorageEngine {
           throw this.findCollection(ns)?.idIndex.duplicateKeyError(ns, [stored._id]) ?? duplicateIdError(ns, stored._id);
         }
         checkedSize(stored);
-        this.checkUniqueInTransaction(txn, ns, stored);
+        this.checkIndexesInTransaction(txn, ns, stored);
         txn.stage({ op: 'insert', ns, doc: stored }, ns, stored._id, stored);
       },
       replace: (db, coll, newDoc) => {
@@ -531,7 +531,7 @@ export class EmbeddedStorage implements StorageEngine {
         this.checkWritable(txn, ns, newDoc._id);
         if (!this.visibleDoc(txn, ns, newDoc._id)) throw new Error(`replace of a missing document in ${ns}`);
         checkedSize(newDoc);
-        this.checkUniqueInTransaction(txn, ns, newDoc);
+        this.checkIndexesInTransaction(txn, ns, newDoc);
         txn.stage({ op: 'replace', ns, doc: newDoc }, ns, newDoc._id, newDoc);
       },
       remove: (db, coll, id) => {
@@ -557,15 +557,16 @@ export class EmbeddedStorage implements StorageEngine {
     if (txn.changedByOthers(ns, id)) throw writeConflict();
   }
 
-  /** Unique indexes as the transaction sees them: committed keys not overridden by it, plus its own documents. */
-  private checkUniqueInTransaction(txn: Transaction, ns: string, doc: Document): void {
+  /** Index keys must be valid, and unique as the transaction sees them: committed keys it did not override, plus its own. */
+  private checkIndexesInTransaction(txn: Transaction, ns: string, doc: Document): void {
     const collection = this.findCollection(ns);
     if (!collection) return;
     const overlay = txn.overlay(ns);
     const selfKey = idKey(doc._id);
     for (const index of collection.indexes.values()) {
+      const keys = index.keysFor(doc); // throws 171 for parallel arrays now rather than at commit
       if (!index.unique || index.name === ID_INDEX_NAME) continue;
-      for (const key of index.keysFor(doc)) {
+      for (const key of keys) {
         let clash = false;
         index.scanRange({ start: key, startInclusive: true, end: key, endInclusive: true }, (entry) => {
           const record = collection.records.get(entry.rid);

@@ -78,6 +78,14 @@ describe('storage engine: transactions', () => {
     assert.deepEqual(all(), [1, 2, 20]);
   });
 
+  it('When a transaction stages a document no index can hold, then the write fails at once with 171', async () => {
+    await engine.createIndexes('db', 'c', [{ v: 2, key: { x: 1, y: 1 }, name: 'x_y' }]);
+    const txn = engine.beginTransaction();
+    await expectMongoError(() => engine.write(txn, (b) => b.insert('db', 'c', { _id: 7, x: [1], y: [2] })), 171);
+    await engine.commitTransaction(txn);
+    assert.deepEqual(all(), [1, 2]);
+  });
+
   it('When a transaction removes a document holding a unique key, then it may reuse the key', async () => {
     await engine.createIndexes('db', 'c', [{ v: 2, key: { v: 1 }, name: 'v_1', unique: true }]);
     const txn = engine.beginTransaction();

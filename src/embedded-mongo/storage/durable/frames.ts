@@ -14,7 +14,15 @@ export const MAX_FRAME_BYTES = 1024 * 1024 * 1024;
 const DESERIALIZE_OPTIONS = { useBigInt64: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true } as const;
 
 export function encodeFrame(records: ChangeRecord[]): Buffer {
-  const parts = records.map((record) => serialize(record, { ignoreUndefined: false }));
+  return frameOfParts(records.map(serializeRecord));
+}
+
+export function serializeRecord(record: ChangeRecord): Buffer {
+  return serialize(record, { ignoreUndefined: false });
+}
+
+/** One frame whose payload is the given already-serialized records. */
+export function frameOfParts(parts: Buffer[]): Buffer {
   const payloadLength = parts.reduce((sum, part) => sum + part.length, 0);
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadLength);
   frame.writeUInt32LE(payloadLength, 0);

@@ -59,7 +59,8 @@ async function readHolder(file: string): Promise<number | undefined> {
 }
 
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
+  // This process's own locks are in `heldHere`; a file naming our PID is from an earlier process that had it.
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;

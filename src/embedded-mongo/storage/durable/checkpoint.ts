@@ -1,0 +1,82 @@
+/**
+ * A checkpoint is the whole state as change records (see `EmbeddedStorage.checkpointRecords`): collections with
+ * their options, documents, then indexes with their options (TTL included). It is written to a temp file in
+ * frames, fsync'd, renamed over the previous one and the directory fsync'd, so a crash leaves either the old or the
+ * new checkpoint, never half of one. The header names the first journal the checkpoint does not contain.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ChangeRecord } from '../persistence';
+import { CHECKPOINT_FILE, CHECKPOINT_TEMP_FILE, DataDirectoryError, HEADER_BYTES, decodeHeader, encodeHeader, isNotFound, syncDirectory } from './format';
+import { frameOfParts, readFrame, serializeRecord } from './frames';
+
+const TRAILER = Buffer.from('EMDB-END', 'ascii');
+/** Records per frame are gathered up to about this many bytes, so writing yields to the event loop regularly. */
+const FRAME_TARGET_BYTES = 4 * 1024 * 1024;
+
+export async function writeCheckpoint(dir: string, records: ChangeRecord[], nextJournalSeq: number): Promise<{ bytes: number }> {
+  const temp = path.join(dir, CHECKPOINT_TEMP_FILE);
+  const handle = await fs.open(temp, 'w');
+  let bytes = 0;
+  try {
+    const write = async (buffer: Buffer): Promise<void> => {
+      await handle.write(buffer, 0, buffer.length, bytes);
+      bytes += buffer.length;
+    };
+    await write(encodeHeader('checkpoint', nextJournalSeq));
+    for (const frame of framesOf(records)) await write(frame);
+    await write(TRAILER);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, path.join(dir, CHECKPOINT_FILE));
+  await syncDirectory(dir);
+  return { bytes };
+}
+
+function* framesOf(records: ChangeRecord[]): Generator<Buffer> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for (const record of records) {
+    const part = serializeRecord(record);
+    parts.push(part);
+    size += part.length;
+    if (size >= FRAME_TARGET_BYTES) {
+      yield frameOfParts(parts);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (parts.length > 0) yield frameOfParts(parts);
+}
+
+/** The checkpoint's records and the first journal after it; undefined when there is no checkpoint yet. */
+export async function readCheckpoint(dir: string): Promise<{ records: ChangeRecord[]; nextJournalSeq: number; bytes: number } | undefined> {
+  const file = path.join(dir, CHECKPOINT_FILE);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const { seq } = decodeHeader(bytes, 'checkpoint', file);
+  const bodyEnd = bytes.length - TRAILER.length;
+  if (bodyEnd < HEADER_BYTES || !bytes.subarray(bodyEnd).equals(TRAILER)) throw damagedCheckpoint(file, 'it has no end marker');
+  const body = bytes.subarray(0, bodyEnd);
+  const records: ChangeRecord[] = [];
+  let offset = HEADER_BYTES;
+  for (;;) {
+    const scan = readFrame(body, offset);
+    if (scan.kind === 'end') break;
+    if (scan.kind === 'damaged') throw damagedCheckpoint(file, `${scan.reason} at byte ${offset}`);
+    for (const record of scan.records) records.push(record);
+    offset = scan.end;
+  }
+  return { records, nextJournalSeq: seq, bytes: bytes.length };
+}
+
+function damagedCheckpoint(file: string, why: string): DataDirectoryError {
+  return new DataDirectoryError(`checkpoint ${file} is damaged (${why}); refusing to start rather than lose data silently. Restore the data directory from a backup.`);
+}

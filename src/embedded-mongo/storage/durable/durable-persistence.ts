@@ -1,0 +1,193 @@
+/**
+ * The on-disk `Persistence`: lock file, format check and recovery at start, the group-committing journal for every
+ * commit, checkpoints (every `checkpointBytes` of journal or `checkpointIntervalMs`, and at close) that let the
+ * journal start over.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { StorageLogger } from '../engine';
+import type { ChangeRecord, Persistence } from '../persistence';
+import { writeCheckpoint } from './checkpoint';
+import { DataDirectoryError, ensureFormat, journalFileName } from './format';
+import { JournalWriter } from './journal';
+import { acquireLock, type DirectoryLock } from './lock-file';
+import { recover, type DroppedTail } from './recovery';
+
+export interface DurableOptions {
+  /** Checkpoint once the current journal holds this many bytes (default 64 MB). */
+  checkpointBytes?: number;
+  /** Checkpoint this often when anything was journalled since the last one (default 5 minutes; 0 = never on a timer). */
+  checkpointIntervalMs?: number;
+  logger?: StorageLogger;
+}
+
+/** What the persistence needs from the engine: its whole state as records, taken synchronously. */
+export interface CheckpointSource {
+  checkpointRecords(): ChangeRecord[];
+}
+
+export interface RecoveryReport {
+  checkpointBytes: number;
+  journalBytes: number;
+  journalCommits: number;
+  records: number;
+  dropped?: DroppedTail;
+  ms: number;
+}
+
+const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60 * 1000;
+const noLogger: StorageLogger = { info() {}, warn() {}, error() {} };
+
+export class DurablePersistence implements Persistence {
+  readonly dir: string;
+  private lock: DirectoryLock | undefined;
+  private journal: JournalWriter | undefined;
+  private source: CheckpointSource | undefined;
+  private checkpointing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly logger: StorageLogger;
+  /** Filled by `loadState`: what start-up found and dropped. */
+  lastRecovery: RecoveryReport | undefined;
+  readonly stats = { checkpoints: 0 };
+
+  constructor(
+    dir: string,
+    private readonly options: DurableOptions = {},
+  ) {
+    if (typeof dir !== 'string' || dir.length === 0) throw new DataDirectoryError('dbPath must be a non-empty directory path');
+    this.dir = path.resolve(dir);
+    this.logger = options.logger ?? noLogger;
+  }
+
+  /** Gives the persistence the engine whose state checkpoints save (before `loadState`). */
+  attach(source: CheckpointSource): void {
+    this.source = source;
+  }
+
+  get journalStats(): { commits: number; syncs: number } {
+    return this.journal?.stats ?? { commits: 0, syncs: 0 };
+  }
+
+  async loadState(): Promise<ChangeRecord[]> {
+    const started = Date.now();
+    await fs.mkdir(this.dir, { recursive: true });
+    this.lock = await acquireLock(this.dir, this.logger);
+    try {
+      await ensureFormat(this.dir);
+      const state = await recover(this.dir);
+      this.journal = await JournalWriter.open(this.dir, state.resume.seq, state.resume.position);
+      this.lastRecovery = {
+        checkpointBytes: state.checkpointBytes,
+        journalBytes: state.journalBytes,
+        journalCommits: state.journalCommits,
+        records: state.records.length,
+        dropped: state.dropped,
+        ms: Date.now() - started,
+      };
+      this.reportRecovery(this.lastRecovery);
+      this.startTimer();
+      return state.records;
+    } catch (err) {
+      await this.journal?.close();
+      this.journal = undefined;
+      await this.lock.release();
+      this.lock = undefined;
+      throw err;
+    }
+  }
+
+  append(records: ChangeRecord[]): Promise<void> {
+    const journal = this.journal;
+    if (!journal || this.closing) return Promise.reject(new Error(`the data directory ${this.dir} is not open for writing`));
+    const durable = journal.append(records);
+    if (journal.bytesInFile >= (this.options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES)) this.checkpointInBackground('journal size');
+    return durable;
+  }
+
+  /** Writes a checkpoint now (waiting for one in progress first) and starts a new journal. */
+  async checkpoint(): Promise<void> {
+    while (this.checkpointing) await this.checkpointing;
+    this.checkpointing = this.runCheckpoint().finally(() => {
+      this.checkpointing = undefined;
+    });
+    return this.checkpointing;
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    const journal = this.journal;
+    if (!journal) return;
+    try {
+      await journal.drain();
+      while (this.checkpointing) await this.checkpointing;
+      if (journal.bytesInFile > 0) {
+        this.checkpointing = this.runCheckpoint();
+        await this.checkpointing;
+      }
+    } finally {
+      await journal.close();
+      this.journal = undefined;
+      await this.lock?.release();
+      this.lock = undefined;
+    }
+  }
+
+  private checkpointInBackground(reason: string): void {
+    if (this.checkpointing || this.closing) return;
+    this.checkpoint().catch((err: unknown) => this.logger.error({ err, reason, dir: this.dir }, 'checkpoint failed; the journal keeps every commit meanwhile'));
+  }
+
+  /**
+   * The snapshot is taken in the same tick as the rotation is queued: every commit applied so far was appended
+   * before it (the engine appends in the tick it applies), so the snapshot holds exactly the journals before `next`.
+   */
+  private async runCheckpoint(): Promise<void> {
+    const journal = this.journal;
+    const source = this.source;
+    if (!journal) return;
+    if (!source) throw new Error('durable persistence has no engine attached to checkpoint');
+    const started = Date.now();
+    const previous = journal.seq;
+    const next = previous + 1;
+    const rotated = journal.rotate(next);
+    const records = source.checkpointRecords();
+    const [{ bytes }] = await Promise.all([writeCheckpoint(this.dir, records, next), rotated]);
+    for (let seq = previous; seq >= 1; seq--) {
+      const file = path.join(this.dir, journalFileName(seq));
+      try {
+        await fs.unlink(file);
+      } catch {
+        break;
+      }
+    }
+    this.stats.checkpoints++;
+    this.logger.info({ dir: this.dir, bytes, records: records.length, ms: Date.now() - started }, 'checkpoint written');
+  }
+
+  private startTimer(): void {
+    const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    if (interval <= 0) return;
+    this.timer = setInterval(() => {
+      if (this.journal && this.journal.bytesInFile > 0) this.checkpointInBackground('interval');
+    }, interval);
+    this.timer.unref();
+  }
+
+  private reportRecovery(report: RecoveryReport): void {
+    const { dropped, ...summary } = report;
+    if (dropped) {
+      this.logger.warn(
+        { dir: this.dir, file: dropped.file, offset: dropped.offset, reason: dropped.reason, droppedBytes: dropped.bytes, droppedCommits: dropped.commits, droppedRecords: dropped.records, droppedJournals: dropped.laterJournals },
+        `journal damaged at byte ${dropped.offset} of ${dropped.file} (${dropped.reason}): dropped ${dropped.bytes} bytes holding ${dropped.commits} commit(s) (${dropped.records} readable records); every commit before the damage is kept`,
+      );
+    }
+    this.logger.info({ dir: this.dir, ...summary }, 'data directory recovered');
+  }
+}
