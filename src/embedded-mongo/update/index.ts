@@ -2,7 +2,8 @@
  * Update semantics (MongoDB 7): `compileUpdate` validates an update (operators, replacement document or pipeline)
  * once, then `apply` runs it on each matched document, never mutating its input.
  */
-import { valuesEqual } from '../bson/compare';
+import type { Timestamp } from 'bson';
+import { bsonTag, valuesEqual } from '../bson/compare';
 import { deepClone } from '../bson/clone';
 import { mongoError } from '../errors';
 import type { Matcher } from '../query/matcher';
@@ -12,6 +13,7 @@ import { compileArrayFilters } from './array-filters';
 import { formatField, formatValue } from './format';
 import { identical } from './identical';
 import { compileOperators, type PathOperation } from './operator-update';
+import { nextTimestamp } from './operators';
 import { compilePipelineUpdate } from './pipeline';
 import { hasField, withoutField, type ApplyContext } from './walk';
 
@@ -111,8 +113,18 @@ function replacementUpdate(replacement: Document): CompiledUpdate {
   }
   return {
     kind: 'replacement',
-    apply: (doc, ctx) => finishReplacement(doc, deepClone(replacement), ctx),
+    apply: (doc, ctx) => finishReplacement(doc, stampEmptyTimestamps(deepClone(replacement), ctx.now), ctx),
   };
+}
+
+/** Like an insert, a replacement's top-level Timestamp(0, 0) values become the current time. */
+function stampEmptyTimestamps(doc: Document, now: Date): Document {
+  for (const [key, value] of Object.entries(doc)) {
+    if (bsonTag(value) !== 'Timestamp') continue;
+    const ts = value as Timestamp;
+    if (ts.t === 0 && ts.i === 0) doc[key] = nextTimestamp(now);
+  }
+  return doc;
 }
 
 /** A replacement keeps the old `_id` when it has none, and may not change it. */

@@ -104,7 +104,7 @@ let lastTimestampSecond = 0;
 let timestampIncrement = 0;
 
 /** A timestamp unique within this process, like the oplog clock hands out. */
-function nextTimestamp(now: Date): Timestamp {
+export function nextTimestamp(now: Date): Timestamp {
   const second = Math.floor(now.getTime() / 1000);
   if (second > lastTimestampSecond) {
     lastTimestampSecond = second;

@@ -378,7 +378,13 @@ describe('update engine', () => {
       assert.equal(compileUpdate({}).kind, 'replacement');
     });
 
-    it('When a replacement changes _id, then 66', () => {
+    it('When a replacement holds a top-level Timestamp(0, 0), then it becomes the current time', () => {
+      const doc = apply({ _id: 1 }, { ts: new Timestamp({ t: 0, i: 0 }), inner: { ts: new Timestamp({ t: 0, i: 0 }) } });
+      assert.equal((doc.ts as Timestamp).t, Math.floor(NOW.getTime() / 1000));
+      assert.equal(((doc.inner as Document).ts as Timestamp).t, 0);
+    });
+
+        it('When a replacement changes _id, then 66', () => {
       assertMongoError(() => apply({ _id: 1 }, { _id: 2 }), 66, /the \(immutable\) field '_id' was found to have been altered to _id: 2/);
     });
 
