@@ -5,6 +5,7 @@ import type mongoose from 'mongoose';
 import type { Config } from '../config';
 
 export const SESSION_COOKIE = 'sid';
+/** Idle time after which a session ends. */
 const SESSION_HOURS = 12;
 
 /**
@@ -27,7 +28,8 @@ export function sessionMiddleware(config: Pick<Config, 'isProduction' | 'session
     store,
     resave: false,
     saveUninitialized: false,
-    rolling: false,
+    // Activity extends the session, so a supplier filling in a long questionnaire over a day keeps a valid CSRF binding.
+    rolling: true,
     cookie: {
       httpOnly: true,
       sameSite: 'lax',
