@@ -152,19 +152,24 @@ function isOperatorObject(v: unknown): v is Record<string, unknown> {
 function compileFieldCondition(path: string, value: unknown, opts: CompileOptions): DocPredicate {
   const parts = splitPath(path);
   const predicate = compileValueCondition(value, opts);
-  if (parts.length > 1) return (doc, ctx) => predicate(walkPath(doc, parts), ctx);
-  // Fast path for a top-level field holding a non-array value: one reused candidate, no path walk. Safe to reuse
+  // Fast path while the path meets no array: a single reused candidate instead of a full walk. Reuse is safe
   // because evaluation is synchronous and a compiled condition never re-enters itself.
-  const field = parts[0];
   const single: PathCandidate = { value: undefined, missing: false, expanded: false, arrayIndex: undefined };
   const singleList = [single];
   return (doc, ctx) => {
-    if (!isRecord(doc)) return predicate(walkPath(doc, parts), ctx);
-    const present = Object.prototype.hasOwnProperty.call(doc, field);
-    const v = present ? doc[field] : undefined;
-    if (Array.isArray(v)) return predicate(walkPath(doc, parts), ctx);
-    single.value = v;
-    single.missing = !present;
+    let current: unknown = doc;
+    for (const part of parts) {
+      if (Array.isArray(current)) return predicate(walkPath(doc, parts), ctx);
+      if (!isRecord(current) || !Object.prototype.hasOwnProperty.call(current, part)) {
+        single.value = undefined;
+        single.missing = true;
+        return predicate(singleList, ctx);
+      }
+      current = current[part];
+    }
+    if (Array.isArray(current)) return predicate(walkPath(doc, parts), ctx);
+    single.value = current;
+    single.missing = false;
     return predicate(singleList, ctx);
   };
 }
