@@ -309,7 +309,8 @@ function comparisonTest(op: string, operand: unknown, opts: CompileOptions): (c:
   const bracket = typeOrder(operand);
   const numericOperand = typeof operand === 'number' && !operandNaN;
   return (c) => {
-    if (c.missing) return false;
+    // MinKey/MaxKey bounds compare with every type, a missing field included.
+    if (c.missing) return crossType && (wantSign === 1 ? bsonType(operand) === 'minKey' : bsonType(operand) === 'maxKey');
     const v = c.value;
     if (numericOperand && typeof v === 'number' && !Number.isNaN(v)) {
       return wantSign === 1 ? v > operand || (inclusive && v === operand) : v < operand || (inclusive && v === operand);

@@ -154,8 +154,9 @@ describe('embedded-mongo query/matcher', () => {
     });
 
     it('lets MinKey and MaxKey bounds compare across types', () => {
-      assert.deepEqual(ids({ v: { $lt: new MaxKey() } }, docs), [1, 2, 3, 4, 5, 7, 8]);
-      assert.deepEqual(ids({ v: { $gt: new MinKey() } }, docs), [1, 2, 3, 4, 5, 7, 8]);
+      assert.deepEqual(ids({ v: { $lt: new MaxKey() } }, docs), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(ids({ v: { $gt: new MinKey() } }, docs), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(ids({ v: { $gt: new MaxKey() } }, docs), []);
     });
 
     it('matches NaN only by equality with NaN', () => {
