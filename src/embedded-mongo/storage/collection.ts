@@ -5,7 +5,7 @@
 import { MongoServerError } from '../errors';
 import type { CollectionOptions, Document, IndexSpec } from '../types';
 import { CollectionIndex, ID_INDEX_NAME } from './collection-index';
-import { getDoc, makeRecord, type StoredRecord } from './doc-store';
+import { checkedSize, getDoc, inMemoryRecords, type RecordFactory, type StoredRecord } from './doc-store';
 
 export type Undo = () => void;
 
@@ -22,6 +22,7 @@ export class Collection {
     public name: string,
     public options: CollectionOptions,
     public readonly uuid: unknown,
+    private readonly recordFactory: RecordFactory = inMemoryRecords,
   ) {
     const idSpec: IndexSpec = { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME };
     if (options.collation) idSpec.collation = options.collation;
@@ -49,7 +50,7 @@ export class Collection {
 
   insert(doc: Document): Undo {
     const rid = this.nextRid++;
-    const record = makeRecord(rid, doc);
+    const record = this.makeRecord(rid, doc);
     const keys = this.keysChecked(doc, rid);
     this.records.set(rid, record);
     this.dataSize += record.size;
@@ -61,7 +62,7 @@ export class Collection {
   replace(doc: Document): Undo {
     const old = this.findById(doc._id);
     if (!old) throw new Error(`replace of a missing document in ${this.ns}`);
-    const record = makeRecord(old.rid, doc);
+    const record = this.makeRecord(old.rid, doc);
     const keys = this.keysChecked(doc, old.rid);
     const oldKeys = this.keysOf(getDoc(old));
     this.swap(old, record, oldKeys, keys);
@@ -106,6 +107,10 @@ export class Collection {
   *documents(): IterableIterator<StoredRecord> {
     if (this.outOfOrder) this.restoreNaturalOrder();
     yield* this.records.values();
+  }
+
+  private makeRecord(rid: number, doc: Document): StoredRecord {
+    return this.recordFactory(this.ns, rid, doc, checkedSize(doc));
   }
 
   private restoreNaturalOrder(): void {

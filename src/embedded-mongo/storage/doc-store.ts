@@ -1,6 +1,7 @@
 /**
- * How a stored document is held. Today every document lives in memory; a later disk-backed store keeps big
- * documents (GridFS chunks) in the data files with only their location here, so all reads go through `getDoc`.
+ * How a stored document is held. By default every document lives in memory; the durable layer can supply a
+ * `RecordFactory` whose records keep big documents (GridFS chunks) in the data files with only their location in
+ * memory (`doc` then being a getter that reads them back), which is why all reads go through `getDoc`.
  */
 import { calculateObjectSize } from 'bson';
 import { MongoServerError } from '../errors';
@@ -17,11 +18,16 @@ export interface StoredRecord {
   readonly doc: Document;
 }
 
-/** Throws 10334 BSONObjectTooLarge for a document over 16 MB. */
-export function makeRecord(rid: number, doc: Document): StoredRecord {
-  return { rid, size: checkedSize(doc), doc };
-}
+/**
+ * Makes the record holding `doc` for namespace `ns` ("db.coll" at insert time). `size` is its BSON size, already
+ * checked. The record's `doc` must always yield this document's content (a fresh copy is fine: documents are
+ * read-only).
+ */
+export type RecordFactory = (ns: string, rid: number, doc: Document, size: number) => StoredRecord;
 
+export const inMemoryRecords: RecordFactory = (_ns, rid, doc, size) => ({ rid, size, doc });
+
+/** The document's BSON size; throws 10334 BSONObjectTooLarge over 16 MB. */
 export function checkedSize(doc: Document): number {
   const size = calculateObjectSize(doc, { ignoreUndefined: false });
   if (size > MAX_DOCUMENT_BYTES) {

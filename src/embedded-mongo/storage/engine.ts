@@ -22,7 +22,7 @@ import type {
 } from '../types';
 import { Collection, type Undo } from './collection';
 import { ID_INDEX_NAME, type CollectionIndex } from './collection-index';
-import { checkedSize, getDoc } from './doc-store';
+import { checkedSize, getDoc, type RecordFactory } from './doc-store';
 import { describeSpec, normaliseIndexSpec, sameIndex, sameKey, sameKeyAndCollation } from './index-spec';
 import { effectiveCollation, planAndRun } from './planner';
 import { namespace, splitNamespace, type ChangeRecord, type Persistence } from './persistence';
@@ -39,6 +39,8 @@ export interface EngineOptions {
   /** How often the TTL monitor runs (MongoDB: 60 s). 0 disables the background sweep. */
   ttlIntervalMs?: number;
   logger?: StorageLogger;
+  /** Where documents live (default: in memory); the durable layer keeps big ones on disk. */
+  recordFactory?: RecordFactory;
 }
 
 const noLogger: StorageLogger = { info() {}, warn() {}, error() {} };
@@ -122,7 +124,8 @@ export class EmbeddedStorage implements StorageEngine {
       }
       case 'createCollection': {
         if (this.findCollection(record.ns)) throw namespaceExists(record.ns);
-        return this.attach(new Collection(splitNamespace(record.ns).db, splitNamespace(record.ns).coll, record.options, record.uuid));
+        const { db, coll } = splitNamespace(record.ns);
+        return this.attach(new Collection(db, coll, record.options, record.uuid, this.options.recordFactory));
       }
       case 'dropCollection':
         return this.detach(record.ns);
@@ -150,7 +153,7 @@ export class EmbeddedStorage implements StorageEngine {
     const existing = this.findCollection(ns);
     if (existing) return { collection: existing, undo: noop };
     const { db, coll } = splitNamespace(ns);
-    const collection = new Collection(db, coll, {}, new UUID());
+    const collection = new Collection(db, coll, {}, new UUID(), this.options.recordFactory);
     return { collection, undo: this.attach(collection) };
   }
 
@@ -450,12 +453,12 @@ export class EmbeddedStorage implements StorageEngine {
     const read = planAndRun(collection, request);
     const transaction = txn ? this.requireTransaction(txn) : undefined;
     const overlay = transaction?.overlay(ns);
-    if (!overlay || overlay.size === 0) return { docs: read.records.map(getDoc), plan: read.plan };
+    if (!overlay || overlay.size === 0) return read;
 
     // The transaction's view: committed results minus documents it sees differently, plus its visible versions.
     const collator = createCollator(effectiveCollation(request, collection));
     const matcher = compileFilter(request.filter, { collator });
-    const docs = read.records.map(getDoc).filter((doc) => !overlay.has(idKey(doc._id)));
+    const docs = read.docs.filter((doc) => !overlay.has(idKey(doc._id)));
     for (const { doc } of overlay.values()) if (doc && matcher.test(doc)) docs.push(doc);
     if (request.sort && Object.keys(request.sort).length > 0) docs.sort(compileSort(request.sort, collator));
     return { docs, plan: { ...read.plan, providesSort: false } };

@@ -12,7 +12,7 @@ import { compileSort } from '../query/sort';
 import type { CollationSpec, Collator, Document, FindRequest, PlanInfo } from '../types';
 import type { Collection } from './collection';
 import { ID_INDEX_NAME, type CollectionIndex, type KeyRange } from './collection-index';
-import { getDoc, type StoredRecord } from './doc-store';
+import { getDoc } from './doc-store';
 import { sameKey } from './index-spec';
 import { isPlainObject } from './values';
 
@@ -36,7 +36,7 @@ interface IndexPlan {
 }
 
 export interface PlannedRead {
-  records: StoredRecord[];
+  docs: Document[];
   plan: PlanInfo;
 }
 
@@ -51,13 +51,13 @@ export function planAndRun(collection: Collection | undefined, request: FindRequ
   const collator = createCollator(effectiveCollation(request, collection));
   const matcher = compileFilter(request.filter, { collator });
   const sorter = request.sort && Object.keys(request.sort).length > 0 ? compileSort(request.sort, collator) : undefined;
-  if (!collection) return { records: [], plan: emptyPlan('EOF') };
+  if (!collection) return { docs: [], plan: emptyPlan('EOF') };
 
   const constraints = extractConstraints(request.filter);
   const chosen = request.hint !== undefined ? hintedPlan(collection, request, constraints, collator) : choosePlan(collection, request, constraints, collator);
-  const test = (record: StoredRecord): boolean => matcher.test(getDoc(record));
+  const test = (doc: Document): boolean => matcher.test(doc);
   const read = chosen === 'collscan' || chosen === 'reverse-collscan' ? collectionScan(collection, test, chosen === 'reverse-collscan') : indexScan(collection, chosen, test, isIdHack(request, chosen));
-  if (sorter && !read.plan.providesSort) read.records.sort((a, b) => sorter(getDoc(a), getDoc(b)));
+  if (sorter && !read.plan.providesSort) read.docs.sort(sorter);
   return read;
 }
 
@@ -65,15 +65,19 @@ export function emptyPlan(stage: PlanInfo['stage']): PlanInfo {
   return { stage, providesSort: false, docsExamined: 0, keysExamined: 0 };
 }
 
-function collectionScan(collection: Collection, test: (r: StoredRecord) => boolean, reverse: boolean): PlannedRead {
-  const records: StoredRecord[] = [];
-  for (const record of collection.documents()) if (test(record)) records.push(record);
-  if (reverse) records.reverse();
-  return { records, plan: { ...emptyPlan('COLLSCAN'), docsExamined: collection.count } };
+/** Each stored document is read once (`getDoc` may go to disk); the matcher and the sort work on that copy. */
+function collectionScan(collection: Collection, test: (doc: Document) => boolean, reverse: boolean): PlannedRead {
+  const docs: Document[] = [];
+  for (const record of collection.documents()) {
+    const doc = getDoc(record);
+    if (test(doc)) docs.push(doc);
+  }
+  if (reverse) docs.reverse();
+  return { docs, plan: { ...emptyPlan('COLLSCAN'), docsExamined: collection.count } };
 }
 
-function indexScan(collection: Collection, chosen: IndexPlan, test: (r: StoredRecord) => boolean, idHack: boolean): PlannedRead {
-  const records: StoredRecord[] = [];
+function indexScan(collection: Collection, chosen: IndexPlan, test: (doc: Document) => boolean, idHack: boolean): PlannedRead {
+  const docs: Document[] = [];
   const seen = new Set<number>();
   let keysExamined = 0;
   const visit = (entry: { rid: number }): boolean => {
@@ -81,12 +85,13 @@ function indexScan(collection: Collection, chosen: IndexPlan, test: (r: StoredRe
     if (seen.has(entry.rid)) return true;
     seen.add(entry.rid);
     const record = collection.records.get(entry.rid);
-    if (record && test(record)) records.push(record);
+    const doc = record && getDoc(record);
+    if (doc && test(doc)) docs.push(doc);
     return true;
   };
   if (chosen.ranges) for (const range of chosen.ranges) chosen.index.scanRange(range, visit);
   else chosen.index.scanAll(visit);
-  if (chosen.sortDirection === -1) records.reverse();
+  if (chosen.sortDirection === -1) docs.reverse();
   const plan: PlanInfo = {
     stage: idHack ? 'IDHACK' : 'IXSCAN',
     indexName: chosen.index.name,
@@ -95,7 +100,7 @@ function indexScan(collection: Collection, chosen: IndexPlan, test: (r: StoredRe
     docsExamined: seen.size,
     keysExamined,
   };
-  return { records, plan };
+  return { docs, plan };
 }
 
 function isIdHack(request: FindRequest, chosen: IndexPlan): boolean {

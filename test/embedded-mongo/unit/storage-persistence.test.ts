@@ -88,3 +88,40 @@ describe('storage engine: checkpoints', () => {
     await copy.close();
   });
 });
+
+describe('storage engine: record factory', () => {
+  it('When documents are kept serialised outside the heap, then reads, indexes, replaces and removes still work', async () => {
+    const { serialize, deserialize } = await import('bson');
+    let reads = 0;
+    const created: string[] = [];
+    const engine = await openStorage({ inMemory: true }, undefined, {
+      ttlIntervalMs: 0,
+      recordFactory: (ns, rid, doc, size) => {
+        created.push(ns);
+        if (!ns.endsWith('.chunks')) return { rid, size, doc };
+        const bytes = serialize(doc);
+        return {
+          rid,
+          size,
+          get doc() {
+            reads++;
+            return deserialize(bytes, { useBigInt64: true, promoteBuffers: false, bsonRegExp: true });
+          },
+        };
+      },
+    });
+    await engine.createIndexes('db', 'fs.chunks', [{ v: 2, key: { files_id: 1, n: 1 }, name: 'files_id_1_n_1', unique: true }]);
+    await insertAll(engine, 'db', 'fs.chunks', [2, 0, 1].map((n) => ({ _id: n, files_id: 'f', n, data: 'x'.repeat(1000) })));
+    await insertAll(engine, 'db', 'fs.files', [{ _id: 'f', length: 3000 }]);
+    reads = 0;
+    const chunks = engine.find(undefined, 'db', 'fs.chunks', { filter: { files_id: 'f' }, sort: { n: 1 } });
+    assert.deepEqual(chunks.docs.map((c) => c.n), [0, 1, 2]);
+    assert.equal(reads, 3, 'each document is read once per find');
+    await engine.write(undefined, (b) => b.replace('db', 'fs.chunks', { _id: 1, files_id: 'f', n: 1, data: 'y' }));
+    assert.equal(engine.find(undefined, 'db', 'fs.chunks', { filter: { _id: 1 } }).docs[0].data, 'y');
+    await engine.write(undefined, (b) => b.remove('db', 'fs.chunks', 2));
+    assert.equal(engine.collectionStats('db', 'fs.chunks').count, 2);
+    assert.ok(created.includes('db.fs.files') && created.includes('db.fs.chunks'));
+    await engine.close();
+  });
+});
