@@ -23,6 +23,8 @@ export type { ApplyContext } from './walk';
 export interface CompileUpdateOptions {
   arrayFilters?: unknown[];
   collator?: Collator;
+  /** Variables for pipeline updates (`$$name`): the statement's `c` merged over the command's `let`. */
+  variables?: Record<string, unknown>;
 }
 
 export interface UpdateResult {
@@ -143,7 +145,7 @@ function finishReplacement(doc: Document, replacement: Document, ctx: ApplyConte
 }
 
 function pipelineUpdate(pipeline: unknown[], options: CompileUpdateOptions): CompiledUpdate {
-  const run = compilePipelineUpdate(pipeline, options.collator);
+  const run = compilePipelineUpdate(pipeline, options.collator, options.variables);
   return {
     kind: 'pipeline',
     apply: (doc, ctx) => finishReplacement(doc, run(doc, ctx), ctx),

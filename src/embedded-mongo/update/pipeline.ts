@@ -32,6 +32,8 @@ function expressions(): ExpressionModule {
 interface StageEnv {
   now: Date;
   collator: Collator | undefined;
+  /** `$$name` variables: the update statement's `c` constants and the command's `let`. */
+  variables: Record<string, unknown> | undefined;
 }
 
 type Stage = (doc: Document, env: StageEnv) => Document;
@@ -88,7 +90,7 @@ function flattenSpec(spec: Document, stage: string, prefix: string[] = []): [str
 }
 
 function evaluate(expr: unknown, doc: Document, env: StageEnv): unknown {
-  return expressions().evaluateExpression(expr, doc, undefined, { now: env.now, collator: env.collator });
+  return expressions().evaluateExpression(expr, doc, env.variables, { now: env.now, collator: env.collator });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -231,10 +233,14 @@ function compileStage(stage: unknown): Stage {
   }
 }
 
-export function compilePipelineUpdate(pipeline: unknown[], collator: Collator | undefined): (doc: Document, ctx: ApplyContext) => Document {
+export function compilePipelineUpdate(
+  pipeline: unknown[],
+  collator: Collator | undefined,
+  variables: Record<string, unknown> | undefined,
+): (doc: Document, ctx: ApplyContext) => Document {
   const stages = pipeline.map(compileStage);
   return (doc, ctx) => {
-    const env: StageEnv = { now: ctx.now, collator };
+    const env: StageEnv = { now: ctx.now, collator, variables };
     return stages.reduce((result, stage) => stage(result, env), doc);
   };
 }

@@ -411,7 +411,11 @@ describe('update engine', () => {
       assert.equal(run({ _id: 1, a: 1 }, [{ $set: { a: '$a' } }]).modified, false);
     });
 
-    it('When $$NOW is used, then it is the apply clock', () => {
+    it('When variables are given, then $$name reads them', () => {
+      assert.deepEqual(apply({ _id: 1, a: 2 }, [{ $set: { b: { $multiply: ['$a', '$$factor'] } } }], { variables: { factor: 5 } }), { _id: 1, a: 2, b: 10 });
+    });
+
+        it('When $$NOW is used, then it is the apply clock', () => {
       assert.deepEqual(apply({ _id: 1 }, [{ $set: { at: '$$NOW' } }]).at, NOW);
     });
 
