@@ -23,7 +23,13 @@ export async function openStorage(
   const persistence = options.persistence ?? persistenceFor(location, { ...options.durable, logger: options.durable?.logger ?? logger });
   const engine = new EmbeddedStorage(persistence, { ...options, logger });
   if (persistence instanceof DurablePersistence) persistence.attach(engine);
-  await engine.start();
+  try {
+    await engine.start();
+  } catch (err) {
+    // Never checkpoint a half-loaded engine over the data it failed to load.
+    if (persistence instanceof DurablePersistence) await persistence.abandon();
+    throw err;
+  }
   return engine;
 }
 

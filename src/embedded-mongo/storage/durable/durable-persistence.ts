@@ -139,6 +139,21 @@ export class DurablePersistence implements Persistence {
     }
   }
 
+  /** Lets go of the directory without a checkpoint: for a start-up that failed after `loadState`. */
+  async abandon(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.timer) clearInterval(this.timer);
+      try {
+        await this.journal?.close();
+      } finally {
+        this.journal = undefined;
+        await this.lock?.release();
+        this.lock = undefined;
+      }
+    })();
+    return this.closing;
+  }
+
   private checkpointInBackground(reason: string): void {
     if (this.checkpointing || this.closing) return;
     this.checkpoint().catch((err: unknown) => this.logger.error({ err, reason, dir: this.dir }, 'checkpoint failed; the journal keeps every commit meanwhile'));

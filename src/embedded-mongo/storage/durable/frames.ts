@@ -18,7 +18,8 @@ export function encodeFrame(records: ChangeRecord[]): Buffer {
 }
 
 export function serializeRecord(record: ChangeRecord): Buffer {
-  return serialize(record, { ignoreUndefined: false });
+  const bytes = serialize(record, { ignoreUndefined: false });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** One frame whose payload is the given already-serialized records. */

@@ -4,7 +4,8 @@
  * the next one. Rotation to a new file (at a checkpoint) is an entry in the same queue, so the order of commits
  * across files is the order of `append` calls.
  */
-import { promises as fs, type FileHandle } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChangeRecord } from '../persistence';
 import { HEADER_BYTES, encodeHeader, journalFileName, syncDirectory } from './format';
