@@ -22,7 +22,6 @@ export type { AppDeps } from './platform/deps';
 function userViewLocals(): RequestHandler {
   return (req, res, next) => {
     res.locals.user = req.user;
-    res.locals.currentPath = req.path;
     if (req.user) useLanguage(req.i18n, req, res, chooseLanguage(req, req.user.locale));
     next();
   };
