@@ -156,6 +156,16 @@ describe('aggregation pipeline: $lookup and $unionWith', () => {
     ]);
   });
 
+  it('When a correlated $expr equality joins, then numeric types match by value, arrays whole and missing only missing', async () => {
+    const foreign = [{ _id: 1, k: 1 }, { _id: 2, k: Decimal128.fromString('1.0') }, { _id: 3, k: [1] }, { _id: 4 }, { _id: 5, k: null }];
+    const local = [{ _id: 'one', k: 1n }, { _id: 'none' }, { _id: 'nil', k: null }];
+    const out = await runPipeline(local, [
+      { $lookup: { from: 'foreign', let: { key: '$k' }, pipeline: [{ $match: { $expr: { $eq: ['$k', '$$key'] } } }, { $project: { _id: 1 } }], as: 'hits' } },
+      { $project: { ids: '$hits._id' } },
+    ], context({ foreign }));
+    assert.deepEqual(out, [{ _id: 'one', ids: [1, 2] }, { _id: 'none', ids: [4] }, { _id: 'nil', ids: [5] }]);
+  });
+
   it('When a sub-pipeline rebinds a variable name, then the inner binding wins', async () => {
     const out = await runPipeline([{ _id: 1, x: 10 }], [
       { $lookup: { from: 'sites', let: { v: '$x' }, pipeline: [{ $match: { $expr: { $eq: [{ $let: { vars: { v: 's3' }, in: '$$v' } }, '$_id'] } } }], as: 'hit' } },

@@ -3,7 +3,7 @@ import { mongoError } from '../../errors';
 import { getPathValues, walkPath } from '../../query/paths';
 import { compileFilter } from '../../query/matcher';
 import type { Document } from '../../types';
-import { checkExpression, checkVariableName, evaluate } from '../evaluate';
+import { checkExpression, checkVariableName, evaluate, parseFieldPath, readFieldPath } from '../evaluate';
 import { isDocument, valueKey } from '../values';
 import { setField } from './fields';
 import { documentScope } from './scope';
@@ -71,6 +71,59 @@ class EqualityIndex {
   }
 }
 
+/**
+ * A sub-pipeline that starts with `{$match: {$expr: {$eq: ['$field', '$$var']}}}` (alone or inside a top-level
+ * `$and`) is the usual correlated join. For it, foreign documents are indexed by that field so each local document
+ * only runs the sub-pipeline over its candidates; the $match still runs, so the index only has to be a superset.
+ */
+interface CorrelatedEquality {
+  foreignPath: string[];
+  variable: string;
+}
+
+function equalityOperands(expr: unknown, letNames: ReadonlySet<string>): CorrelatedEquality | undefined {
+  if (!isDocument(expr) || Object.keys(expr).length !== 1 || !Array.isArray(expr.$eq) || expr.$eq.length !== 2) return undefined;
+  const [a, b] = expr.$eq as unknown[];
+  const isField = (v: unknown): v is string => typeof v === 'string' && v.startsWith('$') && !v.startsWith('$$') && v.length > 1;
+  const isVariable = (v: unknown): v is string => typeof v === 'string' && v.startsWith('$$') && letNames.has(v.slice(2));
+  if (isField(a) && isVariable(b)) return { foreignPath: parseFieldPath(a.slice(1)), variable: b.slice(2) };
+  if (isField(b) && isVariable(a)) return { foreignPath: parseFieldPath(b.slice(1)), variable: a.slice(2) };
+  return undefined;
+}
+
+function findCorrelatedEquality(pipeline: unknown, letNames: ReadonlySet<string>): CorrelatedEquality | undefined {
+  if (!Array.isArray(pipeline) || !isDocument(pipeline[0]) || Object.keys(pipeline[0]).length !== 1) return undefined;
+  const match = pipeline[0].$match;
+  if (!isDocument(match) || !('$expr' in match)) return undefined;
+  const expr = match.$expr;
+  const direct = equalityOperands(expr, letNames);
+  if (direct) return direct;
+  if (isDocument(expr) && Object.keys(expr).length === 1 && Array.isArray(expr.$and)) {
+    for (const clause of expr.$and) {
+      const found = equalityOperands(clause, letNames);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+class ExpressionEqualityIndex {
+  private readonly byKey = new Map<string, Document[]>();
+
+  constructor(foreign: Document[], path: string[]) {
+    for (const doc of foreign) {
+      const key = valueKey(readFieldPath(doc, path));
+      const list = this.byKey.get(key);
+      if (list) list.push(doc);
+      else this.byKey.set(key, [doc]);
+    }
+  }
+
+  candidates(value: unknown): Document[] {
+    return this.byKey.get(valueKey(value)) ?? [];
+  }
+}
+
 export function compileLookup(spec: unknown, ctx: PipelineContext, compileSub: SubPipelineCompiler): Stage {
   if (!isDocument(spec)) throw mongoError('FailedToParse', 'the $lookup specification must be an Object');
   for (const key of Object.keys(spec)) {
@@ -92,10 +145,12 @@ export function compileLookup(spec: unknown, ctx: PipelineContext, compileSub: S
   const equality = hasLocal ? { local: requireString(spec, 'localField'), foreign: requireString(spec, 'foreignField') } : undefined;
   const placeholderVars = Object.fromEntries(Object.keys(letSpec).map((name) => [name, null]));
   if (spec.pipeline !== undefined) compileSub(spec.pipeline, { ...ctx, variables: { ...ctx.variables, ...placeholderVars } }, '$lookup');
+  const correlated = ctx.collator ? undefined : findCorrelatedEquality(spec.pipeline, new Set(Object.keys(letSpec)));
 
   return async (docs) => {
     const foreign = await ctx.readCollection(from.db, from.coll);
     const index = equality && !ctx.collator ? new EqualityIndex(foreign, equality.foreign) : undefined;
+    const correlatedIndex = correlated && !equality ? new ExpressionEqualityIndex(foreign, correlated.foreignPath) : undefined;
     const out: Document[] = [];
     for (const doc of docs) {
       let joined = foreign;
@@ -105,7 +160,8 @@ export function compileLookup(spec: unknown, ctx: PipelineContext, compileSub: S
       }
       if (spec.pipeline !== undefined) {
         const scope = documentScope(doc, ctx);
-        const vars = Object.fromEntries(Object.entries(letSpec).map(([name, expr]) => [name, evaluate(expr, scope) ?? null]));
+        const vars = Object.fromEntries(Object.entries(letSpec).map(([name, expr]) => [name, evaluate(expr, scope)]));
+        if (correlated && correlatedIndex) joined = correlatedIndex.candidates(vars[correlated.variable]);
         const run = compileSub(spec.pipeline, { ...ctx, variables: { ...ctx.variables, ...vars } }, '$lookup');
         joined = await run(joined);
       }
