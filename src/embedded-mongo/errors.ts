@@ -62,7 +62,7 @@ export const ErrorCodes = {
   Location51082: 51082, Location51083: 51083,
   // find projection (query/projection.ts)
   Location31250: 31250, Location31253: 31253, Location31276: 31276, Location51270: 51270, Location31395: 31395,
-  Location51246: 51246,
+  Location51246: 51246, Location51091: 51091,
   // aggregation (aggregate/), continued
   ConversionFailure: 241, Location15952: 15952, Location16006: 16006, Location16007: 16007, Location16034: 16034,
   Location16035: 16035, Location16702: 16702, Location16883: 16883, Location17040: 17040, Location17041: 17041,

@@ -63,7 +63,7 @@ function stripExtended(pattern: string): string {
 export function compileRegex(pattern: string, options = ''): RegExp {
   if (!ALLOWED_OPTIONS.test(options)) {
     const bad = options.replace(/[imsxu]/g, '')[0];
-    throw mongoError('BadValue', `invalid flag in regex options: ${bad}`);
+    throw mongoError('Location51108', `invalid flag in regex options: ${bad}`);
   }
   let flags = options;
   let source = pattern;
@@ -80,7 +80,7 @@ export function compileRegex(pattern: string, options = ''): RegExp {
     try {
       return new RegExp(source, jsFlags);
     } catch (err) {
-      throw mongoError('BadValue', `Regular expression is invalid: ${err instanceof Error ? err.message : String(err)}`);
+      throw mongoError('Location51091', `Regular expression is invalid: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 }
