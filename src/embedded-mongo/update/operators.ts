@@ -114,20 +114,30 @@ export function nextTimestamp(now: Date): Timestamp {
   return new Timestamp({ t: lastTimestampSecond, i: timestampIncrement });
 }
 
-export function compileCurrentDate(field: string, value: unknown): LeafOperation {
-  let type: 'date' | 'timestamp' = 'date';
-  if (isPlainDocument(value)) {
-    const keys = Object.keys(value);
-    if (keys.length !== 1 || keys[0] !== '$type' || (value.$type !== 'date' && value.$type !== 'timestamp')) {
-      throw mongoError(
-        'BadValue',
-        "The '$type' string field is required to be 'date' or 'timestamp': {$currentDate: {field : {$type: 'date'}}}",
-      );
-    }
-    type = value.$type;
-  } else if (typeof value !== 'boolean') {
-    throw mongoError('BadValue', `${formatField(field, value)} is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).`);
+function parseCurrentDateSpec(value: unknown): 'date' | 'timestamp' {
+  if (typeof value === 'boolean') return 'date';
+  if (!isPlainDocument(value)) {
+    throw mongoError(
+      'BadValue',
+      `${bsonType(value)} is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).`,
+    );
   }
+  let type: 'date' | 'timestamp' | undefined;
+  for (const [key, option] of Object.entries(value)) {
+    if (key !== '$type') throw mongoError('BadValue', `Unrecognized $currentDate option: ${key}`);
+    if (option === 'date' || option === 'timestamp') type = option;
+  }
+  if (type === undefined) {
+    throw mongoError(
+      'BadValue',
+      "The '$type' string field is required to be 'date' or 'timestamp': {$currentDate: {field : {$type: 'date'}}}",
+    );
+  }
+  return type;
+}
+
+export function compileCurrentDate(value: unknown): LeafOperation {
+  const type = parseCurrentDateSpec(value);
   return {
     creates: true,
     update: (_found, _current, place) => (type === 'date' ? new Date(place.ctx.now.getTime()) : nextTimestamp(place.ctx.now)),

@@ -151,7 +151,8 @@ describe('update engine', () => {
 
     it('When $currentDate gets an invalid spec, then 2 BadValue', () => {
       assertMongoError(() => compileUpdate({ $currentDate: { d: { $type: 'string' } } }), 2);
-      assertMongoError(() => compileUpdate({ $currentDate: { d: 1 } }), 2);
+      assertMongoError(() => compileUpdate({ $currentDate: { d: 1 } }), 2, /^int is not valid type for \$currentDate/);
+      assertMongoError(() => compileUpdate({ $currentDate: { d: { $type: 'date', x: 1 } } }), 2, 'Unrecognized $currentDate option: x');
     });
   });
 
