@@ -55,7 +55,7 @@ function readStrength(spec: Record<string, unknown>): number {
   if (v === undefined) return 3;
   const n = typeof v === 'bigint' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 5) {
-    invalid(`Field 'strength' must be an integer 1 through 5, found ${String(v)}`);
+    invalid(`Field 'strength' must be an integer 1 through 5. Got: ${String(v)}`);
   }
   return n;
 }
