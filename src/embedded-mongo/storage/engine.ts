@@ -50,6 +50,8 @@ const MIN_DATE = new Date(-8.64e15);
 export class EmbeddedStorage implements StorageEngine {
   private readonly databases = new Map<string, Map<string, Collection>>();
   private readonly transactions = new Map<number, Transaction>();
+  /** "ns\0idKey" → id of the open transaction that has staged a write to that document. */
+  private readonly stagedWriters = new Map<string, number>();
   private nextTransactionId = 1;
   private ttlTimer: NodeJS.Timeout | undefined;
   private readonly logger: StorageLogger;
@@ -527,7 +529,7 @@ export class EmbeddedStorage implements StorageEngine {
         }
         checkedSize(stored);
         this.checkIndexesInTransaction(txn, ns, stored);
-        txn.stage({ op: 'insert', ns, doc: stored }, ns, stored._id, stored);
+        this.stage(txn, { op: 'insert', ns, doc: stored }, ns, stored._id, stored);
       },
       replace: (db, coll, newDoc) => {
         const ns = namespace(db, coll);
@@ -535,13 +537,13 @@ export class EmbeddedStorage implements StorageEngine {
         if (!this.visibleDoc(txn, ns, newDoc._id)) throw new Error(`replace of a missing document in ${ns}`);
         checkedSize(newDoc);
         this.checkIndexesInTransaction(txn, ns, newDoc);
-        txn.stage({ op: 'replace', ns, doc: newDoc }, ns, newDoc._id, newDoc);
+        this.stage(txn, { op: 'replace', ns, doc: newDoc }, ns, newDoc._id, newDoc);
       },
       remove: (db, coll, id) => {
         const ns = namespace(db, coll);
         if (!this.visibleDoc(txn, ns, id)) return false;
         this.checkWritable(txn, ns, id);
-        txn.stage({ op: 'remove', ns, id }, ns, id, null);
+        this.stage(txn, { op: 'remove', ns, id }, ns, id, null);
         return true;
       },
       find: (db, coll, request) => this.find(txn, db, coll, request),
@@ -555,9 +557,29 @@ export class EmbeddedStorage implements StorageEngine {
     return record ? getDoc(record) : null;
   }
 
-  /** Writing a document someone else committed since the transaction began is a conflict (first committer wins). */
+  /**
+   * Writing a document someone else committed since the transaction began is a conflict (first committer wins), and
+   * so is writing one another open transaction has already written (as in MongoDB, the second writer fails at once).
+   */
   private checkWritable(txn: Transaction, ns: string, id: unknown): void {
     if (txn.changedByOthers(ns, id)) throw writeConflict();
+    const owner = this.stagedWriters.get(stagedKey(ns, id));
+    if (owner !== undefined && owner !== txn.id && this.transactions.has(owner)) throw writeConflict();
+  }
+
+  private stage(txn: Transaction, record: ChangeRecord, ns: string, id: unknown, doc: Document | null): void {
+    txn.stage(record, ns, id, doc);
+    this.stagedWriters.set(stagedKey(ns, id), txn.id);
+  }
+
+  private endTransaction(txn: Transaction): void {
+    this.transactions.delete(txn.id);
+    for (const [ns, writes] of txn.writes) {
+      for (const { id } of writes.values()) {
+        const key = stagedKey(ns, id);
+        if (this.stagedWriters.get(key) === txn.id) this.stagedWriters.delete(key);
+      }
+    }
   }
 
   /** Index keys must be valid, and unique as the transaction sees them: committed keys it did not override, plus its own. */
@@ -597,7 +619,7 @@ export class EmbeddedStorage implements StorageEngine {
 
   async commitTransaction(handle: TransactionHandle): Promise<void> {
     const txn = this.requireTransaction(handle);
-    this.transactions.delete(txn.id);
+    this.endTransaction(txn);
     if (txn.hasConflict()) throw writeConflict();
     if (txn.records.length === 0) return;
     const records: ChangeRecord[] = [];
@@ -614,7 +636,8 @@ export class EmbeddedStorage implements StorageEngine {
   }
 
   abortTransaction(handle: TransactionHandle): void {
-    this.transactions.delete(handle.id);
+    const txn = this.transactions.get(handle.id);
+    if (txn) this.endTransaction(txn);
   }
 
   private requireTransaction(handle: TransactionHandle): Transaction {
@@ -666,6 +689,7 @@ export class EmbeddedStorage implements StorageEngine {
     this.closed = true;
     if (this.ttlTimer) clearInterval(this.ttlTimer);
     this.transactions.clear();
+    this.stagedWriters.clear();
     await this.persistence.close();
   }
 
@@ -681,6 +705,10 @@ export class EmbeddedStorage implements StorageEngine {
     if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ns}`);
     return collection;
   }
+}
+
+function stagedKey(ns: string, id: unknown): string {
+  return `${ns}\0${idKey(id)}`;
 }
 
 function expiredIds(collection: Collection, index: CollectionIndex, cutoff: Date): unknown[] {

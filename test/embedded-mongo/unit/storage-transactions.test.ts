@@ -56,15 +56,41 @@ describe('storage engine: transactions', () => {
     assert.deepEqual(err.errorLabels, ['TransientTransactionError']);
   });
 
-  it('When two transactions write the same document, then the first to commit wins and the second gets 112', async () => {
+  it('When two open transactions write the same document, then the second writer gets 112 at once', async () => {
     const first = engine.beginTransaction();
     const second = engine.beginTransaction();
     await engine.write(first, (b) => b.replace('db', 'c', { _id: 1, v: 'first' }));
-    await engine.write(second, (b) => b.replace('db', 'c', { _id: 1, v: 'second' }));
+    const err = await expectMongoError(() => engine.write(second, (b) => b.replace('db', 'c', { _id: 1, v: 'second' })), 112);
+    assert.deepEqual(err.errorLabels, ['TransientTransactionError']);
+    await expectMongoError(() => engine.write(second, (b) => b.insert('db', 'c', { _id: 1 })), 112);
+    await engine.commitTransaction(first);
+    assert.deepEqual(engine.find(undefined, 'db', 'c', { filter: { _id: 1 } }).docs, [{ _id: 1, v: 'first' }]);
+    // once the first has finished, a fresh transaction may write the document again
+    const third = engine.beginTransaction();
+    await engine.write(third, (b) => b.replace('db', 'c', { _id: 1, v: 'third' }));
+    await engine.commitTransaction(third);
+  });
+
+  it('When a transaction is aborted, then its staged documents are free for other transactions', async () => {
+    const first = engine.beginTransaction();
+    await engine.write(first, (b) => b.insert('db', 'c', { _id: 'k' }));
+    engine.abortTransaction(first);
+    const second = engine.beginTransaction();
+    await engine.write(second, (b) => b.insert('db', 'c', { _id: 'k' }));
+    await engine.commitTransaction(second);
+    assert.deepEqual(all(), [1, 2, 'k']);
+  });
+
+  it('When a transaction commits after another committed the same document, then it gets 112 (first committer wins)', async () => {
+    const first = engine.beginTransaction();
+    const second = engine.beginTransaction();
+    await engine.write(second, (b) => b.replace('db', 'c', { _id: 2, v: 'second' }));
+    await engine.write(undefined, (b) => b.replace('db', 'c', { _id: 2, v: 'plain' }));
+    await engine.write(first, (b) => b.insert('db', 'c', { _id: 3 }));
     await engine.commitTransaction(first);
     const err = await expectMongoError(() => engine.commitTransaction(second), 112);
     assert.deepEqual(err.errorLabels, ['TransientTransactionError']);
-    assert.deepEqual(engine.find(undefined, 'db', 'c', { filter: { _id: 1 } }).docs, [{ _id: 1, v: 'first' }]);
+    assert.deepEqual(engine.find(undefined, 'db', 'c', { filter: { _id: 2 } }).docs, [{ _id: 2, v: 'plain' }]);
   });
 
   it('When a transaction inserts a duplicate, then 11000 comes at once; a unique clash made by others shows at commit', async () => {
