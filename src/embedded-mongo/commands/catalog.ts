@@ -72,7 +72,6 @@ const create: CommandHandler = async (inv) => {
     throw mongoError('InvalidOptions', 'the size field is required when creating a capped collection');
   }
   delete options.idIndex;
-  delete options.writeConcern;
   await inv.ctx.storage.createCollection(inv.db, coll, options as CollectionOptions);
   return { ok: 1 };
 };

@@ -2,7 +2,7 @@
  * Routes a command body to its handler and wraps session/transaction bookkeeping around it.
  * Every failure becomes an error reply; nothing thrown here reaches the connection.
  */
-import { errorReply, mongoError, MongoServerError } from '../errors';
+import { ErrorCodes, errorReply, mongoError, MongoServerError } from '../errors';
 import type { Document } from '../types';
 import { isDocument, validateDatabaseName } from './args';
 import type { CommandHandler, ConnectionInfo, Invocation, ServerContext } from './context';
@@ -47,12 +47,22 @@ export async function dispatch(body: Document, conn: ConnectionInfo, ctx: Server
     invocation = prepare(body, conn, ctx, options);
     return await run(invocation);
   } catch (err) {
-    if (invocation?.session && invocation.txn) ctx.sessions.abortAfterError(invocation.session, `${invocation.name} failed`);
+    if (invocation?.session && invocation.txn) {
+      ctx.sessions.abortAfterError(invocation.session, `${invocation.name} failed`);
+      labelTransient(err);
+    }
     if (!(err instanceof MongoServerError)) {
       ctx.logger.error({ err, command: Object.keys(body)[0], connectionId: conn.id }, 'command failed unexpectedly');
     }
     return errorReply(err);
   }
+}
+
+/** A write conflict inside a transaction is transient: the whole transaction may be retried. */
+function labelTransient(err: unknown): void {
+  if (!(err instanceof MongoServerError) || err.code !== ErrorCodes.WriteConflict) return;
+  const labels = err.errorLabels ?? [];
+  if (!labels.includes('TransientTransactionError')) err.errorLabels = [...labels, 'TransientTransactionError'];
 }
 
 function prepare(body: Document, conn: ConnectionInfo, ctx: ServerContext, options: DispatchOptions): Invocation {
@@ -86,7 +96,7 @@ async function run(inv: Invocation): Promise<Document> {
       return handler(inv);
     case 'retryable': {
       if (plan.replay) return plan.replay;
-      const reply = await handler(inv);
+      const reply = handler(inv);
       if (inv.session) inv.ctx.sessions.recordRetryable(inv.session, plan.txnNumber, reply);
       return reply;
     }

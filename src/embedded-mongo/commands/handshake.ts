@@ -118,7 +118,7 @@ export const handshakeCommands: Record<string, CommandHandler> = {
     const which = inv.body.getLog;
     if (which === '*') return { names: ['global', 'startupWarnings'], ok: 1 };
     if (which === 'global' || which === 'startupWarnings') return { totalLinesWritten: 0, log: [], ok: 1 };
-    throw mongoError('BadValue', "Argument to getLog must be of type String; found unknown log name");
+    throw mongoError('BadValue', `no RamLog named: ${String(which)}`);
   },
   getCmdLineOpts: async (inv) => ({
     argv: process.argv.slice(1),

@@ -30,8 +30,11 @@ export interface LogicalSession {
   /** Highest txnNumber seen on this session (-1 before any). */
   txnNumber: bigint;
   transaction?: SessionTransaction;
-  /** The reply of the last retryable write, answered again when the same txnNumber is retried. */
-  lastRetryable?: { txnNumber: bigint; reply: Document };
+  /**
+   * The reply of the last retryable write (still pending while it runs), answered again when the same txnNumber
+   * is retried instead of applying the write twice.
+   */
+  lastRetryable?: { txnNumber: bigint; reply: Promise<Document> };
 }
 
 const RETRYABLE_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify']);
@@ -41,7 +44,7 @@ export type SessionPlan =
   | { kind: 'none' }
   | { kind: 'transaction'; txn: TransactionHandle }
   | { kind: 'commit' | 'abort' }
-  | { kind: 'retryable'; txnNumber: bigint; replay?: Document };
+  | { kind: 'retryable'; txnNumber: bigint; replay?: Promise<Document> };
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, LogicalSession>();
@@ -92,8 +95,15 @@ export class SessionRegistry {
     return { kind: 'retryable', txnNumber };
   }
 
-  recordRetryable(session: LogicalSession, txnNumber: bigint, reply: Document): void {
-    if (reply.ok === 1 && session.txnNumber === txnNumber) session.lastRetryable = { txnNumber, reply };
+  /** Remembers a retryable write while it runs; only a successful reply is kept for retries to replay. */
+  recordRetryable(session: LogicalSession, txnNumber: bigint, reply: Promise<Document>): void {
+    if (session.txnNumber !== txnNumber) return;
+    const entry = { txnNumber, reply };
+    session.lastRetryable = entry;
+    const forget = (): void => {
+      if (session.lastRetryable === entry) session.lastRetryable = undefined;
+    };
+    reply.then((doc) => doc.ok !== 1 && forget(), forget);
   }
 
   async commit(session: LogicalSession | undefined): Promise<void> {

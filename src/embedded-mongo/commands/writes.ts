@@ -1,6 +1,6 @@
 /** insert, update and delete: batches of statements with per-statement write errors. */
 import { ObjectId, BSONRegExp } from 'bson';
-import { mongoError, MongoServerError } from '../errors';
+import { ErrorCodes, mongoError, MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
 import { compileSort } from '../query/sort';
@@ -28,9 +28,12 @@ export interface WriteError {
   [extra: string]: unknown;
 }
 
-/** Turns a per-statement failure into a writeErrors entry; unexpected errors keep code 1 InternalError. */
-export function toWriteError(index: number, err: unknown): WriteError {
+/** Turns a per-statement failure into a writeErrors entry; unexpected errors are logged and keep code 1. */
+export function toWriteError(inv: Invocation, index: number, err: unknown): WriteError {
+  // Inside a transaction a write conflict fails the whole command (and the driver retries the transaction).
+  if (inv.txn && err instanceof MongoServerError && err.code === ErrorCodes.WriteConflict) throw err;
   if (err instanceof MongoServerError) return { index, code: err.code, errmsg: err.message, ...err.extra };
+  inv.ctx.logger.error({ err, command: inv.name, index }, 'write statement failed unexpectedly');
   return { index, code: 1, errmsg: err instanceof Error ? err.message : String(err) };
 }
 
@@ -72,7 +75,7 @@ const insert: CommandHandler = async (inv) => {
           batch.insert(inv.db, coll, doc);
           inserted++;
         } catch (err) {
-          writeErrors.push(toWriteError(i, err));
+          writeErrors.push(toWriteError(inv, i, err));
           if (ordered) break;
         }
       }
@@ -204,7 +207,7 @@ const update: CommandHandler = async (inv) => {
             nModified += outcome.modified;
           }
         } catch (err) {
-          writeErrors.push(toWriteError(i, err));
+          writeErrors.push(toWriteError(inv, i, err));
           if (ordered) break;
         }
       }
@@ -230,7 +233,7 @@ const del: CommandHandler = async (inv) => {
         try {
           removed += applyDelete(batch, inv.db, coll, statements[i], i);
         } catch (err) {
-          writeErrors.push(toWriteError(i, err));
+          writeErrors.push(toWriteError(inv, i, err));
           if (ordered) break;
         }
       }
