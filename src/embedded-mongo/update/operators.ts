@@ -3,7 +3,7 @@
  * MongoDB's messages and codes) and returns the operation applied at that field's path.
  */
 import { Timestamp } from 'bson';
-import { bsonType, compareValues, valuesEqual } from '../bson/compare';
+import { bsonTag, bsonType, compareValues, valuesEqual } from '../bson/compare';
 import { deepClone } from '../bson/clone';
 import { add, isNumericValue, multiply, type NumericValue } from '../bson/numeric';
 import { mongoError } from '../errors';
@@ -281,7 +281,16 @@ export function compileAddToSet(field: string, value: unknown, options: Operator
 const TOP_LEVEL_ONLY = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema']);
 const WRAPPER = 'element';
 
+function isRegex(v: unknown): boolean {
+  return v instanceof RegExp || bsonTag(v) === 'BSONRegExp';
+}
+
+/** Like mongod: a regex or an operator object tests each element, another object queries element documents. */
 function compilePullMatcher(condition: unknown, options: OperatorOptions): (element: unknown) => boolean {
+  if (isRegex(condition)) {
+    const wrapped = compileFilter({ [WRAPPER]: condition }, { collator: options.collator });
+    return (element) => wrapped.test({ [WRAPPER]: element });
+  }
   if (!isPlainDocument(condition)) {
     return (element) => valuesEqual(element, condition, options.collator);
   }

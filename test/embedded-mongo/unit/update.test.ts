@@ -230,6 +230,8 @@ describe('update engine', () => {
       assert.deepEqual(apply({ _id: 1, a: [1, 2, 1, 3] }, { $pull: { a: 1 } }), { _id: 1, a: [2, 3] });
       assert.deepEqual(apply({ _id: 1, a: [1, 5, 7, 9] }, { $pull: { a: { $gte: 6 } } }), { _id: 1, a: [1, 5] });
       assert.deepEqual(apply({ _id: 1, a: ['x', 'yy', 'z'] }, { $pull: { a: { $in: ['x', 'z'] } } }), { _id: 1, a: ['yy'] });
+      assert.deepEqual(apply({ _id: 1, a: ['apple', 'kiwi', 'avocado'] }, { $pull: { a: /^a/ } }), { _id: 1, a: ['kiwi'] });
+      assert.deepEqual(apply({ _id: 1, a: [{ b: 1 }, 2] }, { $pull: { a: {} } }), { _id: 1, a: [2] });
       const docs = apply({ _id: 1, a: [{ b: 1, c: 2 }, { b: 2 }, 1] }, { $pull: { a: { b: 1 } } });
       assert.deepEqual(docs, { _id: 1, a: [{ b: 2 }, 1] });
       assert.equal(run({ _id: 1, a: [1] }, { $pull: { a: 2, b: 1 } }).modified, false);
