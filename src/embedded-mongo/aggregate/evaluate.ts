@@ -45,7 +45,7 @@ export function withVars(scope: Scope, bindings: Record<string, unknown>): Scope
 export function evaluate(expr: unknown, scope: Scope): unknown {
   if (typeof expr === 'string') {
     if (expr.startsWith('$$')) return readVariablePath(expr.slice(2), scope);
-    if (expr.startsWith('$')) return readFieldPath(scope.current, parseFieldPath(expr.slice(1)));
+    if (expr.startsWith('$')) return readFieldPath(scope.current, cachedFieldPath(expr.slice(1)));
     return expr;
   }
   if (Array.isArray(expr)) return expr.map((element) => evaluate(element, scope));
@@ -78,6 +78,19 @@ export function checkFieldName(name: string): void {
   if (name === '') throw mongoError('Location15998', 'FieldPath field names may not be empty strings.');
 }
 
+const parsedPaths = new Map<string, readonly string[]>();
+
+/** Parses (and remembers) a field path; expressions are evaluated once per document, paths repeat endlessly. */
+function cachedFieldPath(path: string): readonly string[] {
+  let parts = parsedPaths.get(path);
+  if (!parts) {
+    parts = parseFieldPath(path);
+    if (parsedPaths.size > 10000) parsedPaths.clear();
+    parsedPaths.set(path, parts);
+  }
+  return parts;
+}
+
 export function parseFieldPath(path: string): string[] {
   if (path === '') throw mongoError('Location16872', "'$' by itself is not a valid FieldPath");
   const parts = path.split('.');
@@ -108,7 +121,7 @@ function readVariablePath(path: string, scope: Scope): unknown {
   const [name, ...rest] = path.split('.');
   const value = readVariable(name, scope);
   if (rest.length === 0) return value;
-  return readFieldPath(value, parseFieldPath(rest.join('.')));
+  return readFieldPath(value, cachedFieldPath(rest.join('.')));
 }
 
 export function readVariable(name: string, scope: Scope): unknown {

@@ -40,7 +40,27 @@ function buildTimeZone(value: string): TimeZone {
   } catch {
     throw mongoError('Location40485', `unrecognized time zone identifier: "${value}"`);
   }
-  return { name: value, offsetMinutes: (utcMs) => intlOffset(format, utcMs) };
+  return { name: value, offsetMinutes: cachedOffsets(format) };
+}
+
+const OFFSET_SLOT_MS = 15 * 60000;
+
+/**
+ * Zone offsets only change on quarter-hour boundaries (true of every zone since the 1970s), so one Intl lookup per 15-minute slot is enough;
+ * Intl.DateTimeFormat#formatToParts is far too slow to call for every document of a report.
+ */
+function cachedOffsets(format: Intl.DateTimeFormat): (utcMs: number) => number {
+  const slots = new Map<number, number>();
+  return (utcMs) => {
+    const slot = Math.floor(utcMs / OFFSET_SLOT_MS);
+    let offset = slots.get(slot);
+    if (offset === undefined) {
+      offset = intlOffset(format, slot * OFFSET_SLOT_MS);
+      if (slots.size > 50000) slots.clear();
+      slots.set(slot, offset);
+    }
+    return offset;
+  };
 }
 
 /** "+hh", "+hhmm", "+hh:mm" (and the minus forms) as minutes east of UTC; undefined for anything else. */
