@@ -35,6 +35,8 @@ const SAVE_QUESTIONS = ['id_documents_retained', 'recruitment_fees_paid', 'loans
 interface Result {
   requests: number;
   errors: number;
+  /** Unexpected statuses seen (0 = connection error), with counts. */
+  statuses: Record<string, number>;
   perSecond: number;
   p50: number;
   p99: number;
@@ -68,6 +70,7 @@ async function load(port: number, spec: RequestSpec, connections: number, second
   const latencies: number[] = [];
   let errors = 0;
   let counter = 0;
+  const statuses: Record<string, number> = {};
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
@@ -76,7 +79,10 @@ async function load(port: number, spec: RequestSpec, connections: number, second
         const begin = performance.now();
         const status = await send(agent, port, spec, counter++).catch(() => 0);
         latencies.push(performance.now() - begin);
-        if (status !== expectStatus) errors += 1;
+        if (status !== expectStatus) {
+          errors += 1;
+          statuses[status] = (statuses[status] ?? 0) + 1;
+        }
       }
     }),
   );
@@ -84,7 +90,7 @@ async function load(port: number, spec: RequestSpec, connections: number, second
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests: latencies.length, errors, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+  return { requests: latencies.length, errors, statuses, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
 }
 
 function listen(app: express.Express): Promise<http.Server> {
@@ -111,7 +117,7 @@ function cookiesOf(res: Response): string {
 }
 
 function format(result: Result): string {
-  return `${result.perSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  (${result.requests} requests, ${result.errors} errors)`;
+  return `${result.perSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  (${result.requests} requests, ${result.errors} errors${result.errors > 0 ? ` ${JSON.stringify(result.statuses)}` : ''})`;
 }
 
 async function main(): Promise<void> {

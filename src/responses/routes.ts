@@ -6,16 +6,16 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import ejs from 'ejs';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import multer from 'multer';
 import { z } from 'zod';
 import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
 import { isSectionVisible, visibleQuestions, type Answers, type Section } from '../questionnaires';
 import type { AppDeps } from '../platform/deps';
 import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
-import { chooseLanguage, formatDateTime, formatNumber, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
+import { chooseLanguage, formatDate, formatDateTime, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
 import { paths } from '../platform/paths';
 import { getSupplier } from '../suppliers';
+import { createGuessLimiter } from './guess-limiter';
 import { addEvidence, evidenceDownload, evidenceTarget, maxBytesOf, removeEvidence } from './evidence-service';
 import {
   answersOf,
@@ -34,6 +34,7 @@ import {
 import { questionView, reviewSections, sectionNav } from './view-model';
 
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
+const SUPPLIER_NAME_CACHE_MS = 60 * 1000;
 /** Unknown, expired or revoked links one IP may try per window before it is refused (token guessing). */
 export const TOKEN_FAILURES_PER_WINDOW = 20;
 
@@ -92,28 +93,17 @@ function isSectionShown(section: Section, answers: Answers): boolean {
 export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {}): Router {
   const router = express.Router();
 
-  // Counts only requests whose link was refused, so a supplier working through the form is never slowed down.
-  router.use(
-    '/s',
-    rateLimit({
-      windowMs: options.tokenFailureWindowMs ?? FIFTEEN_MINUTES,
-      limit: options.tokenFailuresPerWindow ?? TOKEN_FAILURES_PER_WINDOW,
-      skipSuccessfulRequests: true,
-      requestWasSuccessful: (_req, res) => res.locals.tokenRejected !== true,
-      standardHeaders: 'draft-7',
-      legacyHeaders: false,
-      handler: (req, _res, next, used) => {
-        req.rateLimitRetryAfterSeconds = Math.ceil(used.windowMs / 1000);
-        next(new HttpError(429, 'supplier:link.tooManyAttempts'));
-      },
-    }),
-  );
+  const guessLimiter = createGuessLimiter({
+    limit: options.tokenFailuresPerWindow ?? TOKEN_FAILURES_PER_WINDOW,
+    windowMs: options.tokenFailureWindowMs ?? FIFTEEN_MINUTES,
+  });
+  router.use('/s', guessLimiter.check);
 
   async function loadContext(req: Request, res: Response): Promise<SupplierContext | undefined> {
     const token = String(req.params.token);
     const resolution = await resolveInvitation(deps, token);
     if (resolution.status !== 'valid') {
-      res.locals.tokenRejected = true;
+      guessLimiter.recordFailure(req, res);
       renderLinkProblem(req, res, resolution);
       return undefined;
     }
@@ -149,8 +139,16 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     });
   }
 
+  // Every page shows whom the questionnaire is for; a short-lived cache spares a query per page.
+  const supplierNames = new Map<string, { name: string | undefined; until: number }>();
   async function supplierName(ctx: SupplierContext): Promise<string | undefined> {
+    const key = ctx.invitation.supplierId.toHexString();
+    const now = Date.now();
+    const cached = supplierNames.get(key);
+    if (cached && cached.until > now) return cached.name;
     const supplier = await getSupplier(deps.connection, ctx.invitation.organisationId, ctx.invitation.supplierId);
+    if (supplierNames.size > 1000) supplierNames.clear();
+    supplierNames.set(key, { name: supplier?.name, until: now + SUPPLIER_NAME_CACHE_MS });
     return supplier?.name;
   }
 
@@ -174,7 +172,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const questions = visibleQuestions(section, answers).map((q) =>
       questionView(q, { answers, input: render.input, errors, response: ctx.response, lang, t }),
     );
-    const nav = sectionNav(ctx.definition, answers, section.id, lang);
+    const nav = sectionNav(ctx.definition, answers, section.id, lang, t);
     const index = nav.findIndex((item) => item.id === section.id);
     const errorList = questions.flatMap((q) => [
       ...(q.error ? [{ field: q.targetId, message: `${q.label}: ${q.error}` }] : []),
@@ -193,7 +191,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       errorList,
       notice: render.notice,
       renderedAt: deps.clock.now().toISOString(),
-      deadline: ctx.invitation.expiresAt,
+      deadline: formatDate(lang, ctx.invitation.expiresAt),
     });
   }
 
@@ -278,15 +276,10 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         res.status(422).json({ error: { message: req.t('supplier:autosave.invalid'), fields } });
         return;
       }
-      const progress = sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang).map((item) => ({
+      const progress = sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang, req.t).map((item) => ({
         id: item.id,
         complete: item.complete,
-        text: req.t('supplier:nav.progress', {
-          answered: formatNumber(req.lang, item.answered),
-          total: formatNumber(req.lang, item.total),
-          requiredAnswered: formatNumber(req.lang, item.requiredAnswered),
-          required: formatNumber(req.lang, item.required),
-        }),
+        text: item.progressText,
       }));
       res.json({ savedAt: deps.clock.now().toISOString(), progress });
     }),
@@ -412,7 +405,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       questionnaireTitle: ctx.definition.title[lang],
       supplierName: await supplierName(ctx),
       sections: reviewSections(ctx.definition, answers, ctx.response, lang, t),
-      nav: sectionNav(ctx.definition, answers, undefined, lang),
+      nav: sectionNav(ctx.definition, answers, undefined, lang, t),
       missingCount: missing.length,
       errorList,
       fieldErrors: Object.fromEntries(Object.entries(errors).map(([field, e]) => [field, t(e.key, e.params)])),

@@ -60,6 +60,8 @@ export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invita
 export async function openResponse(deps: ResponseDeps, invitation: InvitationDocument): Promise<SupplierContext> {
   const definition = definitionFor(deps, invitation);
   const Responses = responseModel(deps.connection);
+  const existing = await Responses.findOne({ invitationId: invitation._id });
+  if (existing) return { invitation, response: existing, definition };
   const response = await Responses.findOneAndUpdate(
     { invitationId: invitation._id },
     {

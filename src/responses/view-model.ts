@@ -55,9 +55,34 @@ export interface QuestionView {
     | undefined;
 }
 
+/** Intl formatters are costly to build (a page shows dozens of numbers), so one per language is kept. */
+const INTL_LOCALE: Record<Locale, string> = { sv: 'sv-SE', en: 'en-GB' };
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+export function formatCount(value: number, lang: Locale): string {
+  let format = numberFormats.get(lang);
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALE[lang], { maximumFractionDigits: 6 });
+    numberFormats.set(lang, format);
+  }
+  return format.format(value);
+}
+
+function formatIsoDate(iso: string, lang: Locale): string {
+  let format = dateFormats.get(lang);
+  if (!format) {
+    format = new Intl.DateTimeFormat(INTL_LOCALE[lang], { dateStyle: 'long', timeZone: 'UTC' });
+    dateFormats.set(lang, format);
+  }
+  return format.format(new Date(`${iso}T00:00:00Z`));
+}
+
 export interface SectionNavItem {
   id: string;
   title: string;
+  /** "3 of 5 answered, 2 of 4 required" in the page's language. */
+  progressText: string;
   answered: number;
   total: number;
   required: number;
@@ -166,7 +191,7 @@ export function questionView(question: Question, data: QuestionViewInput): Quest
   };
 }
 
-export function sectionNav(definition: QuestionnaireDefinition, answers: Answers, currentId: string | undefined, lang: Locale): SectionNavItem[] {
+export function sectionNav(definition: QuestionnaireDefinition, answers: Answers, currentId: string | undefined, lang: Locale, t: Translate): SectionNavItem[] {
   return definition.sections
     .filter((section) => isSectionVisible(section, answers) && visibleQuestions(section, answers).length > 0)
     .map((section) => {
@@ -174,6 +199,12 @@ export function sectionNav(definition: QuestionnaireDefinition, answers: Answers
       return {
         id: section.id,
         title: section.title[lang],
+        progressText: t('supplier:nav.progress', {
+          answered: formatCount(progress.answered, lang),
+          total: formatCount(progress.total, lang),
+          requiredAnswered: formatCount(progress.requiredAnswered, lang),
+          required: formatCount(progress.required, lang),
+        }),
         answered: progress.answered,
         total: progress.total,
         required: progress.required,
@@ -199,14 +230,12 @@ export function formatAnswer(question: Question, value: AnswerValue | undefined,
     case 'number':
     case 'integer':
     case 'percentage': {
-      const number = typeof value === 'number' ? new Intl.NumberFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', { maximumFractionDigits: 6 }).format(value) : String(value);
+      const number = typeof value === 'number' ? formatCount(value, lang) : String(value);
       const unit = question.type === 'percentage' ? '%' : localize(question.unit, lang);
       return unit ? `${number} ${unit}` : number;
     }
     case 'date':
-      return typeof value === 'string'
-        ? new Intl.DateTimeFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${value}T00:00:00Z`))
-        : undefined;
+      return typeof value === 'string' ? formatIsoDate(value, lang) : undefined;
     case 'country':
       return typeof value === 'string' ? countryName(value, lang) : undefined;
     case 'evidence':

@@ -380,5 +380,11 @@ describe('Supplier links that do not work', () => {
       await agent.post(`${link.path}/section/company_profile`).type('form').send(sectionForm(csrf, { workers_total: 'x' })).expect(422);
     }
     await agent.get(`${link.path}/section/company_profile`).expect(200);
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        agent.post(`${link.path}/autosave`).set('x-csrf-token', csrf).send({ sectionId: 'company_profile', answers: { company_name: `Name ${i}` } }),
+      ),
+    );
+    assert.deepEqual([...new Set(burst.map((res) => res.status))], [200], 'simultaneous saves are not mistaken for guessing');
   });
 });
