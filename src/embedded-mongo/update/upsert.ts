@@ -1,6 +1,7 @@
 /**
  * The base of a document created by an upsert: the query's equality conditions (`{a: 1}`, `{a: {$eq: 1}}`,
- * `{a: {$in: [1]}}`, those inside `$and`), with dotted paths building embedded documents, `_id` first.
+ * `{a: {$in: [1]}}`, those inside `$and`), with dotted paths building embedded documents, fields in path order,
+ * `_id` first.
  */
 import { bsonTag } from '../bson/compare';
 import { deepClone } from '../bson/clone';
@@ -69,6 +70,8 @@ export function upsertSeed(filter: unknown): Document {
   const equalities: [string, unknown][] = [];
   collectEqualities(filter, equalities);
   assertSingleValuePaths(equalities.map(([path]) => path));
+  // mongod keeps the equalities in a map ordered by path, and builds the document in that order.
+  equalities.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   let seed: Document = {};
   for (const [path, value] of equalities) seed = setAtPath(seed, path.split('.'), deepClone(value));
   if (hasField(seed, '_id') && Object.keys(seed)[0] !== '_id') {

@@ -442,8 +442,8 @@ describe('update engine', () => {
   });
 
   describe('upsertSeed', () => {
-    it('When the query has equalities, then they seed the new document with _id first', () => {
-      const seed = upsertSeed({ a: 1, _id: 5, 'b.c': 2, d: { $eq: 4 }, e: { $in: ['only'] }, f: { x: { $gt: 1 } } });
+    it('When the query has equalities, then they seed the new document in path order with _id first', () => {
+      const seed = upsertSeed({ f: { x: { $gt: 1 } }, a: 1, _id: 5, 'b.c': 2, d: { $eq: 4 }, e: { $in: ['only'] } });
       assert.deepEqual(Object.entries(seed), [['_id', 5], ['a', 1], ['b', { c: 2 }], ['d', 4], ['e', 'only'], ['f', { x: { $gt: 1 } }]]);
     });
 
