@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { Long, MongoClient, MongoServerError, type Db } from 'mongodb';
 import { connectTestClient, usingRealMongo } from '../../helpers/mongo-target';
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startMongoServer } from '../../../src/embedded-mongo';
 import { parseArgs } from '../../../src/embedded-mongo/cli';
@@ -312,6 +314,31 @@ describe('server lifecycle and CLI', function () {
     }
     assert.ok(records.some((msg) => /listening/.test(msg)), 'worker log records reach the parent logger');
     await assert.rejects(new MongoClient(server.uri, { serverSelectionTimeoutMS: 300 }).connect());
+  });
+
+  it('with a dbPath, data and indexes survive a restart, and a second server cannot open the same directory', async function () {
+    const dir = await mkdtemp(path.join(tmpdir(), 'embedded-mongo-'));
+    try {
+      const first = await startMongoServer({ port: 0, dbPath: dir });
+      const c1 = await new MongoClient(first.uri).connect();
+      await c1.db('persist').collection('c').insertMany([{ _id: 1, v: 'a' }, { _id: 2, v: 'b' }] as never[]);
+      await c1.db('persist').collection('c').createIndex({ v: 1 }, { unique: true });
+      await assert.rejects(startMongoServer({ port: 0, dbPath: dir }));
+      await c1.close();
+      await first.close();
+
+      const second = await startMongoServer({ port: 0, dbPath: dir });
+      const c2 = await new MongoClient(second.uri).connect();
+      try {
+        assert.deepEqual(await c2.db('persist').collection('c').find().sort({ _id: 1 }).toArray(), [{ _id: 1, v: 'a' }, { _id: 2, v: 'b' }]);
+        await assert.rejects(c2.db('persist').collection('c').insertOne({ v: 'a' }), (e: MongoServerError) => e.code === 11000);
+      } finally {
+        await c2.close();
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('the CLI validates its arguments', async function () {
