@@ -81,9 +81,26 @@ export function equalsAgg(a: unknown, b: unknown, collator?: Collator): boolean 
   return compareAgg(a, b, collator) === 0;
 }
 
-/** Canonical text of a number so that equal values of different numeric types share one key. */
-function canonicalNumber(v: NumericValue): string {
-  const text = typeof v === 'number' ? numberText(v) : v.toString();
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Key of a number such that equal values of different numeric types share it: safe integers (the common case,
+ * kept cheap) as 'I<n>', everything else as 'N<digits>e<exponent>' with trailing zeros folded into the exponent.
+ */
+function numericKey(v: NumericValue): string {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? `I${v}` : `N${canonicalNumber(numberText(v))}`;
+  if (typeof v === 'bigint') return v >= -MAX_SAFE && v <= MAX_SAFE ? `I${v}` : `N${canonicalNumber(v.toString())}`;
+  const canonical = canonicalNumber(v.toString());
+  if (canonical === '0') return 'I0';
+  const m = /^(-?)(\d+)e(\d+)$/.exec(canonical);
+  if (m && Number(m[3]) < 16) {
+    const integer = BigInt(m[2]) * 10n ** BigInt(m[3]);
+    if (integer <= MAX_SAFE) return `I${m[1]}${integer}`;
+  }
+  return `N${canonical}`;
+}
+
+function canonicalNumber(text: string): string {
   const special = /^([-+]?)(NaN|Inf(inity)?)$/i.exec(text);
   if (special) return special[2].toLowerCase() === 'nan' ? 'NaN' : `${special[1] === '-' ? '-' : ''}Inf`;
   const match = /^([-+]?)(\d*)(?:\.(\d*))?(?:e([-+]?\d+))?$/i.exec(text);
@@ -108,7 +125,7 @@ function numberText(n: number): string {
 /** A string key that is equal for values MongoDB considers equal (used for grouping and set operators). */
 export function valueKey(v: unknown): string {
   if (v === undefined || v === null) return v === null ? 'n' : 'u';
-  if (isNumericValue(v)) return `N${canonicalNumber(v)}`;
+  if (isNumericValue(v)) return numericKey(v);
   if (typeof v === 'string') return `S${JSON.stringify(v)}`;
   if (typeof v === 'boolean') return v ? 'B1' : 'B0';
   if (v instanceof Date) return `D${v.getTime()}`;
