@@ -3,6 +3,7 @@
  * A connection that breaks the protocol is closed and logged; nothing a client sends can stop the server.
  */
 import net from 'node:net';
+import { errorReply, mongoError } from './errors';
 import type { Document } from './types';
 import { dispatch } from './commands/dispatcher';
 import type { ConnectionInfo, Logger, ServerContext } from './commands/context';
@@ -51,8 +52,14 @@ class ClientConnection implements ConnectionInfo {
 
   private async handle(message: Buffer): Promise<void> {
     if (this.closed) return;
+    let request: Request;
     try {
-      const request = parseRequest(message);
+      request = parseRequest(message);
+    } catch (err) {
+      this.fail(err instanceof ProtocolError ? err : new ProtocolError(`unreadable message: ${String(err)}`));
+      return;
+    }
+    try {
       const reply = await this.answer(request);
       if (reply && !this.closed) this.socket.write(reply);
     } catch (err) {
@@ -67,11 +74,22 @@ class ClientConnection implements ConnectionInfo {
       }
       const db = request.fullCollectionName.slice(0, -'.$cmd'.length);
       const reply = await dispatch(request.body, this, this.ctx, { defaultDb: db });
-      return encodeOpReply(request.header.requestId, reply);
+      return this.encode(encodeOpReply, request.header.requestId, reply);
     }
     const reply: Document = await dispatch(request.body, this, this.ctx, { unacknowledged: request.moreToCome });
     if (request.moreToCome) return undefined;
-    return encodeOpMsgReply(request.header.requestId, reply);
+    return this.encode(encodeOpMsgReply, request.header.requestId, reply);
+  }
+
+  /** A reply that cannot be serialised (e.g. over 16 MB) becomes an error reply instead of a dropped connection. */
+  private encode(encoder: (responseTo: number, body: Document) => Buffer, responseTo: number, reply: Document): Buffer {
+    try {
+      return encoder(responseTo, reply);
+    } catch (err) {
+      this.ctx.logger.warn({ err, connectionId: this.id }, 'reply could not be serialised');
+      const tooLarge = mongoError('BSONObjectTooLarge', `reply could not be serialised: ${err instanceof Error ? err.message : String(err)}`);
+      return encoder(responseTo, errorReply(tooLarge));
+    }
   }
 
   private fail(err: unknown): void {

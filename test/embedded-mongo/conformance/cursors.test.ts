@@ -133,6 +133,12 @@ describe('cursors and reads', function () {
     assert.equal((await db.collection('items').distinct('name')).length, 2);
   });
 
+  it('a distinct whose reply would exceed 16 MB fails cleanly and the connection keeps working', async function () {
+    await db.collection('wide').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: i, blob: `${i}`.padEnd(1024 * 1024, 'x') })) as never[]);
+    await assert.rejects(db.collection('wide').distinct('blob'), (e: unknown) => e instanceof MongoServerError);
+    assert.equal((await db.collection('wide').distinct('_id')).length, 20);
+  });
+
   it('aggregate returns a cursor that getMore continues', async function () {
     const cursor = db.collection('items').aggregate([{ $match: { parity: 'even' } }, { $project: { n: 1 } }], { batchSize: 10 });
     const all = await cursor.toArray();
