@@ -164,7 +164,14 @@
     window.addEventListener('pageshow', function () { submitting = false; });
   }
 
+  /** After a refused save the error summary takes focus, so keyboard and screen reader users land on it. */
+  function focusErrorSummary() {
+    var summary = document.getElementById('error-summary');
+    if (summary && !window.location.hash) summary.focus();
+  }
+
   setUpPrintButtons();
+  focusErrorSummary();
   var form = document.querySelector('form[data-autosave-url]');
   if (form) setUpAutosave(form);
 })();

@@ -329,6 +329,16 @@ describe('Supplier form over HTTP, without JavaScript', () => {
     const review = await agent.get(`${link.path}/review`).expect(200);
     assert.match(review.text, /37,5 timmar|37,5/);
     assert.match(review.text, /<html lang="sv">/);
+
+    // The review page's language button keeps what was typed into the declaration.
+    const switched = await agent
+      .post(`${link.path}/submit`)
+      .type('form')
+      .send({ _csrf: extractCsrfToken(review.text), declarationName: 'Karin Lund', declarationRole: '', action: 'lang:en' })
+      .expect(200);
+    assert.match(switched.text, /<html lang="en">/);
+    assert.match(switched.text, /id="declaration-name" name="declarationName" value="Karin Lund"/);
+    assert.equal((await storedResponse(link))?.status, 'draft');
   });
 });
 
