@@ -15,6 +15,8 @@ export interface PathCandidate {
   expanded: boolean;
   /** Index, in the first array the path went through, of the element this candidate came from. */
   arrayIndex: number | undefined;
+  /** True when the path ended on an explicit array index ("a.0"): an array value here was not expanded. */
+  indexed?: boolean;
 }
 
 /** A plain embedded document (not an array, not a bson class instance, not a Date). */
@@ -55,10 +57,7 @@ function walk(value: unknown, parts: string[], i: number, arrayIndex: number | u
   const key = parts[i];
   if (Array.isArray(value)) {
     const index = arrayIndexOf(key);
-    // An indexed scalar cannot continue a longer path; it yields nothing (not "missing"), as in MongoDB.
-    if (index !== undefined && index < value.length && (i + 1 === parts.length || isPlainDocument(value[index]) || Array.isArray(value[index]))) {
-      walk(value[index], parts, i + 1, arrayIndex ?? index, out);
-    }
+    if (index !== undefined && index < value.length) walkIndexed(value[index], parts, i + 1, arrayIndex, out);
     value.forEach((element, j) => {
       if (isPlainDocument(element)) walkField(element, parts, i, arrayIndex ?? j, out);
     });
@@ -69,6 +68,19 @@ function walk(value: unknown, parts: string[], i: number, arrayIndex: number | u
     return;
   }
   out.push({ value: undefined, missing: true, expanded: false, arrayIndex });
+}
+
+/**
+ * Continues a path through an explicit array index ("a.0"), following MongoDB's iterator: the element at the end
+ * of the path is yielded as it is (an array there is not expanded), an indexed scalar cannot continue a longer path
+ * (it yields nothing, not "missing"), and an explicit index is no implicit traversal, so it sets no `$` position.
+ */
+function walkIndexed(element: unknown, parts: string[], i: number, arrayIndex: number | undefined, out: PathCandidate[]): void {
+  if (i === parts.length) {
+    out.push({ value: element, missing: false, expanded: false, arrayIndex, indexed: true });
+    return;
+  }
+  if (isPlainDocument(element) || Array.isArray(element)) walk(element, parts, i, arrayIndex, out);
 }
 
 function walkField(doc: Document, parts: string[], i: number, arrayIndex: number | undefined, out: PathCandidate[]): void {
@@ -97,9 +109,13 @@ export function walkPath(doc: unknown, path: string | string[]): PathCandidate[]
  * (the values an index or a sort key is built from). A missing path or an empty leaf array gives [].
  */
 export function getPathValues(doc: unknown, path: string | string[]): unknown[] {
-  return walkPath(doc, path)
-    .filter((c) => !c.missing && (c.expanded || !Array.isArray(c.value)))
-    .map((c) => c.value);
+  const values: unknown[] = [];
+  for (const c of walkPath(doc, path)) {
+    if (c.missing) continue;
+    if (!Array.isArray(c.value) || c.expanded) values.push(c.value);
+    else if (c.indexed) values.push(...c.value);
+  }
+  return values;
 }
 
 /**

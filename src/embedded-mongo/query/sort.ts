@@ -66,17 +66,18 @@ export function sortKeyOf(doc: unknown, parts: string[], direction: 1 | -1, coll
   }
   let best: unknown;
   let found = false;
-  for (const candidate of walkPath(doc, parts)) {
-    let value: unknown;
-    if (candidate.missing) value = null;
-    else if (!candidate.expanded && Array.isArray(candidate.value)) {
-      if (candidate.value.length > 0) continue;
-      value = EMPTY_ARRAY;
-    } else value = candidate.value === undefined ? null : candidate.value;
+  const consider = (value: unknown): void => {
     if (!found || compareKeys(value, best, collator) * direction < 0) {
       best = value;
       found = true;
     }
+  };
+  for (const candidate of walkPath(doc, parts)) {
+    if (candidate.missing) consider(null);
+    else if (candidate.expanded || !Array.isArray(candidate.value)) consider(candidate.value === undefined ? null : candidate.value);
+    else if (candidate.value.length === 0) consider(EMPTY_ARRAY);
+    // A leaf array's elements come as their own candidates, except after an explicit index ("a.0").
+    else if (candidate.indexed) candidate.value.forEach(consider);
   }
   return found ? best : null;
 }

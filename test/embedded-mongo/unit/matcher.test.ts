@@ -97,6 +97,13 @@ describe('embedded-mongo query/matcher', () => {
       assert.ok(!matches({ 'c.5': 20 }, doc));
     });
 
+    it('does not expand an array reached through an explicit index, and sets no $ position for it', () => {
+      assert.ok(!matches({ 'a.0': 1 }, { a: [[1, 2]] }));
+      assert.ok(matches({ 'a.0': [1, 2] }, { a: [[1, 2]] }));
+      assert.ok(matches({ 'a.0': { $size: 2 } }, { a: [[1, 2]] }));
+      assert.equal(compileFilter({ 'a.1': 5 }).positionalIndex({ a: [4, 5] }), undefined);
+    });
+
     it('also treats a numeric component as a field name of documents in the array', () => {
       assert.ok(matches({ 'a.0': 'x' }, { a: [{ 0: 'x' }] }));
     });
