@@ -31,7 +31,7 @@ function cloneValue(v: unknown): unknown {
   if (v instanceof Uint8Array) return Uint8Array.prototype.slice.call(v);
   if (bsonTag(v) === 'Binary') {
     const bin = v as Binary;
-    return new Binary(bin.buffer.slice(0, bin.position), bin.sub_type);
+    return new Binary(Uint8Array.prototype.slice.call(bin.buffer, 0, bin.position), bin.sub_type);
   }
   if (!isPlainObject(v)) return v;
   const out: Record<string, unknown> = {};

@@ -178,6 +178,13 @@ describe('embedded-mongo bson/clone', () => {
     assert.equal(compareValues(copy.b, new Binary(Buffer.from([1, 2]))), 0);
   });
 
+  it('copies binary payloads, so changing the copy leaves the original bytes alone', () => {
+    const original = { b: new Binary(Buffer.from([1, 2])) };
+    const copy = deepClone(original);
+    copy.b.buffer[0] = 9;
+    assert.equal(original.b.buffer[0], 1);
+  });
+
   it('keeps a field named __proto__ as a field', () => {
     const original = JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>;
     const copy = deepClone(original);
