@@ -21,6 +21,8 @@ const EMPTY_ARRAY = Symbol('empty array');
 
 const NATURAL = '$natural';
 
+const MAX_CACHED_KEYS = 250_000;
+
 const ORDER_MESSAGE = '$sort key ordering must be 1 (for ascending) or -1 (for descending)';
 
 function directionOf(v: unknown): 1 | -1 {
@@ -106,6 +108,8 @@ export function compileSort(sortSpec: unknown, collator?: Collator): Comparator 
     let values = cache.get(doc);
     if (!values) {
       values = keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator));
+      // A comparator kept around longer than one sort must not pin every document it ever saw.
+      if (cache.size >= MAX_CACHED_KEYS) cache.clear();
       cache.set(doc, values);
     }
     lastDoc = doc;
