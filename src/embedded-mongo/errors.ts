@@ -124,6 +124,8 @@ export const ErrorCodes = {
   Location31393: 31393, Location51276: 51276, Location3040501: 3040501, Location4161100: 4161100,
   Location4161101: 4161101, Location4161102: 4161102, Location4161103: 4161103, Location4161105: 4161105,
   Location4161107: 4161107, Location4161109: 4161109,
+  // aggregation (aggregate/), continued
+  Location40177: 40177,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -118,8 +118,15 @@ export function compileProjection(spec: unknown): Projection {
   const root = state.root;
   return {
     mode,
-    apply: (doc, scope) => (mode === 'inclusion' ? applyInclusion(root, doc, scope) : applyExclusion(root, doc)),
+    apply: (doc, scope) => (mode === 'inclusion' ? idFirst(applyInclusion(root, doc, scope)) : applyExclusion(root, doc)),
   };
+}
+
+/** A computed _id is appended like any computed field, but MongoDB always answers with _id first. */
+function idFirst(doc: Document): Document {
+  if (!hasOwn(doc, '_id') || Object.keys(doc)[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
 }
 
 function hasComputed(node: FieldNode): boolean {
@@ -198,8 +205,10 @@ function parseSetField(root: NestedNode, path: string, value: unknown, stageName
 
 export function compileAddFields(spec: unknown, stageName: string): FieldSetter {
   if (!isDocument(spec)) throw mongoError('Location40272', `${stageName} specification stage must be an object, got ${typeof spec}`);
+  const entries = Object.entries(spec);
+  if (entries.length === 0) throw mongoError('Location40177', `Invalid ${stageName} :: caused by :: specification must have at least one field`);
   const root = newNested();
-  for (const [path, value] of Object.entries(spec)) parseSetField(root, path, value, stageName);
+  for (const [path, value] of entries) parseSetField(root, path, value, stageName);
   return (doc, scope) => applySet(root, doc, scope);
 }
 

@@ -85,6 +85,9 @@ describe('aggregation pipeline: $project, $addFields, $unset, $replaceRoot', () 
     const out = await run(suppliers.slice(0, 1), [{ $project: { city: '$address.city', name: 1, 'address.zip': 1 } }]);
     assert.deepEqual(out, [{ _id: 1, name: 'Acme', address: { zip: '211' }, city: 'Malmö' }]);
     assert.deepEqual(Object.keys(out[0]), ['_id', 'name', 'address', 'city']);
+    const renamed = await run(suppliers.slice(0, 1), [{ $project: { country: 1, _id: '$name' } }]);
+    assert.deepEqual(Object.keys(renamed[0]), ['_id', 'country']);
+    assert.equal(renamed[0]._id, 'Acme');
     const noId = await run(suppliers.slice(0, 1), [{ $project: { _id: 0, name: 1 } }]);
     assert.deepEqual(noId, [{ name: 'Acme' }]);
   });
@@ -100,6 +103,7 @@ describe('aggregation pipeline: $project, $addFields, $unset, $replaceRoot', () 
     await expectCode(run([], [{ $project: { a: 0, b: 1 } }]), 31253);
     await expectCode(run([], [{ $project: { a: 1, 'a.b': 1 } }]), 31250);
     await expectCode(run([], [{ $project: {} }]), 51272);
+    await expectCode(run([], [{ $addFields: {} }]), 40177);
   });
 
   it('When projecting into an array of documents, then each element is projected', async () => {
