@@ -47,10 +47,8 @@ export async function dispatch(body: Document, conn: ConnectionInfo, ctx: Server
     invocation = prepare(body, conn, ctx, options);
     return await run(invocation);
   } catch (err) {
-    if (invocation?.session && invocation.txn) {
-      ctx.sessions.abortAfterError(invocation.session, `${invocation.name} failed`);
-      labelTransient(err);
-    }
+    if (invocation?.session && invocation.txn) ctx.sessions.abortAfterError(invocation.session, `${invocation.name} failed`);
+    if (invocation?.body.autocommit === false) labelTransient(err);
     if (!(err instanceof MongoServerError)) {
       ctx.logger.error({ err, command: Object.keys(body)[0], connectionId: conn.id }, 'command failed unexpectedly');
     }
