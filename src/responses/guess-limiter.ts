@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { HttpError } from '../platform/errors';
 
 export interface GuessLimiterOptions {
@@ -18,8 +19,9 @@ export interface GuessLimiter {
 const MAX_TRACKED_CLIENTS = 10_000;
 
 /**
- * Token-guessing limiter. Unlike a request counter, it counts only refused links, after the fact: a supplier
- * whose browser sends many requests at once (autosave, uploads) with a valid link is never refused.
+ * Token-guessing limiter. express-rate-limit's middleware counts a request when it starts and un-counts successes
+ * when they finish, so a burst of valid requests (autosaves, uploads) would be refused while in flight. This one
+ * counts only refused links, after the fact; a supplier working with a valid link is never refused.
  */
 export function createGuessLimiter(options: GuessLimiterOptions): GuessLimiter {
   const now = options.now ?? Date.now;
@@ -40,7 +42,8 @@ export function createGuessLimiter(options: GuessLimiterOptions): GuessLimiter {
     if (failures.size >= MAX_TRACKED_CLIENTS) failures.clear();
   }
 
-  const keyOf = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  // IPv6 clients are keyed by their /56 network, as express-rate-limit does, so rotating addresses does not help.
+  const keyOf = (req: Request) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
 
   return {
     check(req, _res, next) {

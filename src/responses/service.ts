@@ -167,6 +167,8 @@ function isEmptyInput(raw: unknown): boolean {
 
 function isAcceptableInput(raw: unknown): boolean {
   if (typeof raw === 'string') return raw.length <= 20_000;
+  if (typeof raw === 'number') return Number.isFinite(raw);
+  if (typeof raw === 'boolean') return true;
   if (Array.isArray(raw)) return raw.length <= 200 && raw.every((item) => typeof item === 'string' && item.length <= 1000);
   return raw === undefined || raw === null;
 }
