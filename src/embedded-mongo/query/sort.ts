@@ -103,13 +103,20 @@ export function compileSort(sortSpec: unknown, collator?: Collator): Comparator 
   // Sorting compares one document against many in a row; remembering the last lookup saves most Map probes.
   let lastDoc: unknown;
   let lastKeys: unknown[] = [];
+  const forget = (): void => {
+    cache.clear();
+    lastDoc = undefined;
+    lastKeys = [];
+  };
   const keyValues = (doc: unknown): unknown[] => {
     if (doc === lastDoc) return lastKeys;
     let values = cache.get(doc);
     if (!values) {
       values = keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator));
-      // A comparator kept around longer than one sort must not pin every document it ever saw.
-      if (cache.size >= MAX_CACHED_KEYS) cache.clear();
+      // The cache serves one synchronous sort: it is dropped at the next microtask, so a comparator kept around
+      // (a compiled pipeline, an accumulator) neither pins old documents nor sees stale keys.
+      if (cache.size === 0) queueMicrotask(forget);
+      else if (cache.size >= MAX_CACHED_KEYS) cache.clear();
       cache.set(doc, values);
     }
     lastDoc = doc;

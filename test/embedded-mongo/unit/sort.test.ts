@@ -71,6 +71,16 @@ describe('embedded-mongo query/sort', () => {
     assert.deepEqual(docs.map((d) => d._id), [1, 2, 3, 4, 5]);
   });
 
+  it('a comparator reused after the sort sees documents as they are now', async () => {
+    const comparator = compileSort({ n: 1 });
+    const a: Document = { n: 1 };
+    const b: Document = { n: 2 };
+    assert.equal(comparator(a, b), -1);
+    await Promise.resolve();
+    a.n = 3;
+    assert.equal(comparator(a, b), 1);
+  });
+
   it('leaves $natural to the storage engine', () => {
     const docs = [{ _id: 2, a: 1 }, { _id: 1, a: 1 }, { _id: 3, a: 0 }];
     assert.deepEqual(order(docs, { $natural: -1 }), [2, 1, 3]);
