@@ -15,7 +15,7 @@ import { identical } from './identical';
 import { compileOperators, type PathOperation } from './operator-update';
 import { nextTimestamp } from './operators';
 import { compilePipelineUpdate } from './pipeline';
-import { hasField, withoutField, type ApplyContext } from './walk';
+import { defineField, hasField, withoutField, type ApplyContext } from './walk';
 
 export { upsertSeed } from './upsert';
 export type { ApplyContext } from './walk';
@@ -124,7 +124,7 @@ function stampEmptyTimestamps(doc: Document, now: Date): Document {
   for (const [key, value] of Object.entries(doc)) {
     if (bsonTag(value) !== 'Timestamp') continue;
     const ts = value as Timestamp;
-    if (ts.t === 0 && ts.i === 0) doc[key] = nextTimestamp(now);
+    if (ts.t === 0 && ts.i === 0) defineField(doc, key, nextTimestamp(now));
   }
   return doc;
 }

@@ -11,7 +11,7 @@ import { compileFilter, type Matcher } from '../query/matcher';
 import { isPlainDocument } from '../query/paths';
 import { compileSort } from '../query/sort';
 import type { Collator } from '../types';
-import { formatElement, formatField, formatValue } from './format';
+import { formatElement, formatValue } from './format';
 import { REMOVE, UNCHANGED, type LeafOperation, type LeafPlace } from './walk';
 
 export interface OperatorOptions {
