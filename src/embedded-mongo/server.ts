@@ -29,8 +29,10 @@ class ClientConnection implements ConnectionInfo {
     socket.on('error', (err) => this.ctx.logger.debug({ err, connectionId: id }, 'connection error'));
     socket.on('close', () => {
       this.closed = true;
+      this.ctx.logger.debug({ connectionId: id, remote: this.remote }, 'connection closed');
       this.onClose(this);
     });
+    this.ctx.logger.debug({ connectionId: id, remote: this.remote }, 'connection accepted');
   }
 
   destroy(): void {
