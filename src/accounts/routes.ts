@@ -42,9 +42,11 @@ export function accountsRouter(deps: Pick<AppDeps, 'logger'>, passport: ReturnTy
   });
 
   router.post('/login', loginLimiter, (req: Request, res: Response, next: NextFunction) => {
-    const form = loginForm.safeParse(req.body);
+    const body: unknown = req.body;
+    const form = loginForm.safeParse(body);
     if (!form.success) {
-      renderLogin(res, 400, { errorKey: 'common:login.missingFields', email: typeof req.body?.email === 'string' ? req.body.email : '' });
+      const email = typeof body === 'object' && body !== null && 'email' in body && typeof body.email === 'string' ? body.email : '';
+      renderLogin(res, 400, { errorKey: 'common:login.missingFields', email: email.slice(0, 320) });
       return;
     }
     const target = safeRedirectTarget(form.data.next);
