@@ -3,9 +3,9 @@
  * Every committed change is a list of change records applied by `applyCommit` (atomically: all or none) and then
  * handed to `Persistence`; start-up replays `loadState()` through the same function.
  */
-import { ObjectId, UUID } from 'bson';
+import { UUID } from 'bson';
 import { MongoServerError } from '../errors';
-import { createCollator, normalizeCollation } from '../query/collation';
+import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
 import { compileSort } from '../query/sort';
 import type {
@@ -23,11 +23,22 @@ import type {
 import { Collection, type Undo } from './collection';
 import { ID_INDEX_NAME, type CollectionIndex } from './collection-index';
 import { checkedSize, getDoc, type RecordFactory } from './doc-store';
-import { describeSpec, normaliseIndexSpec, sameIndex, sameKey, sameKeyAndCollation } from './index-spec';
+import {
+  duplicateIdError,
+  indexesToDrop,
+  indexModification,
+  indexSize,
+  namespaceExists,
+  normaliseCollectionOptions,
+  validNamespace,
+  withValidId,
+  writeConflict,
+} from './catalog-rules';
+import { describeSpec, normaliseIndexSpec, sameIndex, sameKeyAndCollation } from './index-spec';
 import { effectiveCollation, planAndRun } from './planner';
 import { namespace, splitNamespace, type ChangeRecord, type Persistence } from './persistence';
 import { Transaction } from './transaction';
-import { describeFields, idKey, isPlainObject } from './values';
+import { idKey } from './values';
 
 export interface StorageLogger {
   info(obj: object, msg?: string): void;
@@ -44,7 +55,6 @@ export interface EngineOptions {
 }
 
 const noLogger: StorageLogger = { info() {}, warn() {}, error() {} };
-const ESTIMATED_INDEX_ENTRY_BYTES = 40;
 const MIN_DATE = new Date(-8.64e15);
 
 export class EmbeddedStorage implements StorageEngine {
@@ -360,7 +370,7 @@ export class EmbeddedStorage implements StorageEngine {
     }
     if (Object.keys(optionChanges).length > 0) record.options = { ...collection.options, ...optionChanges };
     if (command.index !== undefined) {
-      const { index, change } = this.indexModification(collection, command.index);
+      const { index, change } = indexModification(collection, command.index);
       record.index = change;
       if (change.expireAfterSeconds !== undefined) {
         reply.expireAfterSeconds_old = index.spec.expireAfterSeconds;
@@ -373,31 +383,6 @@ export class EmbeddedStorage implements StorageEngine {
     }
     if (record.options || record.index) await this.commit([record]);
     return reply;
-  }
-
-  private indexModification(collection: Collection, raw: unknown): { index: CollectionIndex; change: { name: string; expireAfterSeconds?: number; hidden?: boolean } } {
-    if (!isPlainObject(raw)) throw new MongoServerError('TypeMismatch', "BSON field 'collMod.index' is the wrong type, expected type 'object'");
-    const index = findIndexBySelector(collection, raw);
-    const change: { name: string; expireAfterSeconds?: number; hidden?: boolean } = { name: index.name };
-    if (raw.expireAfterSeconds !== undefined) {
-      const seconds = typeof raw.expireAfterSeconds === 'bigint' ? Number(raw.expireAfterSeconds) : raw.expireAfterSeconds;
-      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
-        throw new MongoServerError('InvalidOptions', 'expireAfterSeconds must be a non-negative number');
-      }
-      if (index.fields.length !== 1 || index.name === ID_INDEX_NAME) {
-        throw new MongoServerError('InvalidOptions', 'TTL indexes are single-field indexes, compound indexes do not support TTL');
-      }
-      change.expireAfterSeconds = Math.floor(seconds);
-    }
-    if (raw.hidden !== undefined) {
-      if (typeof raw.hidden !== 'boolean') throw new MongoServerError('TypeMismatch', "BSON field 'collMod.index.hidden' is the wrong type, expected type 'bool'");
-      if (index.name === ID_INDEX_NAME) throw new MongoServerError('BadValue', "can't hide _id index");
-      change.hidden = raw.hidden;
-    }
-    if (change.expireAfterSeconds === undefined && change.hidden === undefined) {
-      throw new MongoServerError('InvalidOptions', 'no expireAfterSeconds or hidden field to update');
-    }
-    return { index, change };
   }
 
   async createIndexes(db: string, coll: string, specs: IndexSpec[]): ReturnType<StorageEngine['createIndexes']> {
@@ -727,99 +712,6 @@ function expiredIds(collection: Collection, index: CollectionIndex, cutoff: Date
     return true;
   });
   return ids;
-}
-
-function findIndexBySelector(collection: Collection, selector: Record<string, unknown>): CollectionIndex {
-  if (typeof selector.name === 'string') {
-    const index = collection.indexes.get(selector.name);
-    if (!index) throw new MongoServerError('IndexNotFound', `cannot find index ${selector.name} for ns ${collection.ns}`);
-    return index;
-  }
-  const pattern = selector.keyPattern;
-  if (isPlainObject(pattern)) {
-    const index = [...collection.indexes.values()].find((ix) => sameKey(ix.spec.key, pattern));
-    if (!index) throw new MongoServerError('IndexNotFound', `cannot find index ${describeFields(pattern)} for ns ${collection.ns}`);
-    return index;
-  }
-  throw new MongoServerError('InvalidOptions', 'must specify either index name or key pattern');
-}
-
-function indexesToDrop(collection: Collection, which: string | string[] | Document): string[] {
-  if (which === '*') return [...collection.indexes.keys()].filter((name) => name !== ID_INDEX_NAME);
-  const names = Array.isArray(which) ? which : typeof which === 'string' ? [which] : [keyPatternName(collection, which)];
-  for (const name of names) {
-    if (name === ID_INDEX_NAME) throw new MongoServerError('InvalidOptions', 'cannot drop _id index');
-    if (!collection.indexes.has(name)) throw new MongoServerError('IndexNotFound', `index not found with name [${name}]`);
-  }
-  return names;
-}
-
-function keyPatternName(collection: Collection, pattern: Document): string {
-  const matches = [...collection.indexes.values()].filter((ix) => sameKey(ix.spec.key, pattern));
-  if (matches.length === 0) throw new MongoServerError('IndexNotFound', `can't find index with key: ${describeFields(pattern)}`);
-  if (matches.length > 1) throw new MongoServerError('IndexNotFound', `${matches.length} indexes found for key: ${describeFields(pattern)}, identify by name instead.`);
-  return matches[0].name;
-}
-
-function indexSize(index: CollectionIndex): number {
-  return index.size * ESTIMATED_INDEX_ENTRY_BYTES;
-}
-
-/** The document to store: `_id` first (generated when missing) and of a type MongoDB allows. */
-function withValidId(doc: Document): Document {
-  if (!('_id' in doc) || doc._id === undefined) {
-    const { _id: _ignored, ...rest } = doc;
-    return { _id: new ObjectId(), ...rest };
-  }
-  const id = doc._id;
-  if (Array.isArray(id)) throw new MongoServerError('InvalidIdField', "The '_id' value cannot be of type array");
-  if (isPlainObject(id) && Object.keys(id).some((k) => k.startsWith('$'))) {
-    throw new MongoServerError('DollarPrefixedFieldName', `_id fields may not contain '$'-prefixed fields: ${Object.keys(id).find((k) => k.startsWith('$'))} is not valid for storage.`);
-  }
-  if (Object.keys(doc)[0] === '_id') return doc;
-  // MongoDB stores _id as the first field whatever order the client sent.
-  const { _id, ...rest } = doc;
-  return { _id, ...rest };
-}
-
-const INVALID_DB_CHARS = /[/\\. "$\0]/;
-
-function validNamespace(db: string, coll: string): string {
-  if (db.length === 0 || db.length >= 64 || INVALID_DB_CHARS.test(db)) throw new MongoServerError('InvalidNamespace', `Invalid database name: '${db}'`);
-  if (coll.length === 0 || coll.includes('\0') || coll.includes('$') || coll.startsWith('.')) {
-    throw new MongoServerError('InvalidNamespace', `Invalid collection name: ${coll}`);
-  }
-  return namespace(db, coll);
-}
-
-function normaliseCollectionOptions(options: CollectionOptions): CollectionOptions {
-  const result: CollectionOptions = { ...options };
-  if (options.collation !== undefined) {
-    const collation = normalizeCollation(options.collation);
-    if (collation) result.collation = collation;
-    else delete result.collation;
-  }
-  return result;
-}
-
-function namespaceExists(ns: string): MongoServerError {
-  return new MongoServerError('NamespaceExists', `Collection ${ns} already exists.`);
-}
-
-function duplicateIdError(ns: string, id: unknown): MongoServerError {
-  return new MongoServerError('DuplicateKey', `E11000 duplicate key error collection: ${ns} index: _id_ dup key: ${describeFields({ _id: id })}`, {
-    keyPattern: { _id: 1 },
-    keyValue: { _id: id },
-  });
-}
-
-function writeConflict(): MongoServerError {
-  return new MongoServerError(
-    'WriteConflict',
-    'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
-    {},
-    ['TransientTransactionError'],
-  );
 }
 
 function noop(): void {}
