@@ -30,7 +30,9 @@ export function normaliseIndexSpec(raw: IndexSpec, collectionCollation: Collatio
   if (spec.name === ID_INDEX_NAME && (spec.unique !== undefined || spec.sparse !== undefined || spec.expireAfterSeconds !== undefined)) {
     throw new MongoServerError('InvalidIndexSpecificationOption', `The field '${spec.unique !== undefined ? 'unique' : spec.sparse !== undefined ? 'sparse' : 'expireAfterSeconds'}' is not valid for an _id index specification`);
   }
-  if (spec.collation === undefined && collectionCollation) spec.collation = collectionCollation;
+  // An index without a collation inherits the collection's; an explicit {locale: 'simple'} opts out of it.
+  if (raw.collation === undefined && collectionCollation) spec.collation = collectionCollation;
+  if (spec.collation === undefined) delete spec.collation;
   if (spec.unique === false) delete spec.unique;
   if (spec.sparse === false) delete spec.sparse;
   if (spec.hidden === false) delete spec.hidden;

@@ -122,6 +122,8 @@ describe('storage engine: catalog and documents', () => {
     const result = engine.find(undefined, 'db', 'c', { filter: { name: 'ANNA' } });
     assert.equal(result.plan.indexName, 'name_1');
     assert.deepEqual(ids(result.docs), [1, 2]);
+    await engine.createIndexes('db', 'c', [{ v: 2, key: { name: -1 }, name: 'name_simple', collation: { locale: 'simple' } }]);
+    assert.equal('collation' in engine.listIndexes('db', 'c')[2], false, 'explicit simple collation is not inherited');
   });
 });
 
