@@ -50,7 +50,7 @@ const LEAF_OPERATORS: Record<string, LeafCompiler> = {
   $addToSet: (field, value, options) => compileAddToSet(field, value, options),
   $pull: (_field, value, options) => compilePull(value, options),
   $pullAll: (_field, value, options) => compilePullAll(value, options),
-  $pop: (_field, value) => compilePop(value),
+  $pop: (field, value) => compilePop(field, value),
   $bit: (field, value) => compileBit(field, value),
 };
 

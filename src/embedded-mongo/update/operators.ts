@@ -11,7 +11,7 @@ import { compileFilter, type Matcher } from '../query/matcher';
 import { isPlainDocument } from '../query/paths';
 import { compileSort } from '../query/sort';
 import type { Collator } from '../types';
-import { formatElement, formatValue } from './format';
+import { formatElement, formatField, formatValue } from './format';
 import { REMOVE, UNCHANGED, type LeafOperation, type LeafPlace } from './walk';
 
 export interface OperatorOptions {
@@ -327,10 +327,18 @@ export function compilePullAll(value: unknown, options: OperatorOptions): LeafOp
   return removeMatching((element) => value.some((v) => valuesEqual(element, v, options.collator)));
 }
 
-export function compilePop(value: unknown): LeafOperation {
-  const direction = isNumericValue(value) ? Number(value.toString()) : NaN;
+/** mongod's parseIntegerElementToLong: a number with an integral value. */
+function parseIntegerArgument(field: string, value: unknown): number {
+  if (!isNumericValue(value)) throw mongoError('FailedToParse', `Expected a number in: ${formatField(field, value)}`);
+  const n = Number(value.toString());
+  if (!Number.isInteger(n)) throw mongoError('FailedToParse', `Expected an integer: ${formatField(field, value)}`);
+  return n;
+}
+
+export function compilePop(field: string, value: unknown): LeafOperation {
+  const direction = parseIntegerArgument(field, value);
   if (direction !== 1 && direction !== -1) {
-    throw mongoError('FailedToParse', `$pop expects 1 or -1, found: ${formatValue(value)}`);
+    throw mongoError('FailedToParse', `$pop expects 1 or -1, found: ${direction}`);
   }
   const fromFront = direction === -1;
   return {

@@ -253,7 +253,9 @@ describe('update engine', () => {
     it('When $pop removes from either end, then empty and missing arrays are left alone', () => {
       assert.deepEqual(apply({ _id: 1, a: [1, 2, 3], b: [1, 2] }, { $pop: { a: 1, b: -1 } }), { _id: 1, a: [1, 2], b: [2] });
       assert.equal(run({ _id: 1, a: [] }, { $pop: { a: 1, b: 1 } }).modified, false);
-      assertMongoError(() => compileUpdate({ $pop: { a: 2 } }), 9, /\$pop expects 1 or -1/);
+      assertMongoError(() => compileUpdate({ $pop: { a: 2 } }), 9, '$pop expects 1 or -1, found: 2');
+      assertMongoError(() => compileUpdate({ $pop: { a: 'x' } }), 9, 'Expected a number in: a: "x"');
+      assertMongoError(() => compileUpdate({ $pop: { a: 1.5 } }), 9, 'Expected an integer: a: 1.5');
       assertMongoError(() => apply({ _id: 1, a: 1 }, { $pop: { a: 1 } }), 14, /non-array/);
     });
 
