@@ -126,6 +126,9 @@ export const ErrorCodes = {
   Location4161107: 4161107, Location4161109: 4161109,
   // aggregation (aggregate/), continued
   Location40177: 40177,
+  // aggregation (aggregate/), continued
+  Location5339900: 5339900, Location5339902: 5339902, Location5371601: 5371601, Location5371602: 5371602,
+  Location5371603: 5371603, Location5429414: 5429414, Location5429513: 5429513,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -23,6 +23,7 @@ import {
 import { compileBucket, compileGroup, compileSortByCount } from './stages/group';
 import { compileLookup, compileUnionWith } from './stages/lookup';
 import { compileMatch } from './stages/match';
+import { compileSetWindowFields } from './stages/window';
 import type { PipelineContext, Stage, StageCompiler, SubPipelineCompiler } from './stages/types';
 import { isDocument } from './values';
 
@@ -49,6 +50,7 @@ const STAGES: Record<string, StageCompiler> = {
   $bucket: compileBucket,
   $sample: compileSample,
   $out: compileOut,
+  $setWindowFields: compileSetWindowFields,
 };
 
 /** Stages that write or inspect the server and so may not run inside $facet. */
