@@ -129,6 +129,8 @@ export const ErrorCodes = {
   // aggregation (aggregate/), continued
   Location5339900: 5339900, Location5339902: 5339902, Location5371601: 5371601, Location5371602: 5371602,
   Location5371603: 5371603, Location5429414: 5429414, Location5429513: 5429513,
+  // aggregation (aggregate/), continued
+  Location17053: 17053, Location40602: 40602, Location5858203: 5858203,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -23,6 +23,7 @@ import {
 import { compileBucket, compileGroup, compileSortByCount } from './stages/group';
 import { compileLookup, compileUnionWith } from './stages/lookup';
 import { compileMatch } from './stages/match';
+import { compileDocuments, compileRedact } from './stages/redact';
 import { compileSetWindowFields } from './stages/window';
 import type { PipelineContext, Stage, StageCompiler, SubPipelineCompiler } from './stages/types';
 import { isDocument } from './values';
@@ -51,6 +52,8 @@ const STAGES: Record<string, StageCompiler> = {
   $sample: compileSample,
   $out: compileOut,
   $setWindowFields: compileSetWindowFields,
+  $redact: compileRedact,
+  $documents: compileDocuments,
 };
 
 /** Stages that write or inspect the server and so may not run inside $facet. */
@@ -75,6 +78,9 @@ function parsePipeline(pipeline: unknown, ctx: PipelineContext, where?: string):
     }
     if (where === '$lookup' && LAST_ONLY.has(name)) {
       throw mongoError('Location51047', `${name} is not allowed within a $lookup's sub-pipeline`);
+    }
+    if (name === '$documents' && index !== 0) {
+      throw mongoError('Location40602', '$documents is only valid as the first stage in a pipeline');
     }
     if (LAST_ONLY.has(name) && index !== pipeline.length - 1) {
       throw mongoError('Location40601', `${name} can only be the final stage in the pipeline`);

@@ -95,3 +95,26 @@ describe('aggregation pipeline: $setWindowFields', () => {
     await expectCode(runPipeline([], [{ $setWindowFields: { output: { s: { $median: '$a' } } } }], ctx), 9);
   });
 });
+
+describe('aggregation pipeline: $redact and $documents', () => {
+  it('When redacting by access level, then pruned sub-documents and array elements disappear', async () => {
+    const input = [
+      {
+        _id: 1,
+        level: 1,
+        name: 'report',
+        findings: [{ level: 1, text: 'open' }, { level: 3, text: 'secret' }],
+        audit: { level: 3, auditor: 'x' },
+      },
+    ];
+    const out = await runPipeline(input, [{ $redact: { $cond: [{ $lte: ['$level', 2] }, '$$DESCEND', '$$PRUNE'] } }], ctx);
+    assert.deepEqual(out, [{ _id: 1, level: 1, name: 'report', findings: [{ level: 1, text: 'open' }] }]);
+    await expectCode(runPipeline(input, [{ $redact: 'keep' }], ctx), 17053);
+  });
+
+  it('When $documents starts a pipeline, then its array becomes the input', async () => {
+    const out = await runPipeline([], [{ $documents: [{ x: 1 }, { x: 2 }] }, { $match: { x: { $gt: 1 } } }], ctx);
+    assert.deepEqual(out, [{ x: 2 }]);
+    await expectCode(runPipeline([], [{ $match: {} }, { $documents: [] }], ctx), 40602);
+  });
+});
