@@ -247,8 +247,8 @@ export class EmbeddedStorage implements StorageEngine {
   private evictFromCapped(collection: Collection, committing: Transaction | undefined): Undo {
     const { capped, size, max } = collection.options;
     if (!capped) return noop;
-    const maxBytes = typeof size === 'number' && size > 0 ? size : Infinity;
-    const maxDocs = typeof max === 'number' && max > 0 ? max : Infinity;
+    const maxBytes = positiveLimit(size);
+    const maxDocs = positiveLimit(max);
     const undos: Undo[] = [];
     while (collection.count > 1 && (collection.count > maxDocs || collection.dataSize > maxBytes)) {
       const oldest = collection.documents().next();
@@ -690,6 +690,12 @@ export class EmbeddedStorage implements StorageEngine {
     if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ns}`);
     return collection;
   }
+}
+
+/** A capped collection's size or max as sent by a client (int32, int64 or double); Infinity when unset or <= 0. */
+function positiveLimit(value: unknown): number {
+  const n = typeof value === 'bigint' ? Number(value) : value;
+  return typeof n === 'number' && n > 0 ? n : Infinity;
 }
 
 function stagedKey(ns: string, id: unknown): string {

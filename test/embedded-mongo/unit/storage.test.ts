@@ -130,7 +130,7 @@ describe('storage engine: catalog and documents', () => {
 describe('storage engine: capped collections', () => {
   it('When a capped collection exceeds max documents or size, then the oldest documents go first', async () => {
     const engine = await freshEngine();
-    await engine.createCollection('db', 'log', { capped: true, size: 100_000, max: 3 });
+    await engine.createCollection('db', 'log', { capped: true, size: 100_000, max: 3n });
     await insertAll(engine, 'db', 'log', [1, 2, 3, 4, 5].map((n) => ({ _id: n })));
     assert.deepEqual(ids(engine.find(undefined, 'db', 'log', { filter: {} }).docs), [3, 4, 5]);
     await engine.createCollection('db', 'small', { capped: true, size: 250 });
