@@ -13,6 +13,7 @@ import { compileArrayFilters } from './array-filters';
 import { formatField, formatValue } from './format';
 import { identical } from './identical';
 import { compileOperators, type PathOperation } from './operator-update';
+import { isDynamicPart } from './paths';
 import { nextTimestamp } from './operators';
 import { compilePipelineUpdate } from './pipeline';
 import { defineField, hasField, withoutField, type ApplyContext } from './walk';
@@ -89,19 +90,44 @@ function finishUpdate(before: Document, after: Document, ctx: ApplyContext): Upd
 function operatorUpdate(update: Document, matchers: Map<string, Matcher>, options: CompileUpdateOptions): CompiledUpdate {
   const operations: PathOperation[] = compileOperators(update, matchers, options);
   const filterTest = (id: string, element: unknown): boolean => matchers.get(id)?.test({ [id]: element }) ?? false;
+  // Paths with $, $[] or $[id] resolve per document, so only then can two operations meet at one element.
+  const checkRuntimeConflicts = operations.length > 1 && operations.some((op) => op.path.parts.some(isDynamicPart));
   return {
     kind: 'operators',
     apply(doc, ctx) {
+      const conflicts = checkRuntimeConflicts ? new ReachedPaths() : undefined;
       let result = doc;
       for (const operation of operations) {
         if (operation.onlyOnInsert && !ctx.isInsert) continue;
-        const next = operation.run(result, ctx, filterTest);
+        const next = operation.run(result, ctx, { filterTest, reached: conflicts?.recorder() });
         if (next !== result) assertIdKept(doc, next, operation);
         result = next;
       }
       return finishUpdate(doc, result, ctx);
     },
   };
+}
+
+/**
+ * The concrete paths each operation of one apply reached. Two operations may not reach the same element, or one an
+ * element inside the other's (`{$set: {'a.$[x]': 1, 'a.$[y]': 2}}` where both filters match): mongod's 40.
+ */
+class ReachedPaths {
+  private readonly earlier: string[][] = [];
+
+  recorder(): (path: string[]) => void {
+    // A snapshot: the paths of this operation itself never conflict with each other.
+    const earlier = this.earlier.slice();
+    return (path) => {
+      for (const other of earlier) {
+        const shared = Math.min(other.length, path.length);
+        if (path.slice(0, shared).every((name, i) => name === other[i])) {
+          throw mongoError('ConflictingUpdateOperators', `Update created a conflict at '${path.slice(0, shared).join('.')}'`);
+        }
+      }
+      this.earlier.push(path);
+    };
+  }
 }
 
 function replacementUpdate(replacement: Document): CompiledUpdate {

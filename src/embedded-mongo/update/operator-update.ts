@@ -24,7 +24,7 @@ import {
   type OperatorOptions,
 } from './operators';
 import { comparePaths, filterIdentifiers, isDynamicPart, parseUpdatePath, PathRegistry, type UpdatePath } from './paths';
-import { applyAtPath, hasField, type ApplyContext, type ArrayFilterTest, type LeafOperation } from './walk';
+import { applyAtPath, hasField, type ApplyContext, type LeafOperation, type WalkHooks } from './walk';
 
 export interface PathOperation {
   /** The path that orders this operation among the others. */
@@ -32,7 +32,7 @@ export interface PathOperation {
   onlyOnInsert: boolean;
   /** The 66 ImmutableField message when this operation changes `_id`. */
   immutableMessage: string;
-  run(doc: Document, ctx: ApplyContext, filterTest: ArrayFilterTest): Document;
+  run(doc: Document, ctx: ApplyContext, hooks: WalkHooks): Document;
 }
 
 type LeafCompiler = (field: string, value: unknown, options: OperatorOptions) => LeafOperation;
@@ -63,7 +63,7 @@ function leafOperation(path: UpdatePath, leaf: LeafOperation, onlyOnInsert: bool
     path,
     onlyOnInsert,
     immutableMessage: modifiesIdMessage(path),
-    run: (doc, ctx, filterTest) => applyAtPath(doc, path.parts, leaf, ctx, filterTest),
+    run: (doc, ctx, hooks) => applyAtPath(doc, path.parts, leaf, ctx, hooks),
   };
 }
 
@@ -159,13 +159,13 @@ function renameOperation(source: UpdatePath, target: UpdatePath): PathOperation 
     immutableMessage: fromId
       ? `Unsetting the path '${source.text}' using $rename would modify the immutable field '_id'`
       : modifiesIdMessage(target),
-    run(doc, ctx, filterTest) {
+    run(doc, ctx, hooks) {
       const read = readRenameSource(doc, source);
       if (!read.found) return doc;
       assertRenameTargetOutsideArrays(doc, target);
       const moved = read.value;
-      const withTarget = applyAtPath(doc, target.parts, { creates: true, update: () => moved }, ctx, filterTest);
-      return applyAtPath(withTarget, source.parts, unsetOperation, ctx, filterTest);
+      const withTarget = applyAtPath(doc, target.parts, { creates: true, update: () => moved }, ctx, hooks);
+      return applyAtPath(withTarget, source.parts, unsetOperation, ctx, hooks);
     },
   };
 }

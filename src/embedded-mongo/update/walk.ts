@@ -47,11 +47,17 @@ export interface LeafOperation {
 /** Tests an array element against the array filter of identifier `id`. */
 export type ArrayFilterTest = (id: string, element: unknown) => boolean;
 
-interface WalkEnv {
+/** What one update shares with each path it applies. */
+export interface WalkHooks {
+  filterTest: ArrayFilterTest;
+  /** When set, receives the concrete path of every element the operation reaches (to detect runtime conflicts). */
+  reached?: (path: string[]) => void;
+}
+
+interface WalkEnv extends WalkHooks {
   leaf: LeafOperation;
   ctx: ApplyContext;
   idText: string;
-  filterTest: ArrayFilterTest;
 }
 
 /** Sets a field as an own data property, so a field literally named "__proto__" stays a field. */
@@ -112,6 +118,7 @@ function blockedPath(name: string, parts: PathPart[], i: number, env: WalkEnv, t
 function walk(found: boolean, value: unknown, parts: PathPart[], i: number, env: WalkEnv, trail: string[]): LeafResult {
   if (i === parts.length) {
     const place: LeafPlace = { field: trail[trail.length - 1], path: trail.join('.'), idText: env.idText, ctx: env.ctx };
+    env.reached?.(trail);
     return env.leaf.update(found, value, place);
   }
   const part = parts[i];
@@ -181,9 +188,9 @@ export function applyAtPath(
   parts: PathPart[],
   leaf: LeafOperation,
   ctx: ApplyContext,
-  filterTest: ArrayFilterTest,
+  hooks: WalkHooks,
 ): Document {
-  const env: WalkEnv = { leaf, ctx, idText: formatIdOf(doc), filterTest };
+  const env: WalkEnv = { ...hooks, leaf, ctx, idText: formatIdOf(doc) };
   const result = walk(true, doc, parts, 0, env, []);
   if (result === UNCHANGED || result === REMOVE) return doc;
   return result as Document;

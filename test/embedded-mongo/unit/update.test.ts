@@ -309,7 +309,15 @@ describe('update engine', () => {
       assertMongoError(() => compileUpdate({ $set: { 'a.$[E]': 1 } }, { arrayFilters: [{ E: 1 }] }), 2, /alphanumeric/);
     });
 
-    it('When a path starts with or repeats a positional part, then 2 BadValue', () => {
+    it('When two array updates reach the same element, then 40 at apply time', () => {
+      const options = { arrayFilters: [{ x: { $gte: 1 } }, { y: { $lte: 1 } }] };
+      assertMongoError(() => apply({ _id: 1, a: [0, 1, 2] }, { $set: { 'a.$[x]': 1, 'a.$[y]': 2 } }, options), 40, "Update created a conflict at 'a.1'");
+      assert.deepEqual(apply({ _id: 1, a: [0, 2] }, { $set: { 'a.$[x]': 5, 'a.$[y]': 6 } }, options).a, [6, 5]);
+      assertMongoError(() => apply({ _id: 1, a: [{ b: 1 }] }, { $set: { 'a.$.b': 2, 'a.0': 3 } }, {}, { positionalIndex: 0 }), 40, "Update created a conflict at 'a.0'");
+      assert.deepEqual(apply({ _id: 1, a: [{}] }, { $set: { 'a.$.b': 2, 'a.0.c': 3 } }, {}, { positionalIndex: 0 }).a, [{ b: 2, c: 3 }]);
+    });
+
+        it('When a path starts with or repeats a positional part, then 2 BadValue', () => {
       assertMongoError(() => compileUpdate({ $set: { '$.a': 1 } }), 2);
       assertMongoError(() => compileUpdate({ $set: { 'a.$.b.$': 1 } }), 2, /Too many positional/);
     });
