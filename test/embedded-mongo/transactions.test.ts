@@ -174,7 +174,7 @@ describe('transactions, retryable writes and unique keys (driver and mongoose, d
       assert.equal((await run(del, 4)).n, 1);
       await db.collection('ledger').insertOne({ _id: 2 as never });
       assert.equal((await run(del, 4)).n, 1);
-      assert.equal(await db.collection('ledger').countDocuments({ _id: 2 }), 1, 'the retried delete did not run again');
+      assert.equal(await db.collection('ledger').countDocuments({ _id: 2 as never }), 1, 'the retried delete did not run again');
     } finally {
       await session.endSession();
       await own.close();
