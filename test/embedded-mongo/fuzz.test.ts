@@ -144,6 +144,9 @@ describe('fuzzing the wire protocol', function () {
     }
     client = await new MongoClient(uri).connect();
     await client.db(dbName).collection('keep').insertMany([{ _id: 1, v: 'a' }, { _id: 2, v: 'b' }] as never[]);
+    // Data of many shapes for the fuzzed commands to match, update and aggregate over.
+    const seedRand = prng(7);
+    await client.db(dbName).collection('fuzzed').insertMany(Array.from({ length: 200 }, (_, i) => ({ ...randomDocument(seedRand, 0), _id: i })) as never[]);
   });
 
   after(async function () {
