@@ -131,6 +131,8 @@ export const ErrorCodes = {
   Location5371603: 5371603, Location5429414: 5429414, Location5429513: 5429513,
   // aggregation (aggregate/), continued
   Location17053: 17053, Location40602: 40602, Location5858203: 5858203,
+  // aggregation (aggregate/), continued
+  Location16412: 16412,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

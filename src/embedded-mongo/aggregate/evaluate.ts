@@ -48,9 +48,14 @@ export function evaluate(expr: unknown, scope: Scope): unknown {
     if (expr.startsWith('$')) return readFieldPath(scope.current, cachedFieldPath(expr.slice(1)));
     return expr;
   }
-  if (Array.isArray(expr)) return expr.map((element) => evaluate(element, scope));
+  if (Array.isArray(expr)) return expr.map((element) => nullIfMissing(evaluate(element, scope)));
   if (isDocument(expr)) return evaluateObject(expr, scope);
   return expr;
+}
+
+/** An array literal keeps its length: a missing element becomes null. */
+function nullIfMissing(value: unknown): unknown {
+  return value === undefined ? null : value;
 }
 
 function evaluateObject(expr: Record<string, unknown>, scope: Scope): unknown {
@@ -67,6 +72,7 @@ function evaluateObject(expr: Record<string, unknown>, scope: Scope): unknown {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     checkFieldName(key);
+    if (key.includes('.')) throw mongoError('Location16412', `FieldPath field names may not contain '.'. Consider using $getField or $setField.`);
     const value = evaluate(expr[key], scope);
     if (value !== undefined) out[key] = value;
   }

@@ -21,9 +21,11 @@ describe('aggregation expressions: paths, variables and literals', () => {
     assert.deepEqual(ev('$x.y', { x: { y: { z: 1 } } }), { z: 1 });
   });
 
-  it('When a field is missing, then the result is missing and object literals drop it', () => {
+  it('When a field is missing, then the result is missing, object literals drop it and array literals hold null', () => {
     assert.equal(ev('$nope'), undefined);
     assert.deepEqual(ev({ a: '$nope', b: '$x' }, { x: 1 }), { b: 1 });
+    assert.deepEqual(ev({ list: ['$x', '$nope'] }, { x: 1 }), { list: [1, null] });
+    expectCode(() => ev({ 'a.b': 1 }), 16412);
   });
 
   it('When $$ROOT, $$CURRENT, $$REMOVE, $$NOW or a user variable is used, then each resolves', () => {
