@@ -9,10 +9,10 @@ import express, { type ErrorRequestHandler, type Request, type Response, type Ro
 import multer from 'multer';
 import { z } from 'zod';
 import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
-import { isSectionVisible, visibleQuestions, type Answers, type Section } from '../questionnaires';
+import { sectionProgress, visibleQuestions, type Answers, type Section } from '../questionnaires';
 import type { AppDeps } from '../platform/deps';
 import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
-import { chooseLanguage, formatDate, formatDateTime, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
+import { chooseLanguage, formatDateTime, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
 import { paths } from '../platform/paths';
 import { getSupplier } from '../suppliers';
 import { createGuessLimiter } from './guess-limiter';
@@ -31,7 +31,7 @@ import {
   type FieldErrors,
   type SupplierContext,
 } from './service';
-import { questionView, reviewSections, sectionNav } from './view-model';
+import { formatDay, questionView, reviewSections, sectionNav } from './view-model';
 
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
 const SUPPLIER_NAME_CACHE_MS = 60 * 1000;
@@ -86,8 +86,38 @@ const declarationForm = z.object({
   declarationConfirm: z.string().max(10).optional(),
 });
 
+/** A section is shown when its condition holds and it has a visible question (one visibility pass). */
 function isSectionShown(section: Section, answers: Answers): boolean {
-  return isSectionVisible(section, answers) && visibleQuestions(section, answers).length > 0;
+  return sectionProgress(section, answers).total > 0;
+}
+
+/**
+ * A page translates the same texts dozens of times (per question, per section), which costs more in i18next than
+ * everything else on the page; results are kept per app, language, key and parameters (texts are static).
+ */
+const TRANSLATION_CACHE_LIMIT = 20_000;
+const translationCaches = new WeakMap<object, Map<string, string>>();
+function cachedTranslate(i18n: object, lang: Lang, t: Translate): Translate {
+  let cache = translationCaches.get(i18n);
+  if (!cache) {
+    cache = new Map();
+    translationCaches.set(i18n, cache);
+  }
+  const texts = cache;
+  return (key, params) => {
+    const cacheKey = params ? `${lang}:${key}:${JSON.stringify(params)}` : `${lang}:${key}`;
+    let text = texts.get(cacheKey);
+    if (text === undefined) {
+      text = t(key, params);
+      if (texts.size >= TRANSLATION_CACHE_LIMIT) texts.clear();
+      texts.set(cacheKey, text);
+    }
+    return text;
+  };
+}
+
+function viewTranslate(res: Response): Translate {
+  return res.locals.t as Translate;
 }
 
 export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {}): Router {
@@ -110,6 +140,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const ctx = await openResponse(deps, resolution.invitation);
     const lang = chooseLanguage(req, ctx.response.language ?? ctx.invitation.language);
     useLanguage(req.i18n, req, res, lang);
+    res.locals.t = cachedTranslate(req.i18n, lang, req.t);
     if (isLang(req.query.lang) && ctx.response.language !== req.query.lang) await rememberLanguage(deps, ctx, req.query.lang);
     res.locals.supplierBase = `/s/${token}`;
     res.locals.hideLanguageSwitch = true;
@@ -166,7 +197,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
 
   async function renderSection(req: Request, res: Response, ctx: SupplierContext, section: Section, render: SectionRender): Promise<void> {
     const lang = req.lang;
-    const t: Translate = req.t;
+    const t = viewTranslate(res);
     const answers = render.answers ?? answersOf(ctx.response, ctx.definition);
     const errors = render.errors ?? {};
     const questions = visibleQuestions(section, answers).map((q) =>
@@ -191,7 +222,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       errorList,
       notice: render.notice,
       renderedAt: deps.clock.now().toISOString(),
-      deadline: formatDate(lang, ctx.invitation.expiresAt),
+      deadline: formatDay(ctx.invitation.expiresAt, lang),
     });
   }
 
@@ -222,6 +253,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     await rememberLanguage(deps, ctx, lang);
     if (req.session) req.session.lang = lang;
     useLanguage(req.i18n, req, res, lang);
+    res.locals.t = cachedTranslate(req.i18n, lang, req.t);
   }
 
   router.post(
@@ -276,7 +308,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         res.status(422).json({ error: { message: req.t('supplier:autosave.invalid'), fields } });
         return;
       }
-      const progress = sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang, req.t).map((item) => ({
+      const progress = sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang, viewTranslate(res)).map((item) => ({
         id: item.id,
         complete: item.complete,
         text: item.progressText,
@@ -387,7 +419,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
 
   async function renderReview(req: Request, res: Response, ctx: SupplierContext, render: ReviewRender): Promise<void> {
     const lang = req.lang;
-    const t = req.t;
+    const t = viewTranslate(res);
     const answers = answersOf(ctx.response, ctx.definition);
     const missing = ctx.definition.sections.flatMap((section) =>
       visibleQuestions(section, answers)
@@ -480,7 +512,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         ...PAGE_ASSETS,
         hideLanguageSwitch: false,
         title: req.t('supplier:receipt.title'),
-        ...receiptLocals(ctx, req.lang, req.t, await supplierName(ctx)),
+        ...receiptLocals(ctx, req.lang, viewTranslate(res), await supplierName(ctx)),
       });
     }),
   );

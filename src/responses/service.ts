@@ -8,7 +8,7 @@ import {
   allQuestions,
   definitionHash,
   hiddenAnswerIds,
-  isSectionVisible,
+  sectionProgress,
   missingRequired,
   parseAnswer,
   visibleQuestions,
@@ -136,7 +136,7 @@ export function findQuestion(definition: QuestionnaireDefinition, questionId: st
 
 /** Sections the supplier currently sees (a section hidden by its condition, or with nothing visible, is skipped). */
 export function visibleSections(definition: QuestionnaireDefinition, answers: Answers): Section[] {
-  return definition.sections.filter((section) => isSectionVisible(section, answers) && visibleQuestions(section, answers).length > 0);
+  return definition.sections.filter((section) => sectionProgress(section, answers).total > 0);
 }
 
 export function isQuestionVisible(section: Section, question: Question, answers: Answers): boolean {

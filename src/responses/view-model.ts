@@ -5,7 +5,6 @@
 import {
   countryName,
   countryOptions,
-  formatBytes,
   isSectionVisible,
   sectionProgress,
   visibleQuestions,
@@ -67,6 +66,24 @@ export function formatCount(value: number, lang: Locale): string {
     numberFormats.set(lang, format);
   }
   return format.format(value);
+}
+
+/** File sizes as the questionnaire's own formatBytes writes them, with a cached number format. */
+export function formatFileSize(bytes: number, lang: Locale): string {
+  const megabytes = bytes / (1024 * 1024);
+  if (megabytes >= 1) return `${formatCount(Math.round(megabytes * 10) / 10, lang)} MB`;
+  return `${formatCount(Math.ceil(bytes / 1024), lang)} kB`;
+}
+
+const deadlineFormats = new Map<string, Intl.DateTimeFormat>();
+/** A date as the platform shows dates (medium style, Swedish time). */
+export function formatDay(date: Date, lang: Locale): string {
+  let format = deadlineFormats.get(lang);
+  if (!format) {
+    format = new Intl.DateTimeFormat(INTL_LOCALE[lang], { dateStyle: 'medium', timeZone: 'Europe/Stockholm' });
+    deadlineFormats.set(lang, format);
+  }
+  return format.format(date);
 }
 
 function formatIsoDate(iso: string, lang: Locale): string {
@@ -181,10 +198,10 @@ export function questionView(question: Question, data: QuestionViewInput): Quest
       ? {
           accept: spec.accept.map((kind) => (kind === 'jpeg' ? '.jpg,.jpeg' : `.${kind}`)).join(','),
           acceptLabel: spec.accept.map((kind) => kind.toUpperCase()).join(', '),
-          maxSize: formatBytes(spec.maxBytes, lang),
+          maxSize: formatFileSize(spec.maxBytes, lang),
           maxFiles: spec.maxFiles,
           request: localize(spec.request, lang),
-          files: evidenceFilesFor(data.response, question.id).map((f) => ({ fileId: f.fileId, filename: f.filename, size: formatBytes(f.size, lang) })),
+          files: evidenceFilesFor(data.response, question.id).map((f) => ({ fileId: f.fileId, filename: f.filename, size: formatFileSize(f.size, lang) })),
           error: fileError ? t(fileError.key, fileError.params) : undefined,
         }
       : undefined,
@@ -192,10 +209,11 @@ export function questionView(question: Question, data: QuestionViewInput): Quest
 }
 
 export function sectionNav(definition: QuestionnaireDefinition, answers: Answers, currentId: string | undefined, lang: Locale, t: Translate): SectionNavItem[] {
+  // One visibility pass per section: a section hidden by its condition, or with nothing visible, has total 0.
   return definition.sections
-    .filter((section) => isSectionVisible(section, answers) && visibleQuestions(section, answers).length > 0)
-    .map((section) => {
-      const progress = sectionProgress(section, answers);
+    .map((section) => ({ section, progress: sectionProgress(section, answers) }))
+    .filter(({ progress }) => progress.total > 0)
+    .map(({ section, progress }) => {
       return {
         id: section.id,
         title: section.title[lang],
