@@ -10,7 +10,7 @@ import type { Matcher } from '../query/matcher';
 import { isPlainDocument } from '../query/paths';
 import type { Collator, Document } from '../types';
 import { compileArrayFilters } from './array-filters';
-import { formatField, formatValue } from './format';
+import { formatField } from './format';
 import { identical } from './identical';
 import { compileOperators, type PathOperation } from './operator-update';
 import { isDynamicPart } from './paths';
@@ -52,10 +52,7 @@ export function compileUpdate(update: unknown, options: CompileUpdateOptions = {
   const matchers = compileArrayFilters(options.arrayFilters, options.collator);
   const first = Object.keys(update)[0];
   if (first !== undefined && first.startsWith('$')) return operatorUpdate(update, matchers, options);
-  if (matchers.size > 0) {
-    const [id] = matchers.keys();
-    throw mongoError('FailedToParse', `The array filter for identifier '${id}' was not used in the update ${formatValue(update)}`);
-  }
+  // mongod validates the filters of a replacement but, having no paths to match them against, ignores them.
   return replacementUpdate(update);
 }
 

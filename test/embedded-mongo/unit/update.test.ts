@@ -397,6 +397,11 @@ describe('update engine', () => {
       assert.equal(((doc.inner as Document).ts as Timestamp).t, 0);
     });
 
+        it('When a replacement comes with arrayFilters, then they are validated but ignored', () => {
+      assert.deepEqual(apply({ _id: 1, a: 1 }, { b: 2 }, { arrayFilters: [{ x: 1 }] }), { _id: 1, b: 2 });
+      assertMongoError(() => compileUpdate({ b: 2 }, { arrayFilters: [{ X: 1 }] }), 2);
+    });
+
         it('When a replacement changes _id, then 66', () => {
       assertMongoError(() => apply({ _id: 1 }, { _id: 2 }), 66, /the \(immutable\) field '_id' was found to have been altered to _id: 2/);
     });
