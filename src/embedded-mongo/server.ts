@@ -40,6 +40,11 @@ class ClientConnection implements ConnectionInfo {
     this.socket.destroy();
   }
 
+  /** Resolves when the request being handled (if any) has finished; later queued requests are skipped once closed. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
   private receive(chunk: Buffer): void {
     if (this.closed) return;
     let messages: Buffer[];
@@ -131,10 +136,13 @@ export async function listen(host: string, port: number, ctx: ServerContext, log
   const boundPort = typeof address === 'object' && address ? address.port : port;
   return {
     port: boundPort,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const conn of connections) conn.destroy();
-      }),
+    close: async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const open = [...connections];
+      for (const conn of open) conn.destroy();
+      // Let commands already running finish (a write reaches the journal) before the caller closes storage.
+      await Promise.all(open.map((conn) => conn.settled()));
+      await stopped;
+    },
   };
 }

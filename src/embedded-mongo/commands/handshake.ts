@@ -13,7 +13,8 @@ export const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
 export const MAX_MESSAGE_SIZE_BYTES = 48_000_000;
 
 function hostPort(inv: Invocation): string {
-  return `${inv.ctx.identity.host}:${inv.ctx.identity.port}`;
+  const host = inv.ctx.identity.host;
+  return `${host.includes(':') ? `[${host}]` : host}:${inv.ctx.identity.port}`;
 }
 
 /**
