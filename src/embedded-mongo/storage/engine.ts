@@ -635,6 +635,7 @@ export class EmbeddedStorage implements StorageEngine {
 
   /** Deletes documents whose TTL index date is older than its expireAfterSeconds; returns how many. */
   async sweepExpired(now: number = Date.now()): Promise<number> {
+    if (this.closed) return 0;
     const expired: Array<{ db: string; coll: string; id: unknown }> = [];
     for (const colls of this.databases.values()) {
       for (const collection of colls.values()) {
