@@ -133,6 +133,9 @@ export const ErrorCodes = {
   Location17053: 17053, Location40602: 40602, Location5858203: 5858203,
   // aggregation (aggregate/), continued
   Location16412: 16412,
+  // aggregation (aggregate/), continued
+  Location40239: 40239, Location40240: 40240, Location40241: 40241, Location40242: 40242, Location40243: 40243,
+  Location40244: 40244, Location40245: 40245, Location40246: 40246,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -20,7 +20,7 @@ import {
   compileUnsetStage,
   compileUnwind,
 } from './stages/basic';
-import { compileBucket, compileGroup, compileSortByCount } from './stages/group';
+import { compileBucket, compileBucketAuto, compileGroup, compileSortByCount } from './stages/group';
 import { compileLookup, compileUnionWith } from './stages/lookup';
 import { compileMatch } from './stages/match';
 import { compileDocuments, compileRedact } from './stages/redact';
@@ -49,6 +49,7 @@ const STAGES: Record<string, StageCompiler> = {
   $replaceWith: compileReplaceWith,
   $sortByCount: compileSortByCount,
   $bucket: compileBucket,
+  $bucketAuto: compileBucketAuto,
   $sample: compileSample,
   $out: compileOut,
   $setWindowFields: compileSetWindowFields,

@@ -246,3 +246,23 @@ describe('aggregation pipeline: n-ary and ordered accumulators', () => {
     assert.deepEqual(out, { f: [4, 1], l: [3, 2], mx: [4, 3], mn: [1, 2, 3] });
   });
 });
+
+describe('aggregation pipeline: $bucketAuto', () => {
+  it('When splitting into automatic buckets, then sizes are even, bounds chain and equal values stay together', async () => {
+    const input = Array.from({ length: 10 }, (_, i) => ({ v: i + 1 }));
+    const out = await runPipeline(input, [{ $bucketAuto: { groupBy: '$v', buckets: 3, output: { n: { $sum: 1 }, total: { $sum: '$v' } } } }], context());
+    assert.deepEqual(out, [
+      { _id: { min: 1, max: 4 }, n: 3, total: 6 },
+      { _id: { min: 4, max: 7 }, n: 3, total: 15 },
+      { _id: { min: 7, max: 10 }, n: 4, total: 34 },
+    ]);
+    const ties = await runPipeline([1, 1, 1, 1, 2, 3].map((v) => ({ v })), [{ $bucketAuto: { groupBy: '$v', buckets: 3 } }], context());
+    assert.deepEqual(ties, [{ _id: { min: 1, max: 2 }, count: 4 }, { _id: { min: 2, max: 3 }, count: 2 }]);
+  });
+
+  it('When the $bucketAuto spec is invalid, then MongoDB codes are used', async () => {
+    await expectCode(runPipeline([], [{ $bucketAuto: { groupBy: '$v' } }], context()), 40246);
+    await expectCode(runPipeline([], [{ $bucketAuto: { groupBy: '$v', buckets: 0 } }], context()), 40243);
+    await expectCode(runPipeline([], [{ $bucketAuto: { groupBy: 'v', buckets: 2 } }], context()), 40239);
+  });
+});

@@ -5,7 +5,7 @@ import { accumulatorFor, type Accumulator, type AccumulatorFactory } from '../ac
 import { checkNAccumulatorSpec, nAccumulators } from '../accumulators-n';
 import { checkExpression, evaluate } from '../evaluate';
 import { bsonType } from '../../bson/compare';
-import { compareAgg, equalsAgg, isDocument, valueKey } from '../values';
+import { compareAgg, equalsAgg, isDocument, isNumericValue, toDouble, valueKey } from '../values';
 import { documentScope } from './scope';
 import type { PipelineContext, Stage } from './types';
 
@@ -174,4 +174,69 @@ export function compileBucket(spec: unknown, ctx: PipelineContext): Stage {
     throw mongoError('Location40066', '$switch could not find a matching branch for an input, and no default was specified.');
   };
   return (docs) => runGroups(docs, ctx, bucketOf, specs).sort((a, b) => compareAgg(a._id, b._id));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// $bucketAuto
+
+const BUCKET_AUTO_FIELDS = new Set(['groupBy', 'buckets', 'output', 'granularity']);
+
+interface AutoBucket {
+  min: unknown;
+  max: unknown;
+  docs: Document[];
+}
+
+/** Splits sorted values into about `count` buckets of similar size without splitting runs of equal values. */
+function autoBuckets(entries: { value: unknown; doc: Document }[], count: number): AutoBucket[] {
+  const approxSize = Math.max(1, Math.round(entries.length / count));
+  const buckets: AutoBucket[] = [];
+  let i = 0;
+  while (i < entries.length) {
+    const bucket: AutoBucket = { min: entries[i].value, max: entries[i].value, docs: [] };
+    const isLast = buckets.length === count - 1;
+    while (i < entries.length && (isLast || bucket.docs.length < approxSize || compareAgg(entries[i].value, bucket.max) === 0)) {
+      bucket.docs.push(entries[i].doc);
+      bucket.max = entries[i].value;
+      i++;
+    }
+    buckets.push(bucket);
+  }
+  // A bucket's upper bound is the next bucket's lower bound (exclusive), except for the last one.
+  for (let b = 0; b < buckets.length - 1; b++) buckets[b].max = buckets[b + 1].min;
+  return buckets;
+}
+
+export function compileBucketAuto(spec: unknown, ctx: PipelineContext): Stage {
+  if (!isDocument(spec)) throw mongoError('Location40240', `The argument to $bucketAuto must be an object, but found type: ${bsonType(spec)}.`);
+  for (const key of Object.keys(spec)) {
+    if (!BUCKET_AUTO_FIELDS.has(key)) throw mongoError('Location40245', `Unrecognized option to $bucketAuto: ${key}.`);
+  }
+  if (!('groupBy' in spec) || !('buckets' in spec)) throw mongoError('Location40246', "$bucketAuto requires 'groupBy' and 'buckets' to be specified");
+  if (!isGroupKeyExpression(spec.groupBy)) {
+    throw mongoError('Location40239', `The $bucketAuto 'groupBy' field must be defined as a $-prefixed path or an expression object, but found: ${JSON.stringify(spec.groupBy)}.`);
+  }
+  checkExpression(spec.groupBy);
+  const buckets = spec.buckets;
+  if (!isNumericValue(buckets)) throw mongoError('Location40241', `The $bucketAuto 'buckets' field must be a numeric value, but found type: ${bsonType(buckets)}.`);
+  const count = toDouble(buckets);
+  if (!Number.isInteger(count) || count > 2147483647) throw mongoError('Location40242', `The $bucketAuto 'buckets' field must be representable as a 32-bit integer, but found ${count}.`);
+  if (count <= 0) throw mongoError('Location40243', `The $bucketAuto 'buckets' field must be greater than 0, but found: ${count}.`);
+  if (spec.granularity !== undefined) {
+    throw mongoError('NotImplemented', "$bucketAuto 'granularity' (preferred number series) is not supported by the embedded server");
+  }
+  const output = spec.output === undefined ? { count: { $sum: 1 } } : spec.output;
+  if (!isDocument(output)) throw mongoError('Location40244', "The $bucketAuto 'output' field must be an object");
+  const specs = Object.entries(output).map(([field, value]) => parseAccumulator(field, value));
+  return (docs) => {
+    const entries = docs.map((doc) => {
+      const value = evaluate(spec.groupBy, documentScope(doc, ctx));
+      return { value: value === undefined ? null : value, doc };
+    });
+    entries.sort((a, b) => compareAgg(a.value, b.value, ctx.collator));
+    return autoBuckets(entries, count).map((bucket) => {
+      const [result] = runGroups(bucket.docs, ctx, () => null, specs);
+      return { ...result, _id: { min: bucket.min, max: bucket.max } };
+    });
+  };
 }
