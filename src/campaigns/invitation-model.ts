@@ -35,6 +35,21 @@ invitationSchema.index({ tokenHash: 1 }, { unique: true });
 export type Invitation = InferSchemaType<typeof invitationSchema>;
 export type InvitationDocument = HydratedDocument<Invitation>;
 
+/** An invitation as read with `.lean()`. */
+export interface InvitationData {
+  _id: mongoose.Types.ObjectId;
+  tokenHash: string;
+  organisationId: mongoose.Types.ObjectId;
+  campaignId: mongoose.Types.ObjectId;
+  supplierId: mongoose.Types.ObjectId;
+  questionnaireId: string;
+  questionnaireVersion: number;
+  language: InvitationLanguage;
+  buyerContact?: { name: string; email: string } | null;
+  expiresAt: Date;
+  revokedAt?: Date | null;
+}
+
 function registerInvitationModel(conn: mongoose.Connection) {
   return conn.model('Invitation', invitationSchema);
 }

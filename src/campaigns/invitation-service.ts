@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import { z } from 'zod';
-import { invitationModel, INVITATION_LANGUAGES, type InvitationDocument } from './invitation-model';
+import { invitationModel, INVITATION_LANGUAGES, type InvitationData, type InvitationDocument } from './invitation-model';
 
 export const DEFAULT_INVITATION_DAYS = 60;
 const TOKEN_BYTES = 32; // 256 random bits; the brief asks for at least 128
@@ -81,7 +81,7 @@ export async function revokeInvitation(
 
 export type BuyerContact = { name: string; email: string };
 export type InvitationResolution =
-  | { status: 'valid'; invitation: InvitationDocument }
+  | { status: 'valid'; invitation: InvitationData }
   | { status: 'unknown' }
   | { status: 'expired' | 'revoked'; contact?: BuyerContact };
 
@@ -91,7 +91,7 @@ export async function resolveInvitation(
   token: string,
 ): Promise<InvitationResolution> {
   if (!isWellFormedToken(token)) return { status: 'unknown' };
-  const invitation = await invitationModel(deps.connection).findOne({ tokenHash: hashToken(token) });
+  const invitation = await invitationModel(deps.connection).findOne({ tokenHash: hashToken(token) }).lean<InvitationData>();
   if (!invitation) return { status: 'unknown' };
   const contact = contactOf(invitation);
   if (invitation.revokedAt) return { status: 'revoked', contact };
@@ -99,7 +99,7 @@ export async function resolveInvitation(
   return { status: 'valid', invitation };
 }
 
-function contactOf(invitation: InvitationDocument): BuyerContact | undefined {
+function contactOf(invitation: InvitationData): BuyerContact | undefined {
   const contact = invitation.buyerContact;
   return contact ? { name: contact.name, email: contact.email } : undefined;
 }

@@ -1,6 +1,6 @@
 /** The responses domain's public face: the supplier's form (router), its services and models. */
 export { supplierRouter, TOKEN_FAILURES_PER_WINDOW, type SupplierRouterOptions } from './routes';
-export { responseModel, RESPONSE_STATUSES, type EvidenceRef, type ResponseDocument, type ResponseRecord, type ResponseStatus } from './model';
+export { responseModel, RESPONSE_STATUSES, type EvidenceRef, type ResponseData, type ResponseDocument, type ResponseRecord, type ResponseStatus } from './model';
 export {
   answersOf,
   openResponse,

@@ -67,6 +67,27 @@ export interface EvidenceRef {
   uploadedAt: Date;
 }
 
+/** A response as read with `.lean()`: plain data, no mongoose document machinery (the supplier pages' hot path). */
+export interface ResponseData {
+  _id: mongoose.Types.ObjectId;
+  invitationId: mongoose.Types.ObjectId;
+  organisationId: mongoose.Types.ObjectId;
+  campaignId: mongoose.Types.ObjectId;
+  supplierId: mongoose.Types.ObjectId;
+  questionnaireId: string;
+  questionnaireVersion: number;
+  definitionHash: string;
+  status: ResponseStatus;
+  answers: unknown;
+  lastSectionId?: string | null;
+  language?: 'sv' | 'en' | null;
+  declaration?: { name: string; role: string } | null;
+  submittedAt?: Date | null;
+  evidence: EvidenceRef[];
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
 function registerResponseModel(conn: mongoose.Connection) {
   return conn.model('Response', responseSchema);
 }

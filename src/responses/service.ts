@@ -21,9 +21,9 @@ import {
   type QuestionnaireRegistry,
   type Section,
 } from '../questionnaires';
-import type { InvitationDocument } from '../campaigns/invitation-model';
+import type { InvitationData } from '../campaigns/invitation-model';
 import { HttpError } from '../platform/errors';
-import { responseModel, type ResponseDocument, type StoredAnswer } from './model';
+import { responseModel, type ResponseData, type StoredAnswer } from './model';
 
 export interface ResponseDeps {
   connection: mongoose.Connection;
@@ -33,8 +33,8 @@ export interface ResponseDeps {
 
 /** Everything a supplier page needs about the link it was opened with. */
 export interface SupplierContext {
-  invitation: InvitationDocument;
-  response: ResponseDocument;
+  invitation: InvitationData;
+  response: ResponseData;
   definition: QuestionnaireDefinition;
 }
 
@@ -48,7 +48,7 @@ export type SaveOutcome =
   | { ok: true; answers: Answers }
   | { ok: false; errors: FieldErrors; answers: Answers };
 
-export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invitation: InvitationDocument): QuestionnaireDefinition {
+export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invitation: InvitationData): QuestionnaireDefinition {
   const definition = deps.questionnaires.get(invitation.questionnaireId, invitation.questionnaireVersion);
   if (!definition) {
     throw new Error(`Questionnaire ${invitation.questionnaireId}@${invitation.questionnaireVersion} is not loaded`);
@@ -57,10 +57,10 @@ export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invita
 }
 
 /** The response behind an invitation, created on first visit (an upsert, so two first visits create one). */
-export async function openResponse(deps: ResponseDeps, invitation: InvitationDocument): Promise<SupplierContext> {
+export async function openResponse(deps: ResponseDeps, invitation: InvitationData): Promise<SupplierContext> {
   const definition = definitionFor(deps, invitation);
   const Responses = responseModel(deps.connection);
-  const existing = await Responses.findOne({ invitationId: invitation._id });
+  const existing = await Responses.findOne({ invitationId: invitation._id }).lean<ResponseData>();
   if (existing) return { invitation, response: existing, definition };
   const response = await Responses.findOneAndUpdate(
     { invitationId: invitation._id },
@@ -79,18 +79,18 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDoc
       },
     },
     { upsert: true, returnDocument: 'after' },
-  );
+  ).lean<ResponseData>();
   if (!response) throw new Error('Upsert of the response returned nothing');
   return { invitation, response, definition };
 }
 
 export async function reloadResponse(deps: ResponseDeps, ctx: SupplierContext): Promise<SupplierContext> {
-  const response = await responseModel(deps.connection).findById(ctx.response._id);
+  const response = await responseModel(deps.connection).findById(ctx.response._id).lean<ResponseData>();
   if (!response) throw new Error('The response disappeared');
   return { ...ctx, response };
 }
 
-function storedAnswers(response: ResponseDocument): Record<string, StoredAnswer> {
+function storedAnswers(response: ResponseData): Record<string, StoredAnswer> {
   const raw: unknown = response.answers;
   if (raw === null || typeof raw !== 'object') return {};
   const result: Record<string, StoredAnswer> = {};
@@ -103,7 +103,7 @@ function storedAnswers(response: ResponseDocument): Record<string, StoredAnswer>
 }
 
 /** Answer values by question id; evidence questions are answered by the files stored for them. */
-export function answersOf(response: ResponseDocument, definition: QuestionnaireDefinition): Answers {
+export function answersOf(response: ResponseData, definition: QuestionnaireDefinition): Answers {
   const answers: Answers = {};
   for (const [id, stored] of Object.entries(storedAnswers(response))) answers[id] = stored.value as AnswerValue;
   for (const question of allQuestions(definition)) {
@@ -114,7 +114,7 @@ export function answersOf(response: ResponseDocument, definition: QuestionnaireD
   return answers;
 }
 
-export function evidenceFilesFor(response: ResponseDocument, questionId: string): EvidenceFile[] {
+export function evidenceFilesFor(response: ResponseData, questionId: string): EvidenceFile[] {
   return response.evidence
     .filter((ref) => ref.questionId === questionId)
     .map((ref) => ({ fileId: ref.fileId.toHexString(), filename: ref.filename, size: ref.size, contentType: ref.detectedType }));
@@ -154,7 +154,7 @@ export function resumeSectionId(ctx: SupplierContext): string {
   return first.id;
 }
 
-export function assertDraft(response: ResponseDocument): void {
+export function assertDraft(response: ResponseData): void {
   if (response.status !== 'draft') throw new HttpError(409, 'supplier:errors.alreadySubmitted');
 }
 
@@ -267,7 +267,7 @@ export const declarationInput = z.object({
 });
 
 export type SubmitOutcome =
-  | { ok: true; response: ResponseDocument }
+  | { ok: true; response: ResponseData }
   | { ok: false; errors: FieldErrors; missing: Question[] };
 
 /** Submits once every required visible answer is there and the declaration is complete; afterwards read-only. */
@@ -292,7 +292,7 @@ export async function submitResponse(deps: ResponseDeps, ctx: SupplierContext, r
     { $set: { status: 'submitted', submittedAt: now, updatedAt: now, declaration: { name: parsed.data.name, role: parsed.data.role } } },
   );
   if (result.matchedCount !== 1) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
-  const response = await Responses.findById(ctx.response._id);
+  const response = await Responses.findById(ctx.response._id).lean<ResponseData>();
   if (!response) throw new Error('The response disappeared');
   return { ok: true, response };
 }

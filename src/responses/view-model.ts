@@ -17,7 +17,7 @@ import {
   type Section,
 } from '../questionnaires';
 import type { Translate } from '../platform/i18n';
-import type { ResponseDocument } from './model';
+import type { ResponseData } from './model';
 import { evidenceFilesFor, type FieldErrors } from './service';
 
 export interface OptionView {
@@ -158,7 +158,7 @@ export interface QuestionViewInput {
   /** What the supplier posted, shown back after a failed save instead of the stored answer. */
   input?: Record<string, unknown>;
   errors: FieldErrors;
-  response: ResponseDocument;
+  response: ResponseData;
   lang: Locale;
   t: Translate;
 }
@@ -279,7 +279,7 @@ export interface ReviewSection {
   items: ReviewItem[];
 }
 
-export function reviewSections(definition: QuestionnaireDefinition, answers: Answers, response: ResponseDocument, lang: Locale, t: Translate): ReviewSection[] {
+export function reviewSections(definition: QuestionnaireDefinition, answers: Answers, response: ResponseData, lang: Locale, t: Translate): ReviewSection[] {
   return definition.sections
     .filter((section: Section) => isSectionVisible(section, answers))
     .map((section) => ({
