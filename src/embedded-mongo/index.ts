@@ -50,6 +50,34 @@ function validateOptions(options: MongoServerOptions): { host: string; port: num
   return { host, port, inMemory, dbPath: inMemory ? undefined : options.dbPath };
 }
 
+/** Periodically kills idle cursors, expires idle sessions and aborts transactions past their lifetime. */
+function startSweeper(cursors: CursorRegistry, sessions: SessionRegistry, logger: Logger): NodeJS.Timeout {
+  const sweeper = setInterval(() => {
+    try {
+      const killed = cursors.sweep();
+      const { expiredSessions, abortedTransactions } = sessions.sweep();
+      cursors.killForSessions(expiredSessions);
+      if (killed || expiredSessions.size || abortedTransactions) {
+        logger.debug({ killedCursors: killed, expiredSessions: expiredSessions.size, abortedTransactions }, 'sweep');
+      }
+    } catch (err) {
+      logger.error({ err }, 'cursor/session sweep failed');
+    }
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  return sweeper;
+}
+
+/**
+ * directConnection: the server reports itself as the primary of a one-node replica set (so the driver allows
+ * sessions, transactions and retryable writes) but the client must not go looking for other members.
+ */
+function connectionUri(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const uriHost = reachable.includes(':') ? `[${reachable}]` : reachable;
+  return `mongodb://${uriHost}:${port}/?directConnection=true`;
+}
+
 export async function startMongoServer(options: MongoServerOptions = {}): Promise<RunningMongoServer> {
   const validated = validateOptions(options);
   if (options.thread === 'worker') {
@@ -76,21 +104,8 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
     throw err;
   }
   ctx.identity.port = listening.port;
-  const sweeper = setInterval(() => {
-    try {
-      const killed = cursors.sweep();
-      const { expiredSessions, abortedTransactions } = sessions.sweep();
-      cursors.killForSessions(expiredSessions);
-      if (killed || expiredSessions.size || abortedTransactions) {
-        logger.debug({ killedCursors: killed, expiredSessions: expiredSessions.size, abortedTransactions }, 'sweep');
-      }
-    } catch (err) {
-      logger.error({ err }, 'cursor/session sweep failed');
-    }
-  }, SWEEP_INTERVAL_MS);
-  sweeper.unref();
-  const uriHost = host.includes(':') ? `[${host}]` : host;
-  const uri = `mongodb://${uriHost === '0.0.0.0' ? '127.0.0.1' : uriHost}:${listening.port}/?directConnection=true`;
+  const sweeper = startSweeper(cursors, sessions, logger);
+  const uri = connectionUri(host, listening.port);
   logger.info({ uri, inMemory, dbPath }, 'embedded MongoDB server listening');
   let closing: Promise<void> | undefined;
   return {
