@@ -11,7 +11,7 @@ import { compileFilter, type Matcher } from '../query/matcher';
 import { isPlainDocument } from '../query/paths';
 import { compileSort } from '../query/sort';
 import type { Collator } from '../types';
-import { formatElement, formatField, formatValue } from './format';
+import { formatElement, formatField, formatIdOf, formatValue } from './format';
 import { REMOVE, UNCHANGED, type LeafOperation, type LeafPlace } from './walk';
 
 export interface OperatorOptions {
@@ -51,7 +51,7 @@ export const unsetOperation: LeafOperation = {
 
 function nonNumericMessage(operator: string, value: unknown, place: LeafPlace): string {
   return (
-    `Cannot apply ${operator} to a value of non-numeric type. ${place.idText} has the field '${place.field}' ` +
+    `Cannot apply ${operator} to a value of non-numeric type. ${formatIdOf(place.root)} has the field '${place.field}' ` +
     `of non-numeric type ${bsonType(value)}`
   );
 }
@@ -235,7 +235,7 @@ export function compilePush(field: string, value: unknown, options: OperatorOpti
       if (found && !Array.isArray(current)) {
         throw mongoError(
           'BadValue',
-          `The field '${place.path}' must be an array but is of type ${bsonType(current)} in document ${place.idText}`,
+          `The field '${place.path}' must be an array but is of type ${bsonType(current)} in document ${formatIdOf(place.root)}`,
         );
       }
       let result = insertAt(found ? (current as unknown[]) : [], deepClone(spec.each), spec.position);
@@ -390,7 +390,7 @@ export function compileBit(field: string, value: unknown): LeafOperation {
         if (type !== 'int' && type !== 'long') {
           throw mongoError(
             'BadValue',
-            `Cannot apply $bit to a value of non-integral type.${place.idText} has the field ${place.field} of non-integer type ${type}`,
+            `Cannot apply $bit to a value of non-integral type.${formatIdOf(place.root)} has the field ${place.field} of non-integer type ${type}`,
           );
         }
         result = current as number | bigint;

@@ -5,7 +5,7 @@
 import { mongoError } from '../errors';
 import { isPlainDocument, arrayIndexOf } from '../query/paths';
 import type { Document } from '../types';
-import { formatElement, formatField, formatIdOf } from './format';
+import { formatElement, formatField } from './format';
 import { partText, type PathPart } from './paths';
 
 /** Leaf result: remove the field (an array element becomes null, as in MongoDB). */
@@ -28,8 +28,8 @@ export interface LeafPlace {
   field: string;
   /** The resolved dotted path (positional parts replaced by indexes). */
   path: string;
-  /** `{_id: …}` of the document being updated, as mongod prints it in messages. */
-  idText: string;
+  /** The document being updated, for error messages (`{_id: …}`). */
+  root: Document;
   ctx: ApplyContext;
 }
 
@@ -57,7 +57,7 @@ export interface WalkHooks {
 interface WalkEnv extends WalkHooks {
   leaf: LeafOperation;
   ctx: ApplyContext;
-  idText: string;
+  root: Document;
 }
 
 /** Sets a field as an own data property, so a field literally named "__proto__" stays a field. */
@@ -71,16 +71,13 @@ export function defineField(target: Record<string, unknown>, key: string, value:
 
 /** A copy of `doc` with `key` set: an existing field keeps its position, a new one goes last. */
 export function withField(doc: Document, key: string, value: unknown): Document {
-  const out: Document = {};
-  for (const [k, v] of Object.entries(doc)) defineField(out, k, v);
-  defineField(out, key, value);
-  return out;
+  // Spread and computed keys define own properties, so even a field named "__proto__" stays a field.
+  return { ...doc, [key]: value };
 }
 
 export function withoutField(doc: Document, key: string): Document {
-  const out: Document = {};
-  for (const [k, v] of Object.entries(doc)) if (k !== key) defineField(out, k, v);
-  return out;
+  const { [key]: _removed, ...rest } = doc;
+  return rest;
 }
 
 export function hasField(doc: Document, key: string): boolean {
@@ -117,7 +114,7 @@ function blockedPath(name: string, parts: PathPart[], i: number, env: WalkEnv, t
 
 function walk(found: boolean, value: unknown, parts: PathPart[], i: number, env: WalkEnv, trail: string[]): LeafResult {
   if (i === parts.length) {
-    const place: LeafPlace = { field: trail[trail.length - 1], path: trail.join('.'), idText: env.idText, ctx: env.ctx };
+    const place: LeafPlace = { field: trail[trail.length - 1], path: trail.join('.'), root: env.root, ctx: env.ctx };
     env.reached?.(trail);
     return env.leaf.update(found, value, place);
   }
@@ -190,7 +187,7 @@ export function applyAtPath(
   ctx: ApplyContext,
   hooks: WalkHooks,
 ): Document {
-  const env: WalkEnv = { ...hooks, leaf, ctx, idText: formatIdOf(doc) };
+  const env: WalkEnv = { filterTest: hooks.filterTest, reached: hooks.reached, leaf, ctx, root: doc };
   const result = walk(true, doc, parts, 0, env, []);
   if (result === UNCHANGED || result === REMOVE) return doc;
   return result as Document;

@@ -86,7 +86,14 @@ describe('update engine', () => {
       assert.deepEqual(second, { _id: 2, a: { b: [1] } });
     });
 
-    it('When the set value holds $-prefixed field names, then 52 DollarPrefixedFieldName', () => {
+    it('When a field is named __proto__, then it stays an ordinary field', () => {
+      const doc = apply({ _id: 1 }, { $set: { '__proto__.x': 1 } });
+      assert.deepEqual(Object.keys(doc), ['_id', '__proto__']);
+      assert.equal(Object.getPrototypeOf(doc), Object.prototype);
+      assert.equal(({} as Record<string, unknown>).x, undefined);
+    });
+
+        it('When the set value holds $-prefixed field names, then 52 DollarPrefixedFieldName', () => {
       assertMongoError(() => compileUpdate({ $set: { a: { $b: 1 } } }), 52, /'\$b' in 'a.\$b'/);
       assertMongoError(() => compileUpdate({ $set: { 'a.$b': 1 } }), 52);
     });
