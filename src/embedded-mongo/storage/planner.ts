@@ -54,7 +54,7 @@ export function planAndRun(collection: Collection | undefined, request: FindRequ
   if (!collection) return { docs: [], plan: emptyPlan('EOF') };
 
   const constraints = extractConstraints(request.filter);
-  const chosen = request.hint !== undefined ? hintedPlan(collection, request, constraints, collator) : choosePlan(collection, request, constraints, collator);
+  const chosen = hasHint(request.hint) ? hintedPlan(collection, request, constraints, collator) : choosePlan(collection, request, constraints, collator);
   const test = (doc: Document): boolean => matcher.test(doc);
   const read = chosen === 'collscan' || chosen === 'reverse-collscan' ? collectionScan(collection, test, chosen === 'reverse-collscan') : indexScan(collection, chosen, test, isIdHack(request, chosen));
   if (sorter && !read.plan.providesSort) read.docs.sort(sorter);
@@ -103,9 +103,15 @@ function indexScan(collection: Collection, chosen: IndexPlan, test: (doc: Docume
   return { docs, plan };
 }
 
+/** An empty hint (`{}` or '') means no hint, as in MongoDB. */
+function hasHint(hint: FindRequest['hint']): boolean {
+  if (hint === undefined || hint === '') return false;
+  return !(isPlainObject(hint) && Object.keys(hint).length === 0);
+}
+
 function isIdHack(request: FindRequest, chosen: IndexPlan): boolean {
   const keys = Object.keys(request.filter);
-  return request.hint === undefined && chosen.index.name === ID_INDEX_NAME && keys.length === 1 && keys[0] === '_id' && chosen.ranges?.length === 1 && chosen.score >= 2;
+  return !hasHint(request.hint) && chosen.index.name === ID_INDEX_NAME && keys.length === 1 && keys[0] === '_id' && chosen.ranges?.length === 1 && chosen.score >= 2;
 }
 
 function choosePlan(collection: Collection, request: FindRequest, constraints: Map<string, Constraint[]>, collator: Collator | undefined): IndexPlan | 'collscan' {

@@ -140,6 +140,7 @@ describe('storage engine: planner', () => {
     const err = await expectMongoError(() => engine.find(undefined, 'db', 'c', { filter: {}, hint: 'zzz' }), 2);
     assert.equal(err.message, 'hint provided does not correspond to an existing index');
     await expectMongoError(() => engine.find(undefined, 'db', 'c', { filter: {}, hint: { a: -1 } }), 2);
+    assert.equal(engine.find(undefined, 'db', 'c', { filter: { a: 1 }, hint: {} }).plan.indexName, 'a_1', 'an empty hint is no hint');
   });
 
   it('When the query collation differs from a string index, then the index is not used for string bounds', async () => {
