@@ -152,6 +152,25 @@ describe('sessions and transactions', function () {
     }
   });
 
+  it('concurrent withTransaction callers on one document all succeed through the driver’s retries', async function () {
+    const callers = 5;
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        const session = client.startSession();
+        try {
+          await session.withTransaction(async () => {
+            const account = await db.collection('accounts').findOne({ _id: 'b' } as never, { session });
+            await new Promise((resolve) => setTimeout(resolve, 5)); // let the transactions overlap
+            await db.collection('accounts').updateOne({ _id: 'b' } as never, { $set: { balance: (account?.balance ?? 0) + 1 } }, { session });
+          });
+        } finally {
+          await session.endSession();
+        }
+      }),
+    );
+    assert.equal((await db.collection('accounts').findOne({ _id: 'b' } as never))?.balance, callers, 'no lost update');
+  });
+
   it('endSessions aborts an open transaction of the session', async function () {
     await withOwnSession(async (session, own) => {
       const txn = { txnNumber: Long.fromNumber(1), autocommit: false };
