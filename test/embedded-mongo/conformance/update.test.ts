@@ -193,6 +193,44 @@ describe('conformance: update', () => {
     });
   });
 
+  describe('collation, findOneAndUpdate and many documents', () => {
+    it('When the update has a collation, then $pull and $addToSet compare strings with it', async () => {
+      await coll.insertOne({ _id: 1, tags: ['Forced', 'child'] });
+      const collation = { locale: 'en', strength: 2 };
+      await coll.updateOne({ _id: 1 }, raw({ $pull: { tags: 'forced' } }), { collation });
+      await coll.updateOne({ _id: 1 }, { $addToSet: { tags: 'CHILD' } }, { collation });
+      assert.deepEqual((await coll.findOne({ _id: 1 }))?.tags, ['child']);
+    });
+
+    it('When findOneAndUpdate uses arrayFilters, then the returned document shows the change', async () => {
+      await coll.insertOne({ _id: 1, answers: [{ q: 1, flagged: false }, { q: 2, flagged: false }] });
+      const after = await coll.findOneAndUpdate(
+        { _id: 1 },
+        { $set: { 'answers.$[a].flagged': true } },
+        { arrayFilters: [{ 'a.q': 2 }], returnDocument: 'after' },
+      );
+      assert.deepEqual(after?.answers, [{ q: 1, flagged: false }, { q: 2, flagged: true }]);
+    });
+
+    it('When updateMany uses $[] on several documents, then every element of each is updated', async () => {
+      await coll.insertMany([{ _id: 1, v: [1, 2] }, { _id: 2, v: [3] }, { _id: 3, v: [] }]);
+      const result = await coll.updateMany({}, { $inc: { 'v.$[]': 10 } });
+      assert.equal(result.matchedCount, 3);
+      assert.equal(result.modifiedCount, 2);
+      assert.deepEqual(await coll.find().sort({ _id: 1 }).toArray(), [{ _id: 1, v: [11, 12] }, { _id: 2, v: [13] }, { _id: 3, v: [] }]);
+    });
+
+    it('When updateMany upserts, then one document is created from the equalities inside $and', async () => {
+      const result = await coll.updateMany({ $and: [{ campaign: 'c1' }, { supplier: 's1' }] }, { $inc: { reminders: 1 } }, { upsert: true });
+      assert.equal(result.upsertedCount, 1);
+      assert.deepEqual(await coll.findOne({}, { projection: { _id: 0 } }), { campaign: 'c1', supplier: 's1', reminders: 1 });
+    });
+
+    it('When an upsert uses the positional $ and inserts, then the update fails with 2', async () => {
+      await rejectsWithCode(coll.updateOne({ a: 1 }, { $set: { 'a.$': 2 } }, { upsert: true }), 2, /positional operator did not find the match/);
+    });
+  });
+
   describe('errors as the driver reports them', () => {
     beforeEach(async () => {
       await coll.insertOne({ _id: 1, a: 1, s: 'text' });
