@@ -27,10 +27,6 @@ export function registerOperators(group: Record<string, OperatorFn>): void {
   for (const [name, fn] of Object.entries(group)) operators.set(name, fn);
 }
 
-export function isKnownOperator(name: string): boolean {
-  return operators.has(name);
-}
-
 export function createScope(root: unknown, options: { vars?: Record<string, unknown> | ReadonlyMap<string, unknown>; now?: Date; collator?: Collator } = {}): Scope {
   const vars = options.vars instanceof Map ? options.vars : new Map(Object.entries(options.vars ?? {}));
   return { root, current: root, vars, now: options.now ?? new Date(), collator: options.collator };

@@ -12,10 +12,6 @@ import type { Collator, Document } from '../types';
 
 export { isNumericValue, type NumericValue };
 
-export function isMissing(v: unknown): v is undefined {
-  return v === undefined;
-}
-
 export function isNullish(v: unknown): v is null | undefined {
   return v === null || v === undefined;
 }
@@ -45,7 +41,7 @@ export function toDouble(v: NumericValue): number {
   return Number(v.toString());
 }
 
-export function isDecimalZero(d: Decimal128): boolean {
+function isDecimalZero(d: Decimal128): boolean {
   return /^[-+]?0*\.?0*(E[-+]?\d+)?$/i.test(d.toString());
 }
 

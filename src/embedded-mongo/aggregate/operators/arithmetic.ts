@@ -5,13 +5,6 @@ import { mongoError } from '../../errors';
 import { evaluateArgs, evaluateFixedArgs, type OperatorFn, type Scope } from '../evaluate';
 import { isDecimal, isNullish, isNumericValue, isZero, toDouble, typeName, type NumericValue } from '../values';
 
-function numericOperands(name: string, values: unknown[], code: 'Location16555' | 'Location16609' | 'Location16611'): NumericValue[] | null {
-  if (values.some(isNullish)) return null;
-  for (const v of values) {
-    if (!isNumericValue(v)) throw mongoError(code, `${name} only supports numeric types, not ${typeName(v)}`);
-  }
-  return values as NumericValue[];
-}
 
 function addOperator(args: unknown, scope: Scope): unknown {
   const values = evaluateArgs(args, scope);
@@ -45,9 +38,14 @@ function subtractOperator(args: unknown, scope: Scope, name: string): unknown {
 }
 
 function multiplyOperator(args: unknown, scope: Scope): unknown {
-  const values = numericOperands('$multiply', evaluateArgs(args, scope), 'Location16555');
-  if (!values) return null;
-  return values.reduce<NumericValue>((product, v) => multiply(product, v), 1);
+  const values = evaluateArgs(args, scope);
+  if (values.some(isNullish)) return null;
+  let product: NumericValue = 1;
+  for (const v of values) {
+    if (!isNumericValue(v)) throw mongoError('Location16555', `$multiply only supports numeric types, not ${typeName(v)}`);
+    product = multiply(product, v);
+  }
+  return product;
 }
 
 function divideOperator(args: unknown, scope: Scope, name: string): unknown {
@@ -251,5 +249,3 @@ export const arithmeticOperators: Record<string, OperatorFn> = {
   $log: logOperator,
   $pow: powOperator,
 };
-
-export { numericOperands };

@@ -291,5 +291,3 @@ export const stringOperators: Record<string, OperatorFn> = {
   $replaceAll: replaceOperator(true),
   $strcasecmp: strcasecmpOperator,
 };
-
-export { coerceToString };
