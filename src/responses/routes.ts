@@ -131,6 +131,10 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
 
   async function loadContext(req: Request, res: Response): Promise<SupplierContext | undefined> {
     const token = String(req.params.token);
+    // The address is the supplier's key and the pages hold their answers: no caching, no Referer, no indexing.
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Robots-Tag', 'noindex, nofollow');
     const resolution = await resolveInvitation(deps, token);
     if (resolution.status !== 'valid') {
       guessLimiter.recordFailure(req, res);

@@ -121,6 +121,35 @@ describe('Supplier form over HTTP, without JavaScript', () => {
     assert.equal((await agent.get(link.path).expect(303)).headers.location, `${link.path}/receipt`);
   });
 
+  it('When a Swedish supplier submits, then the receipt page and email are in Swedish and supplier pages are neither cached nor referred', async () => {
+    const link = await createSupplierLink(t, { language: 'sv' });
+    const { agent, csrf } = await openSection(t.app, link.path);
+    let page = await agent.get(link.path).redirects(1).expect(200);
+    assert.equal(page.headers['cache-control'], 'no-store');
+    assert.equal(page.headers['referrer-policy'], 'no-referrer');
+    for (const section of definition().sections) {
+      for (let round = 0; round < 3; round += 1) {
+        page = await agent.get(`${link.path}/section/${section.id}`);
+        if (page.status === 404) break;
+        const answers = Object.fromEntries(inputNames(page.text).map((id) => [id, validInput(findQuestion(definition(), id).question)]));
+        await agent.post(`${link.path}/section/${section.id}`).type('form').send(sectionForm(csrf, answers, { action: 'save' })).expect(303);
+      }
+    }
+    await agent
+      .post(`${link.path}/submit`)
+      .type('form')
+      .send({ _csrf: csrf, declarationName: 'Karin Lund', declarationRole: 'Hållbarhetschef', declarationConfirm: 'yes' })
+      .expect(303);
+    const receipt = await agent.get(`${link.path}/receipt`).expect(200);
+    assert.match(receipt.text, /<html lang="sv">/);
+    assert.match(receipt.text, /Kvitto: svaren är inskickade/);
+    const mail = t.mailer.messages.find((m) => m.to === link.supplierEmail);
+    assert.ok(mail);
+    assert.match(mail.subject, /^Kvitto: /);
+    assert.match(mail.text, /Inskickat av: Karin Lund, Hållbarhetschef/);
+    assert.doesNotMatch(mail.text, /&amp;|&#39;/, 'the text part is not HTML-escaped');
+  });
+
   it('When the supplier comes back with the same link on another device, then the form resumes at the last section saved', async () => {
     const link = await createSupplierLink(t);
     const first = await openSection(t.app, link.path);
