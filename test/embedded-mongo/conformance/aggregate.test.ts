@@ -185,6 +185,38 @@ describe('conformance: aggregation', () => {
     assert.equal(await db.collection('supplier_summary').countDocuments(), 1);
   });
 
+  it('When ranking suppliers and keeping running totals, then $setWindowFields orders within each partition', async () => {
+    const docs = await responses
+      .aggregate([
+        { $match: { supplierId: { $in: ['acme', 'bolt', 'cray'] } } },
+        {
+          $setWindowFields: {
+            sortBy: { riskScore: -1 },
+            output: { rank: { $rank: {} }, runningRisk: { $sum: '$riskScore', window: { documents: ['unbounded', 'current'] } } },
+          },
+        },
+        { $project: { _id: 1, rank: 1, runningRisk: 1 } },
+      ])
+      .toArray();
+    assert.deepEqual(docs, [
+      { _id: 3, rank: 1, runningRisk: 95 },
+      { _id: 2, rank: 2, runningRisk: 180 },
+      { _id: 1, rank: 3, runningRisk: 220 },
+      { _id: 4, rank: 4, runningRisk: 230 },
+    ]);
+  });
+
+  it('When a database-level pipeline starts with $documents and unions a collection, then both sources flow through', async () => {
+    const docs = await db
+      .aggregate([
+        { $documents: [{ supplierId: 'manual', riskScore: 0 }] },
+        { $unionWith: { coll: 'responses', pipeline: [{ $match: { riskScore: { $gte: 90 } } }, { $project: { _id: 0, supplierId: 1, riskScore: 1 } }] } },
+        { $sortByCount: { $cond: [{ $gte: ['$riskScore', 50] }, 'high', 'low'] } },
+      ])
+      .toArray();
+    assert.deepEqual(docs.sort((x, y) => String(x._id).localeCompare(String(y._id))), [{ _id: 'high', count: 1 }, { _id: 'low', count: 1 }]);
+  });
+
   it('When counting documents, then countDocuments (a $group pipeline) honours filters, skip and limit', async () => {
     assert.equal(await responses.countDocuments(), 5);
     assert.equal(await responses.countDocuments({ redFlags: 'overtime' }), 3);
