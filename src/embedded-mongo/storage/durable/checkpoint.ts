@@ -51,8 +51,11 @@ function* framesOf(records: ChangeRecord[]): Generator<Buffer> {
   if (parts.length > 0) yield frameOfParts(parts);
 }
 
-/** The checkpoint's records and the first journal after it; undefined when there is no checkpoint yet. */
-export async function readCheckpoint(dir: string): Promise<{ records: ChangeRecord[]; nextJournalSeq: number; bytes: number } | undefined> {
+/**
+ * Reads the checkpoint, handing its records to `apply` frame by frame (so they need not all be held at once);
+ * returns the first journal after it, or undefined when there is no checkpoint yet.
+ */
+export async function readCheckpoint(dir: string, apply: (records: ChangeRecord[]) => void): Promise<{ nextJournalSeq: number; bytes: number; records: number } | undefined> {
   const file = path.join(dir, CHECKPOINT_FILE);
   let bytes: Buffer;
   try {
@@ -65,16 +68,17 @@ export async function readCheckpoint(dir: string): Promise<{ records: ChangeReco
   const bodyEnd = bytes.length - TRAILER.length;
   if (bodyEnd < HEADER_BYTES || !bytes.subarray(bodyEnd).equals(TRAILER)) throw damagedCheckpoint(file, 'it has no end marker');
   const body = bytes.subarray(0, bodyEnd);
-  const records: ChangeRecord[] = [];
+  let records = 0;
   let offset = HEADER_BYTES;
   for (;;) {
     const scan = readFrame(body, offset);
     if (scan.kind === 'end') break;
     if (scan.kind === 'damaged') throw damagedCheckpoint(file, `${scan.reason} at byte ${offset}`);
-    for (const record of scan.records) records.push(record);
+    apply(scan.records);
+    records += scan.records.length;
     offset = scan.end;
   }
-  return { records, nextJournalSeq: seq, bytes: bytes.length };
+  return { nextJournalSeq: seq, bytes: bytes.length, records };
 }
 
 function damagedCheckpoint(file: string, why: string): DataDirectoryError {

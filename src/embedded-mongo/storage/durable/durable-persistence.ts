@@ -21,9 +21,13 @@ export interface DurableOptions {
   logger?: StorageLogger;
 }
 
-/** What the persistence needs from the engine: its whole state as records, taken synchronously. */
+/**
+ * What the persistence needs from the engine: its whole state as records, taken synchronously (checkpoints), and
+ * the commit path to replay into at start-up.
+ */
 export interface CheckpointSource {
   checkpointRecords(): ChangeRecord[];
+  applyCommit(records: ChangeRecord[]): void;
 }
 
 export interface RecoveryReport {
@@ -70,25 +74,32 @@ export class DurablePersistence implements Persistence {
     return this.journal?.stats ?? { commits: 0, syncs: 0 };
   }
 
+  /**
+   * Recovers the directory. With an engine attached, each commit is applied to it as it is read (small undo
+   * lists, nothing held twice) and nothing is returned; otherwise the records are returned for the caller to apply.
+   */
   async loadState(): Promise<ChangeRecord[]> {
     const started = Date.now();
     await fs.mkdir(this.dir, { recursive: true });
     this.lock = await acquireLock(this.dir, this.logger);
     try {
       await ensureFormat(this.dir);
-      const state = await recover(this.dir);
+      const collected: ChangeRecord[] = [];
+      const source = this.source;
+      const apply = source ? (records: ChangeRecord[]) => source.applyCommit(records) : (records: ChangeRecord[]) => void collected.push(...records);
+      const state = await recover(this.dir, apply);
       this.journal = await JournalWriter.open(this.dir, state.resume.seq, state.resume.position);
       this.lastRecovery = {
         checkpointBytes: state.checkpointBytes,
         journalBytes: state.journalBytes,
         journalCommits: state.journalCommits,
-        records: state.records.length,
+        records: state.records,
         dropped: state.dropped,
         ms: Date.now() - started,
       };
       this.reportRecovery(this.lastRecovery);
       this.startTimer();
-      return state.records;
+      return collected;
     } catch (err) {
       await this.journal?.close();
       this.journal = undefined;

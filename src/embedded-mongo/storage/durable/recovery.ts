@@ -24,7 +24,7 @@ export interface DroppedTail {
 }
 
 export interface RecoveredState {
-  records: ChangeRecord[];
+  records: number;
   checkpointBytes: number;
   journalBytes: number;
   journalCommits: number;
@@ -33,14 +33,18 @@ export interface RecoveredState {
   dropped?: DroppedTail;
 }
 
-export async function recover(dir: string): Promise<RecoveredState> {
+/**
+ * Hands every commit to replay to `apply`, in order: the checkpoint frame by frame, then each journal commit as
+ * the unit it was committed in.
+ */
+export async function recover(dir: string, apply: (records: ChangeRecord[]) => void): Promise<RecoveredState> {
   await fs.rm(path.join(dir, CHECKPOINT_TEMP_FILE), { force: true });
-  const checkpoint = await readCheckpoint(dir);
+  const checkpoint = await readCheckpoint(dir, apply);
   const journals = await listJournals(dir);
   const firstSeq = checkpoint?.nextJournalSeq ?? journals[0] ?? 1;
   for (const seq of journals) if (seq < firstSeq) await fs.rm(path.join(dir, journalFileName(seq)), { force: true });
   const state: RecoveredState = {
-    records: checkpoint?.records ?? [],
+    records: checkpoint?.records ?? 0,
     checkpointBytes: checkpoint?.bytes ?? 0,
     journalBytes: 0,
     journalCommits: 0,
@@ -56,7 +60,7 @@ export async function recover(dir: string): Promise<RecoveredState> {
       state.dropped = await dropFrom(missing, 0, 'journal file missing', 0, pending.slice(i), dir);
       break;
     }
-    const outcome = await replayJournal(file, seq, state);
+    const outcome = await replayJournal(file, seq, state, apply);
     if (outcome.damaged) {
       state.dropped = await dropFrom(file, outcome.damaged.offset, outcome.damaged.reason, outcome.damaged.bytes, pending.slice(i + 1), dir);
       state.dropped.commits += outcome.damaged.commits;
@@ -84,7 +88,7 @@ interface JournalOutcome {
   damaged?: { offset: number; reason: string; bytes: number; commits: number; records: number };
 }
 
-async function replayJournal(file: string, seq: number, state: RecoveredState): Promise<JournalOutcome> {
+async function replayJournal(file: string, seq: number, state: RecoveredState, apply: (records: ChangeRecord[]) => void): Promise<JournalOutcome> {
   const bytes = await fs.readFile(file);
   if (bytes.length < HEADER_BYTES) {
     // Created but its header never reached the disk: nothing in it was ever acknowledged.
@@ -99,7 +103,8 @@ async function replayJournal(file: string, seq: number, state: RecoveredState): 
     if (scan.kind === 'damaged') {
       return { end: offset, damaged: { offset, reason: scan.reason, bytes: bytes.length - offset, ...countReadableAfter(bytes, offset) } };
     }
-    for (const record of scan.records) state.records.push(record);
+    apply(scan.records);
+    state.records += scan.records.length;
     state.journalBytes += scan.end - offset;
     state.journalCommits++;
     offset = scan.end;

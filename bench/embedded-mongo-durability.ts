@@ -1,0 +1,121 @@
+/**
+ * Durability costs of the embedded MongoDB server, against the targets of issue 4:
+ * - acknowledged inserts/s with 16 concurrent writers through the driver, on-disk (journal + fsync, group commit)
+ *   vs in memory: target ratio ≥ 0.5;
+ * - start-up time of a data directory holding 200,000 documents: target < 5 s, printed next to the time it takes
+ *   just to read the same bytes from disk (journal-only replay after a crash, and checkpoint load after a clean stop).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { startMongoServer } from '../src/embedded-mongo';
+import { DurablePersistence, openStorage } from '../src/embedded-mongo/storage';
+
+const WRITERS = 16;
+const MEASURE_MS = 3000;
+const DOCS = 200_000;
+
+function line(label: string, value: string, target: string, ok: boolean | undefined): void {
+  const verdict = ok === undefined ? '' : ok ? 'OK  ' : 'MISS';
+  process.stdout.write(`${verdict.padEnd(5)}${label.padEnd(52)}${value.padStart(14)}   ${target}\n`);
+}
+
+function questionnaireAnswer(i: number): Record<string, unknown> {
+  return {
+    supplier: `supplier-${i % 2000}`,
+    question: `q-${i % 120}`,
+    answer: i % 7 === 0 ? 'no' : 'yes',
+    comment: `Worker contracts are kept on file for ${i % 40} employees; passports stay with the workers.`,
+    submittedAt: new Date(1_700_000_000_000 + i * 1000),
+    score: i % 5,
+  };
+}
+
+/** Acknowledged inserts per second with WRITERS concurrent loops through the driver. */
+async function insertRate(options: { inMemory: true } | { dbPath: string }): Promise<number> {
+  const server = await startMongoServer({ host: '127.0.0.1', port: 0, ...options });
+  const client = await new MongoClient(server.uri, { maxPoolSize: WRITERS + 4 }).connect();
+  try {
+    const coll = client.db('bench').collection('answers');
+    for (let i = 0; i < 200; i++) await coll.insertOne(questionnaireAnswer(i));
+    let count = 0;
+    const started = Date.now();
+    const deadline = started + MEASURE_MS;
+    await Promise.all(
+      Array.from({ length: WRITERS }, async () => {
+        while (Date.now() < deadline) {
+          await coll.insertOne(questionnaireAnswer(count));
+          count++;
+        }
+      }),
+    );
+    return count / ((Date.now() - started) / 1000);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+}
+
+/** Fills a data directory with DOCS documents (and two indexes) in commits of 1,000, then stops as a crash would. */
+async function fillDirectory(dir: string): Promise<void> {
+  const persistence = new DurablePersistence(dir, { checkpointBytes: 1 << 30, checkpointIntervalMs: 0 });
+  const engine = await openStorage({ inMemory: true }, undefined, { ttlIntervalMs: 0, persistence });
+  await engine.createIndexes('bench', 'answers', [
+    { v: 2, key: { supplier: 1, question: 1 }, name: 'supplier_1_question_1', unique: false },
+    { v: 2, key: { submittedAt: 1 }, name: 'submittedAt_1' },
+  ]);
+  for (let start = 0; start < DOCS; start += 1000) {
+    await engine.write(undefined, (batch) => {
+      for (let i = start; i < start + 1000; i++) batch.insert('bench', 'answers', { _id: i, ...questionnaireAnswer(i) });
+    });
+  }
+  await persistence.abandon();
+  await engine.close();
+}
+
+function readAllFiles(dir: string): { ms: number; bytes: number } {
+  const started = process.hrtime.bigint();
+  let bytes = 0;
+  for (const name of readdirSync(dir)) if (statSync(path.join(dir, name)).isFile()) bytes += readFileSync(path.join(dir, name)).length;
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, bytes };
+}
+
+async function timedOpen(dir: string): Promise<{ ms: number; count: number; close(): Promise<void> }> {
+  const started = process.hrtime.bigint();
+  const engine = await openStorage({ dbPath: dir }, undefined, { ttlIntervalMs: 0, durable: { checkpointIntervalMs: 0 } });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { ms, count: engine.collectionStats('bench', 'answers').count, close: () => engine.close() };
+}
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'bench-durability-'));
+  try {
+    process.stdout.write(`embedded MongoDB durability (${WRITERS} writers, ${MEASURE_MS / 1000} s each; ${DOCS} documents for start-up)\n`);
+    const memory = await insertRate({ inMemory: true });
+    const durable = await insertRate({ dbPath: path.join(root, 'rate') });
+    line('acknowledged inserts/s, in memory', memory.toFixed(0), '', undefined);
+    line('acknowledged inserts/s, on disk (journal + fsync)', durable.toFixed(0), '', undefined);
+    line('on disk / in memory', (durable / memory).toFixed(2), 'target ≥ 0.50', durable / memory >= 0.5);
+
+    const dir = path.join(root, 'startup');
+    await fillDirectory(dir);
+    const raw = readAllFiles(dir);
+    const replay = await timedOpen(dir);
+    line(`read the journal files (${(raw.bytes / 1e6).toFixed(1)} MB)`, `${raw.ms.toFixed(0)} ms`, '', undefined);
+    line(`start-up replaying the journal (${replay.count} docs)`, `${replay.ms.toFixed(0)} ms`, 'target < 5000 ms', replay.ms < 5000 && replay.count === DOCS);
+    await replay.close(); // writes a checkpoint
+    const rawCheckpoint = readAllFiles(dir);
+    const fromCheckpoint = await timedOpen(dir);
+    line(`read the checkpoint files (${(rawCheckpoint.bytes / 1e6).toFixed(1)} MB)`, `${rawCheckpoint.ms.toFixed(0)} ms`, '', undefined);
+    line(`start-up loading the checkpoint (${fromCheckpoint.count} docs)`, `${fromCheckpoint.ms.toFixed(0)} ms`, 'target < 5000 ms', fromCheckpoint.ms < 5000 && fromCheckpoint.count === DOCS);
+    await fromCheckpoint.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
