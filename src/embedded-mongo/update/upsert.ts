@@ -1,7 +1,7 @@
 /**
  * The base of a document created by an upsert: the query's equality conditions (`{a: 1}`, `{a: {$eq: 1}}`,
- * `{a: {$in: [1]}}`, those inside `$and`), with dotted paths building embedded documents, fields in path order,
- * `_id` first.
+ * `{a: {$in: [1]}}`, `{a: {$all: [1]}}`, those inside `$and`), with dotted paths building embedded documents, fields
+ * in path order, `_id` first.
  */
 import { bsonTag } from '../bson/compare';
 import { deepClone } from '../bson/clone';
@@ -10,24 +10,31 @@ import { isPlainDocument } from '../query/paths';
 import type { Document } from '../types';
 import { hasField, withField } from './walk';
 
-const NO_VALUE: unique symbol = Symbol('no equality');
-
 function isOperatorObject(v: unknown): v is Document {
   if (!isPlainDocument(v)) return false;
   const first = Object.keys(v)[0];
   return first !== undefined && first.startsWith('$');
 }
 
-/** The value a field condition pins the field to, or NO_VALUE when it allows several values. */
-function equalityValue(condition: unknown): unknown {
-  if (condition instanceof RegExp || bsonTag(condition) === 'BSONRegExp') return NO_VALUE;
-  if (!isOperatorObject(condition)) return condition;
-  if (hasField(condition, '$eq')) return condition.$eq;
-  if (Array.isArray(condition.$in) && condition.$in.length === 1) {
-    const only: unknown = condition.$in[0];
-    return only instanceof RegExp || bsonTag(only) === 'BSONRegExp' ? NO_VALUE : only;
+function isRegex(v: unknown): boolean {
+  return v instanceof RegExp || bsonTag(v) === 'BSONRegExp';
+}
+
+/**
+ * The values a field condition pins the field to: mongod's equality match expressions after optimisation. `$eq`,
+ * a one-element `$in`, and each plain element of `$all` (two of them pin the path twice, which is an error).
+ */
+function equalityValues(condition: unknown): unknown[] {
+  if (isRegex(condition)) return [];
+  if (!isOperatorObject(condition)) return [condition];
+  const values: unknown[] = [];
+  if (hasField(condition, '$eq')) values.push(condition.$eq);
+  const { $in: inList, $all: allList } = condition;
+  if (Array.isArray(inList) && inList.length === 1 && !isRegex(inList[0])) values.push(inList[0]);
+  if (Array.isArray(allList)) {
+    values.push(...allList.filter((v) => !isRegex(v) && !(isPlainDocument(v) && hasField(v, '$elemMatch'))));
   }
-  return NO_VALUE;
+  return values;
 }
 
 function collectEqualities(filter: Document, out: [string, unknown][]): void {
@@ -39,8 +46,7 @@ function collectEqualities(filter: Document, out: [string, unknown][]): void {
       continue;
     }
     if (key.startsWith('$')) continue;
-    const value = equalityValue(condition);
-    if (value !== NO_VALUE) out.push([key, value]);
+    for (const value of equalityValues(condition)) out.push([key, value]);
   }
 }
 

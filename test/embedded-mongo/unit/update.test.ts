@@ -482,7 +482,12 @@ describe('update engine', () => {
       assert.deepEqual(upsertSeed({ $or: [{ a: 1 }] }), { a: 1 });
     });
 
-    it('When a path is pinned twice, then 54 NotSingleValueField', () => {
+    it('When $all lists one value, then it seeds like an equality', () => {
+      assert.deepEqual(upsertSeed({ a: { $all: ['x'] }, b: { $all: [/x/] } }), { a: 'x' });
+      assertMongoError(() => upsertSeed({ a: { $all: [1, 2] } }), 54, /path 'a' is matched twice/);
+    });
+
+        it('When a path is pinned twice, then 54 NotSingleValueField', () => {
       assertMongoError(() => upsertSeed({ $and: [{ a: 1 }, { a: 2 }] }), 54, /path 'a' is matched twice/);
       assertMongoError(() => upsertSeed({ a: { b: 1 }, 'a.c': 2 }), 54, "cannot infer query fields to set, both paths 'a.c' and 'a' are matched");
     });
