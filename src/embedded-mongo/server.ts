@@ -16,6 +16,7 @@ class ClientConnection implements ConnectionInfo {
   /** Requests are handled one after another so pipelined replies keep their order. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  private waitingForDrain = false;
 
   constructor(
     readonly id: number,
@@ -68,7 +69,7 @@ class ClientConnection implements ConnectionInfo {
     }
     try {
       const reply = await this.answer(request);
-      if (reply && !this.closed) this.socket.write(reply);
+      if (reply && !this.closed) this.send(reply);
     } catch (err) {
       this.fail(err);
     }
@@ -86,6 +87,17 @@ class ClientConnection implements ConnectionInfo {
     const reply: Document = await dispatch(request.body, this, this.ctx, { unacknowledged: request.moreToCome });
     if (request.moreToCome) return undefined;
     return this.encode(encodeOpMsgReply, request.header.requestId, reply);
+  }
+
+  /** A client that does not read its replies stops being read from until it catches up. */
+  private send(reply: Buffer): void {
+    if (this.socket.write(reply) || this.waitingForDrain) return;
+    this.waitingForDrain = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.waitingForDrain = false;
+      this.socket.resume();
+    });
   }
 
   /** A reply that cannot be serialised (e.g. over 16 MB) becomes an error reply instead of a dropped connection. */

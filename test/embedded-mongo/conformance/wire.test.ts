@@ -110,6 +110,14 @@ class RawClient {
     this.socket.destroy();
   }
 
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
@@ -213,6 +221,19 @@ describe('wire protocol', function () {
     await c.waitFor(() => c.replies.length === 50);
     assert.deepEqual(c.replies.map((r) => r.responseTo), messages.map((_, i) => 100 + i));
     assert.ok(c.replies.every((r) => r.body.ok === 1));
+  });
+
+  it('a client that stops reading still gets every reply, in order, once it reads again', async function () {
+    await client.db(dbName).collection('wide').insertMany(Array.from({ length: 4 }, (_, i) => ({ _id: i, pad: 'p'.repeat(256 * 1024) })) as never[]);
+    const c = await rawClient();
+    c.pause();
+    const count = 60; // about 60 MB of replies, far beyond the socket buffers
+    c.send(Buffer.concat(Array.from({ length: count }, (_, i) => opMsg(500 + i, { find: 'wide', filter: {}, $db: dbName }))));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    c.resume();
+    await c.waitFor(() => c.replies.length === count, 15_000);
+    assert.deepEqual(c.replies.map((r) => r.responseTo), Array.from({ length: count }, (_, i) => 500 + i));
+    assert.ok(c.replies.every((r) => r.body.cursor.firstBatch.length === 4));
   });
 
   it('closes the connection on an unknown opcode', async function () {
