@@ -120,6 +120,12 @@ function partsToBigInt(parts: DecimalParts): bigint {
   return parts.negative ? -value : value;
 }
 
+/** The integer part of a finite Decimal128, exactly; undefined for NaN and infinities. */
+export function decimalIntegerPart(d: Decimal128): bigint | undefined {
+  const parts = parseDecimalText(d.toString());
+  return parts ? partsToBigInt(roundParts(parts, 0, 'trunc')) : undefined;
+}
+
 function roundNumeric(v: NumericValue, place: number, mode: RoundMode): NumericValue {
   if (typeof v === 'bigint') {
     if (place >= 0) return v;

@@ -4,7 +4,8 @@ import { bsonTag } from '../../bson/compare';
 import { mongoError, MongoServerError } from '../../errors';
 import { evaluate, evaluateFixedArgs, readSpec, type OperatorFn, type Scope } from '../evaluate';
 import { isDecimal, isNullish, isNumericValue, isObjectId, toDouble, typeName, toBool } from '../values';
-import { parseDateString } from './dates';
+import { decimalIntegerPart } from './arithmetic';
+import { parseDateString, toDateOperand } from './dates';
 
 type TargetType = 'double' | 'string' | 'objectId' | 'bool' | 'date' | 'int' | 'long' | 'decimal';
 
@@ -68,22 +69,13 @@ function toIntegerValue(input: unknown, target: 'int' | 'long'): bigint {
   if (typeof input === 'bigint') return input;
   if (typeof input === 'number') return integerFromDouble(input, target);
   if (isDecimal(input)) {
-    const text = input.toString();
-    if (/nan|inf/i.test(text)) throw conversionError(input, target, `Attempt to convert ${text} value to integer type`);
-    return truncateDecimalText(text);
+    const integer = decimalIntegerPart(input);
+    if (integer === undefined) throw conversionError(input, target, `Attempt to convert ${input.toString()} value to integer type`);
+    return integer;
   }
   if (typeof input === 'string') return integerFromString(input, target);
   if (input instanceof Date && target === 'long') return BigInt(input.getTime());
   throw conversionError(input, target);
-}
-
-function truncateDecimalText(text: string): bigint {
-  const m = /^([-+]?)(\d+)(?:\.(\d*))?(?:E([-+]?\d+))?$/i.exec(text);
-  if (!m) return BigInt(Math.trunc(Number(text)));
-  const digits = m[2] + (m[3] ?? '');
-  const exponent = Number(m[4] ?? '0') - (m[3] ?? '').length;
-  const magnitude = exponent >= 0 ? BigInt(digits) * 10n ** BigInt(exponent) : BigInt(digits) / 10n ** BigInt(-exponent);
-  return m[1] === '-' ? -magnitude : magnitude;
 }
 
 function toInt(input: unknown): number {
@@ -133,15 +125,13 @@ function toDecimalValue(input: unknown): Decimal128 {
 }
 
 function toDateValue(input: unknown): Date {
-  if (input instanceof Date) return input;
+  if (input instanceof Date || isObjectId(input) || bsonTag(input) === 'Timestamp') return toDateOperand(input);
   if (typeof input === 'bigint') return new Date(Number(input));
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) throw conversionError(input, 'date', 'Attempt to convert a non-finite double to date');
     return new Date(Math.trunc(input));
   }
   if (isDecimal(input)) return new Date(Math.trunc(toDouble(input)));
-  if (isObjectId(input)) return input.getTimestamp();
-  if (bsonTag(input) === 'Timestamp') return new Date(Number((input as { high: number }).high) * 1000);
   if (typeof input === 'string') {
     const parsed = parseDateString(input, undefined, undefined);
     if (!parsed) throw conversionError(input, 'date', `Error parsing date string '${input}'`);

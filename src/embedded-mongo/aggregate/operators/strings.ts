@@ -3,6 +3,7 @@ import { mongoError } from '../../errors';
 import { evaluate, evaluateArgs, evaluateFixedArgs, readSpec, type OperatorFn, type Scope } from '../evaluate';
 import { isNullish, isNumericValue, toDouble, typeName } from '../values';
 import { compareStrings } from '../../bson/compare';
+import { compileRegex, regexSourceOf } from '../../query/regex';
 
 /** What $concat-like coercions print for a value ($toLower and $substr accept numbers and dates too). */
 function coerceToString(name: string, v: unknown): string {
@@ -169,48 +170,18 @@ function indexOfBytesOperator(args: unknown, scope: Scope, name: string): unknow
   return found;
 }
 
-/** `regex` may be a BSONRegExp, a JS RegExp or a pattern string; `options` adds flags. */
+/** `regex` may be a BSONRegExp, a JS RegExp or a pattern string; `options` adds flags (not both). */
 function buildRegex(name: string, regexValue: unknown, optionsValue: unknown, global: boolean): RegExp {
-  let pattern: string;
-  let flags = '';
-  if (typeof regexValue === 'string') {
-    pattern = regexValue;
-  } else if (regexValue instanceof RegExp) {
-    pattern = regexValue.source;
-    flags = regexValue.flags;
-  } else if (typeof regexValue === 'object' && regexValue !== null && 'pattern' in regexValue && typeof regexValue.pattern === 'string') {
-    pattern = regexValue.pattern;
-    flags = 'options' in regexValue && typeof regexValue.options === 'string' ? regexValue.options : '';
-    if (typeof optionsValue === 'string' && flags !== '') {
-      throw mongoError('Location51075', `${name}: regex option(s) specified in both 'regex' and 'option' fields`);
-    }
-  } else {
-    throw mongoError('Location51105', `${name} needs 'regex' to be of type string or regex`);
-  }
-  if (optionsValue !== undefined && optionsValue !== null) {
+  const source = typeof regexValue === 'string' ? { pattern: regexValue, options: '' } : regexSourceOf(regexValue);
+  if (!source) throw mongoError('Location51105', `${name} needs 'regex' to be of type string or regex`);
+  let options = source.options;
+  if (!isNullish(optionsValue)) {
     if (typeof optionsValue !== 'string') throw mongoError('Location51106', `${name} needs 'options' to be of type string`);
-    flags += optionsValue;
+    if (options !== '') throw mongoError('Location51075', `${name}: regex option(s) specified in both 'regex' and 'option' fields`);
+    options = optionsValue;
   }
-  return toJsRegex(name, pattern, flags, global);
-}
-
-function toJsRegex(name: string, pattern: string, mongoFlags: string, global: boolean): RegExp {
-  let source = pattern;
-  let flags = global ? 'gu' : 'u';
-  for (const flag of new Set(mongoFlags)) {
-    if (flag === 'i' || flag === 'm' || flag === 's') flags += flag;
-    else if (flag === 'x') source = source.replace(/\\#/g, '\u0000').replace(/#.*$/gm, '').replace(/\s+/g, '').replace(/\u0000/g, '\\#');
-    else if (flag !== 'g' && flag !== 'u') throw mongoError('Location51108', `${name} invalid flag in regex options: ${flag}`);
-  }
-  try {
-    return new RegExp(source, flags);
-  } catch {
-    try {
-      return new RegExp(source, flags.replace('u', ''));
-    } catch (err) {
-      throw mongoError('Location51111', `Invalid Regex in ${name}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+  const regex = compileRegex(source.pattern, options);
+  return global ? new RegExp(regex.source, `${regex.flags}g`) : regex;
 }
 
 function regexOperator(kind: 'match' | 'find' | 'findAll'): OperatorFn {
