@@ -104,6 +104,25 @@
       });
     }
 
+    /** Shows the questions the server now counts as visible, hides the others and clears what they held. */
+    function applyVisibility(visible) {
+      if (!Array.isArray(visible)) return false;
+      var appeared = false;
+      var questions = form.querySelectorAll('.question[data-question]');
+      Array.prototype.forEach.call(questions, function (question) {
+        var shown = visible.indexOf(question.getAttribute('data-question')) >= 0;
+        if (shown && question.hidden) appeared = true;
+        if (!shown && !question.hidden) {
+          Array.prototype.forEach.call(question.querySelectorAll('input, select, textarea'), function (input) {
+            if (input.type === 'radio' || input.type === 'checkbox') input.checked = false;
+            else if (input.type !== 'hidden' && input.type !== 'file') input.value = '';
+          });
+        }
+        question.hidden = !shown;
+      });
+      return appeared;
+    }
+
     function flush(leaving) {
       if (timer) { clearTimeout(timer); timer = null; }
       var ids = Object.keys(dirty);
@@ -128,7 +147,7 @@
             ids.forEach(function (id) { fieldError(id, null); });
             if (renderedInput && result.body.savedAt) renderedInput.value = result.body.savedAt;
             updateProgress(result.body.progress);
-            showStatus('saved');
+            showStatus(applyVisibility(result.body.visible) ? 'more' : 'saved');
             return;
           }
           var fields = (result.body && result.body.error && result.body.error.fields) || {};

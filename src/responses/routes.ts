@@ -204,9 +204,12 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const t = viewTranslate(res);
     const answers = render.answers ?? answersOf(ctx.response, ctx.definition);
     const errors = render.errors ?? {};
-    const questions = visibleQuestions(section, answers).map((q) =>
-      questionView(q, { answers, input: render.input, errors, response: ctx.response, lang, t }),
-    );
+    // Questions hidden by a condition are rendered hidden, so autosave can reveal them as soon as the server says so.
+    const visibleIds = new Set(visibleQuestions(section, answers).map((q) => q.id));
+    const questions = section.questions.map((q) => ({
+      ...questionView(q, { answers, input: render.input, errors, response: ctx.response, lang, t }),
+      visible: visibleIds.has(q.id),
+    }));
     const nav = sectionNav(ctx.definition, answers, section.id, lang, t);
     const index = nav.findIndex((item) => item.id === section.id);
     const errorList = questions.flatMap((q) => [
@@ -317,7 +320,9 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         complete: item.complete,
         text: item.progressText,
       }));
-      res.json({ savedAt: deps.clock.now().toISOString(), progress });
+      const section = findSection(ctx.definition, parsed.data.sectionId);
+      const visible = visibleQuestions(section, outcome.answers).map((q) => q.id);
+      res.json({ savedAt: deps.clock.now().toISOString(), progress, visible });
     }),
   );
 

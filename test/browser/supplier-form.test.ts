@@ -269,6 +269,26 @@ describe('Supplier form in a browser (chromium)', function () {
     await context.close();
   });
 
+  it('When an answer makes follow-up questions apply, then autosave reveals them in place, and hides them again', async () => {
+    const link = await createSupplierLink(t, { language: 'en' });
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(`${origin}${link.path}/section/migrant_and_agency_workers`);
+    assert.equal(await page.isVisible('#q-migrant_share'), false);
+    await page.focus('#q-employs_migrants-yes');
+    await page.keyboard.press('Space');
+    await page.waitForSelector('#q-migrant_share', { state: 'visible', timeout: 5000 });
+    assert.match((await page.textContent('#form-status')) ?? '', /added questions/);
+    await page.focus('#q-migrant_share');
+    await page.keyboard.type('30');
+    await page.focus('#q-employs_migrants-no');
+    await page.keyboard.press('Space');
+    await page.waitForSelector('#q-migrant_share', { state: 'hidden', timeout: 5000 });
+    assert.equal(await page.inputValue('#q-migrant_share'), '', 'a hidden follow-up no longer holds an answer');
+    await checkPage(page, 'section-follow-ups');
+    await context.close();
+  });
+
   it('When a link does not work, then the page explaining it is accessible too', async () => {
     const context = await newContext();
     const page = await context.newPage();

@@ -296,6 +296,9 @@ describe('Supplier form over HTTP, without JavaScript', () => {
     assert.equal(b.status, 200);
     assert.match(String(a.body.savedAt), /^\d{4}-/);
     assert.ok(Array.isArray(a.body.progress));
+    assert.ok(Array.isArray(a.body.visible) && a.body.visible.includes('free_to_resign'));
+    const reveal = await agent.post(`${link.path}/autosave`).set('x-csrf-token', csrf).send({ sectionId: 'forced_labour', answers: { loans_to_workers: 'yes' } }).expect(200);
+    assert.ok(reveal.body.visible.includes('loan_repayment_capped'), 'the follow-up is reported visible');
     await save({ overtime_voluntary: 'no' }).expect(200);
     t.clock.advance(500);
     await save({ overtime_voluntary: 'yes' }).expect(200);
