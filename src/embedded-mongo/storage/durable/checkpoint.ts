@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ChangeRecord } from '../persistence';
 import { CHECKPOINT_FILE, CHECKPOINT_TEMP_FILE, DataDirectoryError, HEADER_BYTES, decodeHeader, encodeHeader, isNotFound, syncDirectory } from './format';
-import { frameOfParts, readFrame, serializeRecord } from './frames';
+import { FrameReader } from './frame-reader';
+import { frameOfParts, serializeRecord } from './frames';
 
 const TRAILER = Buffer.from('EMDB-END', 'ascii');
 /** Records per frame are gathered up to about this many bytes, so writing yields to the event loop regularly. */
@@ -52,33 +53,42 @@ function* framesOf(records: ChangeRecord[]): Generator<Buffer> {
 }
 
 /**
- * Reads the checkpoint, handing its records to `apply` frame by frame (so they need not all be held at once);
+ * Reads the checkpoint, handing its records to `apply` frame by frame (the file is never held whole in memory);
  * returns the first journal after it, or undefined when there is no checkpoint yet.
  */
 export async function readCheckpoint(dir: string, apply: (records: ChangeRecord[]) => void): Promise<{ nextJournalSeq: number; bytes: number; records: number } | undefined> {
   const file = path.join(dir, CHECKPOINT_FILE);
-  let bytes: Buffer;
+  let handle;
   try {
-    bytes = await fs.readFile(file);
+    handle = await fs.open(file, 'r');
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
   }
-  const { seq } = decodeHeader(bytes, 'checkpoint', file);
-  const bodyEnd = bytes.length - TRAILER.length;
-  if (bodyEnd < HEADER_BYTES || !bytes.subarray(bodyEnd).equals(TRAILER)) throw damagedCheckpoint(file, 'it has no end marker');
-  const body = bytes.subarray(0, bodyEnd);
-  let records = 0;
-  let offset = HEADER_BYTES;
-  for (;;) {
-    const scan = readFrame(body, offset);
-    if (scan.kind === 'end') break;
-    if (scan.kind === 'damaged') throw damagedCheckpoint(file, `${scan.reason} at byte ${offset}`);
-    apply(scan.records);
-    records += scan.records.length;
-    offset = scan.end;
+  try {
+    const { size } = await handle.stat();
+    const header = Buffer.alloc(HEADER_BYTES);
+    await handle.read(header, 0, HEADER_BYTES, 0);
+    const { seq } = decodeHeader(header, 'checkpoint', file);
+    const bodyEnd = size - TRAILER.length;
+    const trailer = Buffer.alloc(TRAILER.length);
+    if (bodyEnd >= HEADER_BYTES) await handle.read(trailer, 0, TRAILER.length, bodyEnd);
+    if (bodyEnd < HEADER_BYTES || !trailer.equals(TRAILER)) throw damagedCheckpoint(file, 'it has no end marker');
+    const reader = new FrameReader(handle, bodyEnd);
+    let records = 0;
+    let offset = HEADER_BYTES;
+    for (;;) {
+      const scan = await reader.frameAt(offset);
+      if (scan.kind === 'end') break;
+      if (scan.kind === 'damaged') throw damagedCheckpoint(file, `${scan.reason} at byte ${offset}`);
+      apply(scan.records);
+      records += scan.records.length;
+      offset = scan.end;
+    }
+    return { nextJournalSeq: seq, bytes: size, records };
+  } finally {
+    await handle.close();
   }
-  return { nextJournalSeq: seq, bytes: bytes.length, records };
 }
 
 function damagedCheckpoint(file: string, why: string): DataDirectoryError {

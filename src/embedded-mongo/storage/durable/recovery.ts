@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { ChangeRecord } from '../persistence';
 import { readCheckpoint } from './checkpoint';
 import { CHECKPOINT_TEMP_FILE, HEADER_BYTES, decodeHeader, journalFileName, journalSeqOf } from './format';
-import { readFrame } from './frames';
+import { FrameReader } from './frame-reader';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from './frames';
 
 export interface DroppedTail {
   file: string;
@@ -89,36 +90,45 @@ interface JournalOutcome {
 }
 
 async function replayJournal(file: string, seq: number, state: RecoveredState, apply: (records: ChangeRecord[]) => void): Promise<JournalOutcome> {
-  const bytes = await fs.readFile(file);
-  if (bytes.length < HEADER_BYTES) {
-    // Created but its header never reached the disk: nothing in it was ever acknowledged.
-    return { end: 0, damaged: { offset: 0, reason: 'torn file header', bytes: bytes.length, commits: 0, records: 0 } };
-  }
-  const header = decodeHeader(bytes, 'journal', file);
-  if (header.seq !== seq) return { end: 0, damaged: { offset: 0, reason: `header names journal ${header.seq}`, bytes: bytes.length, commits: 0, records: 0 } };
-  let offset = HEADER_BYTES;
-  for (;;) {
-    const scan = readFrame(bytes, offset);
-    if (scan.kind === 'end') return { end: offset };
-    if (scan.kind === 'damaged') {
-      return { end: offset, damaged: { offset, reason: scan.reason, bytes: bytes.length - offset, ...countReadableAfter(bytes, offset) } };
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size < HEADER_BYTES) {
+      // Created but its header never reached the disk: nothing in it was ever acknowledged.
+      return { end: 0, damaged: { offset: 0, reason: 'torn file header', bytes: size, commits: 0, records: 0 } };
     }
-    apply(scan.records);
-    state.records += scan.records.length;
-    state.journalBytes += scan.end - offset;
-    state.journalCommits++;
-    offset = scan.end;
+    const header = Buffer.alloc(HEADER_BYTES);
+    await handle.read(header, 0, HEADER_BYTES, 0);
+    const { seq: named } = decodeHeader(header, 'journal', file);
+    if (named !== seq) return { end: 0, damaged: { offset: 0, reason: `header names journal ${named}`, bytes: size, commits: 0, records: 0 } };
+    const reader = new FrameReader(handle, size);
+    let offset = HEADER_BYTES;
+    for (;;) {
+      const scan = await reader.frameAt(offset);
+      if (scan.kind === 'end') return { end: offset };
+      if (scan.kind === 'damaged') {
+        return { end: offset, damaged: { offset, reason: scan.reason, bytes: size - offset, ...(await countReadableAfter(reader, offset)) } };
+      }
+      apply(scan.records);
+      state.records += scan.records.length;
+      state.journalBytes += scan.end - offset;
+      state.journalCommits++;
+      offset = scan.end;
+    }
+  } finally {
+    await handle.close();
   }
 }
 
 /** Best effort, for the report only: the damaged commit plus the commits that still read after it. */
-function countReadableAfter(bytes: Buffer, offset: number): { commits: number; records: number } {
+async function countReadableAfter(reader: FrameReader, offset: number): Promise<{ commits: number; records: number }> {
   let commits = 1;
   let records = 0;
-  if (bytes.length - offset < 8) return { commits, records };
-  let next = offset + 8 + bytes.readUInt32LE(offset);
-  while (next < bytes.length) {
-    const scan = readFrame(bytes, next);
+  const length = await reader.lengthAt(offset);
+  if (length === undefined || length > MAX_FRAME_BYTES) return { commits, records };
+  let next = offset + FRAME_HEADER_BYTES + length;
+  for (;;) {
+    const scan = await reader.frameAt(next);
     if (scan.kind !== 'frame') break;
     commits++;
     records += scan.records.length;

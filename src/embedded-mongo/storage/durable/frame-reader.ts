@@ -1,0 +1,61 @@
+/**
+ * Reads the frames of a journal or checkpoint file through a sliding buffer, so a file of any size (a checkpoint
+ * holding gigabytes of evidence) is read in bounded memory and a journal of many small commits in few reads.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, readFrame, type FrameScan } from './frames';
+
+const READ_BYTES = 16 * 1024 * 1024;
+
+export class FrameReader {
+  private buffer = Buffer.alloc(0);
+  /** File offset of `buffer[0]`. */
+  private bufferStart = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    /** Where the frames end: the file size, or the start of a trailer. */
+    private readonly end: number,
+  ) {}
+
+  /** The frame at file offset `offset` (frames must be read in increasing offset order). */
+  async frameAt(offset: number): Promise<FrameScan> {
+    if (offset === this.end) return { kind: 'end' };
+    if (this.end - offset < FRAME_HEADER_BYTES) return { kind: 'damaged', reason: 'torn frame header' };
+    await this.ensure(offset, FRAME_HEADER_BYTES);
+    const length = this.buffer.readUInt32LE(offset - this.bufferStart);
+    if (length > MAX_FRAME_BYTES) return { kind: 'damaged', reason: `implausible frame length ${length}` };
+    const frameBytes = FRAME_HEADER_BYTES + length;
+    if (offset + frameBytes > this.end) return { kind: 'damaged', reason: 'torn frame (ends past the end of the file)' };
+    await this.ensure(offset, frameBytes);
+    const relative = offset - this.bufferStart;
+    const scan = readFrame(this.buffer.subarray(relative, relative + frameBytes), 0);
+    return scan.kind === 'frame' ? { ...scan, end: offset + scan.end } : scan;
+  }
+
+  /** The length field of the frame at `offset`, to step over a damaged frame when counting what was dropped. */
+  async lengthAt(offset: number): Promise<number | undefined> {
+    if (this.end - offset < FRAME_HEADER_BYTES) return undefined;
+    await this.ensure(offset, FRAME_HEADER_BYTES);
+    return this.buffer.readUInt32LE(offset - this.bufferStart);
+  }
+
+  /** Makes `buffer` hold the file bytes [offset, offset + bytes). */
+  private async ensure(offset: number, bytes: number): Promise<void> {
+    const have = this.bufferStart + this.buffer.length;
+    if (offset >= this.bufferStart && offset + bytes <= have) return;
+    const size = Math.min(Math.max(bytes, READ_BYTES), this.end - offset);
+    const next = Buffer.allocUnsafe(size);
+    let filled = 0;
+    if (offset >= this.bufferStart && offset < have) {
+      filled = this.buffer.copy(next, 0, offset - this.bufferStart);
+    }
+    while (filled < size) {
+      const { bytesRead } = await this.handle.read(next, filled, size - filled, offset + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    this.buffer = next.subarray(0, filled);
+    this.bufferStart = offset;
+  }
+}
