@@ -27,8 +27,15 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...aggregateCommands,
     ...explainCommands,
     ...sessionCommands,
+    listCommands: async () => ({ commands: listCommands(), ok: 1 }),
   }),
 );
+
+function listCommands(): Document {
+  const commands: Document = {};
+  for (const name of [...HANDLERS.keys()].sort()) commands[name] = { help: '', requiresAuth: false, adminOnly: false };
+  return commands;
+}
 
 export function isKnownCommand(name: string): boolean {
   return HANDLERS.has(name);

@@ -71,6 +71,11 @@ describe('commands', function () {
       assert.ok(Array.isArray((await admin.command({ getLog: 'startupWarnings' })).log));
     });
 
+    it('listCommands names the supported commands', async function () {
+      const { commands } = await admin.command({ listCommands: 1 });
+      for (const name of ['find', 'insert', 'aggregate', 'hello', 'commitTransaction', 'listCommands']) assert.ok(commands[name], name);
+    });
+
     it('getParameter returns the requested parameters and rejects unknown ones', async function () {
       const reply = await admin.command({ getParameter: 1, featureCompatibilityVersion: 1 });
       assert.ok(reply.featureCompatibilityVersion);
