@@ -1,7 +1,7 @@
 /** Arithmetic expression operators. Exact int64/Decimal128 arithmetic comes from `bson/numeric.ts`. */
 import { Decimal128 } from 'bson';
 import { add, divide, mod, multiply, subtract } from '../../bson/numeric';
-import { mongoError } from '../../errors';
+import { mongoError, type ErrorCodeName } from '../../errors';
 import { evaluateArgs, evaluateFixedArgs, type OperatorFn, type Scope } from '../evaluate';
 import { isDecimal, isNullish, isNumericValue, isZero, toDouble, typeName, type NumericValue } from '../values';
 
@@ -48,26 +48,22 @@ function multiplyOperator(args: unknown, scope: Scope): unknown {
   return product;
 }
 
-function divideOperator(args: unknown, scope: Scope, name: string): unknown {
-  const values = evaluateFixedArgs(name, args, scope, 2);
-  if (values.some(isNullish)) return null;
-  const [a, b] = values;
-  if (!isNumericValue(a) || !isNumericValue(b)) {
-    throw mongoError('Location16609', `$divide only supports numeric types, not ${typeName(a)} and ${typeName(b)}`);
-  }
-  if (isZero(b)) throw mongoError('Location16608', "can't $divide by zero");
-  return divide(a, b);
-}
-
-function modOperator(args: unknown, scope: Scope, name: string): unknown {
-  const values = evaluateFixedArgs(name, args, scope, 2);
-  if (values.some(isNullish)) return null;
-  const [a, b] = values;
-  if (!isNumericValue(a) || !isNumericValue(b)) {
-    throw mongoError('Location16611', `$mod only supports numeric types, not ${typeName(a)} and ${typeName(b)}`);
-  }
-  if (isZero(b)) throw mongoError('Location16610', "can't $mod by zero");
-  return mod(a, b);
+/** $divide and $mod: two numeric operands (null/missing → null) and a non-zero divisor. */
+function divisionOperator(
+  operation: (a: NumericValue, b: NumericValue) => NumericValue,
+  typeCode: ErrorCodeName,
+  zeroCode: ErrorCodeName,
+): OperatorFn {
+  return (args, scope, name) => {
+    const values = evaluateFixedArgs(name, args, scope, 2);
+    if (values.some(isNullish)) return null;
+    const [a, b] = values;
+    if (!isNumericValue(a) || !isNumericValue(b)) {
+      throw mongoError(typeCode, `${name} only supports numeric types, not ${typeName(a)} and ${typeName(b)}`);
+    }
+    if (isZero(b)) throw mongoError(zeroCode, `can't ${name} by zero`);
+    return operation(a, b);
+  };
 }
 
 /** One numeric operand (null/missing → null), for $abs, $ceil, $sqrt and friends. */
@@ -241,8 +237,8 @@ export const arithmeticOperators: Record<string, OperatorFn> = {
   $add: addOperator,
   $subtract: subtractOperator,
   $multiply: multiplyOperator,
-  $divide: divideOperator,
-  $mod: modOperator,
+  $divide: divisionOperator(divide, 'Location16609', 'Location16608'),
+  $mod: divisionOperator(mod, 'Location16611', 'Location16610'),
   $abs: absOperator,
   $ceil: unaryRounding('ceil'),
   $floor: unaryRounding('floor'),
