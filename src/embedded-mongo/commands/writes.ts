@@ -51,6 +51,17 @@ export function validatorOf(inv: Invocation, coll: string): DocumentCheck {
   return documentValidator(inv.ctx.storage, inv.db, coll, bypass, inv.ctx.logger);
 }
 
+const MAX_WRITE_BATCH = 100_000;
+
+/** The statements of a write command: 1 to 100,000 documents, as MongoDB requires. */
+function writeBatch(body: Document, field: string, command: string): Document[] {
+  const items = documentArray(body, field, command);
+  if (items.length === 0 || items.length > MAX_WRITE_BATCH) {
+    throw mongoError('InvalidLength', `Write batch sizes must be between 1 and ${MAX_WRITE_BATCH}. Got ${items.length} operations.`);
+  }
+  return items;
+}
+
 function finishWrite(inv: Invocation, reply: Document, writeErrors: WriteError[]): Document {
   if (writeErrors.length === 0) return reply;
   // Inside a transaction any failed statement aborts the whole transaction, as in MongoDB.
@@ -60,7 +71,7 @@ function finishWrite(inv: Invocation, reply: Document, writeErrors: WriteError[]
 
 const insert: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'insert');
-  const documents = documentArray(inv.body, 'documents', 'insert');
+  const documents = writeBatch(inv.body, 'documents', 'insert');
   const ordered = optionalBoolean(inv.body, 'ordered', 'insert') ?? true;
   const validate = validatorOf(inv, coll);
   const writeErrors: WriteError[] = [];
@@ -186,7 +197,7 @@ export function sortDocs(docs: Document[], sort: Document, collator: Collator | 
 
 const update: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'update');
-  const statements = documentArray(inv.body, 'updates', 'update');
+  const statements = writeBatch(inv.body, 'updates', 'update');
   const ordered = optionalBoolean(inv.body, 'ordered', 'update') ?? true;
   const validate = validatorOf(inv, coll);
   const writeErrors: WriteError[] = [];
@@ -222,7 +233,7 @@ const update: CommandHandler = async (inv) => {
 
 const del: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'delete');
-  const statements = documentArray(inv.body, 'deletes', 'delete');
+  const statements = writeBatch(inv.body, 'deletes', 'delete');
   const ordered = optionalBoolean(inv.body, 'ordered', 'delete') ?? true;
   const writeErrors: WriteError[] = [];
   const n = await inv.ctx.storage.write(

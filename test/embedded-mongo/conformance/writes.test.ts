@@ -82,6 +82,11 @@ describe('writes', function () {
       });
     });
 
+    it('an empty batch is refused with 16 InvalidLength', async function () {
+      await assert.rejects(db.command({ insert: 'ins_empty', documents: [] }), (e: MongoServerError) => e.code === 16);
+      await assert.rejects(db.command({ delete: 'ins_empty', deletes: [] }), (e: MongoServerError) => e.code === 16);
+    });
+
     it('rejects an array _id with 53 InvalidIdField', async function () {
       const reply = await db.command({ insert: 'ins_bad_id', documents: [{ _id: [1, 2] }] });
       assert.equal(reply.writeErrors[0].code, 53);
