@@ -59,6 +59,7 @@ describe('aggregation expressions: $dateToString and $dateFromString', () => {
   it('When no format is given, then the ISO default is used (without Z for a non-UTC zone)', () => {
     assert.equal(ev({ $dateToString: { date: '$d' } }, { d }), '2024-03-10T15:04:05.123Z');
     assert.equal(ev({ $dateToString: { date: '$d', timezone: '+01:00' } }, { d }), '2024-03-10T16:04:05.123');
+    assert.equal(ev({ $dateToString: { date: '$d', timezone: 'UTC' } }, { d }), '2024-03-10T15:04:05.123Z');
   });
 
   it('When the date is null or the format is bad, then onNull or MongoDB errors apply', () => {

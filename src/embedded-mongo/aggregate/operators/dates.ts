@@ -255,7 +255,7 @@ function dateToStringOperator(args: unknown, scope: Scope, name: string): unknow
   const zone = zoneFrom(spec.timezone === undefined ? undefined : evaluate(spec.timezone, scope));
   if (isNullish(dateValue)) return spec.onNull === undefined ? null : evaluate(spec.onNull, scope);
   if (formatValue === null || zone === null) return null;
-  const format = formatValue ?? (spec.timezone === undefined ? '%Y-%m-%dT%H:%M:%S.%LZ' : '%Y-%m-%dT%H:%M:%S.%L');
+  const format = formatValue ?? (zone === UTC ? '%Y-%m-%dT%H:%M:%S.%LZ' : '%Y-%m-%dT%H:%M:%S.%L');
   return formatDate(toDateOperand(dateValue), format, zone);
 }
 
