@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import express from 'express';
@@ -215,6 +215,8 @@ async function main(): Promise<void> {
     const saveRatio = saveResult.perSecond / bareResult.perSecond;
     const verdict = (ok: boolean) => (ok ? 'meets target' : 'BELOW TARGET');
     console.log(`Section page "${SECTION}" (${(html.length / 1024).toFixed(0)} kB), ${SECONDS} s per phase, ${RENDER_CONNECTIONS} connections for pages, ${SAVE_CONNECTIONS} for saves`);
+    // Server, embedded database and load generator share this process: figures move with the machine's load.
+    console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; database: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded, in this process'}`);
     console.log(`  bare Express + EJS (same HTML)  ${format(bareResult)}`);
     console.log(`  real SAQ section page           ${format(pageResult)}`);
     console.log(`  answer saves (autosave, $set)   ${format(saveResult)}`);
