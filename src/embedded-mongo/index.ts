@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ObjectId } from 'bson';
 import { CursorRegistry } from './commands/cursors';
-import { silentLogger, type Logger, type ServerContext } from './commands/context';
+import { newOpCounters, silentLogger, type Logger, type ServerContext } from './commands/context';
 import { SessionRegistry } from './commands/sessions';
 import { listen } from './server';
 import { openStorage } from './storage';
@@ -94,6 +94,7 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
     cursors,
     sessions,
     logger,
+    opcounters: newOpCounters(),
     identity: { host, port, setName: REPLICA_SET_NAME, electionId: new ObjectId(), startedAt: new Date(), inMemory, dbPath },
   };
   let listening;

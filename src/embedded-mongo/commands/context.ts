@@ -39,6 +39,21 @@ export interface ServerContext {
   identity: ServerIdentity;
   /** Number of open client connections. */
   connections?: () => number;
+  /** Commands served, by MongoDB's serverStatus categories. */
+  opcounters: OpCounters;
+}
+
+export interface OpCounters {
+  insert: number;
+  query: number;
+  update: number;
+  delete: number;
+  getmore: number;
+  command: number;
+}
+
+export function newOpCounters(): OpCounters {
+  return { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
 }
 
 export interface Invocation {

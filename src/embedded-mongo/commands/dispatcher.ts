@@ -5,7 +5,7 @@
 import { ErrorCodes, errorReply, mongoError, MongoServerError } from '../errors';
 import type { Document } from '../types';
 import { isDocument, validateDatabaseName } from './args';
-import type { CommandHandler, ConnectionInfo, Invocation, ServerContext } from './context';
+import type { CommandHandler, ConnectionInfo, Invocation, OpCounters, ServerContext } from './context';
 import { aggregateCommands } from './aggregate';
 import { catalogCommands } from './catalog';
 import { explainCommands } from './explain';
@@ -84,8 +84,11 @@ function prepare(body: Document, conn: ConnectionInfo, ctx: ServerContext, optio
   return { name, body, db, conn, ctx, session, txn: undefined, durable: !unacknowledged };
 }
 
+const COUNTER_OF: Readonly<Record<string, keyof OpCounters>> = { insert: 'insert', find: 'query', update: 'update', delete: 'delete', getMore: 'getmore' };
+
 async function run(inv: Invocation): Promise<Document> {
   const handler = HANDLERS.get(inv.name) as CommandHandler;
+  inv.ctx.opcounters[COUNTER_OF[inv.name] ?? 'command']++;
   const plan = inv.ctx.sessions.plan(inv.session, inv.name, inv.body);
   switch (plan.kind) {
     case 'none':

@@ -104,6 +104,7 @@ export const handshakeCommands: Record<string, CommandHandler> = {
       localTime: new Date(),
       connections: { current: inv.ctx.connections?.() ?? 0 },
       mem: { bits: 64, resident: Math.round(memory.rss / 1024 / 1024), virtual: 0 },
+      opcounters: { ...inv.ctx.opcounters },
       metrics: { cursor: { open: { total: inv.ctx.cursors.size } } },
       logicalSessionRecordCache: { activeSessionsCount: inv.ctx.sessions.size },
       storageEngine: { name: 'embedded', persistent: !inv.ctx.identity.inMemory },

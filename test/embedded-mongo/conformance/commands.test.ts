@@ -65,6 +65,10 @@ describe('commands', function () {
       const status = await admin.command({ serverStatus: 1 });
       assert.equal(typeof status.uptime, 'number');
       assert.ok(status.connections.current >= 1);
+      assert.equal(typeof status.opcounters.query, 'number');
+      const queriesBefore = Number(status.opcounters.query);
+      await db.collection('counted').findOne({});
+      assert.ok(Number((await admin.command({ serverStatus: 1 })).opcounters.query) > queriesBefore);
       assert.ok(Array.isArray((await admin.command({ connectionStatus: 1 })).authInfo.authenticatedUsers));
       assert.match((await admin.command({ whatsmyuri: 1 })).you, /:\d+$/);
       assert.equal((await admin.command({ getCmdLineOpts: 1 })).ok, 1);
