@@ -173,6 +173,19 @@ describe('aggregation pipeline: $lookup and $unionWith', () => {
     assert.deepEqual((out[0].hit as Document[]).map((d) => d._id), ['s3']);
   });
 
+  it('When $lookup has no from but its pipeline starts with $documents, then those documents are joined', async () => {
+    const out = await runPipeline([{ _id: 1, code: 'SE' }], [
+      {
+        $lookup: {
+          let: { c: '$code' },
+          pipeline: [{ $documents: [{ code: 'SE', name: 'Sweden' }, { code: 'NO', name: 'Norway' }] }, { $match: { $expr: { $eq: ['$code', '$$c'] } } }],
+          as: 'country',
+        },
+      },
+    ], ctx);
+    assert.deepEqual(out, [{ _id: 1, code: 'SE', country: [{ code: 'SE', name: 'Sweden' }] }]);
+  });
+
   it('When the $lookup spec is incomplete, then it is rejected before running', async () => {
     await expectCode(runPipeline([], [{ $lookup: { from: 'x', localField: 'a', as: 'y' } }], ctx), 9);
     await expectCode(runPipeline([], [{ $lookup: { from: 'x', localField: 'a', foreignField: 'b' } }], ctx), 9);

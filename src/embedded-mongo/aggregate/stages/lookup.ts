@@ -131,8 +131,10 @@ export function compileLookup(spec: unknown, ctx: PipelineContext, compileSub: S
   }
   if (spec.as === undefined) throw mongoError('FailedToParse', "must specify 'as' field for a $lookup");
   const asParts = requireString(spec, 'as').split('.');
-  if (spec.from === undefined) throw mongoError('FailedToParse', "must specify 'from' field for a $lookup");
-  const from = parseNamespace(spec.from, ctx, '$lookup', 'from');
+  // Without 'from', the sub-pipeline must produce its own documents with a leading $documents stage.
+  const startsWithDocuments = Array.isArray(spec.pipeline) && isDocument(spec.pipeline[0]) && '$documents' in spec.pipeline[0];
+  if (spec.from === undefined && !startsWithDocuments) throw mongoError('FailedToParse', "must specify 'from' field for a $lookup");
+  const from = spec.from === undefined ? undefined : parseNamespace(spec.from, ctx, '$lookup', 'from');
   const hasLocal = spec.localField !== undefined;
   const hasForeign = spec.foreignField !== undefined;
   if (hasLocal !== hasForeign || (!hasLocal && spec.pipeline === undefined)) {
@@ -148,7 +150,7 @@ export function compileLookup(spec: unknown, ctx: PipelineContext, compileSub: S
   const correlated = ctx.collator ? undefined : findCorrelatedEquality(spec.pipeline, new Set(Object.keys(letSpec)));
 
   return async (docs) => {
-    const foreign = await ctx.readCollection(from.db, from.coll);
+    const foreign = from ? await ctx.readCollection(from.db, from.coll) : [];
     const index = equality && !ctx.collator ? new EqualityIndex(foreign, equality.foreign) : undefined;
     const correlatedIndex = correlated && !equality ? new ExpressionEqualityIndex(foreign, correlated.foreignPath) : undefined;
     const out: Document[] = [];
