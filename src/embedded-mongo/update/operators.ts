@@ -370,11 +370,17 @@ export function compileBit(field: string, value: unknown): LeafOperation {
   const steps: { op: BitOp; operand: number | bigint }[] = [];
   for (const [op, operand] of Object.entries(value)) {
     if (op !== 'and' && op !== 'or' && op !== 'xor') {
-      throw mongoError('BadValue', `The $bit modifier only supports 'and', 'or', and 'xor', not '${op}' which is a ${bsonType(operand)}`);
+      throw mongoError(
+        'BadValue',
+        `The $bit modifier only supports 'and', 'or', and 'xor', not '${op}' which is an unknown operator: ${formatElement(op, operand)}`,
+      );
     }
     const type = bsonType(operand);
     if (type !== 'int' && type !== 'long') {
-      throw mongoError('BadValue', `The $bit modifier field must be an Integer(32/64 bit); a '${type}' is not supported here`);
+      throw mongoError(
+        'BadValue',
+        `The $bit modifier field must be an Integer(32/64 bit); a '${type}' is not supported here: ${formatElement(op, operand)}`,
+      );
     }
     steps.push({ op, operand: operand as number | bigint });
   }
@@ -390,7 +396,7 @@ export function compileBit(field: string, value: unknown): LeafOperation {
         if (type !== 'int' && type !== 'long') {
           throw mongoError(
             'BadValue',
-            `Cannot apply $bit to a value of non-integral type.${formatIdOf(place.root)} has the field ${place.field} of non-integer type ${type}`,
+            `Cannot apply $bit to a value of non-integral type.${idField(place.root)} has the field ${place.field} of non-integer type ${type}`,
           );
         }
         result = current as number | bigint;
@@ -399,6 +405,10 @@ export function compileBit(field: string, value: unknown): LeafOperation {
       return result;
     },
   };
+}
+
+function idField(doc: Record<string, unknown>): string {
+  return Object.prototype.hasOwnProperty.call(doc, '_id') ? formatField('_id', doc._id) : '';
 }
 
 function applyBit(a: number | bigint, op: BitOp, b: number | bigint): number | bigint {

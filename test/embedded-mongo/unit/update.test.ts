@@ -271,7 +271,10 @@ describe('update engine', () => {
 
     it('When $bit combines integers, then and/or/xor apply and keep int or long', () => {
       assert.deepEqual(apply({ _id: 1, a: 13, b: 3n }, { $bit: { a: { and: 10 }, b: { or: 4 } } }), { _id: 1, a: 8, b: 7n });
-      assertMongoError(() => compileUpdate({ $bit: { a: { and: 1.5 } } }), 2);
+      assertMongoError(() => compileUpdate({ $bit: { a: { and: 1.5 } } }), 2, "The $bit modifier field must be an Integer(32/64 bit); a 'double' is not supported here: {and: 1.5}");
+      assertMongoError(() => compileUpdate({ $bit: { a: { nand: 1 } } }), 2, /not 'nand' which is an unknown operator/);
+      assertMongoError(() => apply({ _id: 1, a: 'x' }, { $bit: { a: { or: 1 } } }), 2, 'Cannot apply $bit to a value of non-integral type._id: 1 has the field a of non-integer type string');
+      assert.deepEqual(apply({ _id: 1 }, { $bit: { a: { or: 5 } } }), { _id: 1, a: 5 });
     });
   });
 
