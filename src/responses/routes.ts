@@ -327,10 +327,12 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
   );
 
   /** Reads a multipart upload with the question's size limit; a file over it is reported next to the field. */
-  function readUpload(req: Request, res: Response, maxBytes: number): Promise<Express.Multer.File[]> {
+  function readUpload(req: Request, res: Response, fieldName: string, maxBytes: number): Promise<Express.Multer.File[]> {
     const parse = multer({
       storage: multer.memoryStorage(),
-      limits: { fileSize: maxBytes, files: 10, fields: 2000, fieldSize: 64 * 1024, parts: 2100 },
+      limits: { fileSize: maxBytes, files: 20, fields: 2000, fieldSize: 64 * 1024, parts: 2100 },
+      // Files chosen in the section's other upload fields are skipped unread: only this question's file is kept.
+      fileFilter: (_req, file, accept) => accept(null, file.fieldname === fieldName),
     }).any();
     return new Promise((resolve, reject) => {
       parse(req, res, (error: unknown) => {
@@ -374,7 +376,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       const { section } = findQuestion(ctx.definition, questionId);
       let files: Express.Multer.File[];
       try {
-        files = await readUpload(req, res, maxBytesOf(target.spec));
+        files = await readUpload(req, res, `file-${questionId}`, maxBytesOf(target.spec));
       } catch (error) {
         if (error instanceof HttpError && error.status === 413) return renderFileError(req, res, ctx, section, questionId, error);
         throw error;

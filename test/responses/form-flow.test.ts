@@ -260,8 +260,10 @@ describe('Supplier form over HTTP, without JavaScript', () => {
       .post(`${link.path}/evidence/payroll_sample?_csrf=${encodeURIComponent(csrf)}`)
       .field('_csrf', csrf)
       .field('answers[payslips]', 'yes')
+      .attach('file-working_hours_records', PDF, 'chosen-elsewhere.pdf')
       .attach('file-payroll_sample', PNG, 'payslip.png')
       .expect(303);
+    assert.deepEqual((await storedResponse(link))?.evidence.map((e) => e.filename), ['payslip.png'], 'only the clicked question\'s file is stored');
     assert.equal((await storedAnswers(link)).payslips?.value, 'yes');
     const response = await storedResponse(link);
     const ref = response?.evidence[0];
