@@ -1,6 +1,7 @@
 /** Validation of command fields, with MongoDB's error codes and messages ("BSON field 'find.limit' is ..."). */
 import { Binary, Decimal128 } from 'bson';
 import { mongoError } from '../errors';
+import { normalizeCollation } from '../query/collation';
 import type { CollationSpec, Document } from '../types';
 
 export function isDocument(value: unknown): value is Document {
@@ -131,13 +132,10 @@ export function optionalString(body: Document, field: string, command: string): 
   return value;
 }
 
+/** A validated collation (MongoDB's defaults filled in); undefined when absent or `{locale: "simple"}`. */
 export function optionalCollation(body: Document, command: string): CollationSpec | undefined {
   const value = optionalDocument(body, 'collation', command);
-  if (!value) return undefined;
-  if (typeof value.locale !== 'string') {
-    throw mongoError('FailedToParse', "BSON field 'locale' is missing but a required field");
-  }
-  return value as unknown as CollationSpec;
+  return value ? normalizeCollation(value) : undefined;
 }
 
 export function optionalHint(body: Document, command: string): string | Document | undefined {

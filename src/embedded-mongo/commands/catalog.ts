@@ -51,9 +51,9 @@ const listCollections: CommandHandler = async (inv) => {
   const matcher = filter ? compileFilter(filter, {}) : undefined;
   const batch: Document[] = [];
   for (const info of inv.ctx.storage.listCollections(inv.db)) {
-    const entry: Document = nameOnly ? { name: info.name, type: info.type } : { ...info };
-    if (matcher && !matcher.test(info as unknown as Document)) continue;
-    batch.push(entry);
+    const full: Document = { ...info };
+    if (matcher && !matcher.test(full)) continue;
+    batch.push(nameOnly ? { name: info.name, type: info.type } : full);
   }
   return cursorReply(`${inv.db}.$cmd.listCollections`, batch);
 };
