@@ -124,16 +124,16 @@ function isZero(v: NumericValue): boolean {
   return d.kind === 'finite' && d.coef === 0n;
 }
 
-/** `$divide`: a double result unless a Decimal128 is involved. Throws 2 BadValue on a zero divisor. */
+/** `$divide`: a double result unless a Decimal128 is involved. Throws 16608 on a zero divisor, as mongod does. */
 export function divide(a: unknown, b: unknown): NumericValue {
   assertNumeric(a, 'divide');
   assertNumeric(b, 'divide');
-  if (isZero(b)) throw mongoError('BadValue', "can't $divide by zero");
+  if (isZero(b)) throw mongoError('Location16608', "can't $divide by zero");
   if (widerKind(a, b) === 'decimal') return fromDec(decDivide(toDec(a), toDec(b)));
   return Number(a) / Number(b);
 }
 
-/** `$mod`: the remainder takes the dividend's sign (like C's fmod). Throws 2 BadValue on a zero divisor. */
+/** `$mod`: the remainder takes the dividend's sign (like C's fmod). Throws 16610 on a zero divisor, as mongod does. */
 export function mod(a: unknown, b: unknown): NumericValue {
   assertNumeric(a, 'mod');
   assertNumeric(b, 'mod');
