@@ -59,8 +59,9 @@ export class CursorRegistry {
     return { batch };
   }
 
-  kill(id: bigint): boolean {
-    return this.open.delete(id);
+  /** Kills cursor `id` if it is open on `ns`. */
+  kill(id: bigint, ns: string): boolean {
+    return this.open.get(id)?.ns === ns && this.open.delete(id);
   }
 
   /** Kills cursors opened in the given sessions (endSessions). */

@@ -101,13 +101,16 @@ const getMore: CommandHandler = async (inv) => {
 };
 
 const killCursors: CommandHandler = async (inv) => {
-  collectionArg(inv.body, 'killCursors');
+  const coll = inv.body.killCursors;
+  // Not collectionArg: cursors of database-level aggregates live on "$cmd.aggregate".
+  if (typeof coll !== 'string' || coll.length === 0) throw mongoError('InvalidNamespace', 'killCursors needs a collection name');
+  const ns = `${inv.db}.${coll}`;
   const ids = requiredArray(inv.body, 'cursors', 'killCursors');
   const cursorsKilled: bigint[] = [];
   const cursorsNotFound: bigint[] = [];
   for (const raw of ids) {
     const id = cursorIdArg(raw);
-    (inv.ctx.cursors.kill(id) ? cursorsKilled : cursorsNotFound).push(id);
+    (inv.ctx.cursors.kill(id, ns) ? cursorsKilled : cursorsNotFound).push(id);
   }
   return { cursorsKilled, cursorsNotFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
 };

@@ -71,6 +71,19 @@ describe('cursors and reads', function () {
     assert.deepEqual(reply.cursorsUnknown, []);
   });
 
+  it('killCursors only kills cursors of the named collection, including database-level aggregate cursors', async function () {
+    const first = await db.command({ find: 'items', filter: {}, batchSize: 1 }, { promoteLongs: false });
+    const wrong = await db.command({ killCursors: 'other', cursors: [first.cursor.id] }, { promoteLongs: false });
+    assert.equal(wrong.cursorsNotFound.length, 1);
+    const right = await db.command({ killCursors: 'items', cursors: [first.cursor.id] }, { promoteLongs: false });
+    assert.equal(right.cursorsKilled.length, 1);
+
+    const agg = await db.command({ aggregate: 1, pipeline: [{ $documents: [{ x: 1 }, { x: 2 }, { x: 3 }] }], cursor: { batchSize: 1 } }, { promoteLongs: false });
+    assert.equal(agg.cursor.ns, `${dbName}.$cmd.aggregate`);
+    const killed = await db.command({ killCursors: '$cmd.aggregate', cursors: [agg.cursor.id] }, { promoteLongs: false });
+    assert.equal(killed.cursorsKilled.length, 1);
+  });
+
   it('driver cursors iterate every document across batches, with sort, skip, limit and projection', async function () {
     const docs = await db.collection('items').find({ parity: 'odd' }, { projection: { n: 1, _id: 0 } }).sort({ n: -1 }).skip(5).limit(60).batchSize(7).toArray();
     assert.equal(docs.length, 60);
