@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ObjectId } from 'bson';
-import { silentLogger, type Logger, type ServerContext } from '../../../src/embedded-mongo/commands/context';
+import { newOpCounters, silentLogger, type Logger, type ServerContext } from '../../../src/embedded-mongo/commands/context';
 import { CursorRegistry } from '../../../src/embedded-mongo/commands/cursors';
 import { SessionRegistry } from '../../../src/embedded-mongo/commands/sessions';
 import { listen } from '../../../src/embedded-mongo/server';
@@ -32,6 +32,7 @@ export async function startHarnessServer(options: { dbPath?: string; durable?: D
     cursors,
     sessions,
     logger,
+    opcounters: newOpCounters(),
     identity: { host: '127.0.0.1', port: 0, setName: 'embedded', electionId: new ObjectId(), startedAt: new Date(), inMemory: !options.dbPath, dbPath: options.dbPath },
   };
   let listening;

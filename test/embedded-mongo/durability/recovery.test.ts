@@ -199,7 +199,7 @@ describe('durability: journal recovery, format version, lock file', function () 
   it('When a second server opens a directory in use, then it is refused with the directory and the holder PID', async () => {
     const dir = fresh('lock');
     const first = await open(dir);
-    assert.equal(readFileSync(path.join(dir, 'mongod.lock'), 'utf8').trim(), String(process.pid));
+    assert.equal(readFileSync(path.join(dir, 'mongod.lock'), 'utf8').split('\n')[0], String(process.pid));
     await assert.rejects(open(dir), (err: unknown) => {
       assert.ok(err instanceof DataDirectoryError);
       assert.ok(err.message.includes(dir), err.message);
@@ -218,8 +218,22 @@ describe('durability: journal recovery, format version, lock file', function () 
     await fs.writeFile(path.join(dir, 'mongod.lock'), `${dead.stdout}\n`);
     const logger = recordingLogger();
     const opened = await open(dir, { ...QUIET, logger });
-    assert.equal(readFileSync(path.join(dir, 'mongod.lock'), 'utf8').trim(), String(process.pid));
+    assert.equal(readFileSync(path.join(dir, 'mongod.lock'), 'utf8').split('\n')[0], String(process.pid));
     assert.ok(logger.lines.some((l) => l.level === 'warn' && /stale lock/.test(l.msg ?? '')));
+    await opened.engine.close();
+  });
+
+  it('When the lock file names this process with its start time (another worker thread), then start-up is refused', async () => {
+    const dir = fresh('thread');
+    const started = Math.round(Date.now() - process.uptime() * 1000);
+    await fs.writeFile(path.join(dir, 'mongod.lock'), `${process.pid}\n${started}\n`);
+    await assert.rejects(open(dir), new RegExp(`in use by another embedded MongoDB server \\(process ${process.pid}`));
+  });
+
+  it('When the lock file names this PID from an earlier process (PID reuse after a crash), then the lock is taken over', async () => {
+    const dir = fresh('reuse');
+    await fs.writeFile(path.join(dir, 'mongod.lock'), `${process.pid}\n1000\n`);
+    const opened = await open(dir);
     await opened.engine.close();
   });
 });
