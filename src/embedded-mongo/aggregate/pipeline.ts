@@ -21,7 +21,7 @@ import {
   compileUnwind,
 } from './stages/basic';
 import { compileBucket, compileBucketAuto, compileGroup, compileSortByCount } from './stages/group';
-import { compileLookup, compileUnionWith } from './stages/lookup';
+import { compileGraphLookup, compileLookup, compileUnionWith } from './stages/lookup';
 import { compileMatch } from './stages/match';
 import { compileDocuments, compileRedact } from './stages/redact';
 import { compileSetWindowFields } from './stages/window';
@@ -42,6 +42,7 @@ const STAGES: Record<string, StageCompiler> = {
   $skip: compileSkip,
   $unwind: compileUnwind,
   $lookup: compileLookup,
+  $graphLookup: compileGraphLookup,
   $unionWith: compileUnionWith,
   $count: compileCount,
   $facet: compileFacet,

@@ -279,3 +279,39 @@ describe('aggregation pipeline: $bucketAuto', () => {
     await expectCode(runPipeline([], [{ $bucketAuto: { groupBy: 'v', buckets: 2 } }], context()), 40239);
   });
 });
+
+describe('aggregation pipeline: $graphLookup', () => {
+  // Tiered supply chain: brand -> tier 1 -> tier 2 -> tier 3, with a cycle back to tier 1.
+  const chain: Document[] = [
+    { _id: 't1', name: 'Tier 1 sewing', suppliers: ['t2a', 't2b'] },
+    { _id: 't2a', name: 'Tier 2 fabric', suppliers: ['t3'] },
+    { _id: 't2b', name: 'Tier 2 trims', country: 'CN' },
+    { _id: 't3', name: 'Tier 3 cotton', suppliers: ['t1'], country: 'UZ' },
+  ];
+  const graphCtx = context({ chain });
+
+  it('When walking sub-suppliers, then every tier is found once with its depth, even through a cycle', async () => {
+    const [out] = await runPipeline([{ _id: 'brand', tier1: 't1' }], [
+      { $graphLookup: { from: 'chain', startWith: '$tier1', connectFromField: 'suppliers', connectToField: '_id', as: 'tiers', depthField: 'depth' } },
+    ], graphCtx);
+    const tiers = (out.tiers as Document[]).map((d) => [d._id, d.depth]).sort();
+    assert.deepEqual(tiers, [['t1', 0n], ['t2a', 1n], ['t2b', 1n], ['t3', 2n]]);
+  });
+
+  it('When maxDepth or restrictSearchWithMatch is given, then the walk stops or skips accordingly', async () => {
+    const [shallow] = await runPipeline([{ start: 't1' }], [
+      { $graphLookup: { from: 'chain', startWith: '$start', connectFromField: 'suppliers', connectToField: '_id', as: 'tiers', maxDepth: 1 } },
+    ], graphCtx);
+    assert.deepEqual((shallow.tiers as Document[]).map((d) => d._id).sort(), ['t1', 't2a', 't2b']);
+    const [restricted] = await runPipeline([{ start: ['t2a', 't2b'] }], [
+      { $graphLookup: { from: 'chain', startWith: '$start', connectFromField: 'suppliers', connectToField: '_id', as: 'risky', restrictSearchWithMatch: { country: { $exists: true } } } },
+    ], graphCtx);
+    assert.deepEqual((restricted.risky as Document[]).map((d) => d._id), ['t2b']);
+  });
+
+  it('When the $graphLookup spec is invalid, then MongoDB codes are used', async () => {
+    await expectCode(runPipeline([], [{ $graphLookup: { from: 'chain', startWith: '$a', connectToField: '_id', as: 'x' } }], graphCtx), 40105);
+    await expectCode(runPipeline([], [{ $graphLookup: { from: 'chain', startWith: '$a', connectFromField: 's', connectToField: '_id', as: 'x', maxDepth: -1 } }], graphCtx), 40101);
+    await expectCode(runPipeline([], [{ $graphLookup: { from: 'chain', startWith: '$a', connectFromField: 's', connectToField: '_id', as: 'x', bogus: 1 } }], graphCtx), 40104);
+  });
+});

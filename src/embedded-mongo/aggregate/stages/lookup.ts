@@ -4,7 +4,7 @@ import { getPathValues, walkPath } from '../../query/paths';
 import { compileFilter } from '../../query/matcher';
 import type { Document } from '../../types';
 import { checkExpression, checkVariableName, evaluate, parseFieldPath, readFieldPath } from '../evaluate';
-import { isDocument, valueKey } from '../values';
+import { isDocument, isNumericValue, toDouble, typeName, valueKey } from '../values';
 import { setField } from './fields';
 import { documentScope } from './scope';
 import type { PipelineContext, Stage, SubPipelineCompiler } from './types';
@@ -190,4 +190,76 @@ export function compileUnionWith(spec: unknown, ctx: PipelineContext, compileSub
   }
   const run = compileSub(pipeline, ctx, '$unionWith');
   return async (docs) => [...docs, ...(await run(await ctx.readCollection(source.db, source.coll)))];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// $graphLookup: a breadth-first walk over one collection (e.g. a supplier's sub-suppliers, tier by tier).
+
+const GRAPH_FIELDS = new Set(['from', 'startWith', 'connectFromField', 'connectToField', 'as', 'maxDepth', 'depthField', 'restrictSearchWithMatch']);
+const GRAPH_REQUIRED = ['from', 'startWith', 'connectFromField', 'connectToField', 'as'];
+
+function graphString(spec: Document, field: string): string {
+  const value = spec[field];
+  if (typeof value !== 'string' || value === '') throw mongoError('Location40103', `expected string as argument for ${field}, found: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function parseMaxDepth(value: unknown): number {
+  if (value === undefined) return Infinity;
+  if (!isNumericValue(value)) throw mongoError('Location40100', `maxDepth must be numeric, found type: ${typeName(value)}`);
+  const depth = toDouble(value);
+  if (depth < 0) throw mongoError('Location40101', `maxDepth requires a nonnegative argument, found: ${depth}`);
+  if (!Number.isInteger(depth)) throw mongoError('Location40102', `maxDepth could not be represented as a long long: ${depth}`);
+  return depth;
+}
+
+/** The values to search for: arrays contribute their elements; a missing connectFromField ends that branch. */
+function searchValues(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  return value === undefined ? [] : [value];
+}
+
+export function compileGraphLookup(spec: unknown, ctx: PipelineContext): Stage {
+  if (!isDocument(spec)) throw mongoError('FailedToParse', 'the $graphLookup specification must be an object');
+  for (const key of Object.keys(spec)) {
+    if (!GRAPH_FIELDS.has(key)) throw mongoError('Location40104', `Unknown argument to $graphLookup: ${key}`);
+  }
+  if (GRAPH_REQUIRED.some((field) => spec[field] === undefined)) {
+    throw mongoError('Location40105', "$graphLookup requires 'from', 'startWith', 'connectFromField', 'connectToField', and 'as' to be specified");
+  }
+  const from = parseNamespace(spec.from, ctx, '$graphLookup', 'from');
+  const connectFrom = parseFieldPath(graphString(spec, 'connectFromField'));
+  const connectTo = graphString(spec, 'connectToField');
+  const asParts = parseFieldPath(graphString(spec, 'as'));
+  const depthParts = spec.depthField === undefined ? undefined : parseFieldPath(graphString(spec, 'depthField'));
+  const maxDepth = parseMaxDepth(spec.maxDepth);
+  checkExpression(spec.startWith);
+  if (spec.restrictSearchWithMatch !== undefined && !isDocument(spec.restrictSearchWithMatch)) {
+    throw mongoError('Location40185', "restrictSearchWithMatch must be an object");
+  }
+  const restrict = spec.restrictSearchWithMatch === undefined ? undefined : compileFilter(spec.restrictSearchWithMatch, { collator: ctx.collator });
+
+  return async (docs) => {
+    const foreign = (await ctx.readCollection(from.db, from.coll)).filter((doc) => !restrict || restrict.test(doc));
+    const index = new EqualityIndex(foreign, connectTo);
+    return docs.map((doc) => {
+      const found = new Map<string, Document>();
+      const searched = new Set<string>();
+      const start = evaluate(spec.startWith, documentScope(doc, ctx));
+      let frontier = searchValues(start === undefined ? null : start);
+      for (let depth = 0; frontier.length > 0 && depth <= maxDepth; depth++) {
+        const fresh = frontier.filter((value) => !searched.has(valueKey(value)));
+        fresh.forEach((value) => searched.add(valueKey(value)));
+        const next: unknown[] = [];
+        for (const match of index.matches(fresh)) {
+          const id = valueKey(match._id);
+          if (found.has(id)) continue;
+          found.set(id, depthParts ? setField(match, depthParts, BigInt(depth)) : match);
+          next.push(...searchValues(readFieldPath(match, connectFrom)));
+        }
+        frontier = next;
+      }
+      return setField(doc, asParts, [...found.values()]);
+    });
+  };
 }
