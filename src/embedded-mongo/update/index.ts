@@ -3,7 +3,7 @@
  * once, then `apply` runs it on each matched document, never mutating its input.
  */
 import type { Timestamp } from 'bson';
-import { bsonTag, valuesEqual } from '../bson/compare';
+import { bsonTag, bsonType, valuesEqual } from '../bson/compare';
 import { deepClone } from '../bson/clone';
 import { mongoError } from '../errors';
 import type { Matcher } from '../query/matcher';
@@ -65,10 +65,12 @@ function assertIdKept(original: Document, updated: Document, operation: PathOper
   throw mongoError('ImmutableField', operation.immutableMessage);
 }
 
+const INVALID_ID_TYPES = new Set(['array', 'regex', 'undefined']);
+
 function assertValidId(doc: Document): void {
-  if (hasField(doc, '_id') && Array.isArray(doc._id)) {
-    throw mongoError('InvalidIdField', `The '_id' value cannot be of type array`);
-  }
+  if (!hasField(doc, '_id')) return;
+  const type = bsonType(doc._id);
+  if (INVALID_ID_TYPES.has(type)) throw mongoError('InvalidIdField', `The '_id' value cannot be of type ${type}`);
 }
 
 /** New documents keep `_id` first, as mongod stores them. */

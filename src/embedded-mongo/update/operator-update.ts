@@ -38,16 +38,16 @@ export interface PathOperation {
 type LeafCompiler = (field: string, value: unknown, options: OperatorOptions) => LeafOperation;
 
 const LEAF_OPERATORS: Record<string, LeafCompiler> = {
-  $set: (field, value) => compileSet(field, value),
-  $setOnInsert: (field, value) => compileSet(field, value),
+  $set: (_field, value) => compileSet(value),
+  $setOnInsert: (_field, value) => compileSet(value),
   $unset: () => unsetOperation,
   $inc: (field, value) => compileInc(field, value),
   $mul: (field, value) => compileMul(field, value),
-  $min: (field, value, options) => compileMinMax(field, value, '$min', options),
-  $max: (field, value, options) => compileMinMax(field, value, '$max', options),
+  $min: (_field, value, options) => compileMinMax(value, '$min', options),
+  $max: (_field, value, options) => compileMinMax(value, '$max', options),
   $currentDate: (_field, value) => compileCurrentDate(value),
-  $push: (field, value, options) => compilePush(field, value, options),
-  $addToSet: (field, value, options) => compileAddToSet(field, value, options),
+  $push: (_field, value, options) => compilePush(value, options),
+  $addToSet: (_field, value, options) => compileAddToSet(value, options),
   $pull: (_field, value, options) => compilePull(value, options),
   $pullAll: (_field, value, options) => compilePullAll(value, options),
   $pop: (field, value) => compilePop(field, value),
@@ -58,12 +58,31 @@ function modifiesIdMessage(path: UpdatePath): string {
   return `Performing an update on the path '${path.text}' would modify the immutable field '_id'`;
 }
 
+/**
+ * Since MongoDB 5.0 only top-level field names are checked for a `$` prefix (nested ones may be stored); like
+ * mongod, the check runs when the update actually writes such a field.
+ */
+function topLevelDollarField(path: UpdatePath): string | undefined {
+  const first = path.parts[0];
+  return first.kind === 'field' && first.name.startsWith('$') ? first.name : undefined;
+}
+
 function leafOperation(path: UpdatePath, leaf: LeafOperation, onlyOnInsert: boolean): PathOperation {
+  const dollarField = topLevelDollarField(path);
   return {
     path,
     onlyOnInsert,
     immutableMessage: modifiesIdMessage(path),
-    run: (doc, ctx, hooks) => applyAtPath(doc, path.parts, leaf, ctx, hooks),
+    run(doc, ctx, hooks) {
+      const result = applyAtPath(doc, path.parts, leaf, ctx, hooks);
+      if (dollarField !== undefined && result !== doc && hasField(result, dollarField)) {
+        throw mongoError(
+          'DollarPrefixedFieldName',
+          `The dollar ($) prefixed field '${dollarField}' in '${dollarField}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`,
+        );
+      }
+      return result;
+    },
   };
 }
 

@@ -18,29 +18,11 @@ export interface OperatorOptions {
   collator?: Collator;
 }
 
-const DBREF_FIELDS = new Set(['$ref', '$id', '$db']);
-
-/** Values written by an update may not hold `$`-prefixed field names (DBRef fields excepted). */
-export function assertStorableValue(value: unknown, path: string): void {
-  if (Array.isArray(value)) {
-    value.forEach((element) => assertStorableValue(element, path));
-    return;
-  }
-  if (!isPlainDocument(value)) return;
-  for (const [key, inner] of Object.entries(value)) {
-    if (key.startsWith('$') && !DBREF_FIELDS.has(key)) {
-      throw mongoError('DollarPrefixedFieldName', `The dollar ($) prefixed field '${key}' in '${path}.${key}' is not valid for storage.`);
-    }
-    assertStorableValue(inner, `${path}.${key}`);
-  }
-}
-
 function setTo(value: unknown): LeafOperation {
   return { creates: true, update: () => deepClone(value) };
 }
 
-export function compileSet(field: string, value: unknown): LeafOperation {
-  assertStorableValue(value, field);
+export function compileSet(value: unknown): LeafOperation {
   return setTo(value);
 }
 
@@ -88,8 +70,7 @@ export function compileMul(field: string, value: unknown): LeafOperation {
   };
 }
 
-export function compileMinMax(field: string, value: unknown, which: '$min' | '$max', options: OperatorOptions): LeafOperation {
-  assertStorableValue(value, field);
+export function compileMinMax(value: unknown, which: '$min' | '$max', options: OperatorOptions): LeafOperation {
   const wanted = which === '$min' ? -1 : 1;
   return {
     creates: true,
@@ -181,7 +162,7 @@ function parsePushSort(sort: unknown, options: OperatorOptions): (a: unknown, b:
   return compileSort(Object.fromEntries(entries.map(([k, d]) => [k, Number(d)])), options.collator);
 }
 
-function parsePushModifiers(spec: Record<string, unknown>, options: OperatorOptions, field: string): PushSpec {
+function parsePushModifiers(spec: Record<string, unknown>, options: OperatorOptions): PushSpec {
   for (const key of Object.keys(spec)) {
     if (!['$each', '$slice', '$sort', '$position'].includes(key)) {
       throw mongoError('BadValue', `Unrecognized clause in $push: ${key}`);
@@ -190,7 +171,6 @@ function parsePushModifiers(spec: Record<string, unknown>, options: OperatorOpti
   if (!Array.isArray(spec.$each)) {
     throw mongoError('BadValue', `The argument to $each in $push must be an array but it was of type: ${bsonType(spec.$each)}`);
   }
-  assertStorableValue(spec.$each, field);
   const out: PushSpec = { each: spec.$each };
   if ('$slice' in spec) {
     if (!isIntegral(spec.$slice)) {
@@ -221,14 +201,13 @@ function sliceArray(array: unknown[], slice: number | undefined): unknown[] {
 }
 
 /** `{$push: {a: v}}` pushes one value; `{$push: {a: {$each: [...], ...}}}` several, with modifiers. */
-function parsePushSpec(field: string, value: unknown, options: OperatorOptions): PushSpec {
-  if (isPlainDocument(value) && '$each' in value) return parsePushModifiers(value, options, field);
-  assertStorableValue(value, field);
+function parsePushSpec(value: unknown, options: OperatorOptions): PushSpec {
+  if (isPlainDocument(value) && '$each' in value) return parsePushModifiers(value, options);
   return { each: [value] };
 }
 
-export function compilePush(field: string, value: unknown, options: OperatorOptions): LeafOperation {
-  const spec = parsePushSpec(field, value, options);
+export function compilePush(value: unknown, options: OperatorOptions): LeafOperation {
+  const spec = parsePushSpec(value, options);
   return {
     creates: true,
     update: (found, current, place) => {
@@ -245,7 +224,7 @@ export function compilePush(field: string, value: unknown, options: OperatorOpti
   };
 }
 
-export function compileAddToSet(field: string, value: unknown, options: OperatorOptions): LeafOperation {
+export function compileAddToSet(value: unknown, options: OperatorOptions): LeafOperation {
   let values: unknown[] = [value];
   // Only an object whose first field is $each lists values; any other object is itself the value to add.
   if (isPlainDocument(value) && Object.keys(value)[0] === '$each') {
@@ -258,7 +237,6 @@ export function compileAddToSet(field: string, value: unknown, options: Operator
     }
     values = value.$each;
   }
-  assertStorableValue(values, field);
   return {
     creates: true,
     update: (found, current, place) => {

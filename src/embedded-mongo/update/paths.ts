@@ -63,21 +63,12 @@ function assertPositionalParts(path: string, parts: PathPart[]): void {
   }
 }
 
-function assertStorableParts(path: string, parts: PathPart[]): void {
-  for (const part of parts) {
-    if (part.kind === 'field' && part.name.startsWith('$')) {
-      throw mongoError('DollarPrefixedFieldName', `The dollar ($) prefixed field '${part.name}' in '${path}' is not valid for storage.`);
-    }
-  }
-}
-
 /** Parses and validates the path of an update operator's field. */
 export function parseUpdatePath(path: string): UpdatePath {
   const names = path.split('.');
   assertNonEmptyParts(path, names);
   const parts = names.map(parsePart);
   assertPositionalParts(path, parts);
-  assertStorableParts(path, parts);
   return { text: path, parts };
 }
 

@@ -93,9 +93,10 @@ describe('update engine', () => {
       assert.equal(({} as Record<string, unknown>).x, undefined);
     });
 
-        it('When the set value holds $-prefixed field names, then 52 DollarPrefixedFieldName', () => {
-      assertMongoError(() => compileUpdate({ $set: { a: { $b: 1 } } }), 52, /'\$b' in 'a.\$b'/);
-      assertMongoError(() => compileUpdate({ $set: { 'a.$b': 1 } }), 52);
+        it('When $-prefixed names are nested, then they are stored; at the top level they fail with 52', () => {
+      assert.deepEqual(apply({ _id: 1, a: {} }, { $set: { b: { $c: 1 }, 'a.$d': 2 } }), { _id: 1, a: { $d: 2 }, b: { $c: 1 } });
+      assertMongoError(() => apply({ _id: 1 }, { $set: { $x: 1 } }), 52, /The dollar \(\$\) prefixed field '\$x' in '\$x' is not allowed/);
+      assert.equal(run({ _id: 1 }, { $unset: { $x: 1 } }).modified, false);
     });
 
     it('When fields are processed, then they are applied in lexicographic path order', () => {
@@ -384,7 +385,12 @@ describe('update engine', () => {
       assert.equal(run({ _id: 1, a: 1 }, { $set: { _id: 1 } }).modified, false);
     });
 
-    it('When an upsert sets _id on a new document, then it is allowed and put first', () => {
+    it('When an upsert would store an array, regex or undefined _id, then 53 InvalidIdField', () => {
+      assertMongoError(() => apply({ a: 1 }, { $set: { _id: [1] } }, {}, { isInsert: true }), 53, "The '_id' value cannot be of type array");
+      assertMongoError(() => apply({}, { $set: { _id: /x/ } }, {}, { isInsert: true }), 53, "The '_id' value cannot be of type regex");
+    });
+
+        it('When an upsert sets _id on a new document, then it is allowed and put first', () => {
       const doc = apply({ a: 1 }, { $set: { _id: 5 } }, {}, { isInsert: true });
       assert.deepEqual(Object.entries(doc), [['_id', 5], ['a', 1]]);
     });
