@@ -197,7 +197,8 @@ export function sortDocs(docs: Document[], sort: Document, collator: Collator | 
 
 const update: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'update');
-  const statements = writeBatch(inv.body, 'updates', 'update');
+  // Malformed statements fail the whole command before anything is written, as in MongoDB.
+  const statements = writeBatch(inv.body, 'updates', 'update').map(parseUpdateStatement);
   const ordered = optionalBoolean(inv.body, 'ordered', 'update') ?? true;
   const validate = validatorOf(inv, coll);
   const writeErrors: WriteError[] = [];
@@ -209,7 +210,7 @@ const update: CommandHandler = async (inv) => {
       let nModified = 0;
       for (let i = 0; i < statements.length; i++) {
         try {
-          const outcome = applyUpdate(batch, inv.db, coll, parseUpdateStatement(statements[i], i), validate);
+          const outcome = applyUpdate(batch, inv.db, coll, statements[i], validate);
           if (outcome.upsertedId !== undefined) {
             upserted.push({ index: i, _id: outcome.upsertedId });
             n++;
@@ -233,7 +234,7 @@ const update: CommandHandler = async (inv) => {
 
 const del: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'delete');
-  const statements = writeBatch(inv.body, 'deletes', 'delete');
+  const statements = writeBatch(inv.body, 'deletes', 'delete').map(parseDeleteStatement);
   const ordered = optionalBoolean(inv.body, 'ordered', 'delete') ?? true;
   const writeErrors: WriteError[] = [];
   const n = await inv.ctx.storage.write(
@@ -242,7 +243,7 @@ const del: CommandHandler = async (inv) => {
       let removed = 0;
       for (let i = 0; i < statements.length; i++) {
         try {
-          removed += applyDelete(batch, inv.db, coll, statements[i], i);
+          removed += applyDelete(batch, inv.db, coll, statements[i]);
         } catch (err) {
           writeErrors.push(toWriteError(inv, i, err));
           if (ordered) break;
@@ -255,15 +256,26 @@ const del: CommandHandler = async (inv) => {
   return finishWrite(inv, { n, ok: 1 }, writeErrors);
 };
 
-function applyDelete(batch: WriteBatch, db: string, coll: string, raw: Document, i: number): number {
+interface DeleteStatement {
+  q: Document;
+  limit: 0 | 1;
+  collation?: CollationSpec;
+  hint?: string | Document;
+}
+
+function parseDeleteStatement(raw: Document, i: number): DeleteStatement {
   const command = `delete.deletes.${i}`;
   const q = optionalDocument(raw, 'q', command);
   if (!q) throw mongoError('NoSuchKey', `BSON field '${command}.q' is missing but a required field`);
   const limit = nonNegativeInteger(raw, 'limit', command);
   if (limit === undefined) throw mongoError('NoSuchKey', `BSON field '${command}.limit' is missing but a required field`);
   if (limit > 1) throw mongoError('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${limit}`);
-  const found = batch.find(db, coll, { filter: q, collation: optionalCollation(raw, command), hint: optionalHint(raw, command) });
-  const targets = limit === 1 ? found.docs.slice(0, 1) : found.docs;
+  return { q, limit: limit === 1 ? 1 : 0, collation: optionalCollation(raw, command), hint: optionalHint(raw, command) };
+}
+
+function applyDelete(batch: WriteBatch, db: string, coll: string, stmt: DeleteStatement): number {
+  const found = batch.find(db, coll, { filter: stmt.q, collation: stmt.collation, hint: stmt.hint });
+  const targets = stmt.limit === 1 ? found.docs.slice(0, 1) : found.docs;
   let removed = 0;
   for (const doc of targets) if (batch.remove(db, coll, doc._id)) removed++;
   return removed;

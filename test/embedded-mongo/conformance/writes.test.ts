@@ -185,9 +185,13 @@ describe('writes', function () {
       assert.equal(await coll('del').countDocuments(), 1);
     });
 
-    it('rejects a limit other than 0 or 1', async function () {
-      const reply = await db.command({ delete: 'del', deletes: [{ q: {}, limit: 5 }] });
-      assert.equal(reply.writeErrors[0].index, 0);
+    it('a malformed statement (limit other than 0 or 1) fails the whole command before anything is deleted', async function () {
+      await coll('del_bad').insertMany([{ a: 1 }, { a: 2 }]);
+      await assert.rejects(
+        db.command({ delete: 'del_bad', deletes: [{ q: { a: 1 }, limit: 1 }, { q: {}, limit: 5 }] }),
+        (e: MongoServerError) => e.code === 9,
+      );
+      assert.equal(await coll('del_bad').countDocuments(), 2);
     });
   });
 
