@@ -61,7 +61,12 @@ export class JournalWriter {
 
   append(records: ChangeRecord[]): Promise<void> {
     if (this.failure) return Promise.reject(journalFailed(this.failure));
-    const frame = encodeFrame(records);
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(records);
+    } catch (err) {
+      return Promise.reject(journalFailed(err));
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ kind: 'append', frame, resolve, reject });
       this.kick();
