@@ -86,7 +86,11 @@ export class DurablePersistence implements Persistence {
       await ensureFormat(this.dir);
       const collected: ChangeRecord[] = [];
       const source = this.source;
-      const apply = source ? (records: ChangeRecord[]) => source.applyCommit(records) : (records: ChangeRecord[]) => void collected.push(...records);
+      const apply = source
+        ? (records: ChangeRecord[]) => source.applyCommit(records)
+        : (records: ChangeRecord[]) => {
+            for (const record of records) collected.push(record);
+          };
       const state = await recover(this.dir, apply);
       this.journal = await JournalWriter.open(this.dir, state.resume.seq, state.resume.position);
       this.lastRecovery = {

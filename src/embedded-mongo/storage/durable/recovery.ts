@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ChangeRecord } from '../persistence';
 import { readCheckpoint } from './checkpoint';
-import { CHECKPOINT_TEMP_FILE, HEADER_BYTES, decodeHeader, journalFileName, journalSeqOf } from './format';
+import { CHECKPOINT_TEMP_FILE, HEADER_BYTES, decodeHeader, journalFileName, journalSeqOf, syncDirectory } from './format';
 import { FrameReader } from './frame-reader';
 import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from './frames';
 
@@ -157,5 +157,6 @@ async function dropFrom(file: string, offset: number, reason: string, bytesInFil
     dropped.laterJournals.push(laterFile);
     await fs.rm(laterFile, { force: true });
   }
+  await syncDirectory(dir);
   return dropped;
 }
