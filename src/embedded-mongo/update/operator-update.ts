@@ -37,7 +37,7 @@ export interface PathOperation {
 
 type LeafCompiler = (field: string, value: unknown, options: OperatorOptions) => LeafOperation;
 
-const LEAF_OPERATORS: Record<string, LeafCompiler> = {
+const LEAF_OPERATORS = new Map<string, LeafCompiler>(Object.entries({
   $set: (_field, value) => compileSet(value),
   $setOnInsert: (_field, value) => compileSet(value),
   $unset: () => unsetOperation,
@@ -52,7 +52,7 @@ const LEAF_OPERATORS: Record<string, LeafCompiler> = {
   $pullAll: (_field, value, options) => compilePullAll(value, options),
   $pop: (field, value) => compilePop(field, value),
   $bit: (field, value) => compileBit(field, value),
-};
+} satisfies Record<string, LeafCompiler>));
 
 function modifiesIdMessage(path: UpdatePath): string {
   return `Performing an update on the path '${path.text}' would modify the immutable field '_id'`;
@@ -215,21 +215,24 @@ export function compileOperators(
   const operations: PathOperation[] = [];
   const paths: UpdatePath[] = [];
   for (const [operator, argument] of Object.entries(update)) {
-    const compileLeaf = LEAF_OPERATORS[operator];
-    if (operator !== '$rename' && compileLeaf === undefined) {
+    if (operator === '$rename') {
+      for (const [from, to] of Object.entries(operatorArgument(operator, argument))) {
+        const { source, target } = parseRename(from, to);
+        registry.add(source);
+        registry.add(target);
+        operations.push(renameOperation(source, target));
+      }
+      continue;
+    }
+    // A Map, so names such as 'constructor' are never mistaken for operators.
+    const compileLeaf = LEAF_OPERATORS.get(operator);
+    if (compileLeaf === undefined) {
       throw mongoError(
         'FailedToParse',
         `Unknown modifier: ${operator}. Expected a valid update modifier or pipeline-style update specified as an array`,
       );
     }
     for (const [field, value] of Object.entries(operatorArgument(operator, argument))) {
-      if (operator === '$rename') {
-        const { source, target } = parseRename(field, value);
-        registry.add(source);
-        registry.add(target);
-        operations.push(renameOperation(source, target));
-        continue;
-      }
       const path = parseUpdatePath(field);
       registry.add(path);
       paths.push(path);

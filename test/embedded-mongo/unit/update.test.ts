@@ -341,6 +341,7 @@ describe('update engine', () => {
     it('When an operator is unknown or mixed with plain fields, then 9 FailedToParse', () => {
       assertMongoError(() => compileUpdate({ $foo: { a: 1 } }), 9, /^Unknown modifier: \$foo/);
       assertMongoError(() => compileUpdate({ $set: { a: 1 }, b: 2 }), 9, /^Unknown modifier: b/);
+      assertMongoError(() => compileUpdate({ $set: { a: 1 }, constructor: { b: 1 } }), 9, /^Unknown modifier: constructor/);
     });
 
     it('When an operator has an empty or non-document argument, then 9 FailedToParse', () => {
