@@ -103,10 +103,14 @@ function takeBatch(cursor: OpenCursor, batchSize: number): Batch {
   let bytes = 0;
   while (cursor.position < end && docs.length < batchSize) {
     const doc = cursor.transform ? cursor.transform(cursor.docs[cursor.position]) : cursor.docs[cursor.position];
-    const size = calculateObjectSize(doc, { ignoreUndefined: false });
-    if (docs.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+    // A batch always holds at least one document, so a one-document batch (findOne) never pays for sizing.
+    const more = docs.length + 1 < batchSize && cursor.position + 1 < end;
+    if (docs.length > 0 || more) {
+      const size = calculateObjectSize(doc, { ignoreUndefined: false });
+      if (docs.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+      bytes += size;
+    }
     docs.push(doc);
-    bytes += size;
     cursor.position++;
   }
   return { docs, exhausted: cursor.position >= end };
