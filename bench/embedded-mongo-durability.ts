@@ -8,13 +8,14 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
+import { GridFSBucket, MongoClient } from 'mongodb';
 import { startMongoServer } from '../src/embedded-mongo';
 import { DurablePersistence, openStorage } from '../src/embedded-mongo/storage';
 
 const WRITERS = 16;
 const MEASURE_MS = 3000;
 const DOCS = 200_000;
+const EVIDENCE_MB = 256;
 
 function line(label: string, value: string, target: string, ok: boolean | undefined): void {
   const verdict = ok === undefined ? '' : ok ? 'OK  ' : 'MISS';
@@ -51,6 +52,33 @@ async function insertRate(options: { inMemory: true } | { dbPath: string }): Pro
       }),
     );
     return count / ((Date.now() - started) / 1000);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+}
+
+/**
+ * Resident memory of this process (server and client) after uploading EVIDENCE_MB of files through GridFS to an
+ * on-disk server: the issue's target is 2 GB of evidence in under 500 MB of RSS.
+ */
+async function evidenceMemory(dbPath: string): Promise<{ before: number; after: number }> {
+  const server = await startMongoServer({ host: '127.0.0.1', port: 0, dbPath });
+  const client = await new MongoClient(server.uri).connect();
+  try {
+    const bucket = new GridFSBucket(client.db('evidence'));
+    const before = process.memoryUsage().rss;
+    const file = Buffer.alloc(8 * 1024 * 1024, 7);
+    for (let i = 0; i < EVIDENCE_MB / 8; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const upload = bucket.openUploadStream(`audit-photo-${i}.jpg`);
+        upload.once('finish', () => resolve());
+        upload.once('error', reject);
+        upload.end(file);
+      });
+    }
+    global.gc?.();
+    return { before, after: process.memoryUsage().rss };
   } finally {
     await client.close();
     await server.close();
@@ -122,6 +150,10 @@ async function main(): Promise<void> {
     line(`read the checkpoint files (${(rawCheckpoint.bytes / 1e6).toFixed(1)} MB)`, `${rawCheckpoint.ms.toFixed(0)} ms`, '', undefined);
     startupLine('start-up loading the checkpoint', fromCheckpoint);
     await fromCheckpoint.close();
+
+    const evidence = await evidenceMemory(path.join(root, 'evidence'));
+    const grownMb = (evidence.after - evidence.before) / 1e6;
+    line(`RSS growth storing ${EVIDENCE_MB} MB of GridFS evidence`, `${grownMb.toFixed(0)} MB`, `${(grownMb / EVIDENCE_MB).toFixed(2)} MB per MB stored; 2 GB must stay < 500 MB`, grownMb * (2048 / EVIDENCE_MB) < 500);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
