@@ -99,7 +99,7 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
   };
   let listening;
   try {
-    listening = await listen(host, port, ctx, logger);
+    listening = await listen(host, port, ctx);
   } catch (err) {
     await storage.close();
     throw err;

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { errorReply, mongoError } from './errors';
 import type { Document } from './types';
 import { dispatch } from './commands/dispatcher';
-import type { ConnectionInfo, Logger, ServerContext } from './commands/context';
+import type { ConnectionInfo, ServerContext } from './commands/context';
 import { FramingError, MessageFramer } from './wire/framer';
 import { encodeOpMsgReply, encodeOpReply, parseRequest, ProtocolError, type Request } from './wire/protocol';
 
@@ -127,7 +127,7 @@ export interface ListeningServer {
 }
 
 /** Listens on host:port (0 = any free port) and serves `ctx` until closed. */
-export async function listen(host: string, port: number, ctx: ServerContext, logger: Logger): Promise<ListeningServer> {
+export async function listen(host: string, port: number, ctx: ServerContext): Promise<ListeningServer> {
   const connections = new Set<ClientConnection>();
   let nextId = 1;
   const server = net.createServer((socket) => {
@@ -135,7 +135,7 @@ export async function listen(host: string, port: number, ctx: ServerContext, log
     connections.add(conn);
   });
   ctx.connections = () => connections.size;
-  server.on('error', (err) => logger.error({ err }, 'server socket error'));
+  server.on('error', (err) => ctx.logger.error({ err }, 'server socket error'));
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
