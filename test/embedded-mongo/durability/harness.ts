@@ -37,7 +37,7 @@ export async function startHarnessServer(options: { dbPath?: string; durable?: D
   };
   let listening;
   try {
-    listening = await listen('127.0.0.1', 0, ctx, logger);
+    listening = await listen('127.0.0.1', 0, ctx);
   } catch (err) {
     await storage.close();
     throw err;
