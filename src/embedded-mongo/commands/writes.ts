@@ -62,6 +62,30 @@ function writeBatch(body: Document, field: string, command: string): Document[] 
   return items;
 }
 
+/**
+ * Applies each statement in one storage write batch, collecting per-statement write errors; an ordered batch
+ * stops at the first failure. Statements applied before a failure stay applied (MongoDB batches are not atomic).
+ */
+async function runStatements<T>(inv: Invocation, statements: T[], apply: (batch: WriteBatch, statement: T, index: number) => void): Promise<WriteError[]> {
+  const ordered = optionalBoolean(inv.body, 'ordered', inv.name) ?? true;
+  const writeErrors: WriteError[] = [];
+  await inv.ctx.storage.write(
+    inv.txn,
+    (batch) => {
+      for (let i = 0; i < statements.length; i++) {
+        try {
+          apply(batch, statements[i], i);
+        } catch (err) {
+          writeErrors.push(toWriteError(inv, i, err));
+          if (ordered) break;
+        }
+      }
+    },
+    { durable: inv.durable },
+  );
+  return writeErrors;
+}
+
 function finishWrite(inv: Invocation, reply: Document, writeErrors: WriteError[]): Document {
   if (writeErrors.length === 0) return reply;
   // Inside a transaction any failed statement aborts the whole transaction, as in MongoDB.
@@ -72,28 +96,14 @@ function finishWrite(inv: Invocation, reply: Document, writeErrors: WriteError[]
 const insert: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'insert');
   const documents = writeBatch(inv.body, 'documents', 'insert');
-  const ordered = optionalBoolean(inv.body, 'ordered', 'insert') ?? true;
   const validate = validatorOf(inv, coll);
-  const writeErrors: WriteError[] = [];
-  const n = await inv.ctx.storage.write(
-    inv.txn,
-    (batch) => {
-      let inserted = 0;
-      for (let i = 0; i < documents.length; i++) {
-        try {
-          const doc = withId(documents[i]);
-          validate(doc);
-          batch.insert(inv.db, coll, doc);
-          inserted++;
-        } catch (err) {
-          writeErrors.push(toWriteError(inv, i, err));
-          if (ordered) break;
-        }
-      }
-      return inserted;
-    },
-    { durable: inv.durable },
-  );
+  let n = 0;
+  const writeErrors = await runStatements(inv, documents, (batch, raw) => {
+    const doc = withId(raw);
+    validate(doc);
+    batch.insert(inv.db, coll, doc);
+    n++;
+  });
   return finishWrite(inv, { n, ok: 1 }, writeErrors);
 };
 
@@ -199,35 +209,21 @@ const update: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'update');
   // Malformed statements fail the whole command before anything is written, as in MongoDB.
   const statements = writeBatch(inv.body, 'updates', 'update').map(parseUpdateStatement);
-  const ordered = optionalBoolean(inv.body, 'ordered', 'update') ?? true;
   const validate = validatorOf(inv, coll);
-  const writeErrors: WriteError[] = [];
+  let n = 0;
+  let nModified = 0;
   const upserted: Document[] = [];
-  const totals = await inv.ctx.storage.write(
-    inv.txn,
-    (batch) => {
-      let n = 0;
-      let nModified = 0;
-      for (let i = 0; i < statements.length; i++) {
-        try {
-          const outcome = applyUpdate(batch, inv.db, coll, statements[i], validate);
-          if (outcome.upsertedId !== undefined) {
-            upserted.push({ index: i, _id: outcome.upsertedId });
-            n++;
-          } else {
-            n += outcome.matched;
-            nModified += outcome.modified;
-          }
-        } catch (err) {
-          writeErrors.push(toWriteError(inv, i, err));
-          if (ordered) break;
-        }
-      }
-      return { n, nModified };
-    },
-    { durable: inv.durable },
-  );
-  const reply: Document = { n: totals.n, nModified: totals.nModified, ok: 1 };
+  const writeErrors = await runStatements(inv, statements, (batch, statement, index) => {
+    const outcome = applyUpdate(batch, inv.db, coll, statement, validate);
+    if (outcome.upsertedId !== undefined) {
+      upserted.push({ index, _id: outcome.upsertedId });
+      n++;
+    } else {
+      n += outcome.matched;
+      nModified += outcome.modified;
+    }
+  });
+  const reply: Document = { n, nModified, ok: 1 };
   if (upserted.length) reply.upserted = upserted;
   return finishWrite(inv, reply, writeErrors);
 };
@@ -235,24 +231,10 @@ const update: CommandHandler = async (inv) => {
 const del: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'delete');
   const statements = writeBatch(inv.body, 'deletes', 'delete').map(parseDeleteStatement);
-  const ordered = optionalBoolean(inv.body, 'ordered', 'delete') ?? true;
-  const writeErrors: WriteError[] = [];
-  const n = await inv.ctx.storage.write(
-    inv.txn,
-    (batch) => {
-      let removed = 0;
-      for (let i = 0; i < statements.length; i++) {
-        try {
-          removed += applyDelete(batch, inv.db, coll, statements[i]);
-        } catch (err) {
-          writeErrors.push(toWriteError(inv, i, err));
-          if (ordered) break;
-        }
-      }
-      return removed;
-    },
-    { durable: inv.durable },
-  );
+  let n = 0;
+  const writeErrors = await runStatements(inv, statements, (batch, statement) => {
+    n += applyDelete(batch, inv.db, coll, statement);
+  });
   return finishWrite(inv, { n, ok: 1 }, writeErrors);
 };
 
