@@ -39,6 +39,8 @@ export const ErrorCodes = {
   TransactionTooOld: 225,
   WriteConflict: 112,
   ExceededTimeLimit: 262,
+  OperationNotSupportedInTransaction: 263,
+  Location50851: 50851,
   MaxTimeMSExpired: 50,
   OperationFailed: 96,
   NotImplemented: 238,

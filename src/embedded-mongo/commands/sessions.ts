@@ -38,6 +38,11 @@ export interface LogicalSession {
 }
 
 const RETRYABLE_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify']);
+/** What MongoDB lets run inside a multi-document transaction. */
+const TRANSACTION_COMMANDS = new Set([
+  'find', 'getMore', 'killCursors', 'insert', 'update', 'delete', 'findAndModify', 'findandmodify', 'aggregate',
+  'distinct', 'create', 'createIndexes', 'commitTransaction', 'abortTransaction',
+]);
 
 /** How a command relates to the session's transactions, decided before it runs. */
 export type SessionPlan =
@@ -174,6 +179,10 @@ export class SessionRegistry {
 
   private planTransaction(session: LogicalSession, name: string, body: Document, txnNumber: bigint): SessionPlan {
     if (body.autocommit !== false) throw mongoError('InvalidOptions', 'autocommit must be false when present');
+    if (name === 'count') throw mongoError('Location50851', "Cannot run 'count' in a multi-document transaction.");
+    if (!TRANSACTION_COMMANDS.has(name)) {
+      throw mongoError('OperationNotSupportedInTransaction', `Cannot run '${name}' in a multi-document transaction.`);
+    }
     if (body.startTransaction !== undefined) {
       if (body.startTransaction !== true) throw mongoError('InvalidOptions', 'startTransaction must be true when present');
       if (name === 'commitTransaction' || name === 'abortTransaction') {

@@ -171,6 +171,20 @@ describe('sessions and transactions', function () {
     assert.equal((await db.collection('accounts').findOne({ _id: 'b' } as never))?.balance, callers, 'no lost update');
   });
 
+  it('commands MongoDB forbids in a transaction are refused (count, drop)', async function () {
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      await db.collection('accounts').findOne({}, { session });
+      await assert.rejects(db.command({ count: 'accounts' }, { session }), (e: MongoServerError) => e.code === 50851);
+      await assert.rejects(db.command({ drop: 'accounts' }, { session }), (e: MongoServerError) => e.code === 263);
+      await session.abortTransaction();
+      assert.equal(await db.collection('accounts').countDocuments(), 2);
+    } finally {
+      await session.endSession();
+    }
+  });
+
   it('endSessions aborts an open transaction of the session', async function () {
     await withOwnSession(async (session, own) => {
       const txn = { txnNumber: Long.fromNumber(1), autocommit: false };
