@@ -3,8 +3,21 @@
  * but `$expr` and computed projections) even when the aggregation module is missing or broken.
  */
 import { mongoError } from '../errors';
+import type { Collator } from '../types';
 
-export type EvaluateExpression = (expr: unknown, root: unknown, vars?: Record<string, unknown>) => unknown;
+/** What an expression sees beside its document: `$$NOW` (one instant per command), the collation and `$$name` variables. */
+export interface ExpressionEnv {
+  now?: Date;
+  collator?: Collator;
+  variables?: Record<string, unknown>;
+}
+
+export type EvaluateExpression = (
+  expr: unknown,
+  root: unknown,
+  vars?: Record<string, unknown>,
+  options?: { now?: Date; collator?: Collator },
+) => unknown;
 
 let cached: EvaluateExpression | undefined;
 

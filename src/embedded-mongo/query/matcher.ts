@@ -11,7 +11,7 @@ import { mongoError } from '../errors';
 import { bsonTag, bsonType, compareValues, isNumeric, typeOrder } from '../bson/compare';
 import { isPlainDocument, splitPath, walkPath, type PathCandidate } from './paths';
 import { compileRegex, regexSourceOf, type RegexSource } from './regex';
-import { checkExpressionIfAvailable, loadEvaluateExpression } from './expression-loader';
+import { checkExpressionIfAvailable, loadEvaluateExpression, type ExpressionEnv } from './expression-loader';
 import { compileJsonSchema } from './json-schema';
 import { hasTypeCode, parseTypeSpec } from './type-codes';
 
@@ -23,6 +23,10 @@ export interface Matcher {
 
 export interface MatcherOptions {
   collator?: Collator;
+  /** `$$NOW` inside `$expr`: pass the command's clock; defaults to the instant the filter is compiled. */
+  now?: Date;
+  /** `$$name` variables inside `$expr` (a command's `let`, a $lookup's `let`). */
+  variables?: Record<string, unknown>;
 }
 
 /** What a successful match learned about the array element it went through (the last condition to see one wins, as in MongoDB). */
@@ -36,6 +40,8 @@ type ValuesPredicate = (candidates: PathCandidate[], ctx: MatchContext) => boole
 
 interface CompileOptions {
   collator: Collator | undefined;
+  /** Fixed once per compiled filter, so every document (and every `$expr` in it) sees one `$$NOW`. */
+  expression: ExpressionEnv & { now: Date };
 }
 
 function badValue(message: string): never {
@@ -47,7 +53,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 export function compileFilter(filter: unknown, options: MatcherOptions = {}): Matcher {
-  const predicate = compileDocument(filter ?? {}, { collator: options.collator });
+  const expression = { now: options.now ?? new Date(), collator: options.collator, variables: options.variables };
+  const predicate = compileDocument(filter ?? {}, { collator: options.collator, expression });
   return {
     test: (doc) => predicate(doc, {}),
     positionalIndex: (doc) => {
@@ -88,7 +95,7 @@ function compileTopLevel(op: string, value: unknown, opts: CompileOptions): DocP
       return (doc) => !clauses.some((clause) => clause(doc, {}));
     }
     case '$expr':
-      return compileExpr(value);
+      return compileExpr(value, opts.expression);
     case '$comment':
       return undefined;
     case '$alwaysTrue':
@@ -133,9 +140,10 @@ export function expressionIsTrue(v: unknown): boolean {
   return true;
 }
 
-function compileExpr(expr: unknown): DocPredicate {
+function compileExpr(expr: unknown, env: CompileOptions['expression']): DocPredicate {
   checkExpressionIfAvailable(expr);
-  return (doc) => expressionIsTrue(loadEvaluateExpression()(expr, doc));
+  const options = { now: env.now, collator: env.collator };
+  return (doc) => expressionIsTrue(loadEvaluateExpression()(expr, doc, env.variables, options));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

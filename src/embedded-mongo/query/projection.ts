@@ -18,6 +18,8 @@ export interface ProjectionOptions {
   /** The query's matcher: needed for positional (`a.$`) projections. */
   matcher?: Matcher;
   collator?: Collator;
+  /** `$$NOW` in computed fields: pass the command's clock; defaults to the instant the projection is compiled. */
+  now?: Date;
 }
 
 export type Projector = (doc: Document) => Document;
@@ -51,7 +53,8 @@ export function compileProjection(projection: unknown, options: ProjectionOption
   if (!isPlainDocument(projection)) badValue('projection must be an object');
   if (Object.keys(projection).length === 0) return (doc) => doc;
   const parsed = new ProjectionParser(options).parse(projection);
-  return (doc) => applyProjection(doc, parsed, options.matcher);
+  const expression = { now: options.now ?? new Date(), collator: options.collator };
+  return (doc) => applyProjection(doc, parsed, options.matcher, expression);
 }
 
 interface ParsedProjection {
@@ -256,6 +259,7 @@ function setField(target: Document, key: string, value: unknown): void {
 
 interface ApplyContext {
   root: Document;
+  expression: { now: Date; collator: Collator | undefined };
 }
 
 function includeValue(value: unknown, node: Node, ctx: ApplyContext): unknown {
@@ -299,7 +303,7 @@ function includeFields(doc: Document, tree: Tree, ctx: ApplyContext): Document {
   }
   for (const [key, node] of tree.children) {
     if (node.kind === 'computed') {
-      const computed = loadEvaluateExpression()(node.expr, ctx.root);
+      const computed = loadEvaluateExpression()(node.expr, ctx.root, undefined, ctx.expression);
       if (computed !== undefined) setField(out, key, computed);
     } else if (node.kind === 'tree' && hasComputed(node) && !Object.prototype.hasOwnProperty.call(out, key)) {
       setField(out, key, includeFields({}, node, ctx));
@@ -357,8 +361,8 @@ function keepPositionalElement(value: unknown, path: string[], i: number, index:
   return out;
 }
 
-function applyProjection(doc: Document, parsed: ParsedProjection, matcher: Matcher | undefined): Document {
-  const ctx: ApplyContext = { root: doc };
+function applyProjection(doc: Document, parsed: ParsedProjection, matcher: Matcher | undefined, expression: ApplyContext['expression']): Document {
+  const ctx: ApplyContext = { root: doc, expression };
   if (parsed.mode === 'exclusion') return excludeFields(doc, parsed.root);
   const projected = includeFields(doc, parsed.root, ctx);
   if (!parsed.positionalPath) return projected;

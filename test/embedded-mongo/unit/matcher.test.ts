@@ -397,6 +397,32 @@ describe('embedded-mongo query/matcher', () => {
       const docs = [{ _id: 1, spent: 5, budget: 10 }, { _id: 2, spent: 15, budget: 10 }];
       assert.deepEqual(ids({ $expr: { $gt: ['$spent', '$budget'] } }, docs), [2]);
     });
+
+    it('When a collation is given, then string comparisons inside $expr use it', () => {
+      const collator = createCollator({ locale: 'en', strength: 2 });
+      const filter = { $expr: { $eq: ['$country', 'sweden'] } };
+      assert.ok(compileFilter(filter, { collator }).test({ country: 'Sweden' }));
+      assert.ok(!compileFilter(filter).test({ country: 'Sweden' }));
+    });
+
+    it('When $$NOW is used, then every document sees the command clock (or one instant per compiled filter)', () => {
+      const now = new Date('2026-03-01T00:00:00Z');
+      const due = compileFilter({ $expr: { $lt: ['$due', '$$NOW'] } }, { now });
+      assert.ok(due.test({ due: new Date('2026-02-28T23:59:59Z') }));
+      assert.ok(!due.test({ due: new Date('2026-03-01T00:00:00Z') }));
+      const fixed = compileFilter({ $expr: { $lte: ['$$NOW', '$at'] } });
+      const compiled = new Date();
+      while (Date.now() <= compiled.getTime()) {
+        // wait for the clock to move past the compile instant: a per-call $$NOW would now be later than `compiled`
+      }
+      assert.ok(fixed.test({ at: compiled }));
+    });
+
+    it('When variables are given, then $$name reads them inside $expr', () => {
+      const matcher = compileFilter({ $expr: { $gte: ['$score', '$$threshold'] } }, { variables: { threshold: 3 } });
+      assert.ok(matcher.test({ score: 3 }));
+      assert.ok(!matcher.test({ score: 2 }));
+    });
   });
 
   describe('$jsonSchema', () => {

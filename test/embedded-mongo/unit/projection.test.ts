@@ -123,6 +123,11 @@ describe('embedded-mongo query/projection', () => {
     });
   });
 
+  it('When a computed field reads $$NOW, then it is the clock the command passed', () => {
+    const now = new Date('2026-03-01T00:00:00Z');
+    assert.deepEqual(compileProjection({ _id: 0, at: '$$NOW' }, { now })(doc), { at: now });
+  });
+
   it('rejects mixing inclusion and exclusion with MongoDB codes', () => {
     assertRejects({ name: 1, scores: 0 }, 31254, 'Cannot do exclusion on field scores in inclusion projection');
     assertRejects({ scores: 0, name: 1 }, 31253, 'Cannot do inclusion on field name in exclusion projection');

@@ -1,6 +1,6 @@
 /**
- * $match through the query matcher. The matcher evaluates `$expr` without user variables, so inside a $lookup
- * sub-pipeline (or with the command's `let`) the variables are inlined into each `$expr` as literals first.
+ * $match through the query matcher, with the command's `$$NOW` and collation. User variables (a $lookup's or the
+ * command's `let`) are inlined into each `$expr` as literals first, so an undefined one fails when the stage is parsed.
  */
 import { mongoError } from '../../errors';
 import { compileFilter } from '../../query/matcher';
@@ -14,7 +14,7 @@ const SYSTEM_VARIABLES = new Set(['ROOT', 'CURRENT', 'REMOVE']);
 export function compileMatch(spec: unknown, ctx: PipelineContext): Stage {
   if (!isDocument(spec)) throw mongoError('Location15959', 'the match filter must be an expression in an object');
   const filter = mentionsVariables(spec) ? inlineFilterVariables(spec, ctx.variables ?? {}, ctx) : spec;
-  const matcher = compileFilter(filter, { collator: ctx.collator });
+  const matcher = compileFilter(filter, { collator: ctx.collator, now: ctx.now });
   return (docs) => docs.filter((doc) => matcher.test(doc));
 }
 
