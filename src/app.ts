@@ -11,7 +11,7 @@ import { errorHandler, notFoundHandler } from './platform/errors';
 import { createI18n, chooseLanguage, i18nMiddleware, useLanguage } from './platform/i18n';
 import { httpLogger } from './platform/logger';
 import { paths } from './platform/paths';
-import { bodyParsers, createCsrf, securityHeaders } from './platform/security';
+import { bodyParsers, createCsrf, createSupplierCsrf, securityHeaders } from './platform/security';
 import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
 import { supplierRouter } from './responses';
@@ -45,8 +45,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(securityHeaders(config));
   app.use('/static', express.static(paths.public, { maxAge: config.isProduction ? '1h' : 0, index: false }));
   app.use(bodyParsers());
-  app.use(sessionMiddleware(config, connection));
   app.use(cookieParser());
+
+  // Supplier pages are authenticated by their link, not by a login: they run before the session middleware, so a
+  // page or an autosave does no session read or write; their CSRF tokens are bound to the link instead.
+  const supplierCsrf = createSupplierCsrf(config);
+  app.use('/s', i18nMiddleware(i18n), supplierCsrf.exposeToken, supplierCsrf.protect);
+  app.use(supplierRouter(deps));
+
+  app.use(sessionMiddleware(config, connection));
   app.use(i18nMiddleware(i18n));
   app.use(passport.initialize());
   app.use(passport.session());
@@ -57,7 +64,6 @@ export function createApp(deps: AppDeps): express.Express {
   // Routers: one line per domain.
   app.use(accountsRouter(deps, passport));
   app.use(homeRouter(deps));
-  app.use(supplierRouter(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger, i18n));

@@ -2,7 +2,8 @@
  * The security baseline every route gets: helmet with a strict CSP (no inline script or style), body-size limits,
  * CSRF double-submit tokens bound to the session, and a rate-limit helper.
  */
-import type { Request, RequestHandler } from 'express';
+import { createHash } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
 import express from 'express';
 import { rateLimit as expressRateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import helmet from 'helmet';
@@ -80,20 +81,61 @@ export function createCsrf(config: Pick<Config, 'isProduction' | 'sessionSecret'
     getCsrfTokenFromRequest: csrfTokenFromRequest,
   });
   const exposeToken: RequestHandler = (req, res, next) => {
-    let token: string | undefined;
-    Object.defineProperty(res.locals, 'csrfToken', {
-      enumerable: true,
-      configurable: true,
-      get() {
-        if (token === undefined) {
-          // Without this mark an anonymous visitor's session would never be saved, its id would change on every
-          // request and the token on the page would not match the next request.
-          if (req.session && !req.session.csrfBound) req.session.csrfBound = true;
-          token = generateCsrfToken(req, res);
-        }
-        return token;
-      },
+    lazyCsrfToken(res, () => {
+      // Without this mark an anonymous visitor's session would never be saved, its id would change on every
+      // request and the token on the page would not match the next request.
+      if (req.session && !req.session.csrfBound) req.session.csrfBound = true;
+      return generateCsrfToken(req, res);
     });
+    next();
+  };
+  return { protect: doubleCsrfProtection, exposeToken };
+}
+
+/** `res.locals.csrfToken`, generated (and its cookie set) only when a view reads it. */
+function lazyCsrfToken(res: Response, generate: () => string): void {
+  let token: string | undefined;
+  Object.defineProperty(res.locals, 'csrfToken', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      token ??= generate();
+      return token;
+    },
+  });
+}
+
+/** Supplier link tokens as they appear in a path; anything else gets no cookie scope and no binding. */
+const LINK_TOKEN_IN_PATH = /^\/s\/([A-Za-z0-9_-]{1,200})(?:[/?#]|$)/;
+
+/** The link token of a `/s/<token>/…` request, from the full URL (the middleware may be mounted under `/s`). */
+export function supplierLinkToken(req: Request): string | undefined {
+  return LINK_TOKEN_IN_PATH.exec(req.originalUrl)?.[1];
+}
+
+/**
+ * CSRF protection for the supplier pages under `/s/<token>`, which are authenticated by their link and use no login
+ * session (so a page costs no session read or write). The double-submit token is bound to the link instead: its HMAC
+ * covers a hash of the link token, so a token from one link's page is refused on another link, exactly as a token
+ * bound to a session is refused in another session. The cookie is scoped to the link's path, so two links open in
+ * one browser keep their own tokens.
+ */
+export function createSupplierCsrf(config: Pick<Config, 'isProduction' | 'sessionSecret'>): Csrf {
+  const cookieOptions = { sameSite: 'strict', secure: config.isProduction, httpOnly: true } as const;
+  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
+    getSecret: () => config.sessionSecret,
+    getSessionIdentifier: (req) => {
+      const token = supplierLinkToken(req);
+      return token ? `link:${createHash('sha256').update(token).digest('base64url')}` : '';
+    },
+    // `__Host-` cookies must have path "/"; `__Secure-` allows the per-link path and still requires HTTPS.
+    cookieName: config.isProduction ? '__Secure-supplier-csrf' : 'supplier-csrf',
+    cookieOptions: { ...cookieOptions, path: '/s' },
+    getCsrfTokenFromRequest: csrfTokenFromRequest,
+  });
+  const exposeToken: RequestHandler = (req, res, next) => {
+    const token = supplierLinkToken(req);
+    lazyCsrfToken(res, () => (token ? generateCsrfToken(req, res, { cookieOptions: { ...cookieOptions, path: `/s/${token}` } }) : ''));
     next();
   };
   return { protect: doubleCsrfProtection, exposeToken };
