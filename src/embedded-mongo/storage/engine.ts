@@ -663,7 +663,8 @@ export class EmbeddedStorage implements StorageEngine {
       for (const collection of colls.values()) {
         const ns = collection.ns;
         records.push({ op: 'createCollection', ns, options: collection.options, uuid: collection.uuid });
-        for (const record of collection.documents()) records.push({ op: 'insert', ns, doc: getDoc(record) });
+        // A getter: documents kept on disk are read one at a time as the checkpoint writes them, not all at once.
+        for (const record of collection.documents()) records.push({ op: 'insert', ns, get doc() { return getDoc(record); } });
         for (const index of collection.indexes.values()) if (index.name !== ID_INDEX_NAME) records.push({ op: 'createIndex', ns, spec: index.spec });
       }
     }

@@ -21,7 +21,8 @@ export async function openStorage(
   options: Omit<EngineOptions, 'logger'> & { persistence?: Persistence; durable?: DurableOptions } = {},
 ): Promise<EmbeddedStorage> {
   const persistence = options.persistence ?? persistenceFor(location, { ...options.durable, logger: options.durable?.logger ?? logger });
-  const engine = new EmbeddedStorage(persistence, { ...options, logger });
+  const recordFactory = persistence instanceof DurablePersistence ? persistence.spill.recordFactory : options.recordFactory;
+  const engine = new EmbeddedStorage(persistence, { ...options, logger, recordFactory });
   if (persistence instanceof DurablePersistence) persistence.attach(engine);
   try {
     await engine.start();

@@ -12,6 +12,7 @@ import { DataDirectoryError, ensureFormat, journalFileName } from './format';
 import { JournalWriter } from './journal';
 import { acquireLock, type DirectoryLock } from './lock-file';
 import { recover, type DroppedTail } from './recovery';
+import { SpillStore, type SpillOptions } from './spill-store';
 
 export interface DurableOptions {
   /** Checkpoint once the current journal holds this many bytes (default 64 MB). */
@@ -19,6 +20,8 @@ export interface DurableOptions {
   /** Checkpoint this often when anything was journalled since the last one (default 5 minutes; 0 = never on a timer). */
   checkpointIntervalMs?: number;
   logger?: StorageLogger;
+  /** Big documents on disk instead of in memory (see spill-store.ts). */
+  spill?: SpillOptions;
 }
 
 /**
@@ -52,6 +55,8 @@ export class DurablePersistence implements Persistence {
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private readonly logger: StorageLogger;
+  /** Keeps big documents on disk; the engine must be built with its `recordFactory`. */
+  readonly spill: SpillStore;
   /** Filled by `loadState`: what start-up found and dropped. */
   lastRecovery: RecoveryReport | undefined;
   readonly stats = { checkpoints: 0 };
@@ -63,6 +68,7 @@ export class DurablePersistence implements Persistence {
     if (typeof dir !== 'string' || dir.length === 0) throw new DataDirectoryError('dbPath must be a non-empty directory path');
     this.dir = path.resolve(dir);
     this.logger = options.logger ?? noLogger;
+    this.spill = new SpillStore(this.dir, options.spill);
   }
 
   /** Gives the persistence the engine whose state checkpoints save (before `loadState`). */
@@ -84,6 +90,7 @@ export class DurablePersistence implements Persistence {
     this.lock = await acquireLock(this.dir, this.logger);
     try {
       await ensureFormat(this.dir);
+      this.spill.open();
       const collected: ChangeRecord[] = [];
       const source = this.source;
       const apply = source
@@ -107,6 +114,7 @@ export class DurablePersistence implements Persistence {
     } catch (err) {
       await this.journal?.close();
       this.journal = undefined;
+      this.spill.close();
       await this.lock.release();
       this.lock = undefined;
       throw err;
@@ -149,6 +157,7 @@ export class DurablePersistence implements Persistence {
     } finally {
       await journal.close();
       this.journal = undefined;
+      this.spill.close();
       await this.lock?.release();
       this.lock = undefined;
     }
@@ -162,6 +171,7 @@ export class DurablePersistence implements Persistence {
         await this.journal?.close();
       } finally {
         this.journal = undefined;
+        this.spill.close();
         await this.lock?.release();
         this.lock = undefined;
       }
