@@ -8,6 +8,7 @@ import type { Decimal128, ObjectId } from 'bson';
 import { bsonTag, bsonType, compareValues } from '../bson/compare';
 import { isNumericValue, type NumericValue } from '../bson/numeric';
 import { isPlainDocument } from '../query/paths';
+import { bsonTypeAlias } from '../query/type-codes';
 import type { Collator, Document } from '../types';
 
 export { isNumericValue, type NumericValue };
@@ -32,7 +33,7 @@ export function isDecimal(v: unknown): v is Decimal128 {
 /** `$type` names: 'missing' for a missing value, otherwise the BSON type alias. */
 export function typeName(v: unknown): string {
   if (v === undefined) return 'missing';
-  return bsonType(v);
+  return bsonTypeAlias(v);
 }
 
 export function toDouble(v: NumericValue): number {

@@ -19,7 +19,7 @@ export type BsonTypeName =
   | 'date'
   | 'null'
   | 'regex'
-  | 'javaScript'
+  | 'javascript'
   | 'int'
   | 'timestamp'
   | 'long'
@@ -45,7 +45,7 @@ const TAG_TYPES: Record<string, BsonTypeName> = {
   Timestamp: 'timestamp',
   MinKey: 'minKey',
   MaxKey: 'maxKey',
-  Code: 'javaScript',
+  Code: 'javascript',
   Long: 'long',
   Int32: 'int',
   Double: 'double',
@@ -97,7 +97,7 @@ const TYPE_ORDER: Record<BsonTypeName, number> = {
   date: 45,
   timestamp: 47,
   regex: 50,
-  javaScript: 60,
+  javascript: 60,
   maxKey: 127,
 };
 
@@ -330,7 +330,7 @@ function compareSameRank(type: BsonTypeName, a: unknown, b: unknown, collator: C
       const y = regexParts(b);
       return compareStrings(x.pattern, y.pattern) || compareStrings(x.flags, y.flags);
     }
-    case 'javaScript':
+    case 'javascript':
       return compareCode(a, b, collator);
   }
 }

@@ -40,7 +40,7 @@ const CODE_OF_TYPE: Record<BsonTypeName, number> = {
   date: 9,
   null: 10,
   regex: 11,
-  javaScript: 13,
+  javascript: 13,
   int: 16,
   timestamp: 17,
   long: 18,
@@ -52,9 +52,16 @@ const CODE_OF_TYPE: Record<BsonTypeName, number> = {
 /** The numeric BSON type code of a value ($type's numbers). */
 export function bsonTypeCode(v: unknown): number {
   const type = bsonType(v);
-  if (type === 'javaScript' && (v as { scope?: unknown }).scope) return 15;
+  if (type === 'javascript' && (v as { scope?: unknown }).scope) return 15;
   if (type === 'string' && bsonTag(v) === 'BSONSymbol') return 14;
   return CODE_OF_TYPE[type];
+}
+
+const NAME_OF_CODE = new Map(Object.entries(TYPE_CODES).map(([name, code]) => [code, name]));
+
+/** MongoDB's name for the type of `v`, as aggregation's `$type` and error messages say it ('symbol', 'javascriptWithScope' included). */
+export function bsonTypeAlias(v: unknown): string {
+  return NAME_OF_CODE.get(bsonTypeCode(v)) ?? bsonType(v);
 }
 
 /** A `$type` operand ('string', 2, 'number' or an array of them) as a set of codes; 'number' as code 0. */

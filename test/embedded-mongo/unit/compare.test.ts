@@ -25,7 +25,7 @@ describe('embedded-mongo bson/compare', () => {
         [null, 'null'],
         [new BSONRegExp('a', 'i'), 'regex'],
         [/a/, 'regex'],
-        [new Code('x'), 'javaScript'],
+        [new Code('x'), 'javascript'],
         [new Timestamp({ t: 1, i: 1 }), 'timestamp'],
         [new MinKey(), 'minKey'],
         [new MaxKey(), 'maxKey'],

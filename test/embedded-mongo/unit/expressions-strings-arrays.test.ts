@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Decimal128, ObjectId } from 'bson';
+import { BSONSymbol, Code, Decimal128, ObjectId } from 'bson';
 import { evaluateExpression } from '../../../src/embedded-mongo/aggregate/expressions';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
 
@@ -147,6 +147,13 @@ describe('aggregation expressions: types and conversion', () => {
     assert.equal(ev({ $type: [[]] }), 'array');
     assert.equal(ev({ $type: new ObjectId() }), 'objectId');
     assert.equal(ev({ $isNumber: '1' }), false);
+  });
+
+  it('When asking $type of code and symbols, then MongoDB\'s names are reported', () => {
+    const doc = { code: new Code('f()'), scoped: new Code('f()', { x: 1 }), sym: new BSONSymbol('s') };
+    assert.equal(ev({ $type: '$code' }, doc), 'javascript');
+    assert.equal(ev({ $type: '$scoped' }, doc), 'javascriptWithScope');
+    assert.equal(ev({ $type: '$sym' }, doc), 'symbol');
   });
 
   it('When converting with the shorthands, then MongoDB conversion rules apply', () => {

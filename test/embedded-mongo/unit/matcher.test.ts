@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Binary, BSONRegExp, Decimal128, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
+import { Binary, BSONRegExp, BSONSymbol, Code, Decimal128, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
 import { compileFilter } from '../../../src/embedded-mongo/query/matcher';
 import { createCollator } from '../../../src/embedded-mongo/query/collation';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
@@ -282,6 +282,16 @@ describe('embedded-mongo query/matcher', () => {
       assert.deepEqual(ids({ v: { $type: 10 } }, docs), [6]);
       assert.deepEqual(ids({ v: { $type: 'objectId' } }, docs), [8]);
       assert.deepEqual(ids({ v: { $type: 17 } }, docs), [9]);
+    });
+
+    it('When $type names code or symbols, then it takes MongoDB\'s names and codes', () => {
+      const docs = [{ _id: 1, v: new Code('f()') }, { _id: 2, v: new Code('f()', { x: 1 }) }, { _id: 3, v: new BSONSymbol('s') }, { _id: 4, v: 's' }];
+      assert.deepEqual(ids({ v: { $type: 'javascript' } }, docs), [1]);
+      assert.deepEqual(ids({ v: { $type: 13 } }, docs), [1]);
+      assert.deepEqual(ids({ v: { $type: 'javascriptWithScope' } }, docs), [2]);
+      assert.deepEqual(ids({ v: { $type: 'symbol' } }, docs), [3]);
+      assert.deepEqual(ids({ v: { $type: 'string' } }, docs), [4]);
+      assertRejects({ v: { $type: 'javaScript' } }, 2, 'Unknown type name alias: javaScript');
     });
 
     it('$type rejects unknown names and codes', () => {
