@@ -6,7 +6,8 @@ import path from 'node:path';
 const benchDir = __dirname;
 const self = path.basename(__filename);
 const files = readdirSync(benchDir)
-  .filter((name) => name.endsWith('.ts') && name !== self && !name.endsWith('.d.ts'))
+  // Hidden files are someone's scratch work, not benchmarks.
+  .filter((name) => name.endsWith('.ts') && name !== self && !name.endsWith('.d.ts') && !name.startsWith('.'))
   .sort();
 
 let failed = 0;
