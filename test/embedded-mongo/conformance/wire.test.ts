@@ -170,6 +170,19 @@ describe('wire protocol', function () {
     assert.equal(reply.body.topologyVersion, undefined);
   });
 
+  it('accepts a legacy handshake wrapped in $query, and closes on an OP_QUERY that is not a command', async function () {
+    const wrapped = await rawClient();
+    wrapped.send(opQuery(8, 'admin.$cmd', { $query: { isMaster: 1 }, $readPreference: { mode: 'primaryPreferred' } }));
+    await wrapped.waitFor(() => wrapped.replies.length === 1);
+    assert.equal(wrapped.replies[0].body.ismaster, true);
+
+    const legacyFind = await rawClient();
+    legacyFind.send(opQuery(9, `${dbName}.seq`, { a: 1 }));
+    // The embedded server closes the connection; a real MongoDB 7 may answer with an error first.
+    await legacyFind.waitFor(() => legacyFind.closed || legacyFind.replies.length > 0);
+    assert.ok(legacyFind.replies.every((r) => r.body.ok !== 1));
+  });
+
   it('answers hello over OP_MSG with responseTo set to the request id', async function () {
     const c = await rawClient();
     c.send(opMsg(11, { hello: 1, $db: 'admin' }));
