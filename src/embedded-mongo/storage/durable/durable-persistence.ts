@@ -15,9 +15,15 @@ import { recover, type DroppedTail } from './recovery';
 import { SpillStore, type SpillOptions } from './spill-store';
 
 export interface DurableOptions {
-  /** Checkpoint once the current journal holds this many bytes (default 64 MB). */
+  /**
+   * Checkpoint once the current journal holds this many bytes (default 64 MB), or as many as the last checkpoint
+   * if that is larger, so rewriting a big database is paid for by as much journal (linear, not quadratic, cost).
+   */
   checkpointBytes?: number;
-  /** Checkpoint this often when anything was journalled since the last one (default 5 minutes; 0 = never on a timer). */
+  /**
+   * Checkpoint this often (default 5 minutes; 0 = never on a timer) when the journal holds at least a quarter of
+   * the last checkpoint's size (any amount for a small one).
+   */
   checkpointIntervalMs?: number;
   logger?: StorageLogger;
   /** Big documents on disk instead of in memory (see spill-store.ts). */
@@ -54,6 +60,7 @@ export class DurablePersistence implements Persistence {
   private checkpointing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private lastCheckpointBytes = 0;
   private readonly logger: StorageLogger;
   /** Keeps big documents on disk; the engine must be built with its `recordFactory`. */
   readonly spill: SpillStore;
@@ -100,6 +107,7 @@ export class DurablePersistence implements Persistence {
           };
       const state = await recover(this.dir, apply);
       this.journal = await JournalWriter.open(this.dir, state.resume.seq, state.resume.position);
+      this.lastCheckpointBytes = state.checkpointBytes;
       this.lastRecovery = {
         checkpointBytes: state.checkpointBytes,
         journalBytes: state.journalBytes,
@@ -125,7 +133,8 @@ export class DurablePersistence implements Persistence {
     const journal = this.journal;
     if (!journal || this.closing) return Promise.reject(new Error(`the data directory ${this.dir} is not open for writing`));
     const durable = journal.append(records);
-    if (journal.bytesInFile >= (this.options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES)) this.checkpointInBackground('journal size');
+    const threshold = Math.max(this.options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES, this.lastCheckpointBytes);
+    if (journal.bytesInFile >= threshold) this.checkpointInBackground('journal size');
     return durable;
   }
 
@@ -208,6 +217,7 @@ export class DurablePersistence implements Persistence {
       }
     }
     this.stats.checkpoints++;
+    this.lastCheckpointBytes = bytes;
     this.logger.info({ dir: this.dir, bytes, records: records.length, ms: Date.now() - started }, 'checkpoint written');
   }
 
@@ -215,7 +225,8 @@ export class DurablePersistence implements Persistence {
     const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     if (interval <= 0) return;
     this.timer = setInterval(() => {
-      if (this.journal && this.journal.bytesInFile > 0) this.checkpointInBackground('interval');
+      const journalled = this.journal?.bytesInFile ?? 0;
+      if (journalled > 0 && journalled >= this.lastCheckpointBytes / 4) this.checkpointInBackground('interval');
     }, interval);
     this.timer.unref();
   }
