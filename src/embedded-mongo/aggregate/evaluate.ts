@@ -2,6 +2,7 @@
  * The core of the expression language: the evaluation scope, field paths, variables and the operator registry.
  * Operator groups live in `operators/` and register themselves through `expressions.ts`.
  */
+import { defineField } from '../bson/fields';
 import { Timestamp } from 'bson';
 import { mongoError, type ErrorCodeName } from '../errors';
 import type { Collator } from '../types';
@@ -70,7 +71,7 @@ function evaluateObject(expr: Record<string, unknown>, scope: Scope): unknown {
     checkFieldName(key);
     if (key.includes('.')) throw mongoError('Location16412', `FieldPath field names may not contain '.'. Consider using $getField or $setField.`);
     const value = evaluate(expr[key], scope);
-    if (value !== undefined) out[key] = value;
+    if (value !== undefined) defineField(out, key, value);
   }
   return out;
 }

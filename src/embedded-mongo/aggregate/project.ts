@@ -2,6 +2,7 @@
  * $project, $addFields/$set and $unset: a spec is parsed once into a tree of field nodes, then applied to each
  * document. Applying never mutates the input; untouched sub-values are shared and cloned once at pipeline end.
  */
+import { defineField } from '../bson/fields';
 import { mongoError } from '../errors';
 import type { Document } from '../types';
 import { checkExpression, checkFieldName, evaluate, type Scope } from './evaluate';
@@ -143,20 +144,20 @@ function applyInclusion(node: NestedNode, doc: Document, scope: Scope): Document
     if (child === undefined || child.kind === 'computed' || child.kind === 'exclude') continue;
     const value = doc[key];
     if (child.kind === 'include') {
-      if (value !== undefined) out[key] = value;
+      if (value !== undefined) defineField(out, key, value);
     } else if (isDocument(value)) {
-      out[key] = applyInclusion(child, value, scope);
+      defineField(out, key, applyInclusion(child, value, scope));
     } else if (Array.isArray(value)) {
-      out[key] = includeInArray(child, value, scope);
+      defineField(out, key, includeInArray(child, value, scope));
     }
   }
   for (const [key, child] of node.children) {
     if (child.kind === 'computed') {
       const value = evaluate(child.expr, scope);
       if (value === undefined) delete out[key];
-      else out[key] = value;
+      else defineField(out, key, value);
     } else if (child.kind === 'nested' && !hasOwn(out, key) && hasComputed(child)) {
-      out[key] = applyInclusion(child, {}, scope);
+      defineField(out, key, applyInclusion(child, {}, scope));
     }
   }
   return out;
@@ -176,8 +177,8 @@ function applyExclusion(node: NestedNode, doc: Document): Document {
   const out: Document = {};
   for (const [key, value] of Object.entries(doc)) {
     const child = node.children.get(key);
-    if (child === undefined || child.kind === 'include') out[key] = value;
-    else if (child.kind === 'nested') out[key] = excludeInValue(child, value);
+    if (child === undefined || child.kind === 'include') defineField(out, key, value);
+    else if (child.kind === 'nested') defineField(out, key, excludeInValue(child, value));
   }
   return out;
 }
@@ -218,9 +219,9 @@ function applySet(node: NestedNode, doc: Document, scope: Scope): Document {
     if (child.kind === 'computed') {
       const value = evaluate(child.expr, scope);
       if (value === undefined) delete out[key];
-      else out[key] = value;
+      else defineField(out, key, value);
     } else if (child.kind === 'nested') {
-      out[key] = setInValue(child, out[key], scope);
+      defineField(out, key, setInValue(child, out[key], scope));
     }
   }
   return out;

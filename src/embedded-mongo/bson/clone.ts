@@ -5,19 +5,11 @@
  */
 import { Binary } from 'bson';
 import { bsonTag } from './compare';
+import { defineField } from './fields';
 
 function isPlainObject(v: object): boolean {
   const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
-}
-
-/** Sets a key as an own data property, so a field literally named "__proto__" stays a field. */
-function defineField(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
 }
 
 export function deepClone<T>(v: T): T {

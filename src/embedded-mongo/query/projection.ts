@@ -10,6 +10,7 @@
 import type { Collator, Document } from '../types';
 import { mongoError } from '../errors';
 import { isNumeric } from '../bson/compare';
+import { defineField } from '../bson/fields';
 import { compileFilter, type Matcher } from './matcher';
 import { isPlainDocument, splitPath } from './paths';
 import { checkExpressionIfAvailable, loadEvaluateExpression } from './expression-loader';
@@ -249,14 +250,6 @@ function hasComputed(tree: Tree): boolean {
   return false;
 }
 
-function setField(target: Document, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
-}
-
 interface ApplyContext {
   root: Document;
   expression: { now: Date; collator: Collator | undefined };
@@ -299,14 +292,14 @@ function includeFields(doc: Document, tree: Tree, ctx: ApplyContext): Document {
     const node = tree.children.get(key);
     if (!node) continue;
     const projected = includeValue(value, node, ctx);
-    if (projected !== undefined) setField(out, key, projected);
+    if (projected !== undefined) defineField(out, key, projected);
   }
   for (const [key, node] of tree.children) {
     if (node.kind === 'computed') {
       const computed = loadEvaluateExpression()(node.expr, ctx.root, undefined, ctx.expression);
-      if (computed !== undefined) setField(out, key, computed);
+      if (computed !== undefined) defineField(out, key, computed);
     } else if (node.kind === 'tree' && hasComputed(node) && !Object.prototype.hasOwnProperty.call(out, key)) {
-      setField(out, key, includeFields({}, node, ctx));
+      defineField(out, key, includeFields({}, node, ctx));
     }
   }
   return out;
@@ -337,7 +330,7 @@ function excludeFields(doc: Document, tree: Tree): Document {
   for (const [key, value] of Object.entries(doc)) {
     const node = tree.children.get(key);
     const projected = node ? excludeValue(value, node) : value;
-    if (projected !== undefined) setField(out, key, projected);
+    if (projected !== undefined) defineField(out, key, projected);
   }
   return out;
 }
@@ -357,7 +350,7 @@ function keepPositionalElement(value: unknown, path: string[], i: number, index:
   }
   if (i === path.length || !isPlainDocument(value) || !Object.prototype.hasOwnProperty.call(value, path[i])) return value;
   const out: Document = { ...value };
-  setField(out, path[i], keepPositionalElement(value[path[i]], path, i + 1, index));
+  defineField(out, path[i], keepPositionalElement(value[path[i]], path, i + 1, index));
   return out;
 }
 

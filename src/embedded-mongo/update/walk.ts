@@ -3,6 +3,7 @@
  * everything else is shared with the input, which is never mutated.
  */
 import { mongoError } from '../errors';
+import { defineField } from '../bson/fields';
 import { isPlainDocument, arrayIndexOf } from '../query/paths';
 import type { Document } from '../types';
 import { formatElement, formatField } from './format';
@@ -60,14 +61,7 @@ interface WalkEnv extends WalkHooks {
   root: Document;
 }
 
-/** Sets a field as an own data property, so a field literally named "__proto__" stays a field. */
-export function defineField(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
-}
+export { defineField };
 
 /** A copy of `doc` with `key` set: an existing field keeps its position, a new one goes last. */
 export function withField(doc: Document, key: string, value: unknown): Document {

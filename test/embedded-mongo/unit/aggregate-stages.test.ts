@@ -127,6 +127,18 @@ describe('aggregation pipeline: $project, $addFields, $unset, $replaceRoot', () 
     await expectCode(run(suppliers, [{ $replaceWith: '$address' }]), 40228, /'newRoot' expression must evaluate to an object/);
     await expectCode(run([], [{ $replaceRoot: {} }]), 40231);
   });
+
+  it('When a field is literally named __proto__, then $project, $addFields and object expressions keep it as a field', async () => {
+    const proto = JSON.parse('{"__proto__": {"polluted": true}}') as Document;
+    const [set] = await run([{ _id: 1 }], [{ $addFields: JSON.parse('{"__proto__": {"$literal": {"x": 1}}}') }]);
+    assert.deepEqual(Object.keys(set), ['_id', '__proto__']);
+    assert.equal(Object.getPrototypeOf(set), Object.prototype);
+    const [projected] = await run([{ _id: 1, ...proto }], [JSON.parse('{"$project": {"__proto__": 1}}')]);
+    assert.deepEqual(Object.keys(projected), ['_id', '__proto__']);
+    const [built] = await run([{ _id: 1 }], [{ $replaceWith: JSON.parse('{"__proto__": {"$literal": 1}}') }]);
+    assert.deepEqual(Object.keys(built), ['__proto__']);
+    assert.equal(({} as { polluted?: unknown }).polluted, undefined);
+  });
 });
 
 describe('aggregation pipeline: $unwind', () => {

@@ -1,4 +1,5 @@
 /** Array, set and object operators. */
+import { defineField } from '../../bson/fields';
 import { mongoError, type ErrorCodeName } from '../../errors';
 import {
   checkVariableName,
@@ -265,7 +266,7 @@ function arrayToObjectOperator(args: unknown, scope: Scope, name: string): unkno
     const [key, v] = keyValuePair(element, pairStyle);
     if (key.includes('\0')) throw mongoError('Location4940400', "Key field cannot contain an embedded null byte");
     if (hasOwn(out, key)) delete out[key];
-    out[key] = v;
+    defineField(out, key, v);
   }
   return out;
 }
@@ -296,7 +297,7 @@ export function mergeDocuments(values: unknown[]): Record<string, unknown> {
     if (isNullish(v)) return;
     if (!isDocument(v)) throw mongoError('Location40400', `$mergeObjects requires object inputs, but input ${i + 1} is of type ${typeName(v)}`);
     for (const [key, fieldValue] of Object.entries(v)) {
-      if (fieldValue !== undefined) out[key] = fieldValue;
+      if (fieldValue !== undefined) defineField(out, key, fieldValue);
     }
   });
   return out;

@@ -1,4 +1,5 @@
 /** $setField, $unsetField, $rand, $bsonSize and $binarySize. */
+import { defineField } from '../../bson/fields';
 import { calculateObjectSize } from 'bson';
 import { bsonTag } from '../../bson/compare';
 import { mongoError } from '../../errors';
@@ -20,7 +21,7 @@ function setFieldOperator(args: unknown, scope: Scope, name: string): unknown {
   const value = evaluate(spec.value, scope);
   const out = { ...input };
   if (value === undefined) delete out[field];
-  else out[field] = value;
+  else defineField(out, field, value);
   return out;
 }
 

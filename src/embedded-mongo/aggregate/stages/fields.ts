@@ -1,4 +1,5 @@
 /** Copy-on-write access to dotted fields for stages that write one path ($unwind, $lookup's `as`). */
+import { defineField } from '../../bson/fields';
 import type { Document } from '../../types';
 import { isDocument } from '../values';
 
@@ -18,11 +19,11 @@ export function setField(doc: Document, parts: readonly string[], value: unknown
   const out: Document = { ...doc };
   if (rest.length === 0) {
     if (value === undefined) delete out[head];
-    else out[head] = value;
+    else defineField(out, head, value);
     return out;
   }
   const child = out[head];
   if (!isDocument(child) && value === undefined) return out;
-  out[head] = setField(isDocument(child) ? child : {}, rest, value);
+  defineField(out, head, setField(isDocument(child) ? child : {}, rest, value));
   return out;
 }

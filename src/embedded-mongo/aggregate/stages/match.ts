@@ -2,6 +2,7 @@
  * $match through the query matcher, with the command's `$$NOW` and collation. User variables (a $lookup's or the
  * command's `let`) are inlined into each `$expr` as literals first, so an undefined one fails when the stage is parsed.
  */
+import { defineField } from '../../bson/fields';
 import { mongoError } from '../../errors';
 import { compileFilter } from '../../query/matcher';
 import type { Document } from '../../types';
@@ -33,7 +34,7 @@ function inlineFilterVariables(filter: Document, vars: Record<string, unknown>, 
     if (key === '$expr') out[key] = inlineVariables(value, scope, new Set());
     else if ((key === '$and' || key === '$or' || key === '$nor') && Array.isArray(value)) {
       out[key] = value.map((clause) => (isDocument(clause) ? inlineFilterVariables(clause, vars, ctx) : clause));
-    } else out[key] = value;
+    } else defineField(out, key, value);
   }
   return out;
 }
@@ -50,7 +51,7 @@ function inlineVariables(expr: unknown, scope: Scope, shadowed: ReadonlySet<stri
   const keys = Object.keys(expr);
   if (keys.length === 1 && keys[0].startsWith('$')) return inlineOperator(keys[0], expr[keys[0]], scope, shadowed);
   const out: Document = {};
-  for (const key of keys) out[key] = inlineVariables(expr[key], scope, shadowed);
+  for (const key of keys) defineField(out, key, inlineVariables(expr[key], scope, shadowed));
   return out;
 }
 
@@ -62,7 +63,7 @@ function inlineOperator(name: string, args: unknown, scope: Scope, shadowed: Rea
   const out: Document = {};
   for (const [key, value] of Object.entries(args)) {
     const isBody = (name === '$let' && key === 'in') || ((name === '$map' || name === '$reduce') && key === 'in') || (name === '$filter' && key === 'cond');
-    out[key] = inlineVariables(value, scope, isBody ? new Set([...shadowed, ...bound]) : shadowed);
+    defineField(out, key, inlineVariables(value, scope, isBody ? new Set([...shadowed, ...bound]) : shadowed));
   }
   return { [name]: out };
 }

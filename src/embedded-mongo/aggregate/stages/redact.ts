@@ -1,4 +1,5 @@
 /** $redact (field-level access decisions with $$DESCEND, $$PRUNE and $$KEEP) and $documents. */
+import { defineField } from '../../bson/fields';
 import { mongoError } from '../../errors';
 import type { Document } from '../../types';
 import { checkExpression, evaluate, type Scope } from '../evaluate';
@@ -37,7 +38,7 @@ function redactDocument(doc: Document, expr: unknown, scope: Scope): Document | 
   const out: Document = {};
   for (const [key, value] of Object.entries(doc)) {
     const kept = redactValue(value, expr, scope);
-    if (kept !== undefined) out[key] = kept;
+    if (kept !== undefined) defineField(out, key, kept);
   }
   return out;
 }
