@@ -27,6 +27,7 @@ import { loadQuestionnaires } from '../src/questionnaires';
 import { createSupplier } from '../src/suppliers';
 
 const SECONDS = Number(process.argv[2] ?? 5);
+if (!Number.isInteger(SECONDS) || SECONDS < 1) throw new Error(`seconds per phase must be a whole number ≥ 1, not ${process.argv[2]}`);
 const RENDER_CONNECTIONS = 20;
 const SAVE_CONNECTIONS = 50;
 const SECTION = 'forced_labour';
@@ -64,13 +65,17 @@ function send(agent: http.Agent, port: number, spec: RequestSpec, i: number): Pr
   });
 }
 
+interface Sample {
+  latencies: number[];
+  errors: number;
+  statuses: Record<string, number>;
+  elapsed: number;
+}
+
 /** Closed-loop load: `connections` workers, each sending its next request when the previous one answered. */
-async function load(port: number, spec: RequestSpec, connections: number, seconds: number, expectStatus: number): Promise<Result> {
+async function loadSlice(port: number, spec: RequestSpec, connections: number, seconds: number, expectStatus: number, sample: Sample): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const latencies: number[] = [];
-  let errors = 0;
-  let counter = 0;
-  const statuses: Record<string, number> = {};
+  let counter = sample.latencies.length;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
@@ -78,19 +83,50 @@ async function load(port: number, spec: RequestSpec, connections: number, second
       while (performance.now() < deadline) {
         const begin = performance.now();
         const status = await send(agent, port, spec, counter++).catch(() => 0);
-        latencies.push(performance.now() - begin);
+        sample.latencies.push(performance.now() - begin);
         if (status !== expectStatus) {
-          errors += 1;
-          statuses[status] = (statuses[status] ?? 0) + 1;
+          sample.errors += 1;
+          sample.statuses[status] = (sample.statuses[status] ?? 0) + 1;
         }
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
+  sample.elapsed += (performance.now() - started) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
+}
+
+function newSample(): Sample {
+  return { latencies: [], errors: 0, statuses: {}, elapsed: 0 };
+}
+
+function summarise(sample: Sample): Result {
+  const latencies = [...sample.latencies].sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests: latencies.length, errors, statuses, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+  return { requests: latencies.length, errors: sample.errors, statuses: sample.statuses, perSecond: latencies.length / sample.elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+async function load(port: number, spec: RequestSpec, connections: number, seconds: number, expectStatus: number): Promise<Result> {
+  const sample = newSample();
+  await loadSlice(port, spec, connections, seconds, expectStatus, sample);
+  return summarise(sample);
+}
+
+interface Phase {
+  port: number;
+  spec: RequestSpec;
+  connections: number;
+}
+
+/**
+ * The phases take turns in one-second slices, so a change in the machine's load (other processes) hits every phase
+ * alike and the ratios between them stay meaningful.
+ */
+async function interleaved(phases: Phase[], seconds: number): Promise<Result[]> {
+  const samples = phases.map(() => newSample());
+  for (let round = 0; round < seconds; round += 1) {
+    for (const [i, phase] of phases.entries()) await loadSlice(phase.port, phase.spec, phase.connections, 1, 200, samples[i] as Sample);
+  }
+  return samples.map(summarise);
 }
 
 function listen(app: express.Express): Promise<http.Server> {
@@ -207,14 +243,19 @@ async function main(): Promise<void> {
     await load(portOf(appServer), pageSpec, 4, 1, 200);
     await load(portOf(bareServer), bareSpec, 4, 1, 200);
 
-    const bareResult = await load(portOf(bareServer), bareSpec, RENDER_CONNECTIONS, SECONDS, 200);
-    const pageResult = await load(portOf(appServer), pageSpec, RENDER_CONNECTIONS, SECONDS, 200);
-    const saveResult = await load(portOf(appServer), saveSpec, SAVE_CONNECTIONS, SECONDS, 200);
+    const [bareResult, pageResult, saveResult] = (await interleaved(
+      [
+        { port: portOf(bareServer), spec: bareSpec, connections: RENDER_CONNECTIONS },
+        { port: portOf(appServer), spec: pageSpec, connections: RENDER_CONNECTIONS },
+        { port: portOf(appServer), spec: saveSpec, connections: SAVE_CONNECTIONS },
+      ],
+      SECONDS,
+    )) as [Result, Result, Result];
 
     const renderRatio = pageResult.perSecond / bareResult.perSecond;
     const saveRatio = saveResult.perSecond / bareResult.perSecond;
     const verdict = (ok: boolean) => (ok ? 'meets target' : 'BELOW TARGET');
-    console.log(`Section page "${SECTION}" (${(html.length / 1024).toFixed(0)} kB), ${SECONDS} s per phase, ${RENDER_CONNECTIONS} connections for pages, ${SAVE_CONNECTIONS} for saves`);
+    console.log(`Section page "${SECTION}" (${(html.length / 1024).toFixed(0)} kB), ${SECONDS} s per phase in 1 s turns, ${RENDER_CONNECTIONS} connections for pages, ${SAVE_CONNECTIONS} for saves`);
     // Server, embedded database and load generator share this process: figures move with the machine's load.
     console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; database: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded, in this process'}`);
     console.log(`  bare Express + EJS (same HTML)  ${format(bareResult)}`);

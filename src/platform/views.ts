@@ -6,12 +6,17 @@ type RenderCallback = (error: Error | null, html?: string) => void;
 /**
  * An EJS view engine that wraps each page in `views/layout.ejs`. The page's output is passed to the layout as `body`;
  * a view rendered with `layout: false` (emails, fragments) comes back bare.
+ *
+ * Includes written as absolute paths (`include('/supplier/_question')`) resolve against the views folder without the
+ * file-system check EJS makes for every relative include on every render; relative includes still work. Compiled
+ * templates are cached when Express's `view cache` is on (it passes `cache: true`).
  */
 export function ejsWithLayout(viewsDir: string): (file: string, options: object, callback: RenderCallback) => void {
   const layoutFile = path.join(viewsDir, 'layout.ejs');
   return (file, options, callback) => {
     const locals = options as Record<string, unknown>;
-    ejs.renderFile(file, locals, (error, body) => {
+    const ejsOptions: ejs.Options = { root: viewsDir, views: [viewsDir], cache: locals.cache === true };
+    ejs.renderFile(file, locals, { ...ejsOptions, filename: file }, (error, body) => {
       if (error) {
         callback(error);
         return;
@@ -20,7 +25,8 @@ export function ejsWithLayout(viewsDir: string): (file: string, options: object,
         callback(null, body);
         return;
       }
-      ejs.renderFile(layoutFile, { ...locals, body }, (layoutError, html) => {
+      locals.body = body;
+      ejs.renderFile(layoutFile, locals, { ...ejsOptions, filename: layoutFile }, (layoutError, html) => {
         if (layoutError) callback(layoutError);
         else callback(null, html);
       });
