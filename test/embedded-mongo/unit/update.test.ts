@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { Decimal128, ObjectId, Timestamp } from 'bson';
+import { runPipeline } from '../../../src/embedded-mongo/aggregate/pipeline';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
 import type { Document } from '../../../src/embedded-mongo/types';
 import { compileUpdate, upsertSeed, type CompileUpdateOptions, type UpdateResult } from '../../../src/embedded-mongo/update';
@@ -467,6 +468,36 @@ describe('update engine', () => {
     it('When a pipeline changes _id or replaces with a non-document, then it fails', () => {
       assertMongoError(() => apply({ _id: 1 }, [{ $set: { _id: 2 } }]), 66);
       assertMongoError(() => apply({ _id: 1, a: 1 }, [{ $replaceWith: '$a' }]), 2, /must evaluate to an object/);
+    });
+
+    it('When a pipeline reshapes documents, then it gives what the same aggregation stage gives', async () => {
+      const doc = { _id: 1, a: [{ x: 1, y: 2 }, 5, [{ x: 3 }]], b: { c: 1, d: 2 }, n: 4 };
+      const stages = [
+        { $set: { 'a.z': '$n', 'b.e': { $add: ['$n', 1] }, m: '$$REMOVE' } },
+        { $addFields: { b: { c: '$$REMOVE', f: 1 } } },
+        { $unset: ['a.y', 'b.c'] },
+        { $project: { 'a.x': 1, 'b.t': { $literal: true }, n: 1 } },
+        { $project: { a: 0, 'b.d': 0 } },
+      ];
+      const ctx = { db: 'test', now: NOW, readCollection: () => [], writeCollection: async () => undefined };
+      for (const stage of stages) {
+        const [expected] = await runPipeline([doc], [stage], ctx);
+        assert.deepEqual(apply(doc, [stage]), expected, JSON.stringify(stage));
+      }
+    });
+
+    it('When a pipeline stage is malformed, then it fails with the aggregation stage\'s code', () => {
+      assertMongoError(() => compileUpdate([{ $set: {} }]), 40177);
+      assertMongoError(() => compileUpdate([{ $set: 1 }]), 40272);
+      assertMongoError(() => compileUpdate([{ $unset: [] }]), 31119);
+      assertMongoError(() => compileUpdate([{ $project: { a: 1, b: 0 } }]), 31254);
+      assertMongoError(() => compileUpdate([{ $set: { a: { $bogus: 1 } } }]), 168);
+    });
+
+    it('When a pipeline sets a field named __proto__, then it stays a field', () => {
+      const result = apply({ _id: 1 }, [{ $set: JSON.parse('{"__proto__": {"$literal": {"x": 1}}}') }]);
+      assert.deepEqual(Object.keys(result), ['_id', '__proto__']);
+      assert.equal(Object.getPrototypeOf(result), Object.prototype);
     });
 
     it('When a pipeline uses a stage not allowed in updates, then it fails at compile time', () => {
