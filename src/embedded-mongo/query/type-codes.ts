@@ -2,7 +2,8 @@
 import { mongoError } from '../errors';
 import { bsonTag, bsonType, isNumeric, type BsonTypeName } from '../bson/compare';
 
-const TYPE_CODES: Record<string, number> = {
+/** Every `$type` alias: the names `bsonType` gives, and the types it folds into others (symbol, code with scope). */
+const TYPE_CODES: Readonly<Record<string, number>> & Readonly<Record<BsonTypeName, number>> = {
   double: 1,
   string: 2,
   object: 3,
@@ -28,33 +29,12 @@ const TYPE_CODES: Record<string, number> = {
 
 const VALID_CODES = new Set(Object.values(TYPE_CODES));
 
-const CODE_OF_TYPE: Record<BsonTypeName, number> = {
-  double: 1,
-  string: 2,
-  object: 3,
-  array: 4,
-  binData: 5,
-  undefined: 6,
-  objectId: 7,
-  bool: 8,
-  date: 9,
-  null: 10,
-  regex: 11,
-  javascript: 13,
-  int: 16,
-  timestamp: 17,
-  long: 18,
-  decimal: 19,
-  minKey: -1,
-  maxKey: 127,
-};
-
 /** The numeric BSON type code of a value ($type's numbers). */
 export function bsonTypeCode(v: unknown): number {
   const type = bsonType(v);
   if (type === 'javascript' && (v as { scope?: unknown }).scope) return 15;
   if (type === 'string' && bsonTag(v) === 'BSONSymbol') return 14;
-  return CODE_OF_TYPE[type];
+  return TYPE_CODES[type];
 }
 
 const NAME_OF_CODE = new Map(Object.entries(TYPE_CODES).map(([name, code]) => [code, name]));
@@ -72,7 +52,7 @@ export function parseTypeSpec(spec: unknown): Set<number> {
   for (const item of items) {
     if (typeof item === 'string') {
       if (item === 'number') codes.add(0);
-      else if (item in TYPE_CODES) codes.add(TYPE_CODES[item]);
+      else if (Object.hasOwn(TYPE_CODES, item)) codes.add(TYPE_CODES[item]);
       else throwBadValue(`Unknown type name alias: ${item}`);
     } else if (isNumeric(item)) {
       const code = Number(item);

@@ -296,6 +296,7 @@ describe('embedded-mongo query/matcher', () => {
 
     it('$type rejects unknown names and codes', () => {
       assertRejects({ v: { $type: 'nope' } }, 2, 'Unknown type name alias: nope');
+      assertRejects({ v: { $type: 'constructor' } }, 2, 'Unknown type name alias: constructor');
       assertRejects({ v: { $type: 99 } }, 2, 'Invalid numerical type code: 99');
       assertRejects({ v: { $type: [] } }, 2, '$type must match at least one type');
     });
