@@ -1,4 +1,18 @@
-/** On-disk durability for the storage engine: journal, checkpoints, recovery, lock file and format version. */
+/**
+ * On-disk durability for the storage engine. A data directory (`--dbpath`) holds:
+ *
+ *   FORMAT                     "embedded-mongo data directory\nformat N": another N is refused, never misread
+ *   mongod.lock                PID and start time of the server that has the directory open
+ *   journal-<seq>.wal          16-byte header, then one frame per commit: [u32 length][u32 crc32][BSON records]
+ *   checkpoint.bin             header (names the first journal after it), frames of the whole state, end marker
+ *   checkpoint.tmp             a checkpoint being written (removed at start: the crash happened before its rename)
+ *   documents.spill            big documents (all of *.chunks, ≥ 64 KB) out of memory; a cache rebuilt at each start
+ *
+ * A commit is durable once its frame is fsync'd (group commit shares one fsync among concurrent writers). Start-up
+ * applies the checkpoint, then the journals in order up to the first torn or corrupt frame, cuts the tail there and
+ * logs what it dropped.
+ */
 export { DurablePersistence, type CheckpointSource, type DurableOptions, type RecoveryReport } from './durable-persistence';
 export { DataDirectoryError, FORMAT_VERSION } from './format';
 export type { DroppedTail } from './recovery';
+export { SpillStore, type SpillOptions } from './spill-store';
