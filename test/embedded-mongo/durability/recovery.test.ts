@@ -156,11 +156,14 @@ describe('durability: journal recovery, format version, lock file', function () 
     await opened.engine.close();
   });
 
-  it('When a w:0 write is made, then it is still journalled, in order with the writes after it', async () => {
+  it('When a w:0 write is made, then it does not wait for the fsync, yet is journalled in order with the writes after it', async () => {
     const dir = fresh('w0');
     const opened = await open(dir);
+    const syncsBefore = opened.persistence.journalStats.syncs;
     await opened.engine.write(undefined, (b) => b.insert('app', 'answers', { _id: 1 }), { durable: false });
+    assert.equal(opened.persistence.journalStats.syncs, syncsBefore, 'answered before its fsync');
     await insertOneByOne(opened.engine, [2]);
+    assert.ok(opened.persistence.journalStats.syncs > syncsBefore, 'an acknowledged write waits for its fsync');
     await crash(opened);
     const again = await open(dir);
     assert.deepEqual(storedIds(again.engine), [1, 2]);
