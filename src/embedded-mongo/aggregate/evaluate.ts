@@ -6,7 +6,10 @@ import { defineField } from '../bson/fields';
 import { Timestamp } from 'bson';
 import { mongoError, type ErrorCodeName } from '../errors';
 import type { Collator } from '../types';
+import { readFieldPath } from '../query/paths';
 import { isDocument } from './values';
+
+export { readFieldPath };
 
 export interface Scope {
   /** `$$ROOT` */
@@ -102,22 +105,6 @@ export function parseFieldPath(path: string): string[] {
     if (part.startsWith('$')) throw mongoError('Location16410', `FieldPath field names may not start with '$'. Consider using $getField or $setField.`);
   }
   return parts;
-}
-
-/** MongoDB's aggregation path walk: through arrays it collects the values found in each element document. */
-export function readFieldPath(value: unknown, parts: readonly string[], index = 0): unknown {
-  if (index === parts.length) return value;
-  if (isDocument(value)) return readFieldPath(value[parts[index]], parts, index + 1);
-  if (Array.isArray(value)) {
-    const found: unknown[] = [];
-    for (const element of value) {
-      if (!isDocument(element)) continue;
-      const nested = readFieldPath(element[parts[index]], parts, index + 1);
-      if (nested !== undefined) found.push(nested);
-    }
-    return found;
-  }
-  return undefined;
 }
 
 function readVariablePath(path: string, scope: Scope): unknown {

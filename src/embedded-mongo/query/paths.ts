@@ -38,10 +38,6 @@ export function arrayIndexOf(part: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-function ownField(doc: Document, key: string): { found: boolean; value: unknown } {
-  return Object.prototype.hasOwnProperty.call(doc, key) ? { found: true, value: doc[key] } : { found: false, value: undefined };
-}
-
 function pushLeaf(out: PathCandidate[], value: unknown, arrayIndex: number | undefined): void {
   if (Array.isArray(value)) {
     value.forEach((element, i) => out.push({ value: element, missing: false, expanded: true, arrayIndex: arrayIndex ?? i }));
@@ -84,12 +80,11 @@ function walkIndexed(element: unknown, parts: string[], i: number, arrayIndex: n
 }
 
 function walkField(doc: Document, parts: string[], i: number, arrayIndex: number | undefined, out: PathCandidate[]): void {
-  const field = ownField(doc, parts[i]);
-  if (!field.found) {
+  if (!Object.prototype.hasOwnProperty.call(doc, parts[i])) {
     out.push({ value: undefined, missing: true, expanded: false, arrayIndex });
     return;
   }
-  walk(field.value, parts, i + 1, arrayIndex, out);
+  walk(doc[parts[i]], parts, i + 1, arrayIndex, out);
 }
 
 /**
@@ -119,31 +114,29 @@ export function getPathValues(doc: unknown, path: string | string[]): unknown[] 
 }
 
 /**
- * Aggregation-style field path lookup: "a.b" on `{a: [{b: 1}, {b: 2}, {c: 3}]}` gives `[1, 2]`; numeric components
- * are field names, never array indexes. Undefined when missing.
+ * Aggregation-style field path lookup ("$a.b" in an expression): "a.b" on `{a: [{b: 1}, {b: 2}, {c: 3}]}` gives
+ * `[1, 2]`. An array maps over its documents only (scalars and nested arrays are skipped, as in MongoDB); numeric
+ * components are field names, never array indexes; only own fields are read. Undefined when missing.
  */
-export function getPathValue(doc: unknown, path: string | string[]): unknown {
-  const parts = typeof path === 'string' ? splitPath(path) : path;
-  return lookup(doc, parts, 0);
-}
-
-function lookup(value: unknown, parts: string[], i: number): unknown {
-  if (i === parts.length) return value;
-  if (Array.isArray(value)) return lookupInArray(value, parts, i);
-  if (!isPlainDocument(value)) return undefined;
-  const field = ownField(value, parts[i]);
-  if (!field.found) return undefined;
-  return lookup(field.value, parts, i + 1);
-}
-
-function lookupInArray(values: unknown[], parts: string[], i: number): unknown[] {
-  const out: unknown[] = [];
-  for (const element of values) {
-    if (!Array.isArray(element) && !isPlainDocument(element)) continue;
-    const found = lookup(element, parts, i);
-    if (found !== undefined) out.push(found);
+export function readFieldPath(value: unknown, parts: readonly string[], index = 0): unknown {
+  if (index === parts.length) return value;
+  if (isPlainDocument(value)) return readFieldPath(ownValue(value, parts[index]), parts, index + 1);
+  if (!Array.isArray(value)) return undefined;
+  const found: unknown[] = [];
+  for (const element of value) {
+    if (!isPlainDocument(element)) continue;
+    const nested = readFieldPath(ownValue(element, parts[index]), parts, index + 1);
+    if (nested !== undefined) found.push(nested);
   }
-  return out;
+  return found;
+}
+
+function ownValue(doc: Document, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(doc, key) ? doc[key] : undefined;
+}
+
+export function getPathValue(doc: unknown, path: string | string[]): unknown {
+  return readFieldPath(doc, typeof path === 'string' ? splitPath(path) : path);
 }
 
 /** True when the path exists (through arrays as the matcher sees it). */

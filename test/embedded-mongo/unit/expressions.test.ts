@@ -28,6 +28,13 @@ describe('aggregation expressions: paths, variables and literals', () => {
     expectCode(() => ev({ 'a.b': 1 }), 16412);
   });
 
+  it('When a path names an inherited property or crosses nested arrays, then only stored fields are read, as in MongoDB', () => {
+    assert.equal(ev('$constructor'), undefined);
+    assert.equal(ev('$a.toString', { a: {} }), undefined);
+    assert.equal(ev({ $type: '$constructor' }), 'missing');
+    assert.deepEqual(ev('$a.b', { a: [[{ b: 1 }], { b: 2 }, 3] }), [2]);
+  });
+
   it('When $$ROOT, $$CURRENT, $$REMOVE, $$NOW or a user variable is used, then each resolves', () => {
     const doc = { a: 1 };
     assert.deepEqual(ev('$$ROOT', doc), doc);
