@@ -50,6 +50,7 @@ export interface RecoveryReport {
 
 const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60 * 1000;
+const STARTUP_CHECKPOINT_JOURNAL_BYTES = 8 * 1024 * 1024;
 const noLogger: StorageLogger = { info() {}, warn() {}, error() {} };
 
 export class DurablePersistence implements Persistence {
@@ -118,6 +119,8 @@ export class DurablePersistence implements Persistence {
       };
       this.reportRecovery(this.lastRecovery);
       this.startTimer();
+      // After a crash with a long journal, fold it into a checkpoint now so the next start is quick.
+      if (source && state.journalBytes >= STARTUP_CHECKPOINT_JOURNAL_BYTES) setImmediate(() => this.checkpointInBackground('long journal at start-up'));
       return collected;
     } catch (err) {
       await this.journal?.close();
