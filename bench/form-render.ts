@@ -28,6 +28,8 @@ import { createSupplier } from '../src/suppliers';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 if (!Number.isInteger(SECONDS) || SECONDS < 1) throw new Error(`seconds per phase must be a whole number ≥ 1, not ${process.argv[2]}`);
+/** Where the embedded server runs: 'main' (as src/platform/database.ts starts it for the app) or 'worker'. */
+const DB_THREAD = parseDbThread(process.env.BENCH_DB_THREAD ?? 'main');
 const RENDER_CONNECTIONS = 20;
 const SAVE_CONNECTIONS = 50;
 const SECTION = 'forced_labour';
@@ -142,7 +144,7 @@ function portOf(server: http.Server): number {
 async function mongoTarget(): Promise<{ uri: string; close(): Promise<void> }> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, close: async () => undefined };
   const { startMongoServer } = await import('../src/embedded-mongo');
-  return startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true });
+  return startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true, thread: DB_THREAD });
 }
 
 function cookiesOf(res: Response): string {
@@ -257,7 +259,7 @@ async function main(): Promise<void> {
     const verdict = (ok: boolean) => (ok ? 'meets target' : 'BELOW TARGET');
     console.log(`Section page "${SECTION}" (${(html.length / 1024).toFixed(0)} kB), ${SECONDS} s per phase in 1 s turns, ${RENDER_CONNECTIONS} connections for pages, ${SAVE_CONNECTIONS} for saves`);
     // Server, embedded database and load generator share this process: figures move with the machine's load.
-    console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; database: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded, in this process'}`);
+    console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; database: ${process.env.MONGODB_URI ? 'MONGODB_URI' : `embedded, in this process (${DB_THREAD} thread)`}`);
     console.log(`  bare Express + EJS (same HTML)  ${format(bareResult)}`);
     console.log(`  real SAQ section page           ${format(pageResult)}`);
     console.log(`  answer saves (autosave, $set)   ${format(saveResult)}`);
@@ -276,6 +278,11 @@ async function main(): Promise<void> {
     await mongo.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+function parseDbThread(value: string): 'main' | 'worker' {
+  if (value !== 'main' && value !== 'worker') throw new Error(`BENCH_DB_THREAD must be main or worker, not ${value}`);
+  return value;
 }
 
 function SAQ_QUESTION(i: number): string {

@@ -9,7 +9,7 @@ import express, { type ErrorRequestHandler, type Request, type Response, type Ro
 import multer from 'multer';
 import { z } from 'zod';
 import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
-import { sectionProgress, visibleQuestions, type Answers, type Section } from '../questionnaires';
+import { computeVisibility, visibleQuestions, type Answers, type Section, type Visibility } from '../questionnaires';
 import type { AppDeps } from '../platform/deps';
 import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
 import { chooseLanguage, formatDateTime, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
@@ -85,11 +85,6 @@ const declarationForm = z.object({
   declarationRole: z.string().max(1000).optional().default(''),
   declarationConfirm: z.string().max(10).optional(),
 });
-
-/** A section is shown when its condition holds and it has a visible question (one visibility pass). */
-function isSectionShown(section: Section, answers: Answers): boolean {
-  return sectionProgress(section, answers).total > 0;
-}
 
 /**
  * A page translates the same texts dozens of times (per question, per section), which costs more in i18next than
@@ -197,20 +192,22 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     input?: Record<string, unknown>;
     errors?: FieldErrors;
     notice?: string;
+    /** Visibility of `answers`, when the caller already computed it. */
+    visibility?: Visibility;
   }
 
   async function renderSection(req: Request, res: Response, ctx: SupplierContext, section: Section, render: SectionRender): Promise<void> {
     const lang = req.lang;
     const t = viewTranslate(res);
     const answers = render.answers ?? answersOf(ctx.response, ctx.definition);
+    const visibility = render.visibility ?? computeVisibility(ctx.definition, answers);
     const errors = render.errors ?? {};
     // Questions hidden by a condition are rendered hidden, so autosave can reveal them as soon as the server says so.
-    const visibleIds = new Set(visibleQuestions(section, answers).map((q) => q.id));
     const questions = section.questions.map((q) => ({
       ...questionView(q, { answers, input: render.input, errors, response: ctx.response, lang, t }),
-      visible: visibleIds.has(q.id),
+      visible: visibility.isQuestionVisible(q),
     }));
-    const nav = sectionNav(ctx.definition, answers, section.id, lang, t);
+    const nav = sectionNav(ctx.definition, answers, section.id, lang, t, visibility);
     const index = nav.findIndex((item) => item.id === section.id);
     const errorList = questions.flatMap((q) => [
       ...(q.error ? [{ field: q.targetId, message: `${q.label}: ${q.error}` }] : []),
@@ -251,8 +248,10 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     supplierPage(async (req, res, ctx) => {
       if (ctx.response.status === 'submitted') return res.redirect(303, `${base(res)}/receipt`);
       const section = findSection(ctx.definition, String(req.params.sectionId));
-      if (!isSectionShown(section, answersOf(ctx.response, ctx.definition))) throw new HttpError(404, 'supplier:errors.sectionHidden');
-      await renderSection(req, res, ctx, section, { status: 200, notice: noticeFrom(req) });
+      const answers = answersOf(ctx.response, ctx.definition);
+      const visibility = computeVisibility(ctx.definition, answers);
+      if (visibility.progress(section).total === 0) throw new HttpError(404, 'supplier:errors.sectionHidden');
+      await renderSection(req, res, ctx, section, { status: 200, notice: noticeFrom(req), answers, visibility });
     }),
   );
 
@@ -284,11 +283,12 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
 
       const here = `${base(res)}/section/${section.id}`;
       if (lang) return res.redirect(303, `${here}?notice=language`);
-      const appeared = visibleQuestions(section, outcome.answers).find((q) => !before.has(q.id));
+      const after = computeVisibility(ctx.definition, outcome.answers);
+      const appeared = after.visibleQuestions(section).find((q) => !before.has(q.id));
       if (action === 'save') return res.redirect(303, `${here}?notice=saved`);
       if (action === 'review') return res.redirect(303, `${base(res)}/review`);
       if (action === 'next' && appeared) return res.redirect(303, `${here}?notice=more#question-${appeared.id}`);
-      const shown = ctx.definition.sections.filter((s) => isSectionShown(s, outcome.answers));
+      const shown = ctx.definition.sections.filter((s) => after.progress(s).total > 0);
       const index = shown.findIndex((s) => s.id === section.id);
       if (action === 'previous') {
         const previous = index > 0 ? shown[index - 1] : undefined;
@@ -315,13 +315,14 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         res.status(422).json({ error: { message: req.t('supplier:autosave.invalid'), fields } });
         return;
       }
-      const progress = sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang, viewTranslate(res)).map((item) => ({
+      const visibility = computeVisibility(ctx.definition, outcome.answers);
+      const progress = sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang, viewTranslate(res), visibility).map((item) => ({
         id: item.id,
         complete: item.complete,
         text: item.progressText,
       }));
       const section = findSection(ctx.definition, parsed.data.sectionId);
-      const visible = visibleQuestions(section, outcome.answers).map((q) => q.id);
+      const visible = visibility.visibleQuestions(section).map((q) => q.id);
       res.json({ savedAt: deps.clock.now().toISOString(), progress, visible });
     }),
   );

@@ -60,7 +60,9 @@ export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invita
 export async function openResponse(deps: ResponseDeps, invitation: InvitationData): Promise<SupplierContext> {
   const definition = definitionFor(deps, invitation);
   const Responses = responseModel(deps.connection);
-  const existing = await Responses.findOne({ invitationId: invitation._id }).lean<ResponseData>();
+  // Every supplier page runs this: the driver's collection directly, without building a mongoose Query (the filter
+  // is already an ObjectId, nothing to cast).
+  const existing = await Responses.collection.findOne<ResponseData>({ invitationId: invitation._id });
   if (existing) return { invitation, response: existing, definition };
   const response = await Responses.findOneAndUpdate(
     { invitationId: invitation._id },
@@ -85,7 +87,7 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDat
 }
 
 export async function reloadResponse(deps: ResponseDeps, ctx: SupplierContext): Promise<SupplierContext> {
-  const response = await responseModel(deps.connection).findById(ctx.response._id).lean<ResponseData>();
+  const response = await responseModel(deps.connection).collection.findOne<ResponseData>({ _id: ctx.response._id });
   if (!response) throw new Error('The response disappeared');
   return { ...ctx, response };
 }

@@ -3,6 +3,7 @@
  * the templates so the views only lay things out.
  */
 import {
+  computeVisibility,
   countryName,
   countryOptions,
   isSectionVisible,
@@ -15,6 +16,7 @@ import {
   type Question,
   type QuestionnaireDefinition,
   type Section,
+  type Visibility,
 } from '../questionnaires';
 import type { Translate } from '../platform/i18n';
 import type { ResponseData } from './model';
@@ -208,10 +210,17 @@ export function questionView(question: Question, data: QuestionViewInput): Quest
   };
 }
 
-export function sectionNav(definition: QuestionnaireDefinition, answers: Answers, currentId: string | undefined, lang: Locale, t: Translate): SectionNavItem[] {
-  // One visibility pass per section: a section hidden by its condition, or with nothing visible, has total 0.
+export function sectionNav(
+  definition: QuestionnaireDefinition,
+  answers: Answers,
+  currentId: string | undefined,
+  lang: Locale,
+  t: Translate,
+  visibility: Visibility = computeVisibility(definition, answers),
+): SectionNavItem[] {
+  // One visibility pass for the whole list: a section hidden by its condition, or with nothing visible, has total 0.
   return definition.sections
-    .map((section) => ({ section, progress: sectionProgress(section, answers) }))
+    .map((section) => ({ section, progress: visibility.progress(section) }))
     .filter(({ progress }) => progress.total > 0)
     .map(({ section, progress }) => {
       return {
