@@ -6,12 +6,12 @@
  */
 import type { Decimal128, ObjectId } from 'bson';
 import { bsonTag, bsonType, compareValues } from '../bson/compare';
-import { isNumericValue, type NumericValue } from '../bson/numeric';
+import { isNumericValue, isZero, type NumericValue } from '../bson/numeric';
 import { isPlainDocument } from '../query/paths';
 import { bsonTypeAlias } from '../query/type-codes';
 import type { Collator, Document } from '../types';
 
-export { isNumericValue, type NumericValue };
+export { isNumericValue, isZero, type NumericValue };
 
 export function isNullish(v: unknown): v is null | undefined {
   return v === null || v === undefined;
@@ -40,16 +40,6 @@ export function toDouble(v: NumericValue): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
   return Number(v.toString());
-}
-
-function isDecimalZero(d: Decimal128): boolean {
-  return /^[-+]?0*\.?0*(E[-+]?\d+)?$/i.test(d.toString());
-}
-
-export function isZero(v: NumericValue): boolean {
-  if (typeof v === 'number') return v === 0;
-  if (typeof v === 'bigint') return v === 0n;
-  return isDecimalZero(v);
 }
 
 /** MongoDB's truthiness: false, null, missing and numeric zero are false; everything else (even "" and []) is true. */

@@ -37,10 +37,13 @@ function kindOf(v: NumericValue): NumberKind {
   return 'decimal';
 }
 
+const KIND_RANK: Readonly<Record<NumberKind, number>> = { int: 0, long: 1, double: 2, decimal: 3 };
+
 /** The kind both operands are promoted to before an operation. */
 function widerKind(a: NumericValue, b: NumericValue): NumberKind {
-  const order: NumberKind[] = ['int', 'long', 'double', 'decimal'];
-  return order[Math.max(order.indexOf(kindOf(a)), order.indexOf(kindOf(b)))];
+  const x = kindOf(a);
+  const y = kindOf(b);
+  return KIND_RANK[x] >= KIND_RANK[y] ? x : y;
 }
 
 function assertNumeric(v: unknown, operation: string): asserts v is NumericValue {
@@ -56,52 +59,32 @@ function integerResult(value: bigint, kind: 'int' | 'long'): NumericValue {
 
 type Operation = 'add' | 'subtract' | 'multiply' | 'mod';
 
-function integerOperation(op: Operation, a: bigint, b: bigint): bigint {
-  switch (op) {
-    case 'add':
-      return a + b;
-    case 'subtract':
-      return a - b;
-    case 'multiply':
-      return a * b;
-    case 'mod':
-      return a % b;
-  }
+interface OperationKinds {
+  integer(a: bigint, b: bigint): bigint;
+  double(a: number, b: number): number;
+  decimal(a: Dec, b: Dec): Dec;
 }
 
-function doubleOperation(op: Operation, a: number, b: number): number {
-  switch (op) {
-    case 'add':
-      return a + b;
-    case 'subtract':
-      return a - b;
-    case 'multiply':
-      return a * b;
-    case 'mod':
-      return a % b;
-  }
-}
-
-function decimalOperation(op: Operation, a: Dec, b: Dec): Dec {
-  switch (op) {
-    case 'add':
-      return decAdd(a, b);
-    case 'subtract':
-      return decAdd(a, decNegate(b));
-    case 'multiply':
-      return decMultiply(a, b);
-    case 'mod':
-      return decRemainder(a, b);
-  }
-}
+const OPERATIONS: Readonly<Record<Operation, OperationKinds>> = {
+  add: { integer: (a, b) => a + b, double: (a, b) => a + b, decimal: decAdd },
+  subtract: { integer: (a, b) => a - b, double: (a, b) => a - b, decimal: (a, b) => decAdd(a, decNegate(b)) },
+  multiply: { integer: (a, b) => a * b, double: (a, b) => a * b, decimal: decMultiply },
+  mod: { integer: (a, b) => a % b, double: (a, b) => a % b, decimal: decRemainder },
+};
 
 function arithmetic(op: Operation, a: unknown, b: unknown): NumericValue {
   assertNumeric(a, op);
   assertNumeric(b, op);
   const kind = widerKind(a, b);
-  if (kind === 'decimal') return fromDec(decimalOperation(op, toDec(a), toDec(b)));
-  if (kind === 'double') return doubleOperation(op, Number(a), Number(b));
-  const result = integerOperation(op, BigInt(a as number | bigint), BigInt(b as number | bigint));
+  const operation = OPERATIONS[op];
+  if (kind === 'decimal') return fromDec(operation.decimal(toDec(a), toDec(b)));
+  if (kind === 'double') return operation.double(Number(a), Number(b));
+  if (kind === 'int') {
+    // Two int32s: a result within 2^53 is exact in a double, so BigInt is only needed beyond that (`+ 0` drops -0).
+    const exact = operation.double(a as number, b as number);
+    if (Number.isSafeInteger(exact)) return exact >= INT32_MIN && exact <= INT32_MAX ? exact + 0 : BigInt(exact);
+  }
+  const result = operation.integer(BigInt(a as number | bigint), BigInt(b as number | bigint));
   return integerResult(result, kind);
 }
 
@@ -117,7 +100,7 @@ export function multiply(a: unknown, b: unknown): NumericValue {
   return arithmetic('multiply', a, b);
 }
 
-function isZero(v: NumericValue): boolean {
+export function isZero(v: NumericValue): boolean {
   if (typeof v === 'number') return v === 0;
   if (typeof v === 'bigint') return v === 0n;
   const d = toDec(v);

@@ -24,6 +24,14 @@ describe('bson/numeric', () => {
       assert.equal(multiply(65536, 65536), 4294967296n);
     });
 
+    it('When int32 results are zero or beyond 2^53, then they are exact integers (never -0)', () => {
+      assert.ok(Object.is(mod(-4, 2), 0));
+      assert.ok(Object.is(multiply(-3, 0), 0));
+      assert.equal(multiply(2147483647, 2147483647), 4611686014132420609n);
+      assert.equal(multiply(-2147483648, -2147483648), 4611686018427387904n);
+      assert.equal(subtract(-2147483648, 1), -2147483649n);
+    });
+
     it('When an int64 is involved, then the result is int64 even if it would fit an int32', () => {
       assert.equal(add(1n, 2), 3n);
       assert.equal(multiply(2, 3n), 6n);
