@@ -12,7 +12,7 @@ type FieldNode =
   | { kind: 'include' }
   | { kind: 'exclude' }
   | { kind: 'computed'; expr: unknown }
-  | { kind: 'nested'; children: Map<string, FieldNode> };
+  | { kind: 'nested'; children: Map<string, FieldNode>; hasComputed?: boolean };
 
 type NestedNode = Extract<FieldNode, { kind: 'nested' }>;
 
@@ -130,11 +130,12 @@ function idFirst(doc: Document): Document {
   return { _id, ...rest };
 }
 
+/** Asked per document and array element: remembered on the node, which no longer changes once the spec is parsed. */
 function hasComputed(node: FieldNode): boolean {
   if (node.kind === 'computed') return true;
   if (node.kind !== 'nested') return false;
-  for (const child of node.children.values()) if (hasComputed(child)) return true;
-  return false;
+  node.hasComputed ??= [...node.children.values()].some(hasComputed);
+  return node.hasComputed;
 }
 
 function applyInclusion(node: NestedNode, doc: Document, scope: Scope): Document {

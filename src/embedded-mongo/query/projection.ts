@@ -36,6 +36,7 @@ type Leaf =
 interface Tree {
   kind: 'tree';
   children: Map<string, Node>;
+  hasComputed?: boolean;
 }
 
 type Node = Leaf | Tree;
@@ -243,11 +244,10 @@ function applyElemMatch(value: unknown, leaf: Extract<Leaf, { kind: 'elemMatch' 
   return found === undefined ? undefined : [found];
 }
 
+/** Asked per document and array element: remembered on the tree, which no longer changes once the projection is parsed. */
 function hasComputed(tree: Tree): boolean {
-  for (const node of tree.children.values()) {
-    if (node.kind === 'computed' || (node.kind === 'tree' && hasComputed(node))) return true;
-  }
-  return false;
+  tree.hasComputed ??= [...tree.children.values()].some((node) => node.kind === 'computed' || (node.kind === 'tree' && hasComputed(node)));
+  return tree.hasComputed;
 }
 
 interface ApplyContext {
