@@ -61,7 +61,23 @@ const INTL_LOCALE: Record<Locale, string> = { sv: 'sv-SE', en: 'en-GB' };
 const numberFormats = new Map<string, Intl.NumberFormat>();
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
+/** Counts on a page (progress per section, positions) are small integers, formatted dozens of times per page. */
+const SMALL_COUNT_LIMIT = 1000;
+const smallCounts = new Map<Locale, string[]>();
+
 export function formatCount(value: number, lang: Locale): string {
+  if (Number.isInteger(value) && value >= 0 && value < SMALL_COUNT_LIMIT) {
+    let texts = smallCounts.get(lang);
+    if (!texts) {
+      texts = [];
+      smallCounts.set(lang, texts);
+    }
+    return (texts[value] ??= formatNumberUncached(value, lang));
+  }
+  return formatNumberUncached(value, lang);
+}
+
+function formatNumberUncached(value: number, lang: Locale): string {
   let format = numberFormats.get(lang);
   if (!format) {
     format = new Intl.NumberFormat(INTL_LOCALE[lang], { maximumFractionDigits: 6 });

@@ -86,23 +86,48 @@ export function chooseLanguage(req: Request, preferred?: Lang): Lang {
   return languageFromAcceptHeader(req) ?? DEFAULT_LANGUAGE;
 }
 
-export function formatDate(lang: Lang, value: Date | string | number | null | undefined, style: 'short' | 'medium' | 'long' = 'medium'): string {
-  if (value === null || value === undefined || value === '') return '';
+/** Intl formatters are costly to build and immutable: one per language and option set, built on first use. */
+const formatters = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
+
+function dateFormatter(lang: Lang, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `date:${lang}:${JSON.stringify(options)}`;
+  let format = formatters.get(key);
+  if (!(format instanceof Intl.DateTimeFormat)) {
+    format = new Intl.DateTimeFormat(INTL_LOCALES[lang], options);
+    formatters.set(key, format);
+  }
+  return format;
+}
+
+function numberFormatter(lang: Lang, options: Intl.NumberFormatOptions | undefined): Intl.NumberFormat {
+  const key = `number:${lang}:${options ? JSON.stringify(options) : ''}`;
+  let format = formatters.get(key);
+  if (!(format instanceof Intl.NumberFormat)) {
+    format = new Intl.NumberFormat(INTL_LOCALES[lang], options);
+    formatters.set(key, format);
+  }
+  return format;
+}
+
+function toDate(value: Date | string | number | null | undefined): Date | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
   const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(INTL_LOCALES[lang], { dateStyle: style, timeZone: 'Europe/Stockholm' }).format(date);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+export function formatDate(lang: Lang, value: Date | string | number | null | undefined, style: 'short' | 'medium' | 'long' = 'medium'): string {
+  const date = toDate(value);
+  return date ? dateFormatter(lang, { dateStyle: style, timeZone: 'Europe/Stockholm' }).format(date) : '';
 }
 
 export function formatDateTime(lang: Lang, value: Date | string | number | null | undefined): string {
-  if (value === null || value === undefined || value === '') return '';
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(INTL_LOCALES[lang], { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Stockholm' }).format(date);
+  const date = toDate(value);
+  return date ? dateFormatter(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Stockholm' }).format(date) : '';
 }
 
 export function formatNumber(lang: Lang, value: number | null | undefined, options?: Intl.NumberFormatOptions): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '';
-  return new Intl.NumberFormat(INTL_LOCALES[lang], options).format(value);
+  return numberFormatter(lang, options).format(value);
 }
 
 /** The URL of the current page with `lang` set, for the language switch links. */
@@ -116,8 +141,25 @@ function languageSwitchUrl(req: Request, lang: Lang): string {
  * Sets the request's language and the view locals that depend on it (`t`, `lang`, `formatDate`, `formatNumber`,
  * `formatDateTime`, `langSwitchUrl`). Routes call it again when they learn a better default (an invitation).
  */
+const fixedTranslations = new WeakMap<I18n, Map<Lang, Translate>>();
+
+/** i18next's `getFixedT` builds a new function per call; one per instance and language is enough. */
+function fixedTranslate(i18n: I18n, lang: Lang): Translate {
+  let byLang = fixedTranslations.get(i18n);
+  if (!byLang) {
+    byLang = new Map();
+    fixedTranslations.set(i18n, byLang);
+  }
+  let t = byLang.get(lang);
+  if (!t) {
+    t = i18n.getFixedT(lang) as unknown as Translate;
+    byLang.set(lang, t);
+  }
+  return t;
+}
+
 export function useLanguage(i18n: I18n, req: Request, res: Response, lang: Lang): void {
-  const t = i18n.getFixedT(lang) as unknown as Translate;
+  const t = fixedTranslate(i18n, lang);
   req.lang = lang;
   req.t = t;
   res.locals.lang = lang;
