@@ -92,11 +92,34 @@ export function naturalSortDirection(sortSpec: unknown): 1 | -1 | undefined {
   return parseSortSpec(sortSpec).find((k) => k.path === NATURAL)?.direction;
 }
 
-/** A comparator for `Array.prototype.sort` (stable: ties keep their input order). */
-export function compileSort(sortSpec: unknown, collator?: Collator): Comparator {
-  const keys = parseSortSpec(sortSpec)
+interface SortKey {
+  parts: string[];
+  direction: 1 | -1;
+}
+
+/** The keys a sort compares documents on (`$natural` left to storage). */
+function sortKeys(sortSpec: unknown): SortKey[] {
+  return parseSortSpec(sortSpec)
     .filter((k) => k.path !== NATURAL)
     .map((k) => ({ parts: splitPath(k.path), direction: k.direction }));
+}
+
+function keyValuesOf(doc: unknown, keys: SortKey[], collator: Collator | undefined): unknown[] {
+  return keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator));
+}
+
+/** Compares two documents' key values, key by key, each in its direction. */
+function compareKeyValues(a: unknown[], b: unknown[], keys: SortKey[], collator: Collator | undefined): number {
+  for (let i = 0; i < keys.length; i++) {
+    const c = compareKeys(a[i], b[i], collator);
+    if (c !== 0) return c * keys[i].direction;
+  }
+  return 0;
+}
+
+/** A comparator for `Array.prototype.sort` (stable: ties keep their input order). */
+export function compileSort(sortSpec: unknown, collator?: Collator): Comparator {
+  const keys = sortKeys(sortSpec);
   if (keys.length === 0) return () => 0;
   // A Map, not a WeakMap: the comparator lives for one sort, and large WeakMaps make garbage collection slow.
   const cache = new Map<unknown, unknown[]>();
@@ -112,7 +135,7 @@ export function compileSort(sortSpec: unknown, collator?: Collator): Comparator 
     if (doc === lastDoc) return lastKeys;
     let values = cache.get(doc);
     if (!values) {
-      values = keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator));
+      values = keyValuesOf(doc, keys, collator);
       // The cache serves one synchronous sort: it is dropped at the next microtask, so a comparator kept around
       // (a compiled pipeline, an accumulator) neither pins old documents nor sees stale keys.
       if (cache.size === 0) queueMicrotask(forget);
@@ -123,15 +146,7 @@ export function compileSort(sortSpec: unknown, collator?: Collator): Comparator 
     lastKeys = values;
     return values;
   };
-  return (a, b) => {
-    const ka = keyValues(a);
-    const kb = keyValues(b);
-    for (let i = 0; i < keys.length; i++) {
-      const c = compareKeys(ka[i], kb[i], collator);
-      if (c !== 0) return c * keys[i].direction;
-    }
-    return 0;
-  };
+  return (a, b) => compareKeyValues(keyValues(a), keyValues(b), keys, collator);
 }
 
 /**
@@ -139,17 +154,9 @@ export function compileSort(sortSpec: unknown, collator?: Collator): Comparator 
  * `docs.sort(compileSort(spec))` for large inputs.
  */
 export function sortDocuments<T>(docs: readonly T[], sortSpec: unknown, collator?: Collator): T[] {
-  const keys = parseSortSpec(sortSpec)
-    .filter((k) => k.path !== NATURAL)
-    .map((k) => ({ parts: splitPath(k.path), direction: k.direction }));
+  const keys = sortKeys(sortSpec);
   if (keys.length === 0) return [...docs];
-  const decorated = docs.map((doc, index) => ({ doc, index, values: keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator)) }));
-  decorated.sort((a, b) => {
-    for (let i = 0; i < keys.length; i++) {
-      const c = compareKeys(a.values[i], b.values[i], collator);
-      if (c !== 0) return c * keys[i].direction;
-    }
-    return a.index - b.index;
-  });
+  const decorated = docs.map((doc, index) => ({ doc, index, values: keyValuesOf(doc, keys, collator) }));
+  decorated.sort((a, b) => compareKeyValues(a.values, b.values, keys, collator) || a.index - b.index);
   return decorated.map((d) => d.doc);
 }
