@@ -182,7 +182,8 @@ async function main(): Promise<void> {
     clock: systemClock,
     questionnaires: loadQuestionnaires(paths.questionnaires),
   };
-  const appServer = await listen(createApp(deps));
+  // As in production: compiled templates cached.
+  const appServer = await listen(createApp(deps, { viewCache: true }));
   const servers: http.Server[] = [appServer];
   try {
     const organisation = await createOrganisation(connection, { name: 'Bench Region' });

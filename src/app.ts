@@ -27,7 +27,15 @@ function userViewLocals(): RequestHandler {
   };
 }
 
-export function createApp(deps: AppDeps): express.Express {
+export interface AppOptions {
+  /**
+   * Keep compiled EJS templates in memory (as in production). Default: on, except with NODE_ENV=development, where
+   * edited templates show on the next request.
+   */
+  viewCache?: boolean;
+}
+
+export function createApp(deps: AppDeps, options: AppOptions = {}): express.Express {
   const { config, connection, logger } = deps;
   const app = express();
   const i18n = createI18n();
@@ -39,7 +47,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('views', paths.views);
   app.engine('ejs', ejsWithLayout(paths.views));
   app.set('view engine', 'ejs');
-  app.set('view cache', config.nodeEnv !== 'development');
+  app.set('view cache', options.viewCache ?? config.nodeEnv !== 'development');
 
   app.use(httpLogger(logger));
   app.use(securityHeaders(config));
