@@ -6,7 +6,7 @@
  */
 import type { Decimal128, ObjectId } from 'bson';
 import { bsonTag, bsonType, compareValues } from '../bson/compare';
-import { isNumericValue, isZero, type NumericValue } from '../bson/numeric';
+import { isNumericValue, isTruthy, isZero, type NumericValue } from '../bson/numeric';
 import { isPlainDocument } from '../query/paths';
 import { bsonTypeAlias } from '../query/type-codes';
 import type { Collator, Document } from '../types';
@@ -42,12 +42,7 @@ export function toDouble(v: NumericValue): number {
   return Number(v.toString());
 }
 
-/** MongoDB's truthiness: false, null, missing and numeric zero are false; everything else (even "" and []) is true. */
-export function toBool(v: unknown): boolean {
-  if (v === undefined || v === null || v === false) return false;
-  if (isNumericValue(v)) return !isZero(v);
-  return true;
-}
+export { isTruthy as toBool };
 
 /**
  * Aggregation comparison: like the query order, except that missing sorts below null

@@ -107,6 +107,13 @@ export function isZero(v: NumericValue): boolean {
   return d.kind === 'finite' && d.coef === 0n;
 }
 
+/** MongoDB's truthiness ($expr, $cond, $and...): false, null, missing and numeric zero are false; all else (even "" and []) is true. */
+export function isTruthy(v: unknown): boolean {
+  if (v === undefined || v === null || v === false) return false;
+  if (isNumericValue(v)) return !isZero(v);
+  return true;
+}
+
 /** `$divide`: a double result unless a Decimal128 is involved. Throws 16608 on a zero divisor, as mongod does. */
 export function divide(a: unknown, b: unknown): NumericValue {
   assertNumeric(a, 'divide');

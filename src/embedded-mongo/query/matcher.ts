@@ -9,6 +9,7 @@
 import type { Collator, Document } from '../types';
 import { mongoError } from '../errors';
 import { bsonTag, bsonType, compareValues, isNumeric, typeOrder } from '../bson/compare';
+import { isTruthy } from '../bson/numeric';
 import { isPlainDocument, splitPath, walkPath, type PathCandidate } from './paths';
 import { compileRegex, regexSourceOf, type RegexSource } from './regex';
 import { checkExpressionIfAvailable, loadEvaluateExpression, type ExpressionEnv } from './expression-loader';
@@ -133,17 +134,11 @@ function compileClauses(value: unknown, opts: CompileOptions): DocPredicate[] {
   });
 }
 
-/** Aggregation truthiness: false, null, missing and numeric zero are false, everything else is true. */
-export function expressionIsTrue(v: unknown): boolean {
-  if (v === false || v === null || v === undefined) return false;
-  if (isNumeric(v)) return compareValues(v, 0) !== 0;
-  return true;
-}
 
 function compileExpr(expr: unknown, env: CompileOptions['expression']): DocPredicate {
   checkExpressionIfAvailable(expr);
   const options = { now: env.now, collator: env.collator };
-  return (doc) => expressionIsTrue(loadEvaluateExpression()(expr, doc, env.variables, options));
+  return (doc) => isTruthy(loadEvaluateExpression()(expr, doc, env.variables, options));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -220,7 +215,7 @@ function compileOperator(op: string, operand: unknown, ops: Record<string, unkno
     case '$nin':
       return not(anyValue(inTest(op, operand, opts)));
     case '$exists': {
-      const wanted = expressionIsTrue(operand);
+      const wanted = isTruthy(operand);
       return (candidates) => candidates.some((c) => !c.missing) === wanted;
     }
     case '$type':
