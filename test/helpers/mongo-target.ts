@@ -1,10 +1,15 @@
 /**
  * The MongoDB the tests talk to: `MONGODB_URI` when set (a real MongoDB, to check the suite itself), otherwise one
- * embedded server started in memory for the whole test run and closed after it.
+ * embedded server for the whole test run, closed after it: in memory, or with `TEST_EMBEDDED_STORAGE=durable` on a
+ * temporary data directory (journal, checkpoints), removed afterwards.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 
 let embedded: { uri: string; close(): Promise<void> } | undefined;
+let durableDir: string | undefined;
 let starting: Promise<string> | undefined;
 
 export function usingRealMongo(): boolean {
@@ -18,12 +23,20 @@ export async function mongoUri(): Promise<string> {
       // require, not import(): under tsx a dynamic import() is native ESM, which cannot load a directory's index.ts.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { startMongoServer } = require('../../src/embedded-mongo') as typeof import('../../src/embedded-mongo');
-      const server = await startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true });
+      const server = await startMongoServer({ host: '127.0.0.1', port: 0, ...embeddedStorage() });
       embedded = server;
       return server.uri;
     })();
   }
   return starting;
+}
+
+function embeddedStorage(): { inMemory: true } | { dbPath: string } {
+  const mode = process.env.TEST_EMBEDDED_STORAGE ?? 'memory';
+  if (mode === 'memory') return { inMemory: true };
+  if (mode !== 'durable') throw new Error(`TEST_EMBEDDED_STORAGE must be 'memory' or 'durable', not '${mode}'`);
+  durableDir = mkdtempSync(join(tmpdir(), 'embedded-mongo-test-'));
+  return { dbPath: durableDir };
 }
 
 /** A connected client plus a database name unique to the calling test file; drop it in `after`. */
@@ -37,5 +50,6 @@ export async function connectTestClient(label: string): Promise<{ client: MongoC
 export const mochaHooks = {
   async afterAll(): Promise<void> {
     if (embedded) await embedded.close();
+    if (durableDir) rmSync(durableDir, { recursive: true, force: true });
   },
 };
