@@ -5,7 +5,7 @@
  * type is treated the same way, which is also how MongoDB's aggregation compares it.
  */
 import type { Decimal128, ObjectId } from 'bson';
-import { bsonTag, bsonType, compareValues } from '../bson/compare';
+import { bsonTag, bsonType, compareWithBottom } from '../bson/compare';
 import { isNumericValue, isTruthy, isZero, type NumericValue } from '../bson/numeric';
 import { isPlainDocument } from '../query/paths';
 import { bsonTypeAlias } from '../query/type-codes';
@@ -49,14 +49,7 @@ export { isTruthy as toBool };
  * (so `{$eq: ['$nothing', null]}` is false, as in MongoDB).
  */
 export function compareAgg(a: unknown, b: unknown, collator?: Collator): number {
-  if (a === undefined || b === undefined) {
-    if (a === undefined && b === undefined) return 0;
-    const other = a === undefined ? b : a;
-    const otherIsMinKey = bsonType(other) === 'minKey';
-    const missingFirst = otherIsMinKey ? 1 : -1;
-    return a === undefined ? missingFirst : -missingFirst;
-  }
-  return compareValues(a, b, collator);
+  return compareWithBottom(a, b, undefined, collator);
 }
 
 export function equalsAgg(a: unknown, b: unknown, collator?: Collator): boolean {

@@ -350,3 +350,15 @@ export function valuesEqual(a: unknown, b: unknown, collator?: Collator): boolea
   if (a === b) return true;
   return compareValues(a, b, collator) === 0;
 }
+
+/**
+ * `compareValues` with one extra value, `bottom`, that sorts right above MinKey and below everything else: a missing
+ * value in aggregation comparisons, an empty array among sort keys.
+ */
+export function compareWithBottom(a: unknown, b: unknown, bottom: unknown, collator?: Collator): number {
+  if (a !== bottom && b !== bottom) return compareValues(a, b, collator);
+  if (a === b) return 0;
+  const other = a === bottom ? b : a;
+  const bottomFirst = bsonType(other) === 'minKey' ? 1 : -1;
+  return a === bottom ? bottomFirst : -bottomFirst;
+}

@@ -6,7 +6,7 @@
  */
 import type { Collator } from '../types';
 import { mongoError } from '../errors';
-import { bsonType, compareValues, isNumeric } from '../bson/compare';
+import { compareWithBottom, isNumeric } from '../bson/compare';
 import { isPlainDocument, splitPath, walkPath } from './paths';
 
 export type Comparator = (a: unknown, b: unknown) => number;
@@ -51,13 +51,7 @@ export function parseSortSpec(sortSpec: unknown): SortKeySpec[] {
 }
 
 function compareKeys(a: unknown, b: unknown, collator: Collator | undefined): number {
-  if (a === EMPTY_ARRAY || b === EMPTY_ARRAY) {
-    if (a === b) return 0;
-    const other = a === EMPTY_ARRAY ? b : a;
-    const emptyFirst = bsonType(other) === 'minKey' ? 1 : -1;
-    return a === EMPTY_ARRAY ? emptyFirst : -emptyFirst;
-  }
-  return compareValues(a, b, collator);
+  return compareWithBottom(a, b, EMPTY_ARRAY, collator);
 }
 
 /** The value a document sorts by on one key: the extreme (min or max) of every value the path reaches. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Binary, BSONRegExp, Code, Decimal128, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
-import { bsonType, compareValues, isNumeric, typeOrder, valuesEqual } from '../../../src/embedded-mongo/bson/compare';
+import { bsonType, compareValues, compareWithBottom, isNumeric, typeOrder, valuesEqual } from '../../../src/embedded-mongo/bson/compare';
 import { deepClone } from '../../../src/embedded-mongo/bson/clone';
 import { createCollator } from '../../../src/embedded-mongo/query/collation';
 
@@ -66,6 +66,19 @@ describe('embedded-mongo bson/compare', () => {
     it('treats undefined like null', () => {
       assert.equal(compareValues(undefined, null), 0);
       assert.equal(compareValues(undefined, 0), -1);
+    });
+  });
+
+  describe('compareWithBottom', () => {
+    it('When one side is the bottom value, then it sorts above MinKey and below null and everything else', () => {
+      const bottom = Symbol('bottom');
+      assert.equal(compareWithBottom(bottom, null, bottom), -1);
+      assert.equal(compareWithBottom(null, bottom, bottom), 1);
+      assert.equal(compareWithBottom(bottom, new MinKey(), bottom), 1);
+      assert.equal(compareWithBottom(new MinKey(), bottom, bottom), -1);
+      assert.equal(compareWithBottom(bottom, bottom, bottom), 0);
+      assert.equal(compareWithBottom(undefined, null, undefined), -1);
+      assert.equal(compareWithBottom('a', 'B', undefined, createCollator({ locale: 'en', strength: 2 })), -1);
     });
   });
 
