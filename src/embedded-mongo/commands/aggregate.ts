@@ -1,8 +1,10 @@
 /** aggregate: a leading $match is answered by the storage engine (so indexes help), the rest by runPipeline. */
+import { ObjectId } from 'bson';
 import { mongoError } from '../errors';
 import { runPipeline } from '../aggregate/pipeline';
+import type { PipelineContext } from '../aggregate/stages/types';
 import { createCollator } from '../query/collation';
-import type { Collator, Document, FindRequest } from '../types';
+import type { Collator, Document, FindRequest, StorageEngine } from '../types';
 import {
   documentArray,
   isDocument,
@@ -15,6 +17,7 @@ import {
 } from './args';
 import type { CommandHandler, Invocation } from './context';
 import { explainReply } from './explain-plan';
+import { findMatching, readScope, storageReader, type ReadScope } from './matching';
 
 export interface ParsedAggregate {
   /** undefined for a database-level aggregate (`aggregate: 1`). */
@@ -47,22 +50,50 @@ export function parseAggregate(body: Document): ParsedAggregate {
   return { coll, pipeline, request, rest, collator: createCollator(collation) };
 }
 
-function pipelineContext(inv: Invocation, collator: Collator | undefined) {
+/**
+ * $out's replacement of a collection, done as MongoDB does it: the documents go into a temporary collection that
+ * carries the target's options and indexes, which is then renamed over the target. A failure (a duplicate key,
+ * say) leaves the target as it was.
+ */
+async function replaceCollection(storage: StorageEngine, db: string, coll: string, docs: Document[]): Promise<void> {
+  const target = storage.listCollections(db).find((info) => info.name === coll);
+  const temp = `tmp.agg_out.${new ObjectId().toHexString()}`;
+  await storage.createCollection(db, temp, target?.options ?? {});
+  try {
+    const indexes = target ? storage.listIndexes(db, coll).filter((spec) => spec.name !== '_id_') : [];
+    if (indexes.length > 0) await storage.createIndexes(db, temp, indexes);
+    await storage.write(undefined, (batch) => {
+      for (const doc of docs) batch.insert(db, temp, doc);
+    });
+    await storage.renameCollection(db, temp, db, coll, true);
+  } catch (err) {
+    await storage.dropCollection(db, temp);
+    throw err;
+  }
+}
+
+function pipelineContext(inv: Invocation, scope: ReadScope): PipelineContext {
   const storage = inv.ctx.storage;
   return {
     db: inv.db,
-    collator,
-    now: new Date(),
-    readCollection: (db: string, coll: string, filter?: Document): Document[] =>
-      storage.find(inv.txn, db, coll, { filter: filter ?? {} }).docs,
+    collator: scope.collator,
+    now: scope.now,
+    variables: scope.variables,
+    readCollection: (db: string, coll: string, filter?: Document): Document[] => {
+      scope.deadline.check();
+      return storage.find(inv.txn, db, coll, { filter: filter ?? {} }).docs;
+    },
     writeCollection: async (db: string, coll: string, docs: Document[]): Promise<void> => {
       if (inv.txn) throw mongoError('IllegalOperation', '$out and $merge cannot be used in a transaction');
-      await storage.dropCollection(db, coll);
-      await storage.write(undefined, (batch) => {
-        for (const doc of docs) batch.insert(db, coll, doc);
-      });
+      scope.deadline.check();
+      await replaceCollection(storage, db, coll, docs);
     },
   };
+}
+
+function endsWithWrite(pipeline: Document[]): boolean {
+  const last = pipeline[pipeline.length - 1];
+  return last !== undefined && ('$out' in last || '$merge' in last);
 }
 
 const aggregate: CommandHandler = async (inv) => {
@@ -71,8 +102,11 @@ const aggregate: CommandHandler = async (inv) => {
   const cursorOptions = optionalDocument(inv.body, 'cursor', 'aggregate');
   if (!cursorOptions) throw mongoError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
   const batchSize = nonNegativeInteger(cursorOptions, 'batchSize', 'aggregate.cursor');
-  const input = parsed.coll === undefined ? [] : inv.ctx.storage.find(inv.txn, inv.db, parsed.coll, parsed.request).docs;
-  const output = await runPipeline(input, parsed.rest, pipelineContext(inv, parsed.collator));
+  const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
+  const input = parsed.coll === undefined ? [] : findMatching(storageReader(inv, parsed.coll), parsed.request, scope).docs;
+  const output = await runPipeline(input, parsed.rest, pipelineContext(inv, scope));
+  // Once $out or $merge has written, failing the command would misreport what happened.
+  if (!endsWithWrite(parsed.pipeline)) scope.deadline.check();
   const ns = `${inv.db}.${parsed.coll ?? '$cmd.aggregate'}`;
   const { id, batch } = inv.ctx.cursors.start({ ns, docs: output, sessionKey: inv.session?.key }, batchSize, false);
   return { cursor: { firstBatch: batch, id, ns }, ok: 1 };

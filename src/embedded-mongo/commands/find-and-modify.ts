@@ -14,7 +14,8 @@ import {
   optionalHint,
 } from './args';
 import type { CommandHandler } from './context';
-import { applyUpdate, sortDocs, validatorOf } from './writes';
+import { findSorted, optionalLet, plainScope } from './matching';
+import { applyUpdate, validatorOf } from './writes';
 
 interface FindAndModifyResult {
   value: Document | null;
@@ -46,8 +47,10 @@ const findAndModify: CommandHandler = async (inv) => {
   }
   if (arrayFilters && !arrayFilters.every(isDocument)) throw mongoError('FailedToParse', 'arrayFilters must be objects');
   const collator = createCollator(collation);
+  const now = new Date();
+  const variables = optionalLet(inv.body, name, now, collator);
   const project = fields && Object.keys(fields).length
-    ? compileProjection(fields, { matcher: compileFilter(query, { collator }) })
+    ? compileProjection(fields, { matcher: compileFilter(query, { collator, now, variables }) })
     : (doc: Document) => doc;
 
   const validate = remove ? () => undefined : validatorOf(inv, coll);
@@ -55,8 +58,7 @@ const findAndModify: CommandHandler = async (inv) => {
     inv.txn,
     (batch): FindAndModifyResult => {
       if (remove) {
-        const found = batch.find(inv.db, coll, { filter: query, sort, collation, hint });
-        const docs = sort && !found.plan.providesSort ? sortDocs(found.docs, sort, collator) : found.docs;
+        const docs = findSorted((request) => batch.find(inv.db, coll, request), { filter: query, sort, collation, hint }, plainScope(collator, now, variables));
         const target = docs[0];
         if (!target) return { value: null, lastErrorObject: { n: 0 } };
         batch.remove(inv.db, coll, target._id);
@@ -66,7 +68,7 @@ const findAndModify: CommandHandler = async (inv) => {
         batch,
         inv.db,
         coll,
-        { q: query, u: update as Document | Document[], multi: false, upsert, arrayFilters: arrayFilters as Document[] | undefined, collation, hint },
+        { q: query, u: update as Document | Document[], multi: false, upsert, arrayFilters: arrayFilters as Document[] | undefined, collation, hint, variables },
         validate,
         sort,
       );

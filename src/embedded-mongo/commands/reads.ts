@@ -1,10 +1,9 @@
 /** find, getMore, killCursors, count, distinct. */
 import { mongoError } from '../errors';
 import { compareValues, valuesEqual } from '../bson/compare';
-import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
 import { compileProjection } from '../query/projection';
-import type { Collator, Document, FindRequest, FindResult } from '../types';
+import type { Document, FindRequest } from '../types';
 import {
   collectionArg,
   isDocument,
@@ -18,14 +17,8 @@ import {
   requiredArray,
 } from './args';
 import type { CommandHandler, Invocation } from './context';
-import { sortDocs } from './writes';
-
-/** Runs a read through the storage engine and sorts in memory when the plan did not deliver the order. */
-export function readSorted(inv: Invocation, coll: string, request: FindRequest, collator: Collator | undefined): { docs: Document[]; result: FindResult } {
-  const result = inv.ctx.storage.find(inv.txn, inv.db, coll, request);
-  const needsSort = request.sort && Object.keys(request.sort).length > 0 && !result.plan.providesSort;
-  return { docs: needsSort ? sortDocs(result.docs, request.sort as Document, collator) : result.docs, result };
-}
+import { forEachWithin } from './deadline';
+import { findMatching, findSorted, readScope, storageReader, type ReadScope } from './matching';
 
 export interface ParsedFind {
   coll: string;
@@ -55,18 +48,18 @@ export function parseFind(body: Document): ParsedFind {
   return { coll, request, projection, skip, limit, batchSize, singleBatch };
 }
 
-function projector(projection: Document | undefined, filter: Document, collator: Collator | undefined): ((doc: Document) => Document) | undefined {
+function projector(projection: Document | undefined, filter: Document, scope: ReadScope): ((doc: Document) => Document) | undefined {
   if (!projection || Object.keys(projection).length === 0) return undefined;
   const positional = Object.keys(projection).some((path) => path.endsWith('.$'));
-  const matcher = positional ? compileFilter(filter, { collator }) : undefined;
+  const matcher = positional ? compileFilter(filter, { collator: scope.collator, now: scope.now, variables: scope.variables }) : undefined;
   return compileProjection(projection, { matcher });
 }
 
 const find: CommandHandler = async (inv) => {
   const parsed = parseFind(inv.body);
-  const collator = createCollator(parsed.request.collation);
-  const transform = projector(parsed.projection, parsed.request.filter, collator);
-  const { docs } = readSorted(inv, parsed.coll, parsed.request, collator);
+  const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
+  const transform = projector(parsed.projection, parsed.request.filter, scope);
+  const docs = findSorted(storageReader(inv, parsed.coll), parsed.request, scope);
   const window = docs.slice(parsed.skip, parsed.skip + parsed.limit);
   const ns = `${inv.db}.${parsed.coll}`;
   const firstBatchSize = parsed.batchSize === 0 ? 0 : Math.min(parsed.batchSize ?? 101, parsed.limit);
@@ -126,7 +119,8 @@ export function parseCount(body: Document): { coll: string; request: FindRequest
 
 const count: CommandHandler = async (inv) => {
   const parsed = parseCount(inv.body);
-  const { docs } = inv.ctx.storage.find(inv.txn, inv.db, parsed.coll, parsed.request);
+  const scope = readScope(inv, parsed.request.collation, { acceptsLet: false });
+  const { docs } = findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
   const n = Math.max(0, Math.min(docs.length - parsed.skip, parsed.limit));
   return { n, ok: 1 };
 };
@@ -158,12 +152,14 @@ export function distinctValues(doc: unknown, path: string[], out: unknown[]): vo
 
 const distinct: CommandHandler = async (inv) => {
   const parsed = parseDistinct(inv.body);
-  const collator = createCollator(parsed.request.collation);
-  const { docs } = inv.ctx.storage.find(inv.txn, inv.db, parsed.coll, parsed.request);
+  const scope = readScope(inv, parsed.request.collation, { acceptsLet: false });
+  const { collator, deadline } = scope;
+  const { docs } = findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
   const values: unknown[] = [];
   const path = parsed.key.split('.');
-  for (const doc of docs) distinctValues(doc, path, values);
+  forEachWithin(docs, (doc) => distinctValues(doc, path, values), deadline);
   values.sort((a, b) => compareValues(a, b, collator));
+  deadline.check();
   const unique: unknown[] = [];
   for (const value of values) {
     if (unique.length === 0 || !valuesEqual(unique[unique.length - 1], value, collator)) unique.push(value);

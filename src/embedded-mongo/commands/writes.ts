@@ -3,10 +3,9 @@ import { ObjectId, BSONRegExp } from 'bson';
 import { ErrorCodes, mongoError, MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
-import { compileSort } from '../query/sort';
 import type { CompiledUpdate } from '../update';
 import { compileUpdate, upsertSeed } from '../update';
-import type { Collator, CollationSpec, Document, WriteBatch } from '../types';
+import type { CollationSpec, Document, WriteBatch } from '../types';
 import {
   collectionArg,
   documentArray,
@@ -19,6 +18,7 @@ import {
   optionalHint,
 } from './args';
 import type { CommandHandler, Invocation } from './context';
+import { findSorted, optionalLet, plainScope, type Variables } from './matching';
 import { documentValidator, type DocumentCheck } from './validation';
 
 export interface WriteError {
@@ -115,9 +115,11 @@ export interface UpdateStatement {
   arrayFilters?: Document[];
   collation?: CollationSpec;
   hint?: string | Document;
+  /** `$$name` variables for `q`'s `$expr` and a pipeline `u`: the statement's `c` over the command's `let`. */
+  variables?: Variables;
 }
 
-function parseUpdateStatement(raw: Document, i: number): UpdateStatement {
+function parseUpdateStatement(raw: Document, i: number, commandLet: Variables | undefined): UpdateStatement {
   const command = `update.updates.${i}`;
   const q = optionalDocument(raw, 'q', command) ?? {};
   const u = raw.u;
@@ -126,7 +128,10 @@ function parseUpdateStatement(raw: Document, i: number): UpdateStatement {
   }
   const arrayFilters = optionalArray(raw, 'arrayFilters', command);
   if (arrayFilters && !arrayFilters.every(isDocument)) throw mongoError('FailedToParse', 'arrayFilters must be objects');
+  const constants = optionalDocument(raw, 'c', command);
+  const variables = constants || commandLet ? { ...commandLet, ...constants } : undefined;
   return {
+    variables,
     q,
     u,
     multi: optionalBoolean(raw, 'multi', command) ?? false,
@@ -164,13 +169,17 @@ export function applyUpdate(
   sort?: Document,
 ): UpdateOutcome & { before?: Document; after?: Document } {
   const collator = createCollator(stmt.collation);
-  const update = compileUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, collator });
+  const { variables } = stmt;
+  const update = compileUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, collator, variables });
   if (stmt.multi && update.kind === 'replacement') {
     throw mongoError('FailedToParse', 'multi update is not supported for replacement-style update');
   }
-  const found = batch.find(db, coll, { filter: stmt.q, sort, collation: stmt.collation, hint: stmt.hint });
-  const docs = sort && !found.plan.providesSort ? sortDocs(found.docs, sort, collator) : found.docs;
   const now = new Date();
+  const docs = findSorted(
+    (request) => batch.find(db, coll, request),
+    { filter: stmt.q, sort, collation: stmt.collation, hint: stmt.hint },
+    plainScope(collator, now, variables),
+  );
   if (docs.length === 0) {
     if (!stmt.upsert) return { matched: 0, modified: 0 };
     const inserted = buildUpsert(stmt.q, update, now);
@@ -179,7 +188,7 @@ export function applyUpdate(
     return { matched: 0, modified: 0, upsertedId: inserted._id, after: inserted };
   }
   const targets = stmt.multi ? docs : docs.slice(0, 1);
-  const matcher = usesPositional(stmt.u) ? compileFilter(stmt.q, { collator }) : undefined;
+  const matcher = usesPositional(stmt.u) ? compileFilter(stmt.q, { collator, now, variables }) : undefined;
   let modified = 0;
   let last: { before: Document; after: Document } | undefined;
   for (const doc of targets) {
@@ -201,14 +210,11 @@ function buildUpsert(q: Document, update: CompiledUpdate, now: Date): Document {
   return withId(result.doc);
 }
 
-export function sortDocs(docs: Document[], sort: Document, collator: Collator | undefined): Document[] {
-  return [...docs].sort(compileSort(sort, collator));
-}
-
 const update: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'update');
+  const commandLet = optionalLet(inv.body, 'update', new Date(), undefined);
   // Malformed statements fail the whole command before anything is written, as in MongoDB.
-  const statements = writeBatch(inv.body, 'updates', 'update').map(parseUpdateStatement);
+  const statements = writeBatch(inv.body, 'updates', 'update').map((raw, i) => parseUpdateStatement(raw, i, commandLet));
   const validate = validatorOf(inv, coll);
   let n = 0;
   let nModified = 0;

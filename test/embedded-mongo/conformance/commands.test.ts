@@ -295,6 +295,94 @@ describe('commands', function () {
       assert.equal(await db.collection('explained').countDocuments({ n: 3 }), 1);
     });
   });
+
+  describe('let variables', function () {
+    before(async function () {
+      await db.collection('letItems').insertMany([
+        { _id: 1, qty: 5, limit: 10 },
+        { _id: 2, qty: 15, limit: 10 },
+        { _id: 3, qty: 25, limit: 30 },
+      ] as never[]);
+    });
+
+    it('When find has a let, then its $expr filter reads the variables', async function () {
+      const docs = await db
+        .collection('letItems')
+        .find({ $expr: { $gt: ['$qty', '$$floor'] } }, { let: { floor: 10 }, sort: { _id: 1 } })
+        .toArray();
+      assert.deepEqual(docs.map((d) => d._id), [2, 3]);
+    });
+
+    it('When find has a let and an indexable conjunct, then both apply', async function () {
+      const docs = await db
+        .collection('letItems')
+        .find({ _id: { $gte: 3 }, $expr: { $gt: ['$qty', '$$floor'] } }, { let: { floor: 10 } })
+        .toArray();
+      assert.deepEqual(docs.map((d) => d._id), [3]);
+    });
+
+    it('When a let value is an expression, then it is evaluated once before the filter', async function () {
+      const docs = await db
+        .collection('letItems')
+        .find({ $expr: { $eq: ['$qty', '$$target'] } }, { let: { target: { $add: [10, 5] } } })
+        .toArray();
+      assert.deepEqual(docs.map((d) => d._id), [2]);
+    });
+
+    it('When a let names a variable with a capital letter, then the command fails with 16867', async function () {
+      const err = await commandError(db.collection('letItems').find({}, { let: { Bad: 1 } }).toArray());
+      assert.equal(err.code, 16867);
+    });
+
+    it('When aggregate has a let, then its stages read the variables', async function () {
+      const docs = await db
+        .collection('letItems')
+        .aggregate([{ $sort: { _id: 1 } }, { $project: { _id: 1, over: { $gt: ['$qty', '$$floor'] } } }], { let: { floor: 10 } })
+        .toArray();
+      assert.deepEqual(docs, [{ _id: 1, over: false }, { _id: 2, over: true }, { _id: 3, over: true }]);
+    });
+
+    it("When aggregate's leading $match uses a let variable, then it filters by it", async function () {
+      const docs = await db
+        .collection('letItems')
+        .aggregate([{ $match: { $expr: { $lt: ['$qty', '$$ceiling'] } } }], { let: { ceiling: 20 } })
+        .toArray();
+      assert.deepEqual(docs.map((d) => d._id).sort(), [1, 2]);
+    });
+
+    it("When an update's filter uses the command's let, then only the documents it selects change", async function () {
+      const coll = db.collection('letUpdates');
+      await coll.insertMany([{ _id: 1, qty: 5 }, { _id: 2, qty: 15 }] as never[]);
+      const result = await coll.updateMany({ $expr: { $gt: ['$qty', '$$floor'] } }, { $set: { big: true } }, { let: { floor: 10 } });
+      assert.equal(result.modifiedCount, 1);
+      assert.deepEqual(await coll.find({ big: true }).toArray(), [{ _id: 2, qty: 15, big: true }]);
+    });
+
+    it("When a pipeline update reads the command's let, then the update writes its value", async function () {
+      const coll = db.collection('letPipeline');
+      await coll.insertOne({ _id: 1 } as never);
+      await coll.updateOne({ _id: 1 } as never, [{ $set: { status: '$$status' } }], { let: { status: 'reviewed' } });
+      assert.deepEqual(await coll.findOne({ _id: 1 } as never), { _id: 1, status: 'reviewed' });
+    });
+
+    it("When an update statement's c names the same variable as the let, then c wins", async function () {
+      const coll = db.collection('letConstants');
+      await coll.insertOne({ _id: 1 } as never);
+      await db.command({
+        update: 'letConstants',
+        updates: [{ q: { _id: 1 }, u: [{ $set: { status: '$$status', by: '$$by' } }], c: { status: 'closed' } }],
+        let: { status: 'open', by: 'auditor' },
+      });
+      assert.deepEqual(await coll.findOne({ _id: 1 } as never), { _id: 1, status: 'closed', by: 'auditor' });
+    });
+
+    it("When findAndModify's query uses its let, then it picks the matching document", async function () {
+      const coll = db.collection('letFam');
+      await coll.insertMany([{ _id: 1, qty: 5 }, { _id: 2, qty: 15 }] as never[]);
+      const before = await coll.findOneAndUpdate({ $expr: { $gt: ['$qty', '$$floor'] } }, { $set: { picked: true } }, { let: { floor: 10 } });
+      assert.deepEqual(before, { _id: 2, qty: 15 });
+    });
+  });
 });
 
 describe('server lifecycle and CLI', function () {
