@@ -383,6 +383,41 @@ describe('commands', function () {
       assert.deepEqual(before, { _id: 2, qty: 15 });
     });
   });
+
+  describe('$out', function () {
+    it('When $out replaces an existing collection, then the target keeps its indexes', async function () {
+      await db.collection('outSource').insertMany([{ _id: 1, email: 'a@x.org' }, { _id: 2, email: 'b@x.org' }] as never[]);
+      const target = db.collection('outTarget');
+      await target.insertOne({ _id: 9, email: 'old@x.org' } as never);
+      await target.createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      await db.collection('outSource').aggregate([{ $out: 'outTarget' }]).toArray();
+      assert.deepEqual((await target.find().sort({ _id: 1 }).toArray()).map((d) => d._id), [1, 2]);
+      const unique = (await target.listIndexes().toArray()).find((spec) => spec.name === 'email_unique');
+      assert.ok(unique, 'the unique index survived $out');
+      assert.equal(unique.unique, true);
+      await assert.rejects(target.insertOne({ _id: 3, email: 'a@x.org' } as never), (err: unknown) => err instanceof MongoServerError && err.code === 11000);
+    });
+
+    it('When $out replaces an existing collection, then the target keeps its options', async function () {
+      await db.createCollection('outValidated', { validator: { email: { $type: 'string' } } });
+      await db.collection('outSource2').insertOne({ _id: 1, email: 'a@x.org' } as never);
+      await db.collection('outSource2').aggregate([{ $out: 'outValidated' }]).toArray();
+      const [info] = await db.listCollections({ name: 'outValidated' }).toArray();
+      assert.deepEqual((info as { options: Record<string, unknown> }).options.validator, { email: { $type: 'string' } });
+    });
+
+    it("When $out's documents break the target's unique index, then it fails and the target is unchanged", async function () {
+      await db.collection('outDupes').insertMany([{ _id: 1, email: 'same@x.org' }, { _id: 2, email: 'same@x.org' }] as never[]);
+      const target = db.collection('outGuarded');
+      await target.insertOne({ _id: 7, email: 'kept@x.org' } as never);
+      await target.createIndex({ email: 1 }, { unique: true });
+      const err = await commandError(db.collection('outDupes').aggregate([{ $out: 'outGuarded' }]).toArray());
+      assert.equal(err.code, 11000);
+      assert.deepEqual(await target.find().toArray(), [{ _id: 7, email: 'kept@x.org' }]);
+      const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+      assert.ok(!names.some((name) => name.startsWith('tmp.agg_out.')), `no temporary collection left: ${names.join(', ')}`);
+    });
+  });
 });
 
 describe('server lifecycle and CLI', function () {
