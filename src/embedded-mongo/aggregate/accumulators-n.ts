@@ -46,10 +46,12 @@ function positionalN(name: string, keep: 'first' | 'last'): AccumulatorFactory {
       add(value) {
         const spec = operand(name, value);
         n ??= readN(name, spec.n);
+        // Only the n values the result can hold are kept: $firstN ignores later ones, $lastN drops the oldest.
+        if (keep === 'first' && values.length >= n) return;
         values.push(spec.input === undefined ? null : spec.input);
-        if (keep === 'last' && values.length > n) values.shift();
+        if (values.length > n) values.shift();
       },
-      result: () => (keep === 'first' && n !== undefined ? values.slice(0, n) : values),
+      result: () => values,
     };
   };
 }
