@@ -1,6 +1,6 @@
 /** insert / update / delete / findAndModify reply shapes, write errors and retryable writes, through the driver. */
 import assert from 'node:assert/strict';
-import { Long, MongoBulkWriteError, MongoClient, MongoServerError, ObjectId, type ClientSession, type Collection, type Db, type Document } from 'mongodb';
+import { Long, MongoBulkWriteError, MongoClient, MongoServerError, ObjectId, Timestamp, type ClientSession, type Collection, type Db, type Document } from 'mongodb';
 import { connectTestClient, mongoUri } from '../../helpers/mongo-target';
 
 /**
@@ -101,6 +101,32 @@ describe('writes', function () {
       assert.deepEqual(back.date, new Date(0));
       assert.deepEqual(Buffer.from(back.bin.buffer), Buffer.from([1, 2, 3]));
       assert.deepEqual(back.nested, { arr: [1, 'two', null] });
+    });
+  });
+
+  describe('insert of an empty timestamp', function () {
+    it('When a top-level field is Timestamp(0, 0), then the server stores the current time', async function () {
+      const before = Math.floor(Date.now() / 1000);
+      await coll('stamps').insertOne({ _id: 1, at: new Timestamp({ t: 0, i: 0 }) } as never);
+      const stored = await coll('stamps').findOne({ _id: 1 } as never);
+      assert.ok(stored?.at instanceof Timestamp);
+      assert.ok(stored.at.high >= before && stored.at.high <= Math.floor(Date.now() / 1000) + 1, `seconds ${stored.at.high}`);
+      assert.ok(stored.at.low >= 1, 'an increment from the timestamp clock');
+    });
+
+    it('When Timestamp(0, 0) is nested, then it is stored as sent', async function () {
+      await coll('stamps').insertOne({ _id: 2, audit: { at: new Timestamp({ t: 0, i: 0 }) } } as never);
+      const stored = await coll('stamps').findOne({ _id: 2 } as never);
+      assert.ok(stored?.audit.at instanceof Timestamp);
+      assert.equal(stored.audit.at.isZero(), true);
+    });
+
+    it('When inserts and $currentDate stamp timestamps, then they share one clock and never repeat', async function () {
+      await coll('stamps').insertMany([{ _id: 3, at: new Timestamp({ t: 0, i: 0 }) }, { _id: 4, at: new Timestamp({ t: 0, i: 0 }) }] as never[]);
+      await coll('stamps').updateOne({ _id: 4 } as never, { $currentDate: { later: { $type: 'timestamp' } } });
+      const [third, fourth] = await coll('stamps').find({ _id: { $in: [3, 4] } } as never).sort({ _id: 1 }).toArray();
+      assert.ok(third.at.lessThan(fourth.at), `${third.at} < ${fourth.at}`);
+      assert.ok(fourth.at.lessThan(fourth.later), `${fourth.at} < ${fourth.later}`);
     });
   });
 
