@@ -1,8 +1,7 @@
 /**
- * The aggregation expression evaluator, loaded on first use: the query modules must load (and work for everything
- * but `$expr` and computed projections) even when the aggregation module is missing or broken.
+ * The aggregation expression evaluator, loaded on first use: `aggregate/` imports the matcher ($match, $lookup), so
+ * the query modules cannot import it back when they load.
  */
-import { mongoError } from '../errors';
 import type { Collator } from '../types';
 
 /** What an expression sees beside its document: `$$NOW` (one instant per command), the collation and `$$name` variables. */
@@ -19,27 +18,30 @@ export type EvaluateExpression = (
   options?: { now?: Date; collator?: Collator },
 ) => unknown;
 
-let cached: EvaluateExpression | undefined;
-
-export function loadEvaluateExpression(): EvaluateExpression {
-  if (cached) return cached;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod: unknown = require('../aggregate/expressions');
-  const fn: unknown = typeof mod === 'object' && mod !== null ? (mod as Record<string, unknown>).evaluateExpression : undefined;
-  if (typeof fn !== 'function') throw mongoError('NotImplemented', 'aggregation expressions are not available');
-  cached = fn as EvaluateExpression;
-  return cached;
+interface ExpressionModule {
+  evaluateExpression: EvaluateExpression;
+  checkExpression(expr: unknown): void;
 }
 
-/** Validates an expression at compile time when the aggregation module offers `checkExpression`. */
-export function checkExpressionIfAvailable(expr: unknown): void {
-  let mod: unknown;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require('../aggregate/expressions');
-  } catch {
-    return;
+let loaded: ExpressionModule | undefined;
+
+function expressionModule(): ExpressionModule {
+  if (loaded) return loaded;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod: unknown = require('../aggregate/expressions');
+  const candidate = (typeof mod === 'object' && mod !== null ? mod : {}) as Partial<Record<keyof ExpressionModule, unknown>>;
+  if (typeof candidate.evaluateExpression !== 'function' || typeof candidate.checkExpression !== 'function') {
+    throw new Error('aggregate/expressions does not export evaluateExpression and checkExpression');
   }
-  const fn: unknown = typeof mod === 'object' && mod !== null ? (mod as Record<string, unknown>).checkExpression : undefined;
-  if (typeof fn === 'function') (fn as (e: unknown) => void)(expr);
+  loaded = candidate as ExpressionModule;
+  return loaded;
+}
+
+export function loadEvaluateExpression(): EvaluateExpression {
+  return expressionModule().evaluateExpression;
+}
+
+/** Validates an expression when the filter or projection holding it is compiled, so empty inputs still fail. */
+export function checkExpression(expr: unknown): void {
+  expressionModule().checkExpression(expr);
 }

@@ -12,7 +12,7 @@ import { bsonTag, bsonType, compareValues, isNumeric, typeOrder } from '../bson/
 import { isTruthy } from '../bson/numeric';
 import { isPlainDocument, splitPath, walkPath, type PathCandidate } from './paths';
 import { compileRegex, regexSourceOf, type RegexSource } from './regex';
-import { checkExpressionIfAvailable, loadEvaluateExpression, type ExpressionEnv } from './expression-loader';
+import { checkExpression, loadEvaluateExpression, type ExpressionEnv } from './expression-loader';
 import { compileJsonSchema } from './json-schema';
 import { hasTypeCode, parseTypeSpec } from './type-codes';
 
@@ -136,7 +136,7 @@ function compileClauses(value: unknown, opts: CompileOptions): DocPredicate[] {
 
 
 function compileExpr(expr: unknown, env: CompileOptions['expression']): DocPredicate {
-  checkExpressionIfAvailable(expr);
+  checkExpression(expr);
   const options = { now: env.now, collator: env.collator };
   return (doc) => isTruthy(loadEvaluateExpression()(expr, doc, env.variables, options));
 }

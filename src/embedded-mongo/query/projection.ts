@@ -13,7 +13,7 @@ import { isNumeric } from '../bson/compare';
 import { defineField } from '../bson/fields';
 import { compileFilter, type Matcher } from './matcher';
 import { isPlainDocument, splitPath } from './paths';
-import { checkExpressionIfAvailable, loadEvaluateExpression } from './expression-loader';
+import { checkExpression, loadEvaluateExpression } from './expression-loader';
 
 export interface ProjectionOptions {
   /** The query's matcher: needed for positional (`a.$`) projections. */
@@ -164,7 +164,7 @@ class ProjectionParser {
   }
 
   private addComputed(path: string[], expr: unknown): void {
-    checkExpressionIfAvailable(expr);
+    checkExpression(expr);
     this.setMode('inclusion', path.join('.'));
     this.insert(path, { kind: 'computed', expr });
   }
