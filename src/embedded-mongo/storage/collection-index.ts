@@ -31,6 +31,15 @@ export class CollectionIndex {
   multikey = false;
   private readonly partial: { test(doc: Document): boolean } | undefined;
   private readonly entries: SortedList<IndexEntry>;
+  /** Path segments of each field, split once (key extraction runs per document). */
+  private readonly paths: string[][];
+  /**
+   * Entries of a bulk load not merged into `entries` yet (start-up replay): merged, and checked for uniqueness,
+   * before anything reads the index.
+   */
+  private pending: IndexEntry[] = [];
+  /** The namespace named by a duplicate key error found while merging `pending`. */
+  private pendingNs = '';
 
   constructor(public spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
@@ -38,6 +47,7 @@ export class CollectionIndex {
     this.collator = createCollator(spec.collation);
     this.partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression, { collator: this.collator }) : undefined;
     this.entries = new SortedList(this.compareEntries.bind(this));
+    this.paths = this.fields.map((field) => field.split('.'));
   }
 
   get name(): string {
@@ -49,29 +59,71 @@ export class CollectionIndex {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.pending.length;
   }
 
   /** The key tuples `doc` has in this index, or [] when the index leaves it out (sparse or partial). */
   keysFor(doc: Document): unknown[][] {
     if (this.partial && !this.partial.test(doc)) return [];
-    const keys = documentKeys(doc, this.fields);
+    const keys = documentKeys(doc, this.fields, this.paths);
     if (this.spec.sparse === true && !keys.anyFieldPresent) return [];
     if (keys.multikey) this.multikey = true;
     return keys.keys;
   }
 
   add(rid: number, keys: unknown[][]): void {
+    this.mergePending();
     for (const key of keys) this.entries.insert({ key, rid });
   }
 
   remove(rid: number, keys: unknown[][]): void {
+    this.mergePending();
     for (const key of keys) this.entries.remove({ key, rid });
+  }
+
+  /**
+   * Adds entries without ordering or checking them yet (start-up replay: the records were checked when first
+   * committed). They are merged in one sort, and a unique index's duplicates still reported (11000), the next time
+   * the index is read or changed, or at `mergePending`.
+   */
+  defer(ns: string, rid: number, keys: unknown[][]): void {
+    this.pendingNs = ns;
+    for (const key of keys) this.pending.push({ key, rid });
+  }
+
+  /**
+   * Merges deferred entries: one by one when they are few next to the index (so alternating replayed inserts and
+   * reads stay linear overall), else by re-sorting everything (TimSort: near linear on the two sorted runs).
+   */
+  mergePending(): void {
+    if (this.pending.length === 0) return;
+    const pending = this.pending;
+    this.pending = [];
+    if (pending.length * 16 < this.entries.size) {
+      for (const entry of pending) {
+        if (this.unique && this.findOtherRid(entry.key, entry.rid) !== undefined) throw this.duplicateKeyError(this.pendingNs, entry.key);
+        this.entries.insert(entry);
+      }
+      return;
+    }
+    const all: IndexEntry[] = [];
+    this.entries.scanAll((entry) => {
+      all.push(entry);
+      return true;
+    });
+    for (const entry of pending) all.push(entry);
+    this.loadEntries(all, this.pendingNs);
   }
 
   /** Builds the entries of many documents at once (sort + chunk), checking uniqueness across them. */
   load(items: Array<{ rid: number; keys: unknown[][] }>, ns: string): void {
-    const all: IndexEntry[] = items.flatMap(({ rid, keys }) => keys.map((key) => ({ key, rid })));
+    const all: IndexEntry[] = [];
+    for (const { rid, keys } of items) for (const key of keys) all.push({ key, rid });
+    this.mergePending();
+    this.loadEntries(all, ns);
+  }
+
+  private loadEntries(all: IndexEntry[], ns: string): void {
     this.entries.load(all);
     if (!this.unique) return;
     let previous: IndexEntry | undefined;
@@ -90,6 +142,7 @@ export class CollectionIndex {
 
   /** The record holding exactly `key` other than `exceptRid`. */
   findOtherRid(key: unknown[], exceptRid = -1): number | undefined {
+    this.mergePending();
     let found: number | undefined;
     this.entries.scanFrom(
       (e) => this.compareKeys(e.key, key),
@@ -104,6 +157,7 @@ export class CollectionIndex {
 
   /** Visits the entries inside `range` in index order; `visit` returning false stops the scan. */
   scanRange(range: KeyRange, visit: (entry: IndexEntry) => boolean): void {
+    this.mergePending();
     const startProbe = (e: IndexEntry): number => {
       const c = this.comparePrefix(e.key, range.start);
       return c === 0 && !range.startInclusive ? -1 : c;
@@ -116,6 +170,7 @@ export class CollectionIndex {
   }
 
   scanAll(visit: (entry: IndexEntry) => boolean): void {
+    this.mergePending();
     this.entries.scanAll(visit);
   }
 

@@ -5,7 +5,7 @@
 import { MongoServerError } from '../errors';
 import type { CollectionOptions, Document, IndexSpec } from '../types';
 import { CollectionIndex, ID_INDEX_NAME } from './collection-index';
-import { checkedSize, getDoc, inMemoryRecords, type RecordFactory, type StoredRecord } from './doc-store';
+import { checkedKnownSize, checkedSize, getDoc, inMemoryRecords, type RecordFactory, type StoredRecord } from './doc-store';
 
 export type Undo = () => void;
 
@@ -56,6 +56,25 @@ export class Collection {
     this.dataSize += record.size;
     for (const [index, indexKeys] of keys) index.add(rid, indexKeys);
     return () => this.forget(record, keys);
+  }
+
+  /**
+   * Start-up replay of an insert that was checked when first committed: stored, its index entries deferred (each
+   * index is built in one sort when next read, see `CollectionIndex.defer`), no undo. `size`: its BSON size when
+   * the reader already knows it.
+   */
+  loadInsert(doc: Document, size?: number): void {
+    const rid = this.nextRid++;
+    const record = this.recordFactory(this.ns, rid, doc, size === undefined ? checkedSize(doc) : checkedKnownSize(size));
+    this.records.set(rid, record);
+    this.dataSize += record.size;
+    const ns = this.ns;
+    for (const index of this.indexes.values()) index.defer(ns, rid, index.keysFor(doc));
+  }
+
+  /** Builds every index's deferred entries now (throws 11000 when they break a unique index). */
+  mergePendingEntries(): void {
+    for (const index of this.indexes.values()) index.mergePending();
   }
 
   /** Replaces the document with `doc._id`; throws when there is none (callers check first). */

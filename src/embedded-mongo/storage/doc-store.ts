@@ -29,7 +29,11 @@ export const inMemoryRecords: RecordFactory = (_ns, rid, doc, size) => ({ rid, s
 
 /** The document's BSON size; throws 10334 BSONObjectTooLarge over 16 MB. */
 export function checkedSize(doc: Document): number {
-  const size = calculateObjectSize(doc, { ignoreUndefined: false });
+  return checkedKnownSize(calculateObjectSize(doc, { ignoreUndefined: false }));
+}
+
+/** `checkedSize` for a document whose BSON size is already known (read from its bytes). */
+export function checkedKnownSize(size: number): number {
   if (size > MAX_DOCUMENT_BYTES) {
     throw new MongoServerError('BSONObjectTooLarge', `BSONObj size: ${size} (0x${size.toString(16).toUpperCase()}) is invalid. Size must be between 0 and ${MAX_DOCUMENT_BYTES}(16MB)`);
   }

@@ -100,6 +100,28 @@ export class EmbeddedStorage implements StorageEngine {
     }
   }
 
+  /**
+   * Start-up replay of a commit that was applied and made durable before: no undo (a failure stops the start-up,
+   * nothing to roll back to) and no transactions to keep before-images for. Inserts go through the bulk path
+   * (index entries deferred and built in one sort each); `finishReplay` completes the indexes.
+   */
+  replayCommit(records: ChangeRecord[]): void {
+    for (const record of records) {
+      if (record.op !== 'insert') {
+        this.applyRecord(record, undefined);
+        continue;
+      }
+      const collection = this.findCollection(record.ns) ?? this.collectionForWrite(record.ns).collection;
+      if (collection.options.capped) this.applyRecord(record, undefined);
+      else collection.loadInsert(record.doc, record.size);
+    }
+  }
+
+  /** Builds the index entries replay deferred; throws 11000 when the replayed documents break a unique index. */
+  finishReplay(): void {
+    for (const colls of this.databases.values()) for (const collection of colls.values()) collection.mergePendingEntries();
+  }
+
   private applyRecord(record: ChangeRecord, committing: Transaction | undefined): Undo {
     switch (record.op) {
       case 'insert': {

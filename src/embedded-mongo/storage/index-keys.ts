@@ -26,12 +26,45 @@ interface FieldValues {
   present: boolean;
 }
 
-export function documentKeys(doc: Document, fields: string[]): DocumentKeys {
+/** `paths`: each field split on '.', when the caller has it already (an index splits its fields once). */
+export function documentKeys(doc: Document, fields: string[], paths?: string[][]): DocumentKeys {
+  const simple = scalarKey(doc, paths ?? fields.map((field) => field.split('.')));
+  if (simple) return simple;
   const perField = fields.map((path) => fieldValues(doc, path));
   checkParallelArrays(fields, perField);
   let keys: unknown[][] = [[]];
   for (const field of perField) keys = keys.flatMap((prefix) => field.values.map((v) => [...prefix, v]));
   return { keys, multikey: perField.some((f) => f.arrayPaths.size > 0), anyFieldPresent: perField.some((f) => f.present) };
+}
+
+/**
+ * The common case without allocating per-field state: no indexed path meets an array, so the document has exactly
+ * one key tuple. Undefined when some path meets an array (the general walk handles it).
+ */
+function scalarKey(doc: Document, paths: string[][]): DocumentKeys | undefined {
+  const key: unknown[] = new Array(paths.length);
+  let anyFieldPresent = false;
+  for (let f = 0; f < paths.length; f++) {
+    const parts = paths[f];
+    let value: unknown = doc;
+    let present = true;
+    for (let depth = 0; depth < parts.length; depth++) {
+      if (Array.isArray(value)) return undefined;
+      if (!isPlainObject(value) || !Object.prototype.hasOwnProperty.call(value, parts[depth])) {
+        present = false;
+        break;
+      }
+      value = value[parts[depth]];
+    }
+    if (!present) {
+      key[f] = null;
+      continue;
+    }
+    if (Array.isArray(value)) return undefined;
+    key[f] = value;
+    anyFieldPresent = true;
+  }
+  return { keys: [key], multikey: false, anyFieldPresent };
 }
 
 /** Two fields crossing arrays at unrelated paths (neither a prefix of the other) cannot share an index. */

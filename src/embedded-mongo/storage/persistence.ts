@@ -7,7 +7,8 @@ import type { CollectionOptions, Document, IndexSpec } from '../types';
 
 /** `ns` is "db.coll" (database names cannot contain '.', so the first '.' splits it). */
 export type ChangeRecord =
-  | { op: 'insert'; ns: string; doc: Document }
+  /** `size`: the document's BSON size, set only by the journal reader, which has its bytes (never written). */
+  | { op: 'insert'; ns: string; doc: Document; size?: number }
   | { op: 'replace'; ns: string; doc: Document }
   | { op: 'remove'; ns: string; id: unknown }
   | { op: 'createCollection'; ns: string; options: CollectionOptions; uuid: unknown }

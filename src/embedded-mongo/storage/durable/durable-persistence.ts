@@ -36,7 +36,10 @@ export interface DurableOptions {
  */
 export interface CheckpointSource {
   checkpointRecords(): ChangeRecord[];
-  applyCommit(records: ChangeRecord[]): void;
+  /** Applies a recovered commit (no undo needed: a failure aborts the start-up). */
+  replayCommit(records: ChangeRecord[]): void;
+  /** Completes what replay deferred (index builds); throws when the recovered state is inconsistent. */
+  finishReplay(): void;
 }
 
 export interface RecoveryReport {
@@ -102,11 +105,12 @@ export class DurablePersistence implements Persistence {
       const collected: ChangeRecord[] = [];
       const source = this.source;
       const apply = source
-        ? (records: ChangeRecord[]) => source.applyCommit(records)
+        ? (records: ChangeRecord[]) => source.replayCommit(records)
         : (records: ChangeRecord[]) => {
             for (const record of records) collected.push(record);
           };
       const state = await recover(this.dir, apply);
+      source?.finishReplay();
       this.journal = await JournalWriter.open(this.dir, state.resume.seq, state.resume.position);
       this.lastCheckpointBytes = state.checkpointBytes;
       this.lastRecovery = {

@@ -70,11 +70,46 @@ function decodeRecords(payload: Buffer): ChangeRecord[] | undefined {
       if (payload.length - offset < 5) return undefined;
       const size = payload.readInt32LE(offset);
       if (size < 5 || offset + size > payload.length) return undefined;
-      records.push(deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord);
+      const record = deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord;
+      if (record.op === 'insert') {
+        const docSize = insertedDocumentSize(payload, offset, size);
+        if (docSize !== undefined) record.size = docSize;
+      }
+      records.push(record);
       offset += size;
     }
   } catch {
     return undefined;
   }
   return records;
+}
+
+/**
+ * The BSON size of the `doc` of an insert record serialized as `{op, ns, doc}` (as `serializeRecord` writes it),
+ * read from its bytes so replay need not compute it again; undefined for any other layout.
+ */
+function insertedDocumentSize(bytes: Buffer, start: number, size: number): number | undefined {
+  const end = start + size;
+  let p = start + 4;
+  if (!elementNamed(bytes, p, 0x02, 'op', end)) return undefined;
+  p = stringElementEnd(bytes, p + 4, end);
+  if (p < 0 || !elementNamed(bytes, p, 0x02, 'ns', end)) return undefined;
+  p = stringElementEnd(bytes, p + 4, end);
+  if (p < 0 || !elementNamed(bytes, p, 0x03, 'doc', end) || p + 9 > end) return undefined;
+  const docSize = bytes.readInt32LE(p + 5);
+  return docSize >= 5 && p + 5 + docSize <= end ? docSize : undefined;
+}
+
+/** Whether an element of `type` called `name` (ASCII) starts at `p`. */
+function elementNamed(bytes: Buffer, p: number, type: number, name: string, end: number): boolean {
+  if (p + name.length + 2 > end || bytes[p] !== type || bytes[p + name.length + 1] !== 0) return false;
+  for (let i = 0; i < name.length; i++) if (bytes[p + 1 + i] !== name.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The end of a BSON string value starting at `p` (its int32 length, then the bytes), or -1 past `end`. */
+function stringElementEnd(bytes: Buffer, p: number, end: number): number {
+  if (p + 4 > end) return -1;
+  const length = bytes.readInt32LE(p);
+  return length < 1 || p + 4 + length > end ? -1 : p + 4 + length;
 }
