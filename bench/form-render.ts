@@ -28,8 +28,8 @@ import { createSupplier } from '../src/suppliers';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 if (!Number.isInteger(SECONDS) || SECONDS < 1) throw new Error(`seconds per phase must be a whole number ≥ 1, not ${process.argv[2]}`);
-/** Where the embedded server runs: 'main' (as src/platform/database.ts starts it for the app) or 'worker'. */
-const DB_THREAD = parseDbThread(process.env.BENCH_DB_THREAD ?? 'main');
+/** Where the embedded server runs: 'worker' (as src/platform/database.ts starts it for the app) or 'main'. */
+const DB_THREAD = parseDbThread(process.env.BENCH_DB_THREAD ?? 'worker');
 const RENDER_CONNECTIONS = 20;
 const SAVE_CONNECTIONS = 50;
 const SECTION = 'forced_labour';
