@@ -316,7 +316,7 @@ describe('commands', function () {
     it('When find has a let and an indexable conjunct, then both apply', async function () {
       const docs = await db
         .collection('letItems')
-        .find({ _id: { $gte: 3 }, $expr: { $gt: ['$qty', '$$floor'] } }, { let: { floor: 10 } })
+        .find({ _id: { $gte: 3 }, $expr: { $gt: ['$qty', '$$floor'] } } as never, { let: { floor: 10 } })
         .toArray();
       assert.deepEqual(docs.map((d) => d._id), [3]);
     });
