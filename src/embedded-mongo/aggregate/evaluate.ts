@@ -60,15 +60,7 @@ function nullIfMissing(value: unknown): unknown {
 
 function evaluateObject(expr: Record<string, unknown>, scope: Scope): unknown {
   const keys = Object.keys(expr);
-  if (keys.length > 0 && keys[0].startsWith('$')) {
-    if (keys.length !== 1) {
-      throw mongoError('Location15983', `an expression specification must contain exactly one field, the name of the expression. Found ${keys.length} fields in ${JSON.stringify(keys)}`);
-    }
-    const name = keys[0];
-    const fn = operators.get(name);
-    if (!fn) throw mongoError('InvalidPipelineOperator', `Unrecognized expression '${name}'`);
-    return fn(expr[name], scope, name);
-  }
+  if (isOperatorExpression(keys)) return operatorNamed(keys[0])(expr[keys[0]], scope, keys[0]);
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     checkFieldName(key);
@@ -77,6 +69,21 @@ function evaluateObject(expr: Record<string, unknown>, scope: Scope): unknown {
     if (value !== undefined) defineField(out, key, value);
   }
   return out;
+}
+
+/** True for `{$op: args}`; an object whose first field starts with `$` must have that one field only. */
+function isOperatorExpression(keys: string[]): boolean {
+  if (keys.length === 0 || !keys[0].startsWith('$')) return false;
+  if (keys.length !== 1) {
+    throw mongoError('Location15983', `an expression specification must contain exactly one field, the name of the expression. Found ${keys.length} fields in ${JSON.stringify(keys)}`);
+  }
+  return true;
+}
+
+function operatorNamed(name: string): OperatorFn {
+  const fn = operators.get(name);
+  if (!fn) throw mongoError('InvalidPipelineOperator', `Unrecognized expression '${name}'`);
+  return fn;
 }
 
 export function checkFieldName(name: string): void {
@@ -147,11 +154,8 @@ export function checkExpression(expr: unknown): void {
   }
   if (!isDocument(expr)) return;
   const keys = Object.keys(expr);
-  if (keys.length > 0 && keys[0].startsWith('$')) {
-    if (keys.length !== 1) {
-      throw mongoError('Location15983', `an expression specification must contain exactly one field, the name of the expression. Found ${keys.length} fields in ${JSON.stringify(keys)}`);
-    }
-    if (!operators.has(keys[0])) throw mongoError('InvalidPipelineOperator', `Unrecognized expression '${keys[0]}'`);
+  if (isOperatorExpression(keys)) {
+    operatorNamed(keys[0]);
     if (keys[0] === '$literal') return;
   }
   for (const key of keys) checkExpression(expr[key]);

@@ -131,6 +131,12 @@ function idFirst(doc: Document): Document {
 }
 
 /** Asked per document and array element: remembered on the node, which no longer changes once the spec is parsed. */
+/** A computed field that evaluates to missing ($$REMOVE) is removed. */
+function setComputed(out: Document, key: string, value: unknown): void {
+  if (value === undefined) delete out[key];
+  else defineField(out, key, value);
+}
+
 function hasComputed(node: FieldNode): boolean {
   if (node.kind === 'computed') return true;
   if (node.kind !== 'nested') return false;
@@ -154,9 +160,7 @@ function applyInclusion(node: NestedNode, doc: Document, scope: Scope): Document
   }
   for (const [key, child] of node.children) {
     if (child.kind === 'computed') {
-      const value = evaluate(child.expr, scope);
-      if (value === undefined) delete out[key];
-      else defineField(out, key, value);
+      setComputed(out, key, evaluate(child.expr, scope));
     } else if (child.kind === 'nested' && !hasOwn(out, key) && hasComputed(child)) {
       defineField(out, key, applyInclusion(child, {}, scope));
     }
@@ -218,9 +222,7 @@ function applySet(node: NestedNode, doc: Document, scope: Scope): Document {
   const out: Document = { ...doc };
   for (const [key, child] of node.children) {
     if (child.kind === 'computed') {
-      const value = evaluate(child.expr, scope);
-      if (value === undefined) delete out[key];
-      else defineField(out, key, value);
+      setComputed(out, key, evaluate(child.expr, scope));
     } else if (child.kind === 'nested') {
       defineField(out, key, setInValue(child, out[key], scope));
     }
