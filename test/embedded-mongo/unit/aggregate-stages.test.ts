@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { runPipeline, type PipelineContext } from '../../../src/embedded-mongo/aggregate/pipeline';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
+import { createCollator } from '../../../src/embedded-mongo/query/collation';
 import type { Document } from '../../../src/embedded-mongo/types';
 
 function context(collections: Record<string, Document[]> = {}): PipelineContext & { written: Record<string, Document[]> } {
@@ -55,6 +56,14 @@ describe('aggregation pipeline: parsing', () => {
 });
 
 describe('aggregation pipeline: $match, $sort, $skip, $limit, $count', () => {
+  it('When $match uses $expr with $$NOW or strings, then it sees the command clock and collation', async () => {
+    const input = [{ _id: 1, due: new Date('2025-12-31T00:00:00Z'), c: 'Sweden' }, { _id: 2, due: new Date('2026-01-02T00:00:00Z'), c: 'sweden' }];
+    const overdue = await run(input, [{ $match: { $expr: { $lt: ['$due', '$$NOW'] } } }]);
+    assert.deepEqual(overdue.map((d) => d._id), [1]);
+    const collated = await run(input, [{ $match: { $expr: { $eq: ['$c', 'SWEDEN'] } } }], { ...context(), collator: createCollator({ locale: 'en', strength: 2 }) });
+    assert.deepEqual(collated.map((d) => d._id), [1, 2]);
+  });
+
   it('When matching, sorting and paging, then the documents come back in a stable order', async () => {
     const input = [
       { _id: 1, g: 'b', n: 1 },

@@ -237,7 +237,7 @@ export function compileGraphLookup(spec: unknown, ctx: PipelineContext): Stage {
   if (spec.restrictSearchWithMatch !== undefined && !isDocument(spec.restrictSearchWithMatch)) {
     throw mongoError('Location40185', "restrictSearchWithMatch must be an object");
   }
-  const restrict = spec.restrictSearchWithMatch === undefined ? undefined : compileFilter(spec.restrictSearchWithMatch, { collator: ctx.collator });
+  const restrict = spec.restrictSearchWithMatch === undefined ? undefined : compileFilter(spec.restrictSearchWithMatch, { collator: ctx.collator, now: ctx.now });
 
   return async (docs) => {
     const foreign = (await ctx.readCollection(from.db, from.coll)).filter((doc) => !restrict || restrict.test(doc));
