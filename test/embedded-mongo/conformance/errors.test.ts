@@ -64,4 +64,47 @@ describe('error replies', function () {
     assert.equal(reply.codeName, 'NoSuchTransaction');
     assert.deepEqual(reply.errorLabels, ['TransientTransactionError']);
   });
+
+  describe('maxTimeMS', function () {
+    // A scan of this many documents through $expr takes well over the 1 ms allowed below.
+    const LONG_SCAN = 30_000;
+    const slowFilter = { $expr: { $gte: [{ $strLenCP: '$label' }, 0] } };
+
+    before(async function () {
+      const docs = Array.from({ length: LONG_SCAN }, (_, i) => ({ _id: i, label: `item ${i}`, group: i % 7 }));
+      await db.collection('long').insertMany(docs as never[]);
+    });
+
+    async function expiredReply(command: Record<string, unknown>): Promise<void> {
+      const reply = await rawError(db, command);
+      assert.equal(reply.code, 50);
+      assert.equal(reply.codeName, 'MaxTimeMSExpired');
+    }
+
+    it('When a find scans longer than maxTimeMS, then it fails with 50 MaxTimeMSExpired', async function () {
+      await expiredReply({ find: 'long', filter: slowFilter, maxTimeMS: 1 });
+    });
+
+    it('When an aggregate scans longer than maxTimeMS, then it fails with 50 MaxTimeMSExpired', async function () {
+      await expiredReply({ aggregate: 'long', pipeline: [{ $match: slowFilter }, { $group: { _id: '$group' } }], cursor: {}, maxTimeMS: 1 });
+    });
+
+    it('When a count scans longer than maxTimeMS, then it fails with 50 MaxTimeMSExpired', async function () {
+      await expiredReply({ count: 'long', query: slowFilter, maxTimeMS: 1 });
+    });
+
+    it('When a distinct scans longer than maxTimeMS, then it fails with 50 MaxTimeMSExpired', async function () {
+      await expiredReply({ distinct: 'long', key: 'label', query: slowFilter, maxTimeMS: 1 });
+    });
+
+    it('When the scan fits in maxTimeMS, then the command answers', async function () {
+      const reply = await db.command({ count: 'long', query: slowFilter, maxTimeMS: 600_000 });
+      assert.equal(reply.n, LONG_SCAN);
+    });
+
+    it('When maxTimeMS is negative, then the command fails with 2 BadValue', async function () {
+      const reply = await rawError(db, { find: 'long', filter: {}, maxTimeMS: -1 });
+      assert.equal(reply.code, 2);
+    });
+  });
 });
