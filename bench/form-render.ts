@@ -75,8 +75,7 @@ interface Sample {
 }
 
 /** Closed-loop load: `connections` workers, each sending its next request when the previous one answered. */
-async function loadSlice(port: number, spec: RequestSpec, connections: number, seconds: number, expectStatus: number, sample: Sample): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+async function loadSlice(agent: http.Agent, port: number, spec: RequestSpec, connections: number, seconds: number, expectStatus: number, sample: Sample): Promise<void> {
   let counter = sample.latencies.length;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -94,7 +93,6 @@ async function loadSlice(port: number, spec: RequestSpec, connections: number, s
     }),
   );
   sample.elapsed += (performance.now() - started) / 1000;
-  agent.destroy();
 }
 
 function newSample(): Sample {
@@ -109,7 +107,9 @@ function summarise(sample: Sample): Result {
 
 async function load(port: number, spec: RequestSpec, connections: number, seconds: number, expectStatus: number): Promise<Result> {
   const sample = newSample();
-  await loadSlice(port, spec, connections, seconds, expectStatus, sample);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  await loadSlice(agent, port, spec, connections, seconds, expectStatus, sample);
+  agent.destroy();
   return summarise(sample);
 }
 
@@ -125,9 +125,12 @@ interface Phase {
  */
 async function interleaved(phases: Phase[], seconds: number): Promise<Result[]> {
   const samples = phases.map(() => newSample());
+  // Each phase keeps its connections open across its turns, as browsers keep theirs.
+  const agents = phases.map((phase) => new http.Agent({ keepAlive: true, maxSockets: phase.connections }));
   for (let round = 0; round < seconds; round += 1) {
-    for (const [i, phase] of phases.entries()) await loadSlice(phase.port, phase.spec, phase.connections, 1, 200, samples[i] as Sample);
+    for (const [i, phase] of phases.entries()) await loadSlice(agents[i] as http.Agent, phase.port, phase.spec, phase.connections, 1, 200, samples[i] as Sample);
   }
+  for (const agent of agents) agent.destroy();
   return samples.map(summarise);
 }
 
