@@ -2,7 +2,7 @@
  * $project, $addFields/$set and $unset: a spec is parsed once into a tree of field nodes, then applied to each
  * document. Applying never mutates the input; untouched sub-values are shared and cloned once at pipeline end.
  */
-import { defineField } from '../bson/fields';
+import { defineField, idFirst } from '../bson/fields';
 import { mongoError } from '../errors';
 import type { Document } from '../types';
 import { checkExpression, checkFieldName, evaluate, type Scope } from './evaluate';
@@ -119,16 +119,11 @@ export function compileProjection(spec: unknown): Projection {
   const root = state.root;
   return {
     mode,
+    // A computed _id is appended like any computed field, but MongoDB always answers with _id first.
     apply: (doc, scope) => (mode === 'inclusion' ? idFirst(applyInclusion(root, doc, scope)) : applyExclusion(root, doc)),
   };
 }
 
-/** A computed _id is appended like any computed field, but MongoDB always answers with _id first. */
-function idFirst(doc: Document): Document {
-  if (!hasOwn(doc, '_id') || Object.keys(doc)[0] === '_id') return doc;
-  const { _id, ...rest } = doc;
-  return { _id, ...rest };
-}
 
 /** Asked per document and array element: remembered on the node, which no longer changes once the spec is parsed. */
 /** A computed field that evaluates to missing ($$REMOVE) is removed. */

@@ -1,4 +1,5 @@
-/** Writing a document field safely, whatever its name. */
+/** Writing document fields: safely whatever their name, and `_id` first as MongoDB stores and answers it. */
+import type { Document } from '../types';
 
 /**
  * Sets `key` as an own data property: plain assignment would treat a field literally named "__proto__" (legal in
@@ -10,4 +11,11 @@ export function defineField(target: Record<string, unknown>, key: string, value:
   } else {
     target[key] = value;
   }
+}
+
+/** `doc` with `_id` (when it has one) as its first field; `doc` itself when it already is. */
+export function idFirst(doc: Document): Document {
+  if (!Object.prototype.hasOwnProperty.call(doc, '_id') || Object.keys(doc)[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
 }

@@ -5,6 +5,7 @@
 import type { Timestamp } from 'bson';
 import { bsonTag, bsonType, valuesEqual } from '../bson/compare';
 import { deepClone } from '../bson/clone';
+import { defineField, idFirst } from '../bson/fields';
 import { mongoError } from '../errors';
 import type { Matcher } from '../query/matcher';
 import { isPlainDocument } from '../query/paths';
@@ -16,7 +17,7 @@ import { compileOperators, type PathOperation } from './operator-update';
 import { isDynamicPart } from './paths';
 import { nextTimestamp } from './operators';
 import { compilePipelineUpdate } from './pipeline';
-import { defineField, hasField, withoutField, type ApplyContext } from './walk';
+import { hasField, type ApplyContext } from './walk';
 
 export { upsertSeed } from './upsert';
 export type { ApplyContext } from './walk';
@@ -73,15 +74,10 @@ function assertValidId(doc: Document): void {
   if (INVALID_ID_TYPES.has(type)) throw mongoError('InvalidIdField', `The '_id' value cannot be of type ${type}`);
 }
 
-/** New documents keep `_id` first, as mongod stores them. */
-function idFirst(doc: Document): Document {
-  if (!hasField(doc, '_id') || Object.keys(doc)[0] === '_id') return doc;
-  return { _id: doc._id, ...withoutField(doc, '_id') };
-}
-
 function finishUpdate(before: Document, after: Document, ctx: ApplyContext): UpdateResult {
   if (after === before) return { doc: before, modified: false };
   assertValidId(after);
+  // New documents keep `_id` first, as mongod stores them.
   const doc = ctx.isInsert ? idFirst(after) : after;
   return { doc, modified: !identical(before, doc) };
 }

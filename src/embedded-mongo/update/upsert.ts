@@ -5,6 +5,7 @@
  */
 import { bsonTag } from '../bson/compare';
 import { deepClone } from '../bson/clone';
+import { idFirst } from '../bson/fields';
 import { mongoError } from '../errors';
 import { isPlainDocument } from '../query/paths';
 import type { Document } from '../types';
@@ -80,9 +81,5 @@ export function upsertSeed(filter: unknown): Document {
   equalities.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   let seed: Document = {};
   for (const [path, value] of equalities) seed = setAtPath(seed, path.split('.'), deepClone(value));
-  if (hasField(seed, '_id') && Object.keys(seed)[0] !== '_id') {
-    const { _id, ...rest } = seed;
-    seed = { _id, ...rest };
-  }
-  return seed;
+  return idFirst(seed);
 }

@@ -3,7 +3,6 @@
  * everything else is shared with the input, which is never mutated.
  */
 import { mongoError } from '../errors';
-import { defineField } from '../bson/fields';
 import { isPlainDocument, arrayIndexOf } from '../query/paths';
 import type { Document } from '../types';
 import { formatElement, formatField } from './format';
@@ -60,8 +59,6 @@ interface WalkEnv extends WalkHooks {
   ctx: ApplyContext;
   root: Document;
 }
-
-export { defineField };
 
 /** A copy of `doc` with `key` set: an existing field keeps its position, a new one goes last. */
 export function withField(doc: Document, key: string, value: unknown): Document {
