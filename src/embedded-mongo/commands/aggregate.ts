@@ -3,8 +3,7 @@ import { ObjectId } from 'bson';
 import { mongoError } from '../errors';
 import { runPipeline } from '../aggregate/pipeline';
 import type { PipelineContext } from '../aggregate/stages/types';
-import { createCollator } from '../query/collation';
-import type { Collator, Document, FindRequest, StorageEngine } from '../types';
+import type { Document, FindRequest, StorageEngine } from '../types';
 import {
   documentArray,
   isDocument,
@@ -16,6 +15,7 @@ import {
   validateCollectionName,
 } from './args';
 import type { CommandHandler, Invocation } from './context';
+import { openCursor } from './cursors';
 import { explainReply } from './explain-plan';
 import { findMatching, readScope, storageReader, type ReadScope } from './matching';
 
@@ -24,9 +24,8 @@ export interface ParsedAggregate {
   coll: string | undefined;
   pipeline: Document[];
   request: FindRequest;
-  /** Stages left after the leading $match (and a $sort directly after it) moved into the storage read. */
+  /** Stages left after the leading $match moved into the storage read. */
   rest: Document[];
-  collator: Collator | undefined;
 }
 
 export function parseAggregate(body: Document): ParsedAggregate {
@@ -39,15 +38,14 @@ export function parseAggregate(body: Document): ParsedAggregate {
     throw mongoError('FailedToParse', "Invalid aggregate namespace: 'aggregate' must be a collection name or 1");
   }
   const pipeline = documentArray(body, 'pipeline', 'aggregate');
-  const collation = optionalCollation(body, 'aggregate');
-  const request: FindRequest = { filter: {}, collation, hint: optionalHint(body, 'aggregate') };
+  const request: FindRequest = { filter: {}, collation: optionalCollation(body, 'aggregate'), hint: optionalHint(body, 'aggregate') };
   let rest = pipeline;
   const first = pipeline[0];
   if (coll !== undefined && first && Object.keys(first).length === 1 && isDocument(first.$match)) {
     request.filter = first.$match;
     rest = pipeline.slice(1);
   }
-  return { coll, pipeline, request, rest, collator: createCollator(collation) };
+  return { coll, pipeline, request, rest };
 }
 
 /**
@@ -107,9 +105,7 @@ const aggregate: CommandHandler = async (inv) => {
   const output = await runPipeline(input, parsed.rest, pipelineContext(inv, scope));
   // Once $out or $merge has written, failing the command would misreport what happened.
   if (!endsWithWrite(parsed.pipeline)) scope.deadline.check();
-  const ns = `${inv.db}.${parsed.coll ?? '$cmd.aggregate'}`;
-  const { id, batch } = inv.ctx.cursors.start({ ns, docs: output, sessionKey: inv.session?.key }, batchSize, false);
-  return { cursor: { firstBatch: batch, id, ns }, ok: 1 };
+  return openCursor(inv, { ns: `${inv.db}.${parsed.coll ?? '$cmd.aggregate'}`, docs: output }, batchSize, false);
 };
 
 export const aggregateCommands: Record<string, CommandHandler> = { aggregate };

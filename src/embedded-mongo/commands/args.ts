@@ -2,7 +2,7 @@
 import { Binary, Decimal128 } from 'bson';
 import { mongoError } from '../errors';
 import { normalizeCollation } from '../query/collation';
-import type { CollationSpec, Document } from '../types';
+import type { CollationSpec, Document, FindRequest } from '../types';
 
 export function isDocument(value: unknown): value is Document {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -144,6 +144,15 @@ export function optionalHint(body: Document, command: string): string | Document
   if (typeof value === 'string') return value.length ? value : undefined;
   if (isDocument(value)) return Object.keys(value).length ? value : undefined;
   throw mongoError('FailedToParse', `BSON field '${command}.hint' must be a string or an object`);
+}
+
+/** The read a command or statement describes: its `filterField` (absent → {}), collation and hint. */
+export function readRequest(body: Document, filterField: string, command: string): FindRequest {
+  return {
+    filter: optionalDocument(body, filterField, command) ?? {},
+    collation: optionalCollation(body, command),
+    hint: optionalHint(body, command),
+  };
 }
 
 export function binaryKey(value: unknown): string | undefined {

@@ -10,14 +10,11 @@ import {
   optionalDocument,
   splitNamespace,
 } from './args';
+import { cursorReply } from './cursors';
 import type { CommandHandler, Invocation } from './context';
 
 function requireAdmin(inv: Invocation): void {
   if (inv.db !== 'admin') throw mongoError('Unauthorized', `${inv.name} may only be run against the admin database.`);
-}
-
-function cursorReply(ns: string, firstBatch: Document[]): Document {
-  return { cursor: { id: 0n, ns, firstBatch }, ok: 1 };
 }
 
 const listDatabases: CommandHandler = async (inv) => {

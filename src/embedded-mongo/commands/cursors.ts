@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { calculateObjectSize } from 'bson';
 import type { Document } from '../types';
+import type { Invocation } from './context';
 
 /** Leaves room for the reply envelope around a batch inside MongoDB's 16 MB document limit. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024;
@@ -95,6 +96,17 @@ export class CursorRegistry {
       if (id !== 0n && !this.open.has(id)) return id;
     }
   }
+}
+
+/** The reply of a command that returns a cursor; id 0 means everything is in `firstBatch`. */
+export function cursorReply(ns: string, firstBatch: Document[], id = 0n): Document {
+  return { cursor: { firstBatch, id, ns }, ok: 1 };
+}
+
+/** Opens a cursor over `source` in the invocation's session and replies with its first batch. */
+export function openCursor(inv: Invocation, source: Omit<CursorSource, 'sessionKey'>, batchSize: number | undefined, singleBatch: boolean): Document {
+  const { id, batch } = inv.ctx.cursors.start({ ...source, sessionKey: inv.session?.key }, batchSize, singleBatch);
+  return cursorReply(source.ns, batch, id);
 }
 
 function takeBatch(cursor: OpenCursor, batchSize: number): Batch {

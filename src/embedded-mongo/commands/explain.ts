@@ -1,7 +1,7 @@
 /** explain of find, aggregate, count, distinct, update, delete and findAndModify. */
 import { mongoError } from '../errors';
-import type { Document, FindRequest } from '../types';
-import { collectionArg, isDocument, optionalCollation, optionalDocument, optionalHint, optionalString } from './args';
+import type { Document } from '../types';
+import { collectionArg, isDocument, optionalDocument, optionalString, readRequest } from './args';
 import type { CommandHandler } from './context';
 import { parseAggregate } from './aggregate';
 import { explainReply, type ExplainTarget, type Verbosity } from './explain-plan';
@@ -36,29 +36,21 @@ function explainTarget(inner: Document): ExplainTarget {
     }
     case 'update': {
       const stmt = firstStatement(inner, 'updates', 'update');
-      return { find: { coll: collectionArg(inner, 'update'), request: statementRequest(stmt, 'q', 'update') } };
+      return { find: { coll: collectionArg(inner, 'update'), request: readRequest(stmt, 'q', 'update') } };
     }
     case 'delete': {
       const stmt = firstStatement(inner, 'deletes', 'delete');
-      return { find: { coll: collectionArg(inner, 'delete'), request: statementRequest(stmt, 'q', 'delete') } };
+      return { find: { coll: collectionArg(inner, 'delete'), request: readRequest(stmt, 'q', 'delete') } };
     }
     case 'findAndModify':
     case 'findandmodify': {
-      const request = statementRequest(inner, 'query', name);
+      const request = readRequest(inner, 'query', name);
       request.sort = optionalDocument(inner, 'sort', name);
       return { find: { coll: collectionArg(inner, name), request } };
     }
     default:
       throw mongoError('CommandNotFound', `Explain failed due to unknown command: ${name ?? ''}`);
   }
-}
-
-function statementRequest(stmt: Document, field: string, command: string): FindRequest {
-  return {
-    filter: optionalDocument(stmt, field, command) ?? {},
-    collation: optionalCollation(stmt, command),
-    hint: optionalHint(stmt, command),
-  };
 }
 
 const explain: CommandHandler = async (inv) => {

@@ -2,6 +2,7 @@
 import { mongoError } from '../errors';
 import type { Document, IndexSpec } from '../types';
 import { collectionArg, isDocument, requiredArray } from './args';
+import { cursorReply } from './cursors';
 import type { CommandHandler } from './context';
 
 function toIndexSpec(raw: unknown, i: number): IndexSpec {
@@ -48,7 +49,7 @@ const createIndexes: CommandHandler = async (inv) => {
 const listIndexes: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'listIndexes');
   const indexes = inv.ctx.storage.listIndexes(inv.db, coll);
-  return { cursor: { id: 0n, ns: `${inv.db}.${coll}`, firstBatch: indexes.map((spec) => ({ ...spec })) }, ok: 1 };
+  return cursorReply(`${inv.db}.${coll}`, indexes.map((spec) => ({ ...spec })));
 };
 
 const dropIndexes: CommandHandler = async (inv) => {

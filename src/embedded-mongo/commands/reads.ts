@@ -9,16 +9,21 @@ import {
   isDocument,
   nonNegativeInteger,
   optionalBoolean,
-  optionalCollation,
   optionalDocument,
-  optionalHint,
   optionalInteger,
   optionalString,
+  readRequest,
   requiredArray,
 } from './args';
-import type { CommandHandler, Invocation } from './context';
+import type { CommandHandler } from './context';
+import { DEFAULT_FIRST_BATCH, openCursor } from './cursors';
 import { forEachWithin } from './deadline';
 import { findMatching, findSorted, readScope, storageReader, type ReadScope } from './matching';
+
+/** 0 means no limit; a negative limit counts like its absolute value. */
+function limitOf(raw: number): number {
+  return raw === 0 ? Infinity : Math.abs(raw);
+}
 
 export interface ParsedFind {
   coll: string;
@@ -32,8 +37,7 @@ export interface ParsedFind {
 
 export function parseFind(body: Document): ParsedFind {
   const coll = collectionArg(body, 'find');
-  const filter = optionalDocument(body, 'filter', 'find') ?? {};
-  const sort = optionalDocument(body, 'sort', 'find');
+  const request: FindRequest = { ...readRequest(body, 'filter', 'find'), sort: optionalDocument(body, 'sort', 'find') };
   const projection = optionalDocument(body, 'projection', 'find');
   const skip = nonNegativeInteger(body, 'skip', 'find') ?? 0;
   const rawLimit = optionalInteger(body, 'limit', 'find') ?? 0;
@@ -43,8 +47,7 @@ export function parseFind(body: Document): ParsedFind {
   optionalString(body, 'comment', 'find');
   // A negative limit is the legacy way of asking for one batch of at most |limit| documents.
   if (rawLimit < 0) singleBatch = true;
-  const limit = rawLimit === 0 ? Infinity : Math.abs(rawLimit);
-  const request: FindRequest = { filter, sort, collation: optionalCollation(body, 'find'), hint: optionalHint(body, 'find') };
+  const limit = limitOf(rawLimit);
   return { coll, request, projection, skip, limit, batchSize, singleBatch };
 }
 
@@ -61,14 +64,8 @@ const find: CommandHandler = async (inv) => {
   const transform = projector(parsed.projection, parsed.request.filter, scope);
   const docs = findSorted(storageReader(inv, parsed.coll), parsed.request, scope);
   const window = docs.slice(parsed.skip, parsed.skip + parsed.limit);
-  const ns = `${inv.db}.${parsed.coll}`;
-  const firstBatchSize = parsed.batchSize === 0 ? 0 : Math.min(parsed.batchSize ?? 101, parsed.limit);
-  const { id, batch } = inv.ctx.cursors.start(
-    { ns, docs: window, transform, sessionKey: inv.session?.key },
-    firstBatchSize,
-    parsed.singleBatch,
-  );
-  return { cursor: { firstBatch: batch, id, ns }, ok: 1 };
+  const firstBatchSize = parsed.batchSize === 0 ? 0 : Math.min(parsed.batchSize ?? DEFAULT_FIRST_BATCH, parsed.limit);
+  return openCursor(inv, { ns: `${inv.db}.${parsed.coll}`, docs: window, transform }, firstBatchSize, parsed.singleBatch);
 };
 
 function cursorIdArg(value: unknown): bigint {
@@ -110,11 +107,10 @@ const killCursors: CommandHandler = async (inv) => {
 
 export function parseCount(body: Document): { coll: string; request: FindRequest; skip: number; limit: number } {
   const coll = collectionArg(body, 'count');
-  const filter = optionalDocument(body, 'query', 'count') ?? {};
+  const request = readRequest(body, 'query', 'count');
   const skip = nonNegativeInteger(body, 'skip', 'count') ?? 0;
-  const rawLimit = optionalInteger(body, 'limit', 'count') ?? 0;
-  const limit = rawLimit === 0 ? Infinity : Math.abs(rawLimit);
-  return { coll, request: { filter, collation: optionalCollation(body, 'count'), hint: optionalHint(body, 'count') }, skip, limit };
+  const limit = limitOf(optionalInteger(body, 'limit', 'count') ?? 0);
+  return { coll, request, skip, limit };
 }
 
 const count: CommandHandler = async (inv) => {
@@ -130,8 +126,7 @@ export function parseDistinct(body: Document): { coll: string; key: string; requ
   const key = body.key;
   if (typeof key !== 'string') throw mongoError('TypeMismatch', "BSON field 'distinct.key' is the wrong type, expected type 'string'");
   if (key.length === 0) throw mongoError('BadValue', 'FieldPath cannot be constructed with empty string');
-  const filter = optionalDocument(body, 'query', 'distinct') ?? {};
-  return { coll, key, request: { filter, collation: optionalCollation(body, 'distinct'), hint: optionalHint(body, 'distinct') } };
+  return { coll, key, request: readRequest(body, 'query', 'distinct') };
 }
 
 /** Values at `path`, descending through arrays; a terminal array contributes its elements (one level). */
