@@ -1,16 +1,17 @@
 /**
  * Pipeline-style updates (`[{$set: ...}, {$unset: ...}]`): the stages MongoDB allows inside an update. `$set`,
- * `$addFields`, `$unset` and `$project` are the aggregation stages themselves (`aggregate/project.ts`); only the
- * replacement stages differ, in the error an update reports for a non-document.
+ * `$addFields`, `$unset` and `$project` are the aggregation stages themselves (`aggregate/project.ts`); `$replaceRoot`
+ * and `$replaceWith` parse as in aggregation and differ only in the error an update reports for a non-document.
  */
-import { bsonType } from '../bson/compare';
 import { mongoError } from '../errors';
 import { checkExpression, createScope, evaluate, type Scope } from '../aggregate/expressions';
 import { compileAddFields, compileProjection, compileUnset } from '../aggregate/project';
+import { newRootOf } from '../aggregate/stages/basic';
+import { typeName } from '../aggregate/values';
 import { isPlainDocument } from '../query/paths';
 import type { Collator, Document } from '../types';
 import { formatValue } from './format';
-import { hasField, type ApplyContext } from './walk';
+import type { ApplyContext } from './walk';
 
 type Stage = (doc: Document, scope: Scope) => Document;
 
@@ -18,21 +19,14 @@ function replacementOf(value: unknown, doc: Document): Document {
   if (!isPlainDocument(value)) {
     throw mongoError(
       'BadValue',
-      `'replacement document' must evaluate to an object, but resulting value was: ${formatValue(value)}. Type of resulting value: '${bsonType(value)}'. Input document: ${formatValue(doc)}`,
+      `'replacement document' must evaluate to an object, but resulting value was: ${formatValue(value)}. Type of resulting value: '${typeName(value)}'. Input document: ${formatValue(doc)}`,
     );
   }
   return value;
 }
 
 function compileReplaceStage(stage: string, spec: unknown): Stage {
-  let expr = spec;
-  if (stage === '$replaceRoot') {
-    if (!isPlainDocument(spec)) {
-      throw mongoError('FailedToParse', `${stage} specification stage must be an object, got ${bsonType(spec)}`);
-    }
-    if (!hasField(spec, 'newRoot')) throw mongoError('FailedToParse', "no newRoot specified for the $replaceRoot stage");
-    expr = spec.newRoot;
-  }
+  const expr = stage === '$replaceRoot' ? newRootOf(spec) : spec;
   checkExpression(expr);
   return (doc, scope) => replacementOf(evaluate(expr, scope), doc);
 }

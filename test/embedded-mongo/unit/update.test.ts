@@ -492,6 +492,9 @@ describe('update engine', () => {
       assertMongoError(() => compileUpdate([{ $unset: [] }]), 31119);
       assertMongoError(() => compileUpdate([{ $project: { a: 1, b: 0 } }]), 31254);
       assertMongoError(() => compileUpdate([{ $set: { a: { $bogus: 1 } } }]), 168);
+      assertMongoError(() => compileUpdate([{ $replaceRoot: { root: '$a' } }]), 40230);
+      assertMongoError(() => compileUpdate([{ $replaceRoot: {} }]), 40231);
+      assertMongoError(() => apply({ _id: 1 }, [{ $replaceWith: '$nope' }]), 2, /Type of resulting value: 'missing'/);
     });
 
     it('When a pipeline sets a field named __proto__, then it stays a field', () => {

@@ -84,13 +84,18 @@ function replaceRootWith(expr: unknown, ctx: PipelineContext): Stage {
     });
 }
 
-export function compileReplaceRoot(spec: unknown, ctx: PipelineContext): Stage {
+/** The `newRoot` expression of a `$replaceRoot` spec (also a pipeline update's). */
+export function newRootOf(spec: unknown): unknown {
   if (!isDocument(spec)) throw mongoError('Location40229', `expected an object as specification for $replaceRoot stage, got ${typeName(spec)}`);
   for (const key of Object.keys(spec)) {
     if (key !== 'newRoot') throw mongoError('Location40230', `unrecognized option to $replaceRoot stage: ${key}, only valid option is 'newRoot'.`);
   }
   if (!hasOwn(spec, 'newRoot')) throw mongoError('Location40231', 'no newRoot specified for the $replaceRoot stage');
-  return replaceRootWith(spec.newRoot, ctx);
+  return spec.newRoot;
+}
+
+export function compileReplaceRoot(spec: unknown, ctx: PipelineContext): Stage {
+  return replaceRootWith(newRootOf(spec), ctx);
 }
 
 export function compileReplaceWith(spec: unknown, ctx: PipelineContext): Stage {
