@@ -21,7 +21,7 @@ import {
   optionalHint,
 } from './args';
 import type { CommandHandler, Invocation } from './context';
-import { findSorted, optionalLet, plainScope, type Variables } from './matching';
+import { findMatching, findSorted, optionalLet, plainScope, type ReadScope, type Variables } from './matching';
 import { documentValidator, type DocumentCheck } from './validation';
 
 export interface WriteError {
@@ -251,10 +251,12 @@ const update: CommandHandler = async (inv) => {
 
 const del: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'delete');
+  const now = new Date();
+  const variables = optionalLet(inv.body, 'delete', now, undefined);
   const statements = writeBatch(inv.body, 'deletes', 'delete').map(parseDeleteStatement);
   let n = 0;
   const writeErrors = await runStatements(inv, statements, (batch, statement) => {
-    n += applyDelete(batch, inv.db, coll, statement);
+    n += applyDelete(batch, inv.db, coll, statement, plainScope(createCollator(statement.collation), now, variables));
   });
   return finishWrite(inv, { n, ok: 1 }, writeErrors);
 };
@@ -276,8 +278,8 @@ function parseDeleteStatement(raw: Document, i: number): DeleteStatement {
   return { q, limit: limit === 1 ? 1 : 0, collation: optionalCollation(raw, command), hint: optionalHint(raw, command) };
 }
 
-function applyDelete(batch: WriteBatch, db: string, coll: string, stmt: DeleteStatement): number {
-  const found = batch.find(db, coll, { filter: stmt.q, collation: stmt.collation, hint: stmt.hint });
+function applyDelete(batch: WriteBatch, db: string, coll: string, stmt: DeleteStatement, scope: ReadScope): number {
+  const found = findMatching((request) => batch.find(db, coll, request), { filter: stmt.q, collation: stmt.collation, hint: stmt.hint }, scope);
   const targets = stmt.limit === 1 ? found.docs.slice(0, 1) : found.docs;
   let removed = 0;
   for (const doc of targets) if (batch.remove(db, coll, doc._id)) removed++;

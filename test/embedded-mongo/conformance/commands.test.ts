@@ -376,6 +376,14 @@ describe('commands', function () {
       assert.deepEqual(await coll.findOne({ _id: 1 } as never), { _id: 1, status: 'closed', by: 'auditor' });
     });
 
+    it("When a delete's filter uses the command's let, then only the documents it selects go", async function () {
+      const coll = db.collection('letDeletes');
+      await coll.insertMany([{ _id: 1, qty: 5 }, { _id: 2, qty: 15 }] as never[]);
+      const result = await coll.deleteMany({ $expr: { $gt: ['$qty', '$$floor'] } }, { let: { floor: 10 } });
+      assert.equal(result.deletedCount, 1);
+      assert.deepEqual(await coll.find().toArray(), [{ _id: 1, qty: 5 }]);
+    });
+
     it("When findAndModify's query uses its let, then it picks the matching document", async function () {
       const coll = db.collection('letFam');
       await coll.insertMany([{ _id: 1, qty: 5 }, { _id: 2, qty: 15 }] as never[]);
