@@ -376,6 +376,14 @@ describe('commands', function () {
       assert.deepEqual(await coll.findOne({ _id: 1 } as never), { _id: 1, status: 'closed', by: 'auditor' });
     });
 
+    it("When find computes a projected field, then it compares with the find's collation", async function () {
+      await db.collection('letNames').insertOne({ _id: 1, name: 'abc' } as never);
+      const doc = await db
+        .collection('letNames')
+        .findOne({ _id: 1 } as never, { projection: { same: { $eq: ['$name', 'ABC'] } }, collation: { locale: 'en', strength: 2 } });
+      assert.deepEqual(doc, { _id: 1, same: true });
+    });
+
     it("When a delete's filter uses the command's let, then only the documents it selects go", async function () {
       const coll = db.collection('letDeletes');
       await coll.insertMany([{ _id: 1, qty: 5 }, { _id: 2, qty: 15 }] as never[]);
