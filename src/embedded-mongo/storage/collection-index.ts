@@ -124,7 +124,7 @@ export class CollectionIndex {
   }
 
   private loadEntries(all: IndexEntry[], ns: string): void {
-    this.entries.load(all);
+    this.entries.load(all, this.bulkComparator(all));
     if (!this.unique) return;
     let previous: IndexEntry | undefined;
     this.entries.scanAll((entry) => {
@@ -185,6 +185,37 @@ export class CollectionIndex {
     );
   }
 
+  /**
+   * For sorting many entries at once: when every field holds one simple kind of value throughout (numbers, dates,
+   * or strings without surrogates and no collation), a comparator that skips the per-comparison type dispatch; it
+   * orders exactly as `compareEntries`. Undefined otherwise.
+   */
+  private bulkComparator(entries: IndexEntry[]): ((a: IndexEntry, b: IndexEntry) => number) | undefined {
+    if (entries.length < 2) return undefined;
+    const kinds: Array<'number' | 'string' | 'date'> = [];
+    for (let i = 0; i < this.fields.length; i++) {
+      const kind = simpleKind(entries[0].key[i], this.collator);
+      if (!kind) return undefined;
+      kinds.push(kind);
+    }
+    for (const entry of entries) {
+      for (let i = 0; i < kinds.length; i++) if (simpleKind(entry.key[i], this.collator) !== kinds[i]) return undefined;
+    }
+    const directions = this.directions;
+    return (a, b) => {
+      for (let i = 0; i < kinds.length; i++) {
+        let x = a.key[i] as number | string | Date;
+        let y = b.key[i] as number | string | Date;
+        if (kinds[i] === 'date') {
+          x = (x as Date).getTime();
+          y = (y as Date).getTime();
+        }
+        if (x !== y) return x < y ? -directions[i] : directions[i];
+      }
+      return a.rid - b.rid;
+    };
+  }
+
   private compareEntries(a: IndexEntry, b: IndexEntry): number {
     return this.compareKeys(a.key, b.key) || a.rid - b.rid;
   }
@@ -219,6 +250,16 @@ export class CollectionIndex {
     }
     return 0;
   }
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** The kind of a key value `bulkComparator` can compare natively (UTF-16 order is code point order without surrogates). */
+function simpleKind(value: unknown, collator: Collator | undefined): 'number' | 'string' | 'date' | undefined {
+  if (typeof value === 'number') return value === value ? 'number' : undefined;
+  if (typeof value === 'string') return collator || SURROGATE.test(value) ? undefined : 'string';
+  if (value instanceof Date) return value.getTime() === value.getTime() ? 'date' : undefined;
+  return undefined;
 }
 
 /** 1 or -1 for an ascending/descending key; special index types are refused (67 CannotCreateIndex). */

@@ -16,6 +16,7 @@ export class Collection {
   private nextRid = 1;
   /** Set when an undo put back a record out of rid order (Map iteration order is insertion order). */
   private outOfOrder = false;
+  private nsOf = { db: '', name: '', ns: '' };
 
   constructor(
     public db: string,
@@ -30,7 +31,9 @@ export class Collection {
   }
 
   get ns(): string {
-    return `${this.db}.${this.name}`;
+    // Built once per name (a rename assigns db and name): replay asks for it per document.
+    if (this.nsOf.db !== this.db || this.nsOf.name !== this.name) this.nsOf = { db: this.db, name: this.name, ns: `${this.db}.${this.name}` };
+    return this.nsOf.ns;
   }
 
   get idIndex(): CollectionIndex {

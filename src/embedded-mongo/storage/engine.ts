@@ -106,12 +106,16 @@ export class EmbeddedStorage implements StorageEngine {
    * (index entries deferred and built in one sort each); `finishReplay` completes the indexes.
    */
   replayCommit(records: ChangeRecord[]): void {
+    // Runs of inserts into one collection look it up once (any other record may change the catalog).
+    let last: { ns: string; collection: Collection } | undefined;
     for (const record of records) {
       if (record.op !== 'insert') {
+        last = undefined;
         this.applyRecord(record, undefined);
         continue;
       }
-      const collection = this.findCollection(record.ns) ?? this.collectionForWrite(record.ns).collection;
+      if (last?.ns !== record.ns) last = { ns: record.ns, collection: this.findCollection(record.ns) ?? this.collectionForWrite(record.ns).collection };
+      const collection = last.collection;
       if (collection.options.capped) this.applyRecord(record, undefined);
       else collection.loadInsert(record.doc, record.size);
     }

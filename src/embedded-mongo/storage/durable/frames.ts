@@ -5,6 +5,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { deserialize, serialize } from 'bson';
+import type { Document } from '../../types';
 import type { ChangeRecord } from '../persistence';
 
 export const FRAME_HEADER_BYTES = 8;
@@ -64,18 +65,14 @@ export function readFrame(bytes: Buffer, offset: number): FrameScan {
 
 function decodeRecords(payload: Buffer): ChangeRecord[] | undefined {
   const records: ChangeRecord[] = [];
+  const names = new NamespaceCache();
   let offset = 0;
   try {
     while (offset < payload.length) {
       if (payload.length - offset < 5) return undefined;
       const size = payload.readInt32LE(offset);
       if (size < 5 || offset + size > payload.length) return undefined;
-      const record = deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord;
-      if (record.op === 'insert') {
-        const docSize = insertedDocumentSize(payload, offset, size);
-        if (docSize !== undefined) record.size = docSize;
-      }
-      records.push(record);
+      records.push(decodeInsert(payload, offset, size, names) ?? (deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord));
       offset += size;
     }
   } catch {
@@ -84,20 +81,47 @@ function decodeRecords(payload: Buffer): ChangeRecord[] | undefined {
   return records;
 }
 
+const INSERT = Buffer.from('insert\0', 'utf8');
+
 /**
- * The BSON size of the `doc` of an insert record serialized as `{op, ns, doc}` (as `serializeRecord` writes it),
- * read from its bytes so replay need not compute it again; undefined for any other layout.
+ * An insert record (`{op: 'insert', ns, doc}` as `serializeRecord` writes it, nearly every record replayed) decoded
+ * from its bytes: only the document goes through the BSON decoder, the namespace string is shared by the records
+ * of a frame, and the document's BSON size comes along so replay need not compute it. Undefined for any other
+ * record (decoded the general way).
  */
-function insertedDocumentSize(bytes: Buffer, start: number, size: number): number | undefined {
+function decodeInsert(bytes: Buffer, start: number, size: number, names: NamespaceCache): ChangeRecord | undefined {
   const end = start + size;
   let p = start + 4;
   if (!elementNamed(bytes, p, 0x02, 'op', end)) return undefined;
-  p = stringElementEnd(bytes, p + 4, end);
-  if (p < 0 || !elementNamed(bytes, p, 0x02, 'ns', end)) return undefined;
-  p = stringElementEnd(bytes, p + 4, end);
-  if (p < 0 || !elementNamed(bytes, p, 0x03, 'doc', end) || p + 9 > end) return undefined;
-  const docSize = bytes.readInt32LE(p + 5);
-  return docSize >= 5 && p + 5 + docSize <= end ? docSize : undefined;
+  const opEnd = stringElementEnd(bytes, p + 4, end);
+  if (opEnd < 0 || opEnd - (p + 8) !== INSERT.length || bytes.compare(INSERT, 0, INSERT.length, p + 8, opEnd) !== 0) return undefined;
+  p = opEnd;
+  if (!elementNamed(bytes, p, 0x02, 'ns', end)) return undefined;
+  const nsEnd = stringElementEnd(bytes, p + 4, end);
+  if (nsEnd < 0) return undefined;
+  const nsStart = p + 8;
+  p = nsEnd;
+  if (!elementNamed(bytes, p, 0x03, 'doc', end) || p + 9 > end) return undefined;
+  const docStart = p + 5;
+  const docSize = bytes.readInt32LE(docStart);
+  // Exactly the three fields: the document, then the record's terminating zero.
+  if (docSize < 5 || docStart + docSize !== end - 1 || bytes[end - 1] !== 0) return undefined;
+  const ns = names.get(bytes, nsStart, nsEnd - 1);
+  const doc = deserialize(bytes.subarray(docStart, docStart + docSize), DESERIALIZE_OPTIONS) as Document;
+  return { op: 'insert', ns, doc, size: docSize };
+}
+
+/** The last namespace decoded, so consecutive records of one collection share one string. */
+class NamespaceCache {
+  private bytes = Buffer.alloc(0);
+  private name = '';
+
+  get(source: Buffer, start: number, end: number): string {
+    if (end - start === this.bytes.length && source.compare(this.bytes, 0, this.bytes.length, start, end) === 0) return this.name;
+    this.bytes = Buffer.from(source.subarray(start, end));
+    this.name = this.bytes.toString('utf8');
+    return this.name;
+  }
 }
 
 /** Whether an element of `type` called `name` (ASCII) starts at `p`. */
