@@ -15,6 +15,7 @@ import {
   validateCollectionName,
 } from './args';
 import type { CommandHandler, Invocation } from './context';
+import { collectionInfo } from './catalog';
 import { openCursor } from './cursors';
 import { explainReply } from './explain-plan';
 import { findMatching, readScope, storageReader, type ReadScope } from './matching';
@@ -54,7 +55,7 @@ export function parseAggregate(body: Document): ParsedAggregate {
  * say) leaves the target as it was.
  */
 async function replaceCollection(storage: StorageEngine, db: string, coll: string, docs: Document[]): Promise<void> {
-  const target = storage.listCollections(db).find((info) => info.name === coll);
+  const target = collectionInfo(storage, db, coll);
   const temp = `tmp.agg_out.${new ObjectId().toHexString()}`;
   await storage.createCollection(db, temp, target?.options ?? {});
   try {

@@ -1,7 +1,7 @@
 /** Databases and collections: listing, creating, dropping, renaming, options and statistics. */
 import { mongoError } from '../errors';
 import { compileFilter } from '../query/matcher';
-import type { CollectionOptions, Document } from '../types';
+import type { CollectionInfo, CollectionOptions, Document, StorageEngine } from '../types';
 import {
   collectionArg,
   commandArguments,
@@ -15,6 +15,11 @@ import type { CommandHandler, Invocation } from './context';
 
 function requireAdmin(inv: Invocation): void {
   if (inv.db !== 'admin') throw mongoError('Unauthorized', `${inv.name} may only be run against the admin database.`);
+}
+
+/** The catalog entry of `db.coll`, or undefined when the collection does not exist. */
+export function collectionInfo(storage: StorageEngine, db: string, coll: string): CollectionInfo | undefined {
+  return storage.listCollections(db).find((info) => info.name === coll);
 }
 
 const listDatabases: CommandHandler = async (inv) => {
@@ -76,7 +81,7 @@ const create: CommandHandler = async (inv) => {
 const drop: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'drop');
   const storage = inv.ctx.storage;
-  const exists = storage.listCollections(inv.db).some((c) => c.name === coll);
+  const exists = collectionInfo(storage, inv.db, coll) !== undefined;
   const nIndexesWas = exists ? storage.listIndexes(inv.db, coll).length : 0;
   await storage.dropCollection(inv.db, coll);
   return exists ? { nIndexesWas, ns: `${inv.db}.${coll}`, ok: 1 } : { ok: 1 };

@@ -3,6 +3,7 @@ import { mongoError } from '../errors';
 import { compileFilter } from '../query/matcher';
 import type { Document, StorageEngine } from '../types';
 import { isDocument } from './args';
+import { collectionInfo } from './catalog';
 import type { Logger } from './context';
 
 /** Checks a document about to be written; `before` is the stored version for updates. Throws 121. */
@@ -18,7 +19,7 @@ export function documentValidator(
   logger: Logger,
 ): DocumentCheck {
   if (bypass) return allowAll;
-  const info = storage.listCollections(db).find((c) => c.name === coll);
+  const info = collectionInfo(storage, db, coll);
   const validator = info?.options.validator;
   if (!isDocument(validator) || Object.keys(validator).length === 0) return allowAll;
   const level = info?.options.validationLevel ?? 'strict';
