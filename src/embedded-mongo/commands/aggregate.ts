@@ -97,11 +97,11 @@ function endsWithWrite(pipeline: Document[]): boolean {
 
 const aggregate: CommandHandler = async (inv) => {
   const parsed = parseAggregate(inv.body);
-  if (optionalBoolean(inv.body, 'explain', 'aggregate')) return explainReply(inv, { aggregate: parsed }, 'queryPlanner');
+  const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
+  if (optionalBoolean(inv.body, 'explain', 'aggregate')) return explainReply(inv, { aggregate: parsed }, 'queryPlanner', scope.variables);
   const cursorOptions = optionalDocument(inv.body, 'cursor', 'aggregate');
   if (!cursorOptions) throw mongoError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
   const batchSize = nonNegativeInteger(cursorOptions, 'batchSize', 'aggregate.cursor');
-  const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
   const input = parsed.coll === undefined ? [] : findMatching(storageReader(inv, parsed.coll), parsed.request, scope).docs;
   const output = await runPipeline(input, parsed.rest, pipelineContext(inv, scope));
   // Once $out or $merge has written, failing the command would misreport what happened.

@@ -1,6 +1,8 @@
 /** Builds explain output (queryPlanner / executionStats) from the storage engine's PlanInfo. */
 import type { Document, FindRequest, PlanInfo } from '../types';
+import { createCollator } from '../query/collation';
 import type { Invocation } from './context';
+import { findMatching, plainScope, storageReader, type Variables } from './matching';
 import type { ParsedAggregate } from './aggregate';
 import { SERVER_VERSION } from './handshake';
 
@@ -39,14 +41,15 @@ export function planStages(plan: PlanInfo, sort: Document | undefined): Document
   return stage;
 }
 
-export function explainReply(inv: Invocation, target: ExplainTarget, verbosity: Verbosity): Document {
+/** `variables`: the explained command's `let`, for the `$expr` of its filter. */
+export function explainReply(inv: Invocation, target: ExplainTarget, verbosity: Verbosity, variables?: Variables): Document {
   const started = Date.now();
   const { coll, request, stages } = 'find' in target
     ? { coll: target.find.coll, request: target.find.request, stages: undefined }
     : { coll: target.aggregate.coll, request: target.aggregate.request, stages: target.aggregate.rest };
   const result = coll === undefined
     ? { docs: [], plan: { stage: 'EOF', providesSort: true, docsExamined: 0, keysExamined: 0 } as PlanInfo }
-    : inv.ctx.storage.find(inv.txn, inv.db, coll, request);
+    : findMatching(storageReader(inv, coll), request, plainScope(createCollator(request.collation), new Date(), variables));
   const winningPlan = planStages(result.plan, request.sort);
   const queryPlanner: Document = {
     plannerVersion: 1,

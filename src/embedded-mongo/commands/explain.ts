@@ -5,6 +5,7 @@ import { collectionArg, isDocument, optionalDocument, optionalString, readReques
 import type { CommandHandler } from './context';
 import { parseAggregate } from './aggregate';
 import { explainReply, type ExplainTarget, type Verbosity } from './explain-plan';
+import { optionalLet } from './matching';
 import { parseCount, parseDistinct, parseFind } from './reads';
 
 const VERBOSITIES = new Set(['queryPlanner', 'executionStats', 'allPlansExecution']);
@@ -58,7 +59,9 @@ const explain: CommandHandler = async (inv) => {
   if (!isDocument(inner)) throw mongoError('FailedToParse', 'explain command requires a nested object');
   const verbosity = optionalString(inv.body, 'verbosity', 'explain') ?? 'allPlansExecution';
   if (!VERBOSITIES.has(verbosity)) throw mongoError('FailedToParse', `verbosity string must be one of {'queryPlanner', 'executionStats', 'allPlansExecution'}`);
-  return explainReply(inv, explainTarget(inner), verbosity as Verbosity);
+  const target = explainTarget(inner);
+  const variables = optionalLet(inner, Object.keys(inner)[0] ?? 'explain', new Date(), undefined);
+  return explainReply(inv, target, verbosity as Verbosity, variables);
 };
 
 export const explainCommands: Record<string, CommandHandler> = { explain };

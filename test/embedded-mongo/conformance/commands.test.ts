@@ -384,6 +384,14 @@ describe('commands', function () {
       assert.deepEqual(doc, { _id: 1, same: true });
     });
 
+    it('When a find with a let is explained, then its $expr counts with the variables', async function () {
+      const explained = await db
+        .collection('letItems')
+        .find({ $expr: { $gt: ['$qty', '$$floor'] } }, { let: { floor: 10 } })
+        .explain('executionStats');
+      assert.equal((explained.executionStats as { nReturned: number }).nReturned, 2);
+    });
+
     it("When a delete's filter uses the command's let, then only the documents it selects go", async function () {
       const coll = db.collection('letDeletes');
       await coll.insertMany([{ _id: 1, qty: 5 }, { _id: 2, qty: 15 }] as never[]);
