@@ -4,6 +4,7 @@
  */
 import { deserialize, serialize } from 'bson';
 import type { Document } from '../types';
+import { defineField } from '../bson/fields';
 import { crc32c } from './crc32c';
 
 export const OP_REPLY = 1;
@@ -98,8 +99,9 @@ function parseOpMsg(header: MessageHeader, message: Buffer): Request {
   }
   if (!body) throw new ProtocolError('OP_MSG has no body section');
   for (const [identifier, docs] of sequences) {
-    if (identifier in body) throw new ProtocolError(`OP_MSG document sequence '${identifier}' duplicates a body field`);
-    body[identifier] = docs;
+    if (Object.hasOwn(body, identifier)) throw new ProtocolError(`OP_MSG document sequence '${identifier}' duplicates a body field`);
+    // A sequence named __proto__ or constructor is a field like any other, never the body's prototype.
+    defineField(body, identifier, docs);
   }
   return {
     kind: 'msg',

@@ -202,6 +202,21 @@ describe('wire protocol', function () {
     assert.equal(await client.db(dbName).collection('seq').countDocuments(), 3);
   });
 
+  it('When a document sequence is named like an Object.prototype member, then it is an ordinary field', async function () {
+    const c = await rawClient();
+    c.send(opMsg(13, { ping: 1, $db: dbName }, { sequences: { constructor: [{ _id: 1 }] } }));
+    await c.waitFor(() => c.replies.length === 1 || c.closed);
+    assert.equal(c.replies[0]?.body.ok, 1);
+  });
+
+  it('When a document sequence is named __proto__, then the body keeps its prototype', async function () {
+    const c = await rawClient();
+    // Were the sequence the body's prototype, find would inherit Array.prototype.sort as its 'sort' and fail.
+    c.send(opMsg(14, { find: 'seq', filter: {}, $db: dbName }, { sequences: { ['__proto__']: [{ _id: 1 }] } }));
+    await c.waitFor(() => c.replies.length === 1 || c.closed);
+    assert.equal(c.replies[0]?.body.ok, 1, String(c.replies[0]?.body.errmsg));
+  });
+
   it('verifies a CRC-32C checksum and closes the connection when it does not match', async function () {
     const good = await rawClient();
     good.send(opMsg(13, { ping: 1, $db: 'admin' }, { checksum: 'good' }));
