@@ -1,5 +1,6 @@
 /** Validation of command fields, with MongoDB's error codes and messages ("BSON field 'find.limit' is ..."). */
 import { Binary, Decimal128 } from 'bson';
+import { defineField } from '../bson/fields';
 import { mongoError } from '../errors';
 import { normalizeCollation } from '../query/collation';
 import type { CollationSpec, Document, FindRequest } from '../types';
@@ -177,7 +178,7 @@ const GENERIC_FIELDS = new Set([
 export function commandArguments(body: Document, name: string): Document {
   const args: Document = {};
   for (const [key, value] of Object.entries(body)) {
-    if (key !== name && !GENERIC_FIELDS.has(key)) args[key] = value;
+    if (key !== name && !GENERIC_FIELDS.has(key)) defineField(args, key, value);
   }
   return args;
 }

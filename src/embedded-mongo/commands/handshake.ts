@@ -154,7 +154,7 @@ function getParameter(body: Document): Document {
   const reply: Document = {};
   for (const key of Object.keys(body)) {
     if (key === 'getParameter' || key.startsWith('$') || key === 'lsid' || key === 'comment') continue;
-    if (!(key in PARAMETERS)) throw mongoError('InvalidOptions', `no option found to get: ${key}`);
+    if (!Object.hasOwn(PARAMETERS, key)) throw mongoError('InvalidOptions', `no option found to get: ${key}`);
     reply[key] = PARAMETERS[key];
   }
   if (Object.keys(reply).length === 0) throw mongoError('InvalidOptions', 'no option found to get');

@@ -4,6 +4,7 @@
  * here with the variables; the remaining conjuncts still let the engine use an index.
  */
 import { createScope, evaluate, checkVariableName } from '../aggregate/evaluate';
+import { defineField } from '../bson/fields';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
 import { compileSort } from '../query/sort';
@@ -64,7 +65,7 @@ function mentionsExpr(value: unknown): boolean {
 function withoutExpr(filter: Document): Document {
   const kept: Document = {};
   for (const [key, value] of Object.entries(filter)) {
-    if (key !== '$expr' && !mentionsExpr(value)) kept[key] = value;
+    if (key !== '$expr' && !mentionsExpr(value)) defineField(kept, key, value);
   }
   return kept;
 }

@@ -103,6 +103,11 @@ describe('commands', function () {
   });
 
   describe('databases and collections', function () {
+    it('When getParameter names an Object.prototype member, then it fails with 72 InvalidOptions', async function () {
+      const err = await commandError(admin.command({ getParameter: 1, toString: 1 }));
+      assert.equal(err.code, 72);
+    });
+
     it('create makes a collection; creating it again fails with 48 NamespaceExists', async function () {
       await db.createCollection('created');
       const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
