@@ -70,7 +70,7 @@ const findAndModify: CommandHandler = async (inv) => {
         coll,
         { q: query, u: update as Document | Document[], multi: false, upsert, arrayFilters: arrayFilters as Document[] | undefined, collation, hint, variables },
         validate,
-        sort,
+        { now, sort },
       );
       if (outcome.upsertedId !== undefined) {
         return {

@@ -173,7 +173,8 @@ export interface UpdateOutcome {
 
 /**
  * Applies one update statement inside a write batch: to the first match (or every match when `multi`), or
- * inserts the upsert document built from the query's equality fields when nothing matched.
+ * inserts the upsert document built from the query's equality fields when nothing matched. `now` is the
+ * command's one clock ($$NOW, $currentDate, the `let` values).
  */
 export function applyUpdate(
   batch: WriteBatch,
@@ -181,7 +182,7 @@ export function applyUpdate(
   coll: string,
   stmt: UpdateStatement,
   validate: DocumentCheck,
-  sort?: Document,
+  { now, sort }: { now: Date; sort?: Document },
 ): UpdateOutcome & { before?: Document; after?: Document } {
   const collator = createCollator(stmt.collation);
   const { variables } = stmt;
@@ -189,7 +190,6 @@ export function applyUpdate(
   if (stmt.multi && update.kind === 'replacement') {
     throw mongoError('FailedToParse', 'multi update is not supported for replacement-style update');
   }
-  const now = new Date();
   const docs = findSorted(
     (request) => batch.find(db, coll, request),
     { filter: stmt.q, sort, collation: stmt.collation, hint: stmt.hint },
@@ -227,7 +227,8 @@ function buildUpsert(q: Document, update: CompiledUpdate, now: Date): Document {
 
 const update: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'update');
-  const commandLet = optionalLet(inv.body, 'update', new Date(), undefined);
+  const now = new Date();
+  const commandLet = optionalLet(inv.body, 'update', now, undefined);
   // Malformed statements fail the whole command before anything is written, as in MongoDB.
   const statements = writeBatch(inv.body, 'updates', 'update').map((raw, i) => parseUpdateStatement(raw, i, commandLet));
   const validate = validatorOf(inv, coll);
@@ -235,7 +236,7 @@ const update: CommandHandler = async (inv) => {
   let nModified = 0;
   const upserted: Document[] = [];
   const writeErrors = await runStatements(inv, statements, (batch, statement, index) => {
-    const outcome = applyUpdate(batch, inv.db, coll, statement, validate);
+    const outcome = applyUpdate(batch, inv.db, coll, statement, validate, { now });
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
       n++;

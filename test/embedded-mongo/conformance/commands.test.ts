@@ -405,6 +405,22 @@ describe('commands', function () {
       assert.deepEqual(await coll.find().toArray(), [{ _id: 1, qty: 5 }]);
     });
 
+    it('When an update binds $$NOW in its let, then every statement sees that same instant', async function () {
+      const coll = db.collection('letNow');
+      await coll.insertMany([{ _id: 1 }, { _id: 2 }] as never[]);
+      await db.command({
+        update: 'letNow',
+        updates: [
+          { q: { _id: 1 }, u: [{ $set: { bound: '$$started', now: '$$NOW' } }] },
+          { q: { _id: 2 }, u: [{ $set: { bound: '$$started', now: '$$NOW' } }] },
+        ],
+        let: { started: '$$NOW' },
+      });
+      const docs = await coll.find().toArray();
+      const instants = new Set(docs.flatMap((d) => [d.bound.getTime(), d.now.getTime()]));
+      assert.equal(instants.size, 1, `one $$NOW per command, got ${[...instants].join(', ')}`);
+    });
+
     it("When findAndModify's query uses its let, then it picks the matching document", async function () {
       const coll = db.collection('letFam');
       await coll.insertMany([{ _id: 1, qty: 5 }, { _id: 2, qty: 15 }] as never[]);
