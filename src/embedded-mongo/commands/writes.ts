@@ -1,13 +1,10 @@
 /** insert, update and delete: batches of statements with per-statement write errors. */
-import { ObjectId, BSONRegExp, type Timestamp } from 'bson';
-import { bsonTag } from '../bson/compare';
-import { defineField } from '../bson/fields';
+import { ObjectId, BSONRegExp } from 'bson';
 import { ErrorCodes, mongoError, MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
 import type { CompiledUpdate } from '../update';
-import { compileUpdate, upsertSeed } from '../update';
-import { nextTimestamp } from '../update/operators';
+import { compileUpdate, stampEmptyTimestamps, upsertSeed } from '../update';
 import type { CollationSpec, Document, WriteBatch } from '../types';
 import {
   collectionArg,
@@ -47,16 +44,6 @@ export function withId(doc: Document): Document {
   if (id instanceof BSONRegExp) throw mongoError('InvalidIdField', "The '_id' value cannot be of type regex");
   const { _id: _ignored, ...rest } = doc;
   return { _id: id, ...rest };
-}
-
-/** An inserted top-level Timestamp(0, 0) becomes the current time (from the one timestamp clock), as in MongoDB. */
-function stampEmptyTimestamps(doc: Document, now: Date): Document {
-  for (const [key, value] of Object.entries(doc)) {
-    if (bsonTag(value) !== 'Timestamp') continue;
-    const ts = value as Timestamp;
-    if (ts.t === 0 && ts.i === 0) defineField(doc, key, nextTimestamp(now));
-  }
-  return doc;
 }
 
 export function validatorOf(inv: Invocation, coll: string): DocumentCheck {

@@ -140,8 +140,11 @@ function replacementUpdate(replacement: Document): CompiledUpdate {
   };
 }
 
-/** Like an insert, a replacement's top-level Timestamp(0, 0) values become the current time. */
-function stampEmptyTimestamps(doc: Document, now: Date): Document {
+/**
+ * Top-level Timestamp(0, 0) values of an inserted or replacing document become the current time, from the one
+ * timestamp clock (`nextTimestamp`), as in MongoDB. Mutates and returns `doc`, which must be the caller's own copy.
+ */
+export function stampEmptyTimestamps(doc: Document, now: Date): Document {
   for (const [key, value] of Object.entries(doc)) {
     if (bsonTag(value) !== 'Timestamp') continue;
     const ts = value as Timestamp;
