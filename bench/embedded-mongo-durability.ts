@@ -11,6 +11,7 @@ import path from 'node:path';
 import { GridFSBucket, MongoClient } from 'mongodb';
 import { startMongoServer } from '../src/embedded-mongo';
 import { DurablePersistence, openStorage } from '../src/embedded-mongo/storage';
+import { recover } from '../src/embedded-mongo/storage/durable/recovery';
 
 const WRITERS = 16;
 const MEASURE_MS = 3000;
@@ -111,18 +112,34 @@ function readAllFiles(dir: string): { ms: number; bytes: number } {
   return { ms: Number(process.hrtime.bigint() - started) / 1e6, bytes };
 }
 
-/** Wall time of a start-up, and the CPU time it used (on a busy machine the wall time mostly waits for a core). */
-async function timedOpen(dir: string): Promise<{ ms: number; cpuMs: number; count: number; close(): Promise<void> }> {
+/** Reading and decoding every record of the directory without applying them: the floor under a start-up. */
+async function decodeOnly(dir: string): Promise<{ ms: number; records: number }> {
+  const started = process.hrtime.bigint();
+  let records = 0;
+  await recover(dir, (commit) => {
+    records += commit.length;
+  });
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, records };
+}
+
+/**
+ * Wall time of a start-up, and the CPU time it used (on a busy machine the wall time mostly waits for a core); then
+ * closes the engine (writing a checkpoint) so the next measurement does not run beside its heap.
+ */
+async function timedStartup(dir: string): Promise<{ ms: number; cpuMs: number; count: number }> {
   const started = process.hrtime.bigint();
   const cpu = process.cpuUsage();
   const engine = await openStorage({ dbPath: dir }, undefined, { ttlIntervalMs: 0, durable: { checkpointIntervalMs: 0 } });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const used = process.cpuUsage(cpu);
-  return { ms, cpuMs: (used.user + used.system) / 1000, count: engine.collectionStats('bench', 'answers').count, close: () => engine.close() };
+  const count = engine.collectionStats('bench', 'answers').count;
+  await engine.close();
+  return { ms, cpuMs: (used.user + used.system) / 1000, count };
 }
 
-function startupLine(label: string, open: { ms: number; cpuMs: number; count: number }): void {
-  line(`${label} (${open.count} docs)`, `${open.ms.toFixed(0)} ms`, `CPU ${open.cpuMs.toFixed(0)} ms; target < 5000 ms`, open.ms < 5000 && open.count === DOCS);
+function startupLine(label: string, open: { ms: number; cpuMs: number; count: number }, raw: { ms: number }): void {
+  const ratio = `CPU ${open.cpuMs.toFixed(0)} ms, ${(open.ms / Math.max(raw.ms, 1)).toFixed(0)}× the read; target < 5000 ms`;
+  line(`${label} (${open.count} docs)`, `${open.ms.toFixed(0)} ms`, ratio, open.ms < 5000 && open.count === DOCS);
 }
 
 async function main(): Promise<void> {
@@ -149,15 +166,17 @@ async function main(): Promise<void> {
     const dir = path.join(root, 'startup');
     await fillDirectory(dir);
     const raw = readAllFiles(dir);
-    const replay = await timedOpen(dir);
+    const decoded = await decodeOnly(dir);
+    const replay = await timedStartup(dir); // its close writes a checkpoint
     line(`read the journal files (${(raw.bytes / 1e6).toFixed(1)} MB)`, `${raw.ms.toFixed(0)} ms`, '', undefined);
-    startupLine('start-up replaying the journal', replay);
-    await replay.close(); // writes a checkpoint
+    line(`read and decode its ${decoded.records} records`, `${decoded.ms.toFixed(0)} ms`, '', undefined);
+    startupLine('start-up replaying the journal', replay, raw);
     const rawCheckpoint = readAllFiles(dir);
-    const fromCheckpoint = await timedOpen(dir);
+    const decodedCheckpoint = await decodeOnly(dir);
+    const fromCheckpoint = await timedStartup(dir);
     line(`read the checkpoint files (${(rawCheckpoint.bytes / 1e6).toFixed(1)} MB)`, `${rawCheckpoint.ms.toFixed(0)} ms`, '', undefined);
-    startupLine('start-up loading the checkpoint', fromCheckpoint);
-    await fromCheckpoint.close();
+    line(`read and decode its ${decodedCheckpoint.records} records`, `${decodedCheckpoint.ms.toFixed(0)} ms`, '', undefined);
+    startupLine('start-up loading the checkpoint', fromCheckpoint, rawCheckpoint);
 
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -9,11 +9,13 @@ import path from 'node:path';
 import type { ChangeRecord } from '../persistence';
 import { CHECKPOINT_FILE, CHECKPOINT_TEMP_FILE, DataDirectoryError, HEADER_BYTES, decodeHeader, encodeHeader, isNotFound, syncDirectory } from './format';
 import { FrameReader } from './frame-reader';
-import { frameOfParts, serializeRecord } from './frames';
+import { UNDECODABLE, decodeRecords, frameOfParts, serializeRecord } from './frames';
 
 const TRAILER = Buffer.from('EMDB-END', 'ascii');
 /** Records per frame are gathered up to about this many bytes, so writing yields to the event loop regularly. */
 const FRAME_TARGET_BYTES = 4 * 1024 * 1024;
+/** Records of a checkpoint frame are decoded and applied this many at a time (see `decodeRecords`). */
+const APPLY_BATCH_RECORDS = 1000;
 
 export async function writeCheckpoint(dir: string, records: ChangeRecord[], nextJournalSeq: number): Promise<{ bytes: number }> {
   const temp = path.join(dir, CHECKPOINT_TEMP_FILE);
@@ -53,7 +55,7 @@ function* framesOf(records: ChangeRecord[]): Generator<Buffer> {
 }
 
 /**
- * Reads the checkpoint, handing its records to `apply` frame by frame (the file is never held whole in memory);
+ * Reads the checkpoint, handing its records to `apply` in batches (the file is never held whole in memory);
  * returns the first journal after it, or undefined when there is no checkpoint yet.
  */
 export async function readCheckpoint(dir: string, apply: (records: ChangeRecord[]) => void): Promise<{ nextJournalSeq: number; bytes: number; records: number } | undefined> {
@@ -78,11 +80,14 @@ export async function readCheckpoint(dir: string, apply: (records: ChangeRecord[
     let records = 0;
     let offset = HEADER_BYTES;
     for (;;) {
-      const scan = await reader.frameAt(offset);
+      const scan = await reader.payloadAt(offset);
       if (scan.kind === 'end') break;
       if (scan.kind === 'damaged') throw damagedCheckpoint(file, `${scan.reason} at byte ${offset}`);
-      apply(scan.records);
-      records += scan.records.length;
+      const decoded = decodeRecords(scan.payload, APPLY_BATCH_RECORDS, (batch) => {
+        apply(batch);
+        records += batch.length;
+      });
+      if (!decoded) throw damagedCheckpoint(file, `${UNDECODABLE} at byte ${offset}`);
       offset = scan.end;
     }
     return { nextJournalSeq: seq, bytes: size, records };

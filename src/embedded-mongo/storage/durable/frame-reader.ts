@@ -3,7 +3,8 @@
  * holding gigabytes of evidence) is read in bounded memory and a journal of many small commits in few reads.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, readFrame, type FrameScan } from './frames';
+import type { ChangeRecord } from '../persistence';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, UNDECODABLE, checkFrame, decodeRecords, type FrameScan, type PayloadScan } from './frames';
 
 const READ_BYTES = 16 * 1024 * 1024;
 
@@ -20,6 +21,20 @@ export class FrameReader {
 
   /** The frame at file offset `offset` (frames must be read in increasing offset order). */
   async frameAt(offset: number): Promise<FrameScan> {
+    const scan = await this.payloadAt(offset);
+    if (scan.kind !== 'frame') return scan;
+    const records: ChangeRecord[] = [];
+    const decoded = decodeRecords(scan.payload, Infinity, (batch) => {
+      for (const record of batch) records.push(record);
+    });
+    return decoded ? { kind: 'frame', records, end: scan.end } : { kind: 'damaged', reason: UNDECODABLE };
+  }
+
+  /**
+   * The checked payload of the frame at `offset`, not decoded (see `decodeRecords`); valid until the next read
+   * from this reader.
+   */
+  async payloadAt(offset: number): Promise<PayloadScan> {
     if (offset === this.end) return { kind: 'end' };
     if (this.end - offset < FRAME_HEADER_BYTES) return { kind: 'damaged', reason: 'torn frame header' };
     await this.ensure(offset, FRAME_HEADER_BYTES);
@@ -29,7 +44,7 @@ export class FrameReader {
     if (offset + frameBytes > this.end) return { kind: 'damaged', reason: 'torn frame (ends past the end of the file)' };
     await this.ensure(offset, frameBytes);
     const relative = offset - this.bufferStart;
-    const scan = readFrame(this.buffer.subarray(relative, relative + frameBytes), 0);
+    const scan = checkFrame(this.buffer.subarray(relative, relative + frameBytes), 0);
     return scan.kind === 'frame' ? { ...scan, end: offset + scan.end } : scan;
   }
 

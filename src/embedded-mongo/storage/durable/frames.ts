@@ -46,8 +46,13 @@ export type FrameScan =
   | { kind: 'end' }
   | { kind: 'damaged'; reason: string };
 
-/** Reads the frame at `offset` of `bytes`: its records, the end of the data, or why it cannot be trusted. */
-export function readFrame(bytes: Buffer, offset: number): FrameScan {
+/** A frame whose checksum holds, its records not decoded yet. */
+export type PayloadScan = { kind: 'frame'; payload: Buffer; end: number } | { kind: 'end' } | { kind: 'damaged'; reason: string };
+
+export const UNDECODABLE = 'undecodable records behind a valid checksum';
+
+/** The payload of the frame at `offset` of `bytes` once its length and checksum hold. */
+export function checkFrame(bytes: Buffer, offset: number): PayloadScan {
   if (offset === bytes.length) return { kind: 'end' };
   if (bytes.length - offset < FRAME_HEADER_BYTES) return { kind: 'damaged', reason: 'torn frame header' };
   const length = bytes.readUInt32LE(offset);
@@ -58,27 +63,42 @@ export function readFrame(bytes: Buffer, offset: number): FrameScan {
   if (frameChecksum(bytes.subarray(offset, offset + 4), payload) !== bytes.readUInt32LE(offset + 4)) {
     return { kind: 'damaged', reason: 'checksum mismatch' };
   }
-  const records = decodeRecords(payload);
-  if (!records) return { kind: 'damaged', reason: 'undecodable records behind a valid checksum' };
-  return { kind: 'frame', records, end };
+  return { kind: 'frame', payload, end };
 }
 
-function decodeRecords(payload: Buffer): ChangeRecord[] | undefined {
-  const records: ChangeRecord[] = [];
+/**
+ * Decodes a payload's records, handing them to `apply` in batches of up to `batchSize` (a checkpoint frame holds
+ * thousands: applied in small batches, the records die young instead of being copied by the GC); false when they
+ * do not decode (batches before the damage have been handed over).
+ */
+export function decodeRecords(payload: Buffer, batchSize: number, apply: (records: ChangeRecord[]) => void): boolean {
+  let records: ChangeRecord[] = [];
   const names = new NamespaceCache();
   let offset = 0;
-  try {
-    while (offset < payload.length) {
-      if (payload.length - offset < 5) return undefined;
-      const size = payload.readInt32LE(offset);
-      if (size < 5 || offset + size > payload.length) return undefined;
-      records.push(decodeInsert(payload, offset, size, names) ?? (deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord));
-      offset += size;
+  while (offset < payload.length) {
+    if (payload.length - offset < 5) return false;
+    const size = payload.readInt32LE(offset);
+    if (size < 5 || offset + size > payload.length) return false;
+    const record = decodeRecord(payload, offset, size, names);
+    if (!record) return false;
+    records.push(record);
+    offset += size;
+    // Outside any try: an error of `apply` (the engine refusing a record) is not damage to the file.
+    if (records.length >= batchSize) {
+      apply(records);
+      records = [];
     }
+  }
+  if (records.length > 0) apply(records);
+  return true;
+}
+
+function decodeRecord(payload: Buffer, offset: number, size: number, names: NamespaceCache): ChangeRecord | undefined {
+  try {
+    return decodeInsert(payload, offset, size, names) ?? (deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord);
   } catch {
     return undefined;
   }
-  return records;
 }
 
 const INSERT = Buffer.from('insert\0', 'utf8');
@@ -94,7 +114,7 @@ function decodeInsert(bytes: Buffer, start: number, size: number, names: Namespa
   let p = start + 4;
   if (!elementNamed(bytes, p, 0x02, 'op', end)) return undefined;
   const opEnd = stringElementEnd(bytes, p + 4, end);
-  if (opEnd < 0 || opEnd - (p + 8) !== INSERT.length || bytes.compare(INSERT, 0, INSERT.length, p + 8, opEnd) !== 0) return undefined;
+  if (opEnd < 0 || !sameBytes(bytes, p + 8, opEnd, INSERT)) return undefined;
   p = opEnd;
   if (!elementNamed(bytes, p, 0x02, 'ns', end)) return undefined;
   const nsEnd = stringElementEnd(bytes, p + 4, end);
@@ -117,11 +137,18 @@ class NamespaceCache {
   private name = '';
 
   get(source: Buffer, start: number, end: number): string {
-    if (end - start === this.bytes.length && source.compare(this.bytes, 0, this.bytes.length, start, end) === 0) return this.name;
+    if (sameBytes(source, start, end, this.bytes)) return this.name;
     this.bytes = Buffer.from(source.subarray(start, end));
     this.name = this.bytes.toString('utf8');
     return this.name;
   }
+}
+
+/** Whether `bytes[start, end)` equals `expected` (a loop: cheaper than Buffer.compare for a few bytes). */
+function sameBytes(bytes: Buffer, start: number, end: number, expected: Buffer): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false;
+  return true;
 }
 
 /** Whether an element of `type` called `name` (ASCII) starts at `p`. */
