@@ -50,7 +50,7 @@ const findAndModify: CommandHandler = async (inv) => {
   const now = new Date();
   const variables = optionalLet(inv.body, name, now, collator);
   const project = fields && Object.keys(fields).length
-    ? compileProjection(fields, { matcher: compileFilter(query, { collator, now, variables }) })
+    ? compileProjection(fields, { matcher: compileFilter(query, { collator, now, variables }), collator, now, variables })
     : (doc: Document) => doc;
 
   const validate = remove ? () => undefined : validatorOf(inv, coll);

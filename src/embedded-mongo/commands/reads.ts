@@ -55,7 +55,7 @@ function projector(projection: Document | undefined, filter: Document, scope: Re
   if (!projection || Object.keys(projection).length === 0) return undefined;
   const positional = Object.keys(projection).some((path) => path.endsWith('.$'));
   const matcher = positional ? compileFilter(filter, { collator: scope.collator, now: scope.now, variables: scope.variables }) : undefined;
-  return compileProjection(projection, { matcher, collator: scope.collator, now: scope.now });
+  return compileProjection(projection, { matcher, collator: scope.collator, now: scope.now, variables: scope.variables });
 }
 
 const find: CommandHandler = async (inv) => {

@@ -21,6 +21,8 @@ export interface ProjectionOptions {
   collator?: Collator;
   /** `$$NOW` in computed fields: pass the command's clock; defaults to the instant the projection is compiled. */
   now?: Date;
+  /** `$$name` variables in computed fields (the command's `let`). */
+  variables?: Record<string, unknown>;
 }
 
 export type Projector = (doc: Document) => Document;
@@ -55,7 +57,7 @@ export function compileProjection(projection: unknown, options: ProjectionOption
   if (!isPlainDocument(projection)) badValue('projection must be an object');
   if (Object.keys(projection).length === 0) return (doc) => doc;
   const parsed = new ProjectionParser(options).parse(projection);
-  const expression = { now: options.now ?? new Date(), collator: options.collator };
+  const expression = { now: options.now ?? new Date(), collator: options.collator, variables: options.variables };
   return (doc) => applyProjection(doc, parsed, options.matcher, expression);
 }
 
@@ -252,7 +254,7 @@ function hasComputed(tree: Tree): boolean {
 
 interface ApplyContext {
   root: Document;
-  expression: { now: Date; collator: Collator | undefined };
+  expression: { now: Date; collator: Collator | undefined; variables: Record<string, unknown> | undefined };
 }
 
 function includeValue(value: unknown, node: Node, ctx: ApplyContext): unknown {
@@ -296,7 +298,7 @@ function includeFields(doc: Document, tree: Tree, ctx: ApplyContext): Document {
   }
   for (const [key, node] of tree.children) {
     if (node.kind === 'computed') {
-      const computed = loadEvaluateExpression()(node.expr, ctx.root, undefined, ctx.expression);
+      const computed = loadEvaluateExpression()(node.expr, ctx.root, ctx.expression.variables, ctx.expression);
       if (computed !== undefined) defineField(out, key, computed);
     } else if (node.kind === 'tree' && hasComputed(node) && !Object.prototype.hasOwnProperty.call(out, key)) {
       defineField(out, key, includeFields({}, node, ctx));

@@ -326,6 +326,21 @@ describe('commands', function () {
       assert.deepEqual(docs.map((d) => d._id), [3]);
     });
 
+    it('When find has a let, then a computed projection field reads the variables', async function () {
+      const docs = await db
+        .collection('letItems')
+        .find({ _id: 1 } as never, { let: { factor: 3 }, projection: { _id: 0, scaled: { $multiply: ['$qty', '$$factor'] } } })
+        .toArray();
+      assert.deepEqual(docs, [{ scaled: 15 }]);
+    });
+
+    it('When findOneAndUpdate has a let, then its projection reads the variables', async function () {
+      const doc = await db
+        .collection('letItems')
+        .findOneAndUpdate({ _id: 2 } as never, { $set: { seen: true } }, { let: { label: 'two' }, projection: { _id: 0, label: '$$label' }, returnDocument: 'after' } as never);
+      assert.deepEqual(doc, { label: 'two' });
+    });
+
     it('When a let value is an expression, then it is evaluated once before the filter', async function () {
       const docs = await db
         .collection('letItems')
