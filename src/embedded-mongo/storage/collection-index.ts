@@ -5,6 +5,7 @@ import { MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
 import type { Collator, Document, IndexSpec } from '../types';
+import { getDoc, type StoredRecord } from './doc-store';
 import { documentKeys } from './index-keys';
 import { SortedList } from './sorted-list';
 import { describeFields } from './values';
@@ -106,19 +107,21 @@ export class CollectionIndex {
       }
       return;
     }
-    const all: IndexEntry[] = [];
-    this.entries.scanAll((entry) => {
-      all.push(entry);
-      return true;
-    });
-    for (const entry of pending) all.push(entry);
+    const all: IndexEntry[] = this.entries.size === 0 ? pending : [];
+    if (all !== pending) {
+      this.entries.scanAll((entry) => {
+        all.push(entry);
+        return true;
+      });
+      for (const entry of pending) all.push(entry);
+    }
     this.loadEntries(all, this.pendingNs);
   }
 
   /** Builds the entries of many documents at once (sort + chunk), checking uniqueness across them. */
-  load(items: Array<{ rid: number; keys: unknown[][] }>, ns: string): void {
+  load(records: Iterable<StoredRecord>, ns: string): void {
     const all: IndexEntry[] = [];
-    for (const { rid, keys } of items) for (const key of keys) all.push({ key, rid });
+    for (const record of records) for (const key of this.keysFor(getDoc(record))) all.push({ key, rid: record.rid });
     this.mergePending();
     this.loadEntries(all, ns);
   }

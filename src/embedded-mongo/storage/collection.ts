@@ -111,9 +111,7 @@ export class Collection {
   /** Builds a new index over the existing documents; 11000 (and no index) when they violate its uniqueness. */
   addIndex(spec: IndexSpec): Undo {
     const index = new CollectionIndex(spec);
-    const items: Array<{ rid: number; keys: unknown[][] }> = [];
-    for (const record of this.records.values()) items.push({ rid: record.rid, keys: index.keysFor(getDoc(record)) });
-    index.load(items, this.ns);
+    index.load(this.records.values(), this.ns);
     this.indexes.set(spec.name, index);
     return () => this.indexes.delete(spec.name);
   }
