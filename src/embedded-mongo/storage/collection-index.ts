@@ -127,7 +127,12 @@ export class CollectionIndex {
   }
 
   private loadEntries(all: IndexEntry[], ns: string): void {
-    this.entries.load(all, this.bulkComparator(all));
+    const kinds = this.simpleKinds(all);
+    const compare = kinds && this.bulkComparator(kinds);
+    // Entries often come in order already (ids, dates of inserts); otherwise they are presorted by ranks, and the
+    // list's own sort then only confirms the order (one comparison per entry).
+    if (kinds && compare && !inOrder(all, compare)) sortByRanks(all, kinds, this.directions);
+    this.entries.load(all, compare);
     if (!this.unique) return;
     let previous: IndexEntry | undefined;
     this.entries.scanAll((entry) => {
@@ -193,17 +198,7 @@ export class CollectionIndex {
    * or strings without surrogates and no collation), a comparator that skips the per-comparison type dispatch; it
    * orders exactly as `compareEntries`. Undefined otherwise.
    */
-  private bulkComparator(entries: IndexEntry[]): ((a: IndexEntry, b: IndexEntry) => number) | undefined {
-    if (entries.length < 2) return undefined;
-    const kinds: Array<'number' | 'string' | 'date'> = [];
-    for (let i = 0; i < this.fields.length; i++) {
-      const kind = simpleKind(entries[0].key[i], this.collator);
-      if (!kind) return undefined;
-      kinds.push(kind);
-    }
-    for (const entry of entries) {
-      for (let i = 0; i < kinds.length; i++) if (simpleKind(entry.key[i], this.collator) !== kinds[i]) return undefined;
-    }
+  private bulkComparator(kinds: SimpleKind[]): (a: IndexEntry, b: IndexEntry) => number {
     const directions = this.directions;
     return (a, b) => {
       for (let i = 0; i < kinds.length; i++) {
@@ -217,6 +212,21 @@ export class CollectionIndex {
       }
       return a.rid - b.rid;
     };
+  }
+
+  /** The one simple kind each field holds across `entries`, or undefined (mixed or other values, or collation). */
+  private simpleKinds(entries: IndexEntry[]): SimpleKind[] | undefined {
+    if (entries.length < 2) return undefined;
+    const kinds: SimpleKind[] = [];
+    for (let i = 0; i < this.fields.length; i++) {
+      const kind = simpleKind(entries[0].key[i], this.collator);
+      if (!kind) return undefined;
+      kinds.push(kind);
+    }
+    for (const entry of entries) {
+      for (let i = 0; i < kinds.length; i++) if (simpleKind(entry.key[i], this.collator) !== kinds[i]) return undefined;
+    }
+    return kinds;
   }
 
   private compareEntries(a: IndexEntry, b: IndexEntry): number {
@@ -256,6 +266,55 @@ export class CollectionIndex {
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;
+
+type SimpleKind = 'number' | 'string' | 'date';
+
+/**
+ * Sorts entries of simple kinds (see `simpleKinds`) without a comparator: each field's distinct values are ranked
+ * once, and one number per entry (its ranks combined, then its position, which is rid order) is sorted natively.
+ * Leaves `entries` untouched when they are not in rid order or the combined number would not be exact.
+ */
+function sortByRanks(entries: IndexEntry[], kinds: SimpleKind[], directions: number[]): void {
+  const n = entries.length;
+  for (let p = 1; p < n; p++) if (entries[p].rid < entries[p - 1].rid) return;
+  const ranks: Array<Map<unknown, number>> = [];
+  let combinations = 1;
+  for (let f = 0; f < kinds.length; f++) {
+    const rank = rankValues(entries, f, kinds[f], directions[f]);
+    combinations *= rank.size;
+    if (combinations * n >= Number.MAX_SAFE_INTEGER) return;
+    ranks.push(rank);
+  }
+  const order = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    const key = entries[p].key;
+    let combined = 0;
+    for (let f = 0; f < kinds.length; f++) {
+      const value = kinds[f] === 'date' ? (key[f] as Date).getTime() : key[f];
+      combined = combined * ranks[f].size + (ranks[f].get(value) as number);
+    }
+    order[p] = combined * n + p;
+  }
+  order.sort();
+  const sorted = order.map((value) => value % n);
+  const copy = entries.slice();
+  for (let p = 0; p < n; p++) entries[p] = copy[sorted[p]];
+}
+
+function inOrder(entries: IndexEntry[], compare: (a: IndexEntry, b: IndexEntry) => number): boolean {
+  for (let p = 1; p < entries.length; p++) if (compare(entries[p - 1], entries[p]) > 0) return false;
+  return true;
+}
+
+/** Field `f`'s distinct values (dates by time) mapped to their rank in index order. */
+function rankValues(entries: IndexEntry[], f: number, kind: SimpleKind, direction: number): Map<unknown, number> {
+  const distinct = new Set<unknown>();
+  for (const entry of entries) distinct.add(kind === 'date' ? (entry.key[f] as Date).getTime() : entry.key[f]);
+  const values: ArrayLike<number | string> = kind === 'string' ? ([...distinct] as string[]).sort() : Float64Array.from(distinct as Set<number>).sort();
+  const rank = new Map<unknown, number>();
+  for (let i = 0; i < values.length; i++) rank.set(values[i], direction === 1 ? i : values.length - 1 - i);
+  return rank;
+}
 
 /** The kind of a key value `bulkComparator` can compare natively (UTF-16 order is code point order without surrogates). */
 function simpleKind(value: unknown, collator: Collator | undefined): 'number' | 'string' | 'date' | undefined {

@@ -78,6 +78,35 @@ describe('durable storage: start-up replay builds indexes in bulk', function () 
     }
   });
 
+  it('When indexes are built in bulk over unordered strings, numbers and dates in both directions, then scans return exact index order', async () => {
+    const engine = await openStorage({ inMemory: true }, undefined, { ttlIntervalMs: 0 });
+    try {
+      const docs: Array<{ _id: number; s: string; n: number; d: Date }> = [];
+      for (let i = 0; i < 3000; i++) {
+        const scrambled = (i * 7919) % 3001;
+        docs.push({ _id: i, s: `supplier-${scrambled % 97}${scrambled % 3 === 0 ? 'é' : ''}`, n: (scrambled % 13) - 6.5, d: new Date(1_700_000_000_000 + (scrambled % 50) * 1000) });
+      }
+      await engine.write(undefined, (b) => docs.forEach((doc) => b.insert('app', 'ranked', doc)));
+      await engine.createIndexes('app', 'ranked', [
+        { v: 2, key: { s: 1, n: -1 }, name: 's_1_n_-1' },
+        { v: 2, key: { d: -1, s: 1 }, name: 'd_-1_s_1' },
+      ]);
+      const byTuple = (fields: Array<[keyof (typeof docs)[number], 1 | -1]>) => (a: (typeof docs)[number], b: (typeof docs)[number]): number => {
+        for (const [field, direction] of fields) {
+          const x = a[field] instanceof Date ? (a[field] as Date).getTime() : a[field];
+          const y = b[field] instanceof Date ? (b[field] as Date).getTime() : b[field];
+          if (x !== y) return (x < y ? -1 : 1) * direction;
+        }
+        return a._id - b._id;
+      };
+      const scan = (hint: string): unknown[] => engine.find(undefined, 'app', 'ranked', { filter: {}, hint }).docs.map((d) => d._id);
+      assert.deepEqual(scan('s_1_n_-1'), [...docs].sort(byTuple([['s', 1], ['n', -1]])).map((d) => d._id));
+      assert.deepEqual(scan('d_-1_s_1'), [...docs].sort(byTuple([['d', -1], ['s', 1]])).map((d) => d._id));
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('When replayed documents break a unique index, then start-up fails with 11000 naming the key, every time, and leaves the directory unlocked', async () => {
     const temp = tempDir('replay-unique');
     try {
