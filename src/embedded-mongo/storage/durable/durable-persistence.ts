@@ -92,8 +92,9 @@ export class DurablePersistence implements Persistence {
   }
 
   /**
-   * Recovers the directory. With an engine attached, each commit is applied to it as it is read (small undo
-   * lists, nothing held twice) and nothing is returned; otherwise the records are returned for the caller to apply.
+   * Recovers the directory. With an engine attached, each commit is replayed into it as it is read (nothing held
+   * twice; index builds finish once everything is read) and nothing is returned; otherwise the records are returned
+   * for the caller to apply.
    */
   async loadState(): Promise<ChangeRecord[]> {
     const started = Date.now();
