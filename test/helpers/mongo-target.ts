@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type ClientSession } from 'mongodb';
 
 let embedded: { uri: string; close(): Promise<void> } | undefined;
 let durableDir: string | undefined;
@@ -45,6 +45,21 @@ export async function connectTestClient(label: string): Promise<{ client: MongoC
   await client.connect();
   const dbName = `test_${label.replace(/[^a-zA-Z0-9_]/g, '_')}_${process.pid}_${Date.now().toString(36)}`;
   return { client, dbName };
+}
+
+/**
+ * Runs `fn` with a session of a fresh client, so hand-written txnNumbers cannot collide with numbers the
+ * driver's pooled sessions already used (the driver puts the session's lsid on every command it sends).
+ */
+export async function withOwnSession(fn: (session: ClientSession, client: MongoClient) => Promise<void>): Promise<void> {
+  const own = await new MongoClient(await mongoUri()).connect();
+  const session = own.startSession();
+  try {
+    await fn(session, own);
+  } finally {
+    await session.endSession();
+    await own.close();
+  }
 }
 
 export const mochaHooks = {

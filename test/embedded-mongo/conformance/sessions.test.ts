@@ -1,26 +1,11 @@
 /** Logical sessions and multi-document transactions through the driver's session API. */
 import assert from 'node:assert/strict';
-import { Long, MongoClient, MongoServerError, type ClientSession, type Db } from 'mongodb';
-import { connectTestClient, mongoUri } from '../../helpers/mongo-target';
+import { Long, MongoClient, MongoServerError, type Db } from 'mongodb';
+import { connectTestClient, withOwnSession } from '../../helpers/mongo-target';
 import { UUID } from 'bson';
 import { silentLogger } from '../../../src/embedded-mongo/commands/context';
 import { SessionRegistry } from '../../../src/embedded-mongo/commands/sessions';
 import { openStorage } from '../../../src/embedded-mongo/storage';
-
-/**
- * Runs `fn` with a session of a fresh client, so hand-written txnNumbers cannot collide with numbers the
- * driver's pooled sessions already used (the driver puts the session's lsid on every command it sends).
- */
-async function withOwnSession(fn: (session: ClientSession, client: MongoClient) => Promise<void>): Promise<void> {
-  const own = await new MongoClient(await mongoUri()).connect();
-  const session = own.startSession();
-  try {
-    await fn(session, own);
-  } finally {
-    await session.endSession();
-    await own.close();
-  }
-}
 
 describe('sessions and transactions', function () {
   let client: MongoClient;

@@ -1,22 +1,7 @@
 /** insert / update / delete / findAndModify reply shapes, write errors and retryable writes, through the driver. */
 import assert from 'node:assert/strict';
-import { Long, MongoBulkWriteError, MongoClient, MongoServerError, ObjectId, Timestamp, type ClientSession, type Collection, type Db, type Document } from 'mongodb';
-import { connectTestClient, mongoUri } from '../../helpers/mongo-target';
-
-/**
- * Runs `fn` with a session of a fresh client, so hand-written txnNumbers cannot collide with numbers the
- * driver's pooled sessions already used (the driver puts the session's lsid on every command it sends).
- */
-async function withOwnSession(fn: (session: ClientSession, client: MongoClient) => Promise<void>): Promise<void> {
-  const own = await new MongoClient(await mongoUri()).connect();
-  const session = own.startSession();
-  try {
-    await fn(session, own);
-  } finally {
-    await session.endSession();
-    await own.close();
-  }
-}
+import { Long, MongoBulkWriteError, MongoClient, MongoServerError, ObjectId, Timestamp, type Collection, type Db, type Document } from 'mongodb';
+import { connectTestClient, withOwnSession } from '../../helpers/mongo-target';
 
 describe('writes', function () {
   let client: MongoClient;
