@@ -10,6 +10,7 @@ import { newOpCounters, silentLogger, type Logger, type ServerContext } from './
 import { SessionRegistry } from './commands/sessions';
 import { listen } from './server';
 import { openStorage } from './storage';
+import type { StorageEngine } from './types';
 
 export type { Logger } from './commands/context';
 
@@ -87,8 +88,33 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
   const logger = options.logger ?? silentLogger;
   const location = inMemory ? { inMemory: true as const } : { dbPath: dbPath as string };
   const storage = await openStorage(location, logger, { ttlIntervalMs: options.ttlIntervalMs });
+  const served = await serveStorage(storage, { host, port, logger, inMemory, dbPath });
+  return { uri: served.uri, port: served.port, close: served.close };
+}
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  inMemory: boolean;
+  dbPath?: string;
+  /** The sessions' clock (transaction lifetime, session expiry); tests move it. */
+  now?: () => number;
+  /** Kill idle cursors and expire sessions in the background (default true). */
+  backgroundSweeps?: boolean;
+}
+
+/**
+ * Serves an opened storage engine on a TCP port: the one place that wires cursors, sessions and the listener
+ * together. Closing it closes the storage too (also when listening fails).
+ */
+export async function serveStorage(
+  storage: StorageEngine,
+  options: ServeOptions,
+): Promise<RunningMongoServer & { sessions: SessionRegistry }> {
+  const { host, port, logger, inMemory, dbPath } = options;
   const cursors = new CursorRegistry();
-  const sessions = new SessionRegistry(storage, logger);
+  const sessions = new SessionRegistry(storage, logger, options.now);
   const ctx: ServerContext = {
     storage,
     cursors,
@@ -105,16 +131,17 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
     throw err;
   }
   ctx.identity.port = listening.port;
-  const sweeper = startSweeper(cursors, sessions, logger);
+  const sweeper = options.backgroundSweeps === false ? undefined : startSweeper(cursors, sessions, logger);
   const uri = connectionUri(host, listening.port);
   logger.info({ uri, inMemory, dbPath }, 'embedded MongoDB server listening');
   let closing: Promise<void> | undefined;
   return {
     uri,
     port: listening.port,
+    sessions,
     close: () => {
       closing ??= (async () => {
-        clearInterval(sweeper);
+        if (sweeper) clearInterval(sweeper);
         await listening.close();
         sessions.killAll();
         cursors.killAll();

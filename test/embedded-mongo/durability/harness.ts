@@ -1,15 +1,13 @@
 /**
- * Starts the embedded server the way `startMongoServer` does, but with the knobs the durability tests need:
+ * Starts the embedded server through the same `serveStorage` as `startMongoServer`, but with the knobs the durability tests need:
  * checkpoint thresholds, a clock for sessions (transaction lifetime) and direct access to storage and sessions.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ObjectId } from 'bson';
-import { newOpCounters, silentLogger, type Logger, type ServerContext } from '../../../src/embedded-mongo/commands/context';
-import { CursorRegistry } from '../../../src/embedded-mongo/commands/cursors';
-import { SessionRegistry } from '../../../src/embedded-mongo/commands/sessions';
-import { listen } from '../../../src/embedded-mongo/server';
+import { serveStorage } from '../../../src/embedded-mongo';
+import { silentLogger, type Logger } from '../../../src/embedded-mongo/commands/context';
+import type { SessionRegistry } from '../../../src/embedded-mongo/commands/sessions';
 import { DurablePersistence, openStorage, type DurableOptions, type EmbeddedStorage } from '../../../src/embedded-mongo/storage';
 
 export interface HarnessServer {
@@ -25,37 +23,16 @@ export async function startHarnessServer(options: { dbPath?: string; durable?: D
   const logger = options.logger ?? silentLogger;
   const persistence = options.dbPath ? new DurablePersistence(options.dbPath, { ...options.durable, logger }) : undefined;
   const storage = await openStorage({ inMemory: true }, logger, { ttlIntervalMs: 0, persistence });
-  const cursors = new CursorRegistry();
-  const sessions = new SessionRegistry(storage, logger, options.now);
-  const ctx: ServerContext = {
-    storage,
-    cursors,
-    sessions,
+  const served = await serveStorage(storage, {
+    host: '127.0.0.1',
+    port: 0,
     logger,
-    opcounters: newOpCounters(),
-    identity: { host: '127.0.0.1', port: 0, setName: 'embedded', electionId: new ObjectId(), startedAt: new Date(), inMemory: !options.dbPath, dbPath: options.dbPath },
-  };
-  let listening;
-  try {
-    listening = await listen('127.0.0.1', 0, ctx);
-  } catch (err) {
-    await storage.close();
-    throw err;
-  }
-  ctx.identity.port = listening.port;
-  const server = listening;
-  return {
-    uri: `mongodb://127.0.0.1:${listening.port}/?directConnection=true`,
-    storage,
-    persistence,
-    sessions,
-    close: async () => {
-      await server.close();
-      sessions.killAll();
-      cursors.killAll();
-      await storage.close();
-    },
-  };
+    inMemory: !options.dbPath,
+    dbPath: options.dbPath,
+    now: options.now,
+    backgroundSweeps: false,
+  });
+  return { uri: served.uri, storage, persistence, sessions: served.sessions, close: served.close };
 }
 
 export function tempDir(label: string): { dir: string; remove(): void } {
