@@ -176,6 +176,7 @@ async function main(): Promise<void> {
     nodeEnv: 'production',
     isProduction: false,
     logLevel: 'silent',
+    supplierCacheMs: 5_000,
   };
   const deps = {
     config,

@@ -37,6 +37,11 @@ const envSchema = z.object({
   NODE_ENV: z.enum(NODE_ENVS).default('development'),
   /** Minimum level of the JSON logs written to stdout. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /**
+   * How long (ms) an app instance may serve a supplier link's invitation and response from memory. Its own writes
+   * show at once; another instance's writes and revocations after at most this long. 0 turns the cache off.
+   */
+  SUPPLIER_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -55,6 +60,8 @@ export interface Config {
   nodeEnv: NodeEnv;
   isProduction: boolean;
   logLevel: LogLevel;
+  /** 0 → every supplier request reads its link and response from the database. */
+  supplierCacheMs: number;
 }
 
 /** Environment settings after validation, before the session secret is resolved. */
@@ -102,6 +109,7 @@ export function parseEnv(rawEnv: Env): EnvSettings {
     nodeEnv: values.NODE_ENV,
     isProduction,
     logLevel: values.LOG_LEVEL,
+    supplierCacheMs: values.SUPPLIER_CACHE_MS,
   };
 }
 

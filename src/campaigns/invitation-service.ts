@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import mongoose from 'mongoose';
 import { z } from 'zod';
 import { invitationModel, INVITATION_LANGUAGES, type InvitationData, type InvitationDocument } from './invitation-model';
@@ -65,6 +66,23 @@ export async function createInvitation(
   return { invitation, token, url: supplierUrl(deps.config.baseUrl, token) };
 }
 
+/**
+ * Invitations this process recently looked up by token hash, per database (see `resolveInvitation`). Revoking
+ * through `revokeInvitation` drops the entry at once; a revocation made by another app instance is seen once the
+ * entry is older than the caller's cache time.
+ */
+const resolvedInvitations = new WeakMap<mongoose.Connection, LRUCache<string, InvitationData>>();
+const MAX_CACHED_INVITATIONS = 5_000;
+
+function invitationCacheOf(connection: mongoose.Connection): LRUCache<string, InvitationData> {
+  let cache = resolvedInvitations.get(connection);
+  if (!cache) {
+    cache = new LRUCache<string, InvitationData>({ max: MAX_CACHED_INVITATIONS, ttl: 1, ttlAutopurge: false });
+    resolvedInvitations.set(connection, cache);
+  }
+  return cache;
+}
+
 /** Revokes an invitation of the given organisation; false when there is no such invitation. */
 export async function revokeInvitation(
   deps: Pick<InvitationDeps, 'connection' | 'clock'>,
@@ -72,11 +90,11 @@ export async function revokeInvitation(
   organisationId: mongoose.Types.ObjectId | string,
 ): Promise<boolean> {
   if (!mongoose.isValidObjectId(invitationId) || !mongoose.isValidObjectId(organisationId)) return false;
-  const result = await invitationModel(deps.connection).updateOne(
-    { _id: invitationId, organisationId, revokedAt: null },
-    { $set: { revokedAt: deps.clock.now() } },
-  );
-  return result.matchedCount === 1;
+  const revoked = await invitationModel(deps.connection)
+    .findOneAndUpdate({ _id: invitationId, organisationId, revokedAt: null }, { $set: { revokedAt: deps.clock.now() } }, { projection: { tokenHash: 1 } })
+    .lean<Pick<InvitationData, 'tokenHash'>>();
+  if (revoked) resolvedInvitations.get(deps.connection)?.delete(revoked.tokenHash);
+  return revoked !== null;
 }
 
 export type BuyerContact = { name: string; email: string };
@@ -85,13 +103,30 @@ export type InvitationResolution =
   | { status: 'unknown' }
   | { status: 'expired' | 'revoked'; contact?: BuyerContact };
 
-/** Looks a link's token up. Expired and revoked links only reveal the buyer's contact, never the questionnaire. */
-export async function resolveInvitation(
-  deps: Pick<InvitationDeps, 'connection' | 'clock'>,
-  token: string,
-): Promise<InvitationResolution> {
+export interface ResolveDeps extends Pick<InvitationDeps, 'connection' | 'clock'> {
+  /** With a cache time, a link looked up less than that long ago is answered from memory (supplier pages). */
+  config?: { supplierCacheMs: number };
+}
+
+async function findInvitation(deps: ResolveDeps, tokenHash: string): Promise<InvitationData | null> {
+  const maxAgeMs = deps.config?.supplierCacheMs ?? 0;
+  const cache = maxAgeMs > 0 ? invitationCacheOf(deps.connection) : undefined;
+  const cached = cache?.get(tokenHash);
+  if (cached) return cached;
+  // The driver's collection directly: every supplier request may come here, and the filter needs no casting.
+  const invitation = await invitationModel(deps.connection).collection.findOne<InvitationData>({ tokenHash });
+  // Unknown tokens are not cached: guesses must not fill the cache.
+  if (invitation && cache) cache.set(tokenHash, invitation, { ttl: maxAgeMs });
+  return invitation;
+}
+
+/**
+ * Looks a link's token up. Expired and revoked links only reveal the buyer's contact, never the questionnaire.
+ * Expiry is checked on every call, also for a cached invitation.
+ */
+export async function resolveInvitation(deps: ResolveDeps, token: string): Promise<InvitationResolution> {
   if (!isWellFormedToken(token)) return { status: 'unknown' };
-  const invitation = await invitationModel(deps.connection).findOne({ tokenHash: hashToken(token) }).lean<InvitationData>();
+  const invitation = await findInvitation(deps, hashToken(token));
   if (!invitation) return { status: 'unknown' };
   const contact = contactOf(invitation);
   if (invitation.revokedAt) return { status: 'revoked', contact };

@@ -3,8 +3,8 @@ import type { EvidenceSpec, Question } from '../questionnaires';
 import { HttpError } from '../platform/errors';
 import { cleanFileName, deleteEvidenceFile, openEvidenceDownload, storeEvidenceFile } from './evidence-store';
 import { detectFileType, EVIDENCE_MIME } from './file-type';
-import { responseModel, type EvidenceRef } from './model';
-import { answersOf, assertDraft, findQuestion, isQuestionVisible, type ResponseDeps, type SupplierContext } from './service';
+import type { EvidenceRef } from './model';
+import { answersOf, assertDraft, findQuestion, isQuestionVisible, updateDraft, type ResponseDeps, type SupplierContext } from './service';
 
 export const DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_EVIDENCE_MAX_FILES = 5;
@@ -69,13 +69,11 @@ export async function addEvidence(deps: ResponseDeps, ctx: SupplierContext, ques
   });
   const now = deps.clock.now();
   const ref: EvidenceRef = { fileId, questionId, filename: originalName, detectedType: detected, size: upload.buffer.length, uploadedAt: now };
-  const result = await responseModel(deps.connection).updateOne(
-    { _id: ctx.response._id, status: 'draft' },
-    { $push: { evidence: ref } },
-  );
-  if (result.matchedCount !== 1) {
+  try {
+    await updateDraft(deps, ctx.response, { $push: { evidence: ref } });
+  } catch (error) {
     await deleteEvidenceFile(deps.connection, fileId);
-    throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+    throw error;
   }
   return ref;
 }
@@ -100,11 +98,7 @@ function findRef(ctx: SupplierContext, fileId: string): EvidenceRef {
 export async function removeEvidence(deps: ResponseDeps, ctx: SupplierContext, fileId: string): Promise<EvidenceRef> {
   assertDraft(ctx.response);
   const ref = findRef(ctx, fileId);
-  const result = await responseModel(deps.connection).updateOne(
-    { _id: ctx.response._id, status: 'draft' },
-    { $pull: { evidence: { fileId: ref.fileId } } },
-  );
-  if (result.matchedCount !== 1) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+  await updateDraft(deps, ctx.response, { $pull: { evidence: { fileId: ref.fileId } } });
   await deleteEvidenceFile(deps.connection, ref.fileId);
   return ref;
 }

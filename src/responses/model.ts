@@ -50,6 +50,8 @@ const responseSchema = new Schema(
     declaration: { type: declarationSchema, required: false },
     submittedAt: { type: Date, default: null },
     evidence: { type: [evidenceRefSchema], default: [] },
+    /** Incremented by every write, so cached copies can tell which of two states is newer (response-cache.ts). */
+    revision: { type: Number, required: true, default: 0 },
   },
   { timestamps: true, collection: 'responses', minimize: false },
 );
@@ -84,6 +86,7 @@ export interface ResponseData {
   declaration?: { name: string; role: string } | null;
   submittedAt?: Date | null;
   evidence: EvidenceRef[];
+  revision?: number;
   createdAt?: Date;
   updatedAt?: Date;
 }

@@ -14,8 +14,11 @@ import type { AppDeps } from '../platform/deps';
 import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
 import { chooseLanguage, formatDateTime, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
 import { paths } from '../platform/paths';
+import { TEMPLATE_OPTIONS } from '../platform/views';
 import { getSupplier } from '../suppliers';
 import { createGuessLimiter } from './guess-limiter';
+import { createRenderedPages } from './page-cache';
+import { revisionOf } from './response-cache';
 import { addEvidence, evidenceDownload, evidenceTarget, maxBytesOf, removeEvidence } from './evidence-service';
 import {
   answersOf,
@@ -23,7 +26,6 @@ import {
   findQuestion,
   findSection,
   openResponse,
-  reloadResponse,
   rememberLanguage,
   resumeSectionId,
   saveAnswers,
@@ -136,11 +138,11 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       renderLinkProblem(req, res, resolution);
       return undefined;
     }
-    const ctx = await openResponse(deps, resolution.invitation);
+    let ctx = await openResponse(deps, resolution.invitation);
     const lang = chooseLanguage(req, ctx.response.language ?? ctx.invitation.language);
     useLanguage(req.i18n, req, res, lang);
     res.locals.t = cachedTranslate(req.i18n, lang, req.t);
-    if (isLang(req.query.lang) && ctx.response.language !== req.query.lang) await rememberLanguage(deps, ctx, req.query.lang);
+    if (isLang(req.query.lang) && ctx.response.language !== req.query.lang) ctx = await rememberLanguage(deps, ctx, req.query.lang);
     res.locals.supplierBase = `/s/${token}`;
     res.locals.hideLanguageSwitch = true;
     return ctx;
@@ -196,7 +198,36 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     visibility?: Visibility;
   }
 
+  const renderedPages = createRenderedPages(deps.config.supplierCacheMs);
+
   async function renderSection(req: Request, res: Response, ctx: SupplierContext, section: Section, render: SectionRender): Promise<void> {
+    const lang = req.lang;
+    const supplier = await supplierName(ctx);
+    // Pages showing a refused form (errors, the posted input) are never cached: they are one-off.
+    const pageKey =
+      render.status === 200 && !render.errors && !render.input
+        ? {
+            responseId: ctx.response._id.toHexString(),
+            revision: revisionOf(ctx.response),
+            sectionId: section.id,
+            lang,
+            notice: render.notice,
+            csrfToken: String(res.locals.csrfToken),
+            supplierName: supplier,
+            linkExpiresAt: ctx.invitation.expiresAt,
+          }
+        : undefined;
+    const cached = pageKey && renderedPages.get(pageKey);
+    if (cached) {
+      res.status(200).type('html').send(cached);
+      return;
+    }
+    const html = await renderToString(res, 'supplier/section', sectionLocals(req, res, ctx, section, render, supplier));
+    if (pageKey) renderedPages.set(pageKey, html);
+    res.status(render.status).type('html').send(html);
+  }
+
+  function sectionLocals(req: Request, res: Response, ctx: SupplierContext, section: Section, render: SectionRender, supplier: string | undefined) {
     const lang = req.lang;
     const t = viewTranslate(res);
     const answers = render.answers ?? answersOf(ctx.response, ctx.definition);
@@ -213,11 +244,11 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       ...(q.error ? [{ field: q.targetId, message: `${q.label}: ${q.error}` }] : []),
       ...(q.evidence?.error ? [{ field: `file-${q.id}`, message: `${q.label}: ${q.evidence.error}` }] : []),
     ]);
-    res.status(render.status).render('supplier/section', {
+    return {
       ...PAGE_ASSETS,
       title: `${errorList.length > 0 ? `${t('supplier:form.errorTitlePrefix')} ` : ''}${section.title[lang]}`,
       questionnaireTitle: ctx.definition.title[lang],
-      supplierName: await supplierName(ctx),
+      supplierName: supplier,
       section: { id: section.id, title: section.title[lang], intro: section.intro?.[lang] },
       questions,
       nav,
@@ -227,7 +258,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       notice: render.notice,
       renderedAt: deps.clock.now().toISOString(),
       deadline: formatDay(ctx.invitation.expiresAt, lang),
-    });
+    };
   }
 
   function noticeFrom(req: Request): string | undefined {
@@ -255,11 +286,12 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     }),
   );
 
-  async function switchLanguage(req: Request, res: Response, ctx: SupplierContext, lang: Lang): Promise<void> {
-    await rememberLanguage(deps, ctx, lang);
+  async function switchLanguage(req: Request, res: Response, ctx: SupplierContext, lang: Lang): Promise<SupplierContext> {
+    const switched = await rememberLanguage(deps, ctx, lang);
     if (req.session) req.session.lang = lang;
     useLanguage(req.i18n, req, res, lang);
     res.locals.t = cachedTranslate(req.i18n, lang, req.t);
+    return switched;
   }
 
   router.post(
@@ -270,7 +302,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       const action = parseAction(body.action);
       const input = answersInput(body);
       const lang = languageOf(action);
-      if (lang) await switchLanguage(req, res, ctx, lang);
+      if (lang) ctx = await switchLanguage(req, res, ctx, lang);
       const before = new Set(visibleQuestions(section, answersOf(ctx.response, ctx.definition)).map((q) => q.id));
       const outcome = await saveAnswers(deps, ctx, {
         sectionId: section.id,
@@ -358,7 +390,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       await renderSection(req, res, ctx, section, { status: 422, answers: outcome.answers, input, errors: outcome.errors });
       return undefined;
     }
-    return reloadResponse(deps, ctx);
+    return { ...ctx, response: outcome.response };
   }
 
   async function renderFileError(req: Request, res: Response, ctx: SupplierContext, section: Section, questionId: string, error: HttpError): Promise<void> {
@@ -474,8 +506,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       const values = { name: parsed.data.declarationName, role: parsed.data.declarationRole, confirm: parsed.data.declarationConfirm === 'yes' };
       const lang = languageOf(parseAction(formBody(req).action));
       if (lang) {
-        await switchLanguage(req, res, ctx, lang);
-        return renderReview(req, res, ctx, { status: 200, values });
+        return renderReview(req, res, await switchLanguage(req, res, ctx, lang), { status: 200, values });
       }
       const outcome = await submitResponse(deps, ctx, { name: values.name, role: values.role, confirm: parsed.data.declarationConfirm });
       if (!outcome.ok) return renderReview(req, res, ctx, { status: 422, errors: outcome.errors, values, showMissing: true });
@@ -506,8 +537,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const locals = { ...receiptLocals(ctx, lang, t, supplier.name), t, lang, receiptUrl: `${deps.config.baseUrl}${req.baseUrl}/s/${String(req.params.token)}/receipt` };
     try {
       const [html, text] = await Promise.all([
-        ejs.renderFile(path.join(paths.views, 'emails', 'receipt.ejs'), locals),
-        ejs.renderFile(path.join(paths.views, 'emails', 'receipt-text.ejs'), locals),
+        ejs.renderFile(path.join(paths.views, 'emails', 'receipt.ejs'), locals, TEMPLATE_OPTIONS),
+        ejs.renderFile(path.join(paths.views, 'emails', 'receipt-text.ejs'), locals, TEMPLATE_OPTIONS),
       ]);
       await deps.mailer.send({ to: supplier.contactEmail, subject: t('supplier:email.subject', { title: locals.questionnaireTitle }), text, html });
     } catch (error) {
@@ -547,6 +578,16 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
   router.use(supplierErrors);
 
   return router;
+}
+
+/** res.render's output as a string (errors reject, for the async handler to pass on). */
+function renderToString(res: Response, view: string, locals: Record<string, unknown>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    res.render(view, locals, (error: Error | null, html?: string) => {
+      if (error) reject(error);
+      else resolve(html ?? '');
+    });
+  });
 }
 
 function formatMegabytes(bytes: number): string {

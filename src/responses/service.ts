@@ -24,11 +24,18 @@ import {
 import type { InvitationData } from '../campaigns/invitation-model';
 import { HttpError } from '../platform/errors';
 import { responseModel, type ResponseData, type StoredAnswer } from './model';
+import { cachedResponse, forgetResponse, rememberResponse } from './response-cache';
 
 export interface ResponseDeps {
   connection: mongoose.Connection;
   clock: { now(): Date };
   questionnaires: QuestionnaireRegistry;
+  /** With a cache time, responses are kept in memory between requests (response-cache.ts); without, none is. */
+  config?: { supplierCacheMs: number };
+}
+
+function cacheMsOf(deps: ResponseDeps): number {
+  return deps.config?.supplierCacheMs ?? 0;
 }
 
 /** Everything a supplier page needs about the link it was opened with. */
@@ -45,7 +52,7 @@ export interface FieldError {
 export type FieldErrors = Record<string, FieldError>;
 
 export type SaveOutcome =
-  | { ok: true; answers: Answers }
+  | { ok: true; answers: Answers; response: ResponseData }
   | { ok: false; errors: FieldErrors; answers: Answers };
 
 export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invitation: InvitationData): QuestionnaireDefinition {
@@ -59,11 +66,13 @@ export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invita
 /** The response behind an invitation, created on first visit (an upsert, so two first visits create one). */
 export async function openResponse(deps: ResponseDeps, invitation: InvitationData): Promise<SupplierContext> {
   const definition = definitionFor(deps, invitation);
+  const cached = cachedResponse(deps.connection, invitation._id, cacheMsOf(deps));
+  if (cached) return { invitation, response: cached, definition };
   const Responses = responseModel(deps.connection);
-  // Every supplier page runs this: the driver's collection directly, without building a mongoose Query (the filter
-  // is already an ObjectId, nothing to cast).
+  // Every supplier page may run this: the driver's collection directly, without building a mongoose Query (the
+  // filter is already an ObjectId, nothing to cast).
   const existing = await Responses.collection.findOne<ResponseData>({ invitationId: invitation._id });
-  if (existing) return { invitation, response: existing, definition };
+  if (existing) return { invitation, response: rememberResponse(deps.connection, existing, cacheMsOf(deps)), definition };
   const response = await Responses.findOneAndUpdate(
     { invitationId: invitation._id },
     {
@@ -78,18 +87,55 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDat
         status: 'draft',
         answers: {},
         evidence: [],
+        revision: 0,
       },
     },
     { upsert: true, returnDocument: 'after' },
   ).lean<ResponseData>();
   if (!response) throw new Error('Upsert of the response returned nothing');
-  return { invitation, response, definition };
+  return { invitation, response: rememberResponse(deps.connection, response, cacheMsOf(deps)), definition };
 }
 
 export async function reloadResponse(deps: ResponseDeps, ctx: SupplierContext): Promise<SupplierContext> {
   const response = await responseModel(deps.connection).collection.findOne<ResponseData>({ _id: ctx.response._id });
   if (!response) throw new Error('The response disappeared');
-  return { ...ctx, response };
+  return { ...ctx, response: rememberResponse(deps.connection, response, cacheMsOf(deps)) };
+}
+
+/** Update operators and their fields, e.g. `{ $set: { 'answers.q1': … } }`. */
+export type ResponseUpdate = Record<`$${string}`, Record<string, unknown>>;
+
+/**
+ * Every write to a response: one round trip that applies the update, bumps the revision and returns the new state,
+ * which is cached. Null when the filter matched nothing (the cached copy is then dropped: it was stale).
+ */
+async function updateResponse(
+  deps: ResponseDeps,
+  response: ResponseData,
+  filter: mongoose.mongo.Filter<mongoose.mongo.Document>,
+  update: ResponseUpdate,
+): Promise<ResponseData | null> {
+  const updated = await responseModel(deps.connection).collection.findOneAndUpdate(
+    { ...filter, _id: response._id },
+    { ...update, $inc: { revision: 1 } } as mongoose.mongo.UpdateFilter<mongoose.mongo.Document>,
+    { returnDocument: 'after' },
+  );
+  if (!updated) {
+    forgetResponse(deps.connection, response.invitationId);
+    return null;
+  }
+  return rememberResponse(deps.connection, updated as unknown as ResponseData, cacheMsOf(deps));
+}
+
+/** Applies an update to a response that must still be a draft; 409 once it was submitted. */
+export async function updateDraft(
+  deps: ResponseDeps,
+  response: ResponseData,
+  update: ResponseUpdate,
+): Promise<ResponseData> {
+  const updated = await updateResponse(deps, response, { status: 'draft' }, update);
+  if (!updated) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+  return updated;
 }
 
 function storedAnswers(response: ResponseData): Record<string, StoredAnswer> {
@@ -244,11 +290,10 @@ export async function saveAnswers(deps: ResponseDeps, ctx: SupplierContext, requ
   for (const id of hidden) if (id in stored) $unset[`answers.${id}`] = '';
   for (const id of hidden) delete proposed[id];
 
-  const update: mongoose.UpdateQuery<unknown> = { $set };
+  const update: ResponseUpdate = { $set };
   if (Object.keys($unset).length > 0) update.$unset = $unset;
-  const result = await responseModel(deps.connection).collection.updateOne({ _id: ctx.response._id, status: 'draft' }, update);
-  if (result.matchedCount !== 1) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
-  return { ok: true, answers: proposed };
+  const response = await updateDraft(deps, ctx.response, update);
+  return { ok: true, answers: proposed, response };
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -288,18 +333,15 @@ export async function submitResponse(deps: ResponseDeps, ctx: SupplierContext, r
   if (!parsed.success || missing.length > 0) return { ok: false, errors, missing };
 
   const now = deps.clock.now();
-  const Responses = responseModel(deps.connection);
-  const result = await Responses.collection.updateOne(
-    { _id: ctx.response._id, status: 'draft' },
-    { $set: { status: 'submitted', submittedAt: now, updatedAt: now, declaration: { name: parsed.data.name, role: parsed.data.role } } },
-  );
-  if (result.matchedCount !== 1) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
-  const response = await Responses.findById(ctx.response._id).lean<ResponseData>();
-  if (!response) throw new Error('The response disappeared');
+  const response = await updateDraft(deps, ctx.response, {
+    $set: { status: 'submitted', submittedAt: now, updatedAt: now, declaration: { name: parsed.data.name, role: parsed.data.role } },
+  });
   return { ok: true, response };
 }
 
 /** Remembers the language the supplier chose, so every later page (and the receipt) uses it. */
-export async function rememberLanguage(deps: ResponseDeps, ctx: SupplierContext, language: Locale): Promise<void> {
-  await responseModel(deps.connection).collection.updateOne({ _id: ctx.response._id }, { $set: { language } });
+export async function rememberLanguage(deps: ResponseDeps, ctx: SupplierContext, language: Locale): Promise<SupplierContext> {
+  const response = await updateResponse(deps, ctx.response, {}, { $set: { language } });
+  if (!response) throw new Error('The response disappeared');
+  return { ...ctx, response };
 }

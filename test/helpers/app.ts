@@ -55,6 +55,7 @@ export function testConfig(dataDir: string, mongodbUri: string, overrides: Parti
     nodeEnv: 'test',
     isProduction: false,
     logLevel: 'silent',
+    supplierCacheMs: 5_000,
     ...overrides,
   };
 }

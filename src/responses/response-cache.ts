@@ -1,0 +1,61 @@
+/**
+ * Responses this process recently read or wrote, per database, so that a supplier page costs no database round trip
+ * for its response and a save costs one (the write returns the new state). Every database round trip costs the app
+ * about as much CPU as rendering the whole page (bench/form-render.ts), so this is where the form's speed comes from.
+ *
+ * Coherence: every write in this domain goes through `rememberResponse` with the document the write returned, and a
+ * cached response is only ever replaced by one of a higher `revision` (each write increments it), so this process
+ * sees its own writes at once and in order, whatever order concurrent replies arrive in. Writes made by another app
+ * instance (several instances on one MongoDB) are seen once the entry is older than `maxAgeMs`; every write is still
+ * conditional in the database, so a stale entry can never write to a submitted response.
+ */
+import { LRUCache } from 'lru-cache';
+import type mongoose from 'mongoose';
+import type { ResponseData } from './model';
+
+const MAX_ENTRIES = 5_000;
+
+/** Cached copies per connection: test apps on separate databases never see each other's entries. */
+const caches = new WeakMap<mongoose.Connection, LRUCache<string, ResponseData>>();
+
+function cacheOf(connection: mongoose.Connection): LRUCache<string, ResponseData> {
+  let cache = caches.get(connection);
+  if (!cache) {
+    cache = new LRUCache<string, ResponseData>({ max: MAX_ENTRIES, ttl: 1, ttlAutopurge: false });
+    caches.set(connection, cache);
+  }
+  return cache;
+}
+
+function keyOf(invitationId: mongoose.Types.ObjectId): string {
+  return invitationId.toHexString();
+}
+
+export function revisionOf(response: ResponseData): number {
+  return typeof response.revision === 'number' ? response.revision : 0;
+}
+
+/** The cached response behind an invitation, if one was read or written less than `maxAgeMs` ago. */
+export function cachedResponse(connection: mongoose.Connection, invitationId: mongoose.Types.ObjectId, maxAgeMs: number): ResponseData | undefined {
+  if (maxAgeMs <= 0) return undefined;
+  return caches.get(connection)?.get(keyOf(invitationId));
+}
+
+/**
+ * Records a response as just read from or written to the database. The copy kept is the highest revision seen, so
+ * a slow reply to an older read never hides a newer write. Returns the copy now cached (callers render that one).
+ */
+export function rememberResponse(connection: mongoose.Connection, response: ResponseData, maxAgeMs: number): ResponseData {
+  if (maxAgeMs <= 0) return response;
+  const cache = cacheOf(connection);
+  const key = keyOf(response.invitationId);
+  const cached = cache.get(key);
+  if (cached !== undefined && revisionOf(cached) > revisionOf(response)) return cached;
+  cache.set(key, response, { ttl: maxAgeMs });
+  return response;
+}
+
+/** Drops a response from this process's cache (it was changed in a way its revision does not show). */
+export function forgetResponse(connection: mongoose.Connection, invitationId: mongoose.Types.ObjectId): void {
+  caches.get(connection)?.delete(keyOf(invitationId));
+}
