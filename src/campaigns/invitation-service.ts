@@ -71,16 +71,31 @@ export async function createInvitation(
  * through `revokeInvitation` drops the entry at once; a revocation made by another app instance is seen once the
  * entry is older than the caller's cache time.
  */
-const resolvedInvitations = new WeakMap<mongoose.Connection, LRUCache<string, InvitationData>>();
+interface InvitationCache {
+  entries: LRUCache<string, InvitationData>;
+  /**
+   * Counts this process's revocations. A lookup whose read overlapped one does not cache what it read: its reply may
+   * hold the invitation as it was before the revocation, and caching it would undo the revocation's eviction.
+   */
+  revocations: number;
+}
+const resolvedInvitations = new WeakMap<mongoose.Connection, InvitationCache>();
 const MAX_CACHED_INVITATIONS = 5_000;
 
-function invitationCacheOf(connection: mongoose.Connection): LRUCache<string, InvitationData> {
+function invitationCacheOf(connection: mongoose.Connection): InvitationCache {
   let cache = resolvedInvitations.get(connection);
   if (!cache) {
-    cache = new LRUCache<string, InvitationData>({ max: MAX_CACHED_INVITATIONS, ttl: 1, ttlAutopurge: false });
+    cache = { entries: new LRUCache<string, InvitationData>({ max: MAX_CACHED_INVITATIONS, ttl: 1, ttlAutopurge: false }), revocations: 0 };
     resolvedInvitations.set(connection, cache);
   }
   return cache;
+}
+
+function forgetInvitation(connection: mongoose.Connection, tokenHash: string): void {
+  const cache = resolvedInvitations.get(connection);
+  if (!cache) return;
+  cache.revocations += 1;
+  cache.entries.delete(tokenHash);
 }
 
 /** Revokes an invitation of the given organisation; false when there is no such invitation. */
@@ -93,7 +108,7 @@ export async function revokeInvitation(
   const revoked = await invitationModel(deps.connection)
     .findOneAndUpdate({ _id: invitationId, organisationId, revokedAt: null }, { $set: { revokedAt: deps.clock.now() } }, { projection: { tokenHash: 1 } })
     .lean<Pick<InvitationData, 'tokenHash'>>();
-  if (revoked) resolvedInvitations.get(deps.connection)?.delete(revoked.tokenHash);
+  if (revoked) forgetInvitation(deps.connection, revoked.tokenHash);
   return revoked !== null;
 }
 
@@ -111,12 +126,13 @@ export interface ResolveDeps extends Pick<InvitationDeps, 'connection' | 'clock'
 async function findInvitation(deps: ResolveDeps, tokenHash: string): Promise<InvitationData | null> {
   const maxAgeMs = deps.config?.supplierCacheMs ?? 0;
   const cache = maxAgeMs > 0 ? invitationCacheOf(deps.connection) : undefined;
-  const cached = cache?.get(tokenHash);
+  const cached = cache?.entries.get(tokenHash);
   if (cached) return cached;
+  const revocationsBefore = cache?.revocations;
   // The driver's collection directly: every supplier request may come here, and the filter needs no casting.
   const invitation = await invitationModel(deps.connection).collection.findOne<InvitationData>({ tokenHash });
   // Unknown tokens are not cached: guesses must not fill the cache.
-  if (invitation && cache) cache.set(tokenHash, invitation, { ttl: maxAgeMs });
+  if (invitation && cache && cache.revocations === revocationsBefore) cache.entries.set(tokenHash, invitation, { ttl: maxAgeMs });
   return invitation;
 }
 

@@ -59,6 +59,17 @@ describe('config', () => {
     assert.equal(parseEnv({ PORT: '' }).port, 3000);
   });
 
+  it('When SUPPLIER_CACHE_MS is unset or empty, then supplier links are cached for 5000 ms', () => {
+    assert.equal(parseEnv({}).supplierCacheMs, 5_000);
+    assert.equal(parseEnv({ SUPPLIER_CACHE_MS: '' }).supplierCacheMs, 5_000);
+  });
+
+  it('When SUPPLIER_CACHE_MS is 0 or at most 60000, then it is taken as given (0 turns the supplier caches off)', () => {
+    assert.equal(parseEnv({ SUPPLIER_CACHE_MS: '0' }).supplierCacheMs, 0);
+    assert.equal(parseEnv({ SUPPLIER_CACHE_MS: '250' }).supplierCacheMs, 250);
+    assert.equal(parseEnv({ SUPPLIER_CACHE_MS: '60000' }).supplierCacheMs, 60_000);
+  });
+
   it('When PORT is given without BASE_URL, then BASE_URL follows it', () => {
     assert.equal(parseEnv({ PORT: '4100' }).baseUrl, 'http://localhost:4100');
   });
@@ -73,6 +84,10 @@ describe('config', () => {
     ['SESSION_SECRET', { SESSION_SECRET: 'short' }],
     ['NODE_ENV', { NODE_ENV: 'staging' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
+    ['SUPPLIER_CACHE_MS', { SUPPLIER_CACHE_MS: '-1' }],
+    ['SUPPLIER_CACHE_MS', { SUPPLIER_CACHE_MS: 'abc' }],
+    ['SUPPLIER_CACHE_MS', { SUPPLIER_CACHE_MS: '70000' }],
+    ['SUPPLIER_CACHE_MS', { SUPPLIER_CACHE_MS: '2.5' }],
   ];
   for (const [variable, env] of badValues) {
     it(`When ${variable}=${Object.values(env)[0]}, then start-up stops with a message naming ${variable}`, () => {
