@@ -22,6 +22,7 @@ import { mongoUri } from '../helpers/mongo-target';
 import { createSupplierLink, openSection, sectionForm, type SupplierLink } from './fixtures';
 
 const SECTION = 'company_profile';
+const DAY_MS = 86_400_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,6 +58,15 @@ describe('Supplier caches: this instance', () => {
     const gone = await agent.get(sectionPath(link)).set('Accept-Language', 'en').expect(410);
     assert.match(gone.text, /The buyer has withdrawn this link/);
     await agent.post(`${link.path}/autosave`).send({}).expect(403);
+  });
+
+  it('When a link just served from the cache expires, then the very next request gets 410', async () => {
+    const link = await createSupplierLink(t, { expiresInDays: 1 });
+    const { agent } = await openSection(t.app, sectionPath(link));
+    await agent.get(sectionPath(link)).expect(200);
+    t.clock.advance(DAY_MS);
+    const expired = await agent.get(sectionPath(link)).set('Accept-Language', 'en').expect(410);
+    assert.match(expired.text, /This link has expired/);
   });
 
   it('When a lookup read the link just before it was revoked and finishes after, then the revocation still holds on the next request', async () => {
@@ -114,7 +124,9 @@ describe('Supplier caches: this instance', () => {
     assert.match(withNotice.text, /Your answers have been saved\./);
     const plain = await agent.get(sectionPath(link)).expect(200);
     assert.doesNotMatch(plain.text, /Your answers have been saved\./);
-    assert.match((await agent.get(`${sectionPath(link)}?notice=saved`).expect(200)).text, /Your answers have been saved\./);
+    const again = await agent.get(`${sectionPath(link)}?notice=saved`).expect(200);
+    assert.match(again.text, /Your answers have been saved\./);
+    assert.equal(again.headers['cache-control'], 'no-store', 'a page served from the cache keeps the supplier headers');
   });
 
   it('When a second browser opens a page the first one has cached, then it gets its own CSRF token, which works for its own posts', async () => {
