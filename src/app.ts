@@ -43,6 +43,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   const csrf = createCsrf(config);
 
   app.disable('x-powered-by');
+  // Pages are per user and never cached by browsers (supplier pages are no-store), so hashing every body for an ETag
+  // is work no client uses; static files keep theirs (express.static sets its own).
+  app.set('etag', false);
   if (config.isProduction) app.set('trust proxy', 1);
   app.set('views', paths.views);
   app.engine('ejs', ejsWithLayout(paths.views));

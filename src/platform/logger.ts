@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import pino from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { Config } from '../config';
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -26,21 +26,52 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
-/** One log line per request with its id; the id is echoed in the `x-request-id` response header. */
+type RequestLevel = 'info' | 'warn' | 'error';
+
+function levelFor(statusCode: number): RequestLevel {
+  if (statusCode >= 500) return 'error';
+  if (statusCode >= 400) return 'warn';
+  return 'info';
+}
+
+/**
+ * One log line per request with its id, method, URL (supplier tokens redacted), status and duration; the id is echoed
+ * in the `x-request-id` response header. `req.log` is a child logger carrying the id, built only when a route logs
+ * something: pino-http built one (and serialised the request into it) for every request, which cost a supplier page
+ * more than its security headers and CSRF check together (bench/form-render.ts).
+ */
 export function httpLogger(logger: pino.Logger): RequestHandler {
-  return pinoHttp({
-    logger,
-    genReqId: requestId,
-    customLogLevel: (_req, res, error) => {
-      if (error || res.statusCode >= 500) return 'error';
-      if (res.statusCode >= 400) return 'warn';
-      return 'info';
-    },
-    // Supplier links carry their secret token in the path; never write it to the logs.
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactTokens(req.url) }),
-    },
-  });
+  return (req, res, next) => {
+    const id = requestId(req, res);
+    const started = performance.now();
+    let child: pino.Logger | undefined;
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      get: () => (child ??= logger.child({ reqId: id })),
+    });
+    const logLine = (msg: string, level: RequestLevel) => {
+      if (!logger.isLevelEnabled(level)) return;
+      logger[level](
+        { req: { id, method: req.method, url: redactTokens(req.originalUrl) }, res: { statusCode: res.statusCode }, responseTime: Math.round(performance.now() - started) },
+        msg,
+      );
+    };
+    res.once('finish', () => logLine('request completed', levelFor(res.statusCode)));
+    res.once('close', () => {
+      if (!res.writableFinished) logLine('request aborted', 'warn');
+    });
+    next();
+  };
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** This request's logger: every line it writes carries the request id. */
+      log: pino.Logger;
+    }
+  }
 }
 
 export function redactTokens(url: string): string {

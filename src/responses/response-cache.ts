@@ -50,7 +50,9 @@ export function rememberResponse(connection: mongoose.Connection, response: Resp
   const cache = cacheOf(connection);
   const key = keyOf(response.invitationId);
   const cached = cache.get(key);
-  if (cached !== undefined && revisionOf(cached) > revisionOf(response)) return cached;
+  if (cached !== undefined && cached._id.equals(response._id) && revisionOf(cached) > revisionOf(response)) return cached;
+  // Every request shares the cached object: frozen, so no handler can change it for the others.
+  Object.freeze(response);
   cache.set(key, response, { ttl: maxAgeMs });
   return response;
 }

@@ -196,6 +196,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     notice?: string;
     /** Visibility of `answers`, when the caller already computed it. */
     visibility?: Visibility;
+    /** 404 when the section is hidden by a condition (a page asked for by address rather than after a save). */
+    refuseHidden?: boolean;
   }
 
   const renderedPages = createRenderedPages(deps.config.supplierCacheMs);
@@ -222,7 +224,11 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       res.status(200).type('html').send(cached);
       return;
     }
-    const html = await renderToString(res, 'supplier/section', sectionLocals(req, res, ctx, section, render, supplier));
+    // A cached page was visible at this revision; only a fresh render needs to check.
+    const answers = render.answers ?? answersOf(ctx.response, ctx.definition);
+    const visibility = render.visibility ?? computeVisibility(ctx.definition, answers);
+    if (render.refuseHidden && visibility.progress(section).total === 0) throw new HttpError(404, 'supplier:errors.sectionHidden');
+    const html = await renderToString(res, 'supplier/section', sectionLocals(req, res, ctx, section, { ...render, answers, visibility }, supplier));
     if (pageKey) renderedPages.set(pageKey, html);
     res.status(render.status).type('html').send(html);
   }
@@ -279,10 +285,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     supplierPage(async (req, res, ctx) => {
       if (ctx.response.status === 'submitted') return res.redirect(303, `${base(res)}/receipt`);
       const section = findSection(ctx.definition, String(req.params.sectionId));
-      const answers = answersOf(ctx.response, ctx.definition);
-      const visibility = computeVisibility(ctx.definition, answers);
-      if (visibility.progress(section).total === 0) throw new HttpError(404, 'supplier:errors.sectionHidden');
-      await renderSection(req, res, ctx, section, { status: 200, notice: noticeFrom(req), answers, visibility });
+      await renderSection(req, res, ctx, section, { status: 200, notice: noticeFrom(req), refuseHidden: true });
     }),
   );
 
@@ -315,7 +318,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
 
       const here = `${base(res)}/section/${section.id}`;
       if (lang) return res.redirect(303, `${here}?notice=language`);
-      const after = computeVisibility(ctx.definition, outcome.answers);
+      const after = outcome.visibility;
       const appeared = after.visibleQuestions(section).find((q) => !before.has(q.id));
       if (action === 'save') return res.redirect(303, `${here}?notice=saved`);
       if (action === 'review') return res.redirect(303, `${base(res)}/review`);
@@ -347,7 +350,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         res.status(422).json({ error: { message: req.t('supplier:autosave.invalid'), fields } });
         return;
       }
-      const visibility = computeVisibility(ctx.definition, outcome.answers);
+      const visibility = outcome.visibility;
       const progress = sectionNav(ctx.definition, outcome.answers, parsed.data.sectionId, req.lang, viewTranslate(res), visibility).map((item) => ({
         id: item.id,
         complete: item.complete,

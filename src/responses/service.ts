@@ -6,8 +6,8 @@ import mongoose from 'mongoose';
 import { z } from 'zod';
 import {
   allQuestions,
+  computeVisibility,
   definitionHash,
-  hiddenAnswerIds,
   sectionProgress,
   missingRequired,
   parseAnswer,
@@ -20,6 +20,7 @@ import {
   type QuestionnaireDefinition,
   type QuestionnaireRegistry,
   type Section,
+  type Visibility,
 } from '../questionnaires';
 import type { InvitationData } from '../campaigns/invitation-model';
 import { HttpError } from '../platform/errors';
@@ -52,7 +53,7 @@ export interface FieldError {
 export type FieldErrors = Record<string, FieldError>;
 
 export type SaveOutcome =
-  | { ok: true; answers: Answers; response: ResponseData }
+  | { ok: true; answers: Answers; response: ResponseData; visibility: Visibility }
   | { ok: false; errors: FieldErrors; answers: Answers };
 
 export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invitation: InvitationData): QuestionnaireDefinition {
@@ -270,8 +271,10 @@ export async function saveAnswers(deps: ResponseDeps, ctx: SupplierContext, requ
     else errors[question.id] = { key: parsed.error.key, params: parsed.error.params ?? {} };
   }
 
-  const hidden = new Set(hiddenAnswerIds(ctx.definition, proposed));
-  const visibleNow = new Set(visibleQuestions(section, proposed).map((q) => q.id));
+  // Hidden answers count as unanswered for every condition, so this visibility also holds once they are removed.
+  const visibility = computeVisibility(ctx.definition, proposed);
+  const hidden = new Set(visibility.hiddenAnswerIds());
+  const visibleNow = new Set(visibility.visibleQuestions(section).map((q) => q.id));
   for (const id of Object.keys(errors)) if (!visibleNow.has(id)) delete errors[id];
   if (Object.keys(errors).length > 0) return { ok: false, errors, answers: proposed };
 
@@ -293,7 +296,7 @@ export async function saveAnswers(deps: ResponseDeps, ctx: SupplierContext, requ
   const update: ResponseUpdate = { $set };
   if (Object.keys($unset).length > 0) update.$unset = $unset;
   const response = await updateDraft(deps, ctx.response, update);
-  return { ok: true, answers: proposed, response };
+  return { ok: true, answers: proposed, response, visibility };
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

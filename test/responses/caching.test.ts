@@ -249,9 +249,18 @@ describe('Response cache (response-cache.ts)', () => {
     await connection.close();
   });
 
-  function response(invitationId: mongoose.Types.ObjectId, revision: number, companyName: string): ResponseData {
+  /** One response per invitation, as in the database (a unique index on invitationId). */
+  const responseIds = new Map<string, mongoose.Types.ObjectId>();
+  function responseIdFor(invitationId: mongoose.Types.ObjectId): mongoose.Types.ObjectId {
+    const key = invitationId.toHexString();
+    const id = responseIds.get(key) ?? new mongoose.Types.ObjectId();
+    responseIds.set(key, id);
+    return id;
+  }
+
+  function response(invitationId: mongoose.Types.ObjectId, revision: number, companyName: string, id = responseIdFor(invitationId)): ResponseData {
     return {
-      _id: new mongoose.Types.ObjectId(),
+      _id: id,
       invitationId,
       organisationId: new mongoose.Types.ObjectId(),
       campaignId: new mongoose.Types.ObjectId(),
@@ -275,6 +284,19 @@ describe('Response cache (response-cache.ts)', () => {
     const newest = response(invitationId, 6, 'Newest AB');
     assert.equal(rememberResponse(connection, newest, 5_000), newest);
     assert.equal(cachedResponse(connection, invitationId, 5_000), newest);
+  });
+
+  it('When the response behind an invitation was replaced (another _id), then the new one is kept whatever its revision', () => {
+    const invitationId = new mongoose.Types.ObjectId();
+    rememberResponse(connection, response(invitationId, 7, 'Old AB'), 5_000);
+    const replacement = response(invitationId, 0, 'New AB', new mongoose.Types.ObjectId());
+    assert.equal(rememberResponse(connection, replacement, 5_000), replacement);
+    assert.equal(cachedResponse(connection, invitationId, 5_000), replacement);
+  });
+
+  it('When a response is cached, then it is frozen so no request can change it for the others', () => {
+    const cached = rememberResponse(connection, response(new mongoose.Types.ObjectId(), 1, 'Frozen AB'), 5_000);
+    assert.ok(Object.isFrozen(cached));
   });
 
   it('When the cache time is 0, then nothing is kept', () => {
