@@ -95,6 +95,51 @@ describe('Response service (no HTTP)', () => {
     assert.equal(answers.recruitment_fees_paid, 'yes');
   });
 
+  /** The response as this process now serves it (cache) must be exactly what the database holds. */
+  async function assertCacheMatchesDatabase(ctx: SupplierContext): Promise<void> {
+    const served = await openResponse(t.deps, ctx.invitation);
+    const inDatabase = await responseModel(t.deps.connection).collection.findOne({ _id: ctx.response._id });
+    assert.ok(inDatabase);
+    assert.equal(served.response.revision, inDatabase.revision);
+    assert.deepEqual(answersOf(served.response, ctx.definition), answersOf(inDatabase as never, ctx.definition));
+    assert.equal(served.response.lastSectionId, inDatabase.lastSectionId);
+  }
+
+  it('When many saves of one response run at once, then the copy served next is exactly the database state', async () => {
+    const ctx = await openFresh();
+    const questions = ['id_documents_retained', 'recruitment_fees_paid', 'loans_to_workers', 'free_to_resign', 'overtime_voluntary', 'wages_paid_directly'];
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        saveAnswers(t.deps, ctx, { sectionId: 'forced_labour', input: { [questions[i % questions.length] as string]: i % 2 === 0 ? 'yes' : 'no' }, mode: 'fields', locale: 'en' }),
+      ),
+    );
+    assert.ok(outcomes.every((outcome) => outcome.ok));
+    await assertCacheMatchesDatabase(ctx);
+  });
+
+  it('When another app instance saved in between, then the next request reads the response again and loses neither answer', async () => {
+    const ctx = await openFresh();
+    await saveAnswers(t.deps, ctx, { sectionId: 'forced_labour', input: { id_documents_retained: 'no' }, mode: 'fields', locale: 'en' });
+    // Another instance: a write this process never saw (the revision moves on without passing through its cache).
+    await responseModel(t.deps.connection).collection.updateOne(
+      { _id: ctx.response._id },
+      { $set: { 'answers.loans_to_workers': { value: 'yes', updatedAt: t.clock.now() } }, $inc: { revision: 1 } },
+    );
+    const outcome = await saveAnswers(t.deps, await openResponse(t.deps, ctx.invitation), {
+      sectionId: 'forced_labour',
+      input: { recruitment_fees_paid: 'yes' },
+      mode: 'fields',
+      locale: 'en',
+    });
+    assert.ok(outcome.ok);
+    assert.ok(outcome.ok && outcome.response);
+    const answers = answersOf(outcome.response, ctx.definition);
+    assert.equal(answers.id_documents_retained, 'no');
+    assert.equal(answers.loans_to_workers, 'yes', 'the other instance\'s answer is in the state served next');
+    assert.equal(answers.recruitment_fees_paid, 'yes');
+    await assertCacheMatchesDatabase(ctx);
+  });
+
   it('When two tabs save the same question, then the later save is kept', async () => {
     const ctx = await openFresh();
     await saveAnswers(t.deps, ctx, { sectionId: 'forced_labour', input: { free_to_resign: 'no' }, mode: 'fields', locale: 'en' });
