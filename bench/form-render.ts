@@ -4,6 +4,9 @@
  *     a bare Express + EJS route rendering the same HTML as a static template; target ratio ≥ 0.5;
  *  2. answer saves/s (autosave JSON, an atomic per-field $set) at 50 concurrent connections; target ≥ 0.3 of the bare
  *     render rate with p99 under 200 ms.
+ * Each connection is one supplier with its own link, as 20 or 50 suppliers working at the same time would be. For
+ * information it also prints the saves of 50 connections all on ONE link (one response written 50 times at once,
+ * which no supplier does; not a target).
  * Runs on the embedded MongoDB in memory (or MONGODB_URI). `npx tsx bench/form-render.ts [seconds per phase]`
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { createApp } from '../src/app';
 import { createCampaign } from '../src/campaigns';
 import { createInvitation } from '../src/campaigns/invitation-service';
 import type { Config } from '../src/config';
+import type { AppDeps } from '../src/platform/deps';
 import { systemClock } from '../src/platform/clock';
 import { CapturingMailer } from '../src/platform/mailer';
 import { paths } from '../src/platform/paths';
@@ -75,12 +79,14 @@ interface Sample {
 }
 
 /** Closed-loop load: `connections` workers, each sending its next request when the previous one answered. */
-async function loadSlice(agent: http.Agent, port: number, spec: RequestSpec, connections: number, seconds: number, expectStatus: number, sample: Sample): Promise<void> {
+async function loadSlice(agent: http.Agent, port: number, specs: RequestSpec[], connections: number, seconds: number, expectStatus: number, sample: Sample): Promise<void> {
   let counter = sample.latencies.length;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: connections }, async () => {
+    Array.from({ length: connections }, async (_, worker) => {
+      // Each connection is one client (one supplier's browser): it always sends its own request.
+      const spec = specs[worker % specs.length] as RequestSpec;
       while (performance.now() < deadline) {
         const begin = performance.now();
         const status = await send(agent, port, spec, counter++).catch(() => 0);
@@ -107,7 +113,8 @@ function summarise(sample: Sample): Result {
 
 interface Phase {
   port: number;
-  spec: RequestSpec;
+  /** One per connection (or fewer, shared round-robin). */
+  specs: RequestSpec[];
   connections: number;
 }
 
@@ -121,9 +128,9 @@ async function interleaved(phases: Phase[], seconds: number): Promise<Result[]> 
   const agents = phases.map((phase) => new http.Agent({ keepAlive: true, maxSockets: phase.connections }));
   // A first unrecorded round at full concurrency: JIT, caches, sockets and the database connection pool (which grows
   // to the number of concurrent requests) reach their steady state before anything is measured.
-  for (const [i, phase] of phases.entries()) await loadSlice(agents[i] as http.Agent, phase.port, phase.spec, phase.connections, 1, 200, newSample());
+  for (const [i, phase] of phases.entries()) await loadSlice(agents[i] as http.Agent, phase.port, phase.specs, phase.connections, 1, 200, newSample());
   for (let round = 0; round < seconds; round += 1) {
-    for (const [i, phase] of phases.entries()) await loadSlice(agents[i] as http.Agent, phase.port, phase.spec, phase.connections, 1, 200, samples[i] as Sample);
+    for (const [i, phase] of phases.entries()) await loadSlice(agents[i] as http.Agent, phase.port, phase.specs, phase.connections, 1, 200, samples[i] as Sample);
   }
   for (const agent of agents) agent.destroy();
   return samples.map(summarise);
@@ -186,40 +193,11 @@ async function main(): Promise<void> {
   const servers: http.Server[] = [appServer];
   try {
     const organisation = await createOrganisation(connection, { name: 'Bench Region' });
-    const supplier = await createSupplier(connection, {
-      organisationId: organisation._id,
-      name: 'Bench Supplier AB',
-      country: 'SE',
-      organisationNumber: '556000-0000',
-      contactName: 'Bench',
-      contactEmail: 'bench@supplier.example',
-      preferredLanguage: 'en',
-    });
-    const campaign = await createCampaign(deps, {
-      organisationId: organisation._id,
-      name: 'Bench campaign',
-      questionnaireId: 'code-of-conduct-saq',
-      questionnaireVersion: 1,
-      deadline: new Date(Date.now() + 30 * 86_400_000),
-      status: 'open',
-      supplierIds: [supplier._id],
-    });
-    const { token } = await createInvitation(deps, {
-      organisationId: organisation._id,
-      campaignId: campaign._id,
-      supplierId: supplier._id,
-      questionnaireId: 'code-of-conduct-saq',
-      questionnaireVersion: 1,
-      language: 'en',
-    });
-    const sectionPath = `/s/${token}/section/${SECTION}`;
-
-    // A browser session: the first visit sets the session and CSRF cookies that every later request sends back.
-    const first = await fetch(`http://127.0.0.1:${portOf(appServer)}${sectionPath}`);
-    const html = await first.text();
-    const cookie = cookiesOf(first);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-    if (first.status !== 200 || !csrf) throw new Error(`the section page did not render (${first.status})`);
+    const links = await createLinks(deps, organisation._id, SAVE_CONNECTIONS);
+    const port = portOf(appServer);
+    // Each supplier's browser: the first visit sets the CSRF cookie that its later requests send back.
+    const browsers = await Promise.all(links.map((token) => openBrowser(port, token)));
+    const html = (browsers[0] as Browser).html;
 
     // The same HTML as a static EJS template behind a bare Express app.
     const viewsDir = mkdtempSync(path.join(tmpdir(), 'bench-views-'));
@@ -232,38 +210,35 @@ async function main(): Promise<void> {
     const bareServer = await listen(bare);
     servers.push(bareServer);
 
-    const pageSpec: RequestSpec = { method: 'GET', path: sectionPath, headers: { cookie } };
     const bareSpec: RequestSpec = { method: 'GET', path: '/page' };
-    const saveSpec: RequestSpec = {
-      method: 'POST',
-      path: `/s/${token}/autosave`,
-      headers: { cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf },
-      body: (i) => JSON.stringify({ sectionId: SECTION, answers: { [SAQ_QUESTION(i)]: i % 2 === 0 ? 'yes' : 'no' } }),
-    };
+    const pageSpecs = browsers.slice(0, RENDER_CONNECTIONS).map(pageSpec);
+    const saveSpecs = browsers.map(saveSpec);
 
-    const [bareResult, pageResult, saveResult] = (await interleaved(
+    const [bareResult, pageResult, saveResult, oneLinkResult] = (await interleaved(
       [
-        { port: portOf(bareServer), spec: bareSpec, connections: RENDER_CONNECTIONS },
-        { port: portOf(appServer), spec: pageSpec, connections: RENDER_CONNECTIONS },
-        { port: portOf(appServer), spec: saveSpec, connections: SAVE_CONNECTIONS },
+        { port: portOf(bareServer), specs: [bareSpec], connections: RENDER_CONNECTIONS },
+        { port, specs: pageSpecs, connections: RENDER_CONNECTIONS },
+        { port, specs: saveSpecs, connections: SAVE_CONNECTIONS },
+        { port, specs: saveSpecs.slice(0, 1), connections: SAVE_CONNECTIONS },
       ],
       SECONDS,
-    )) as [Result, Result, Result];
+    )) as [Result, Result, Result, Result];
 
     const renderRatio = pageResult.perSecond / bareResult.perSecond;
     const saveRatio = saveResult.perSecond / bareResult.perSecond;
     const verdict = (ok: boolean) => (ok ? 'meets target' : 'BELOW TARGET');
-    console.log(`Section page "${SECTION}" (${(html.length / 1024).toFixed(0)} kB), ${SECONDS} s per phase in 1 s turns, ${RENDER_CONNECTIONS} connections for pages, ${SAVE_CONNECTIONS} for saves`);
+    console.log(`Section page "${SECTION}" (${(html.length / 1024).toFixed(0)} kB), ${SECONDS} s per phase in 1 s turns, ${RENDER_CONNECTIONS} suppliers (connections) for pages, ${SAVE_CONNECTIONS} for saves`);
     // Server, embedded database and load generator share this process: figures move with the machine's load.
     console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; database: ${process.env.MONGODB_URI ? 'MONGODB_URI' : `embedded, in this process (${DB_THREAD} thread)`}`);
     console.log(`  bare Express + EJS (same HTML)  ${format(bareResult)}`);
     console.log(`  real SAQ section page           ${format(pageResult)}`);
     console.log(`  answer saves (autosave, $set)   ${format(saveResult)}`);
+    console.log(`  (50 connections on ONE link     ${format(oneLinkResult)}; not a target)`);
     console.log(`  page / bare ratio   ${renderRatio.toFixed(2)}  (target ≥ 0.50: ${verdict(renderRatio >= 0.5)})`);
     console.log(`  saves / bare ratio  ${saveRatio.toFixed(2)}  (target ≥ 0.30: ${verdict(saveRatio >= 0.3)})`);
     console.log(`  save p99            ${saveResult.p99.toFixed(1)} ms  (target < 200 ms: ${verdict(saveResult.p99 < 200)})`);
     rmSync(viewsDir, { recursive: true, force: true });
-    if (pageResult.errors + saveResult.errors + bareResult.errors > 0) process.exitCode = 1;
+    if (pageResult.errors + saveResult.errors + bareResult.errors + oneLinkResult.errors > 0) process.exitCode = 1;
   } finally {
     for (const server of servers) {
       server.closeAllConnections();
@@ -274,6 +249,74 @@ async function main(): Promise<void> {
     await mongo.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+interface Browser {
+  token: string;
+  cookie: string;
+  csrf: string;
+  html: string;
+}
+
+async function openBrowser(port: number, token: string): Promise<Browser> {
+  const first = await fetch(`http://127.0.0.1:${port}/s/${token}/section/${SECTION}`);
+  const html = await first.text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (first.status !== 200 || !csrf) throw new Error(`the section page did not render (${first.status})`);
+  return { token, cookie: cookiesOf(first), csrf, html };
+}
+
+function pageSpec(browser: Browser): RequestSpec {
+  return { method: 'GET', path: `/s/${browser.token}/section/${SECTION}`, headers: { cookie: browser.cookie } };
+}
+
+function saveSpec(browser: Browser): RequestSpec {
+  return {
+    method: 'POST',
+    path: `/s/${browser.token}/autosave`,
+    headers: { cookie: browser.cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': browser.csrf },
+    body: (i) => JSON.stringify({ sectionId: SECTION, answers: { [SAQ_QUESTION(i)]: i % 2 === 0 ? 'yes' : 'no' } }),
+  };
+}
+
+/** One open campaign with `count` suppliers, each invited by its own link; returns the link tokens. */
+async function createLinks(deps: AppDeps, organisationId: mongoose.Types.ObjectId, count: number): Promise<string[]> {
+  const suppliers = [];
+  for (let i = 0; i < count; i += 1) {
+    suppliers.push(
+      await createSupplier(deps.connection, {
+        organisationId,
+        name: `Bench Supplier ${i + 1} AB`,
+        country: 'SE',
+        organisationNumber: `556000-${String(i).padStart(4, '0')}`,
+        contactName: 'Bench',
+        contactEmail: `bench${i + 1}@supplier.example`,
+        preferredLanguage: 'en',
+      }),
+    );
+  }
+  const campaign = await createCampaign(deps, {
+    organisationId,
+    name: 'Bench campaign',
+    questionnaireId: 'code-of-conduct-saq',
+    questionnaireVersion: 1,
+    deadline: new Date(Date.now() + 30 * 86_400_000),
+    status: 'open',
+    supplierIds: suppliers.map((supplier) => supplier._id),
+  });
+  const tokens: string[] = [];
+  for (const supplier of suppliers) {
+    const { token } = await createInvitation(deps, {
+      organisationId,
+      campaignId: campaign._id,
+      supplierId: supplier._id,
+      questionnaireId: 'code-of-conduct-saq',
+      questionnaireVersion: 1,
+      language: 'en',
+    });
+    tokens.push(token);
+  }
+  return tokens;
 }
 
 function parseDbThread(value: string): 'main' | 'worker' {
