@@ -3,7 +3,10 @@
  * issue: findOne ≥ 50 % of the ping rate; an indexed equality find on 200,000 documents within 2× of the same on
  * 1,000; RSS < 1 GB with 200,000 small documents. The main figures run the server in this process; a last
  * section compares it with the server in a worker thread (`thread: 'worker'`), the choice for a two-core machine.
+ * The write-cost section (also alone with `--writes`) gives the server thread's CPU per single-document update, what
+ * the supplier form's autosave costs the database on a shared two-core machine.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { MongoClient, type Collection, type Document } from 'mongodb';
 import { startMongoServer } from '../src/embedded-mongo';
 
@@ -93,7 +96,86 @@ async function compareThreads(): Promise<void> {
   }
 }
 
+/** CPU seconds (user + system) of each thread of this process, by thread id (Linux /proc; clock ticks of 10 ms). */
+function threadCpuSeconds(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      // Fields after the ")" closing the thread name: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks.set(tid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended between listing and reading
+    }
+  }
+  return ticks;
+}
+
+/** A ~60-field supplier-form-like document: answers, a nested meta object, a few arrays. */
+function formDocument(i: number): Document {
+  const doc: Document = { _id: i, link: `link-${i}`, supplier: `supplier-${i % 97}`, campaign: `c-${i % 5}`, status: 'draft', version: 0 };
+  for (let q = 0; q < 48; q++) doc[`q${q}`] = q % 3 === 0 ? `answer ${q} of ${i}, with some free text` : q % 3 === 1 ? q * i : q % 2 === 0;
+  doc.meta = { savedAt: new Date(0), savedBy: `user-${i}`, section: 'intro', progress: { done: 0, total: 48 } };
+  doc.flags = ['a', 'b'];
+  doc.notes = [{ at: new Date(0), text: 'created' }];
+  doc.createdAt = new Date(0);
+  doc.updatedAt = new Date(0);
+  return doc;
+}
+
+/**
+ * Server-thread CPU per single-document update (µs/op) with the server in a worker thread and 50 concurrent
+ * clients, each saving its own document: a $set of one nested field plus a $inc, filtered by _id and status as the
+ * autosave does. The server thread is the one thread that appears when the worker starts; its CPU is read from
+ * /proc, so the driver's work on the main thread is not counted (V8's shared GC helper threads are not either).
+ */
+async function writeCost(): Promise<void> {
+  process.stdout.write('\nserver-thread CPU per single-document write (worker thread, 60-field doc, 4 secondary indexes, 50 clients)\n');
+  const before = new Set(threadCpuSeconds().keys());
+  const server = await startMongoServer({ port: 0, inMemory: true, thread: 'worker' });
+  const serverThreads = [...threadCpuSeconds().keys()].filter((tid) => !before.has(tid));
+  const client = await new MongoClient(server.uri, { maxPoolSize: 50 }).connect();
+  const serverCpu = (): number => {
+    const now = threadCpuSeconds();
+    return serverThreads.reduce((sum, tid) => sum + (now.get(tid) ?? 0), 0);
+  };
+  try {
+    const coll = client.db('bench_write_cost').collection<Document>('forms');
+    await coll.insertMany(Array.from({ length: 1000 }, (_, i) => formDocument(i)));
+    for (const key of ['link', 'supplier', 'campaign', 'updatedAt']) await coll.createIndex({ [key]: 1 });
+    const CLIENTS = 50;
+    const save = (kind: 'findOneAndUpdate' | 'updateOne') => (i: number): Promise<unknown> => {
+      const id = (i % CLIENTS) * 20;
+      const filter = { _id: id, status: 'draft' };
+      const update = { $set: { 'meta.section': `section ${i % 7}`, updatedAt: new Date() }, $inc: { version: 1 } };
+      return kind === 'updateOne' ? coll.updateOne(filter, update) : coll.findOneAndUpdate(filter, update, { returnDocument: 'after' });
+    };
+    for (const kind of ['findOneAndUpdate', 'updateOne'] as const) {
+      const op = save(kind);
+      await concurrentRate(CLIENTS, op, 1000); // warm-up at full concurrency
+      const cpuBefore = serverCpu();
+      const started = process.hrtime.bigint();
+      let count = 0;
+      await concurrentRate(CLIENTS, async (i) => {
+        await op(i);
+        count++;
+      });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const perOp = ((serverCpu() - cpuBefore) / count) * 1e6;
+      line(`${kind}: server CPU per op (µs)`, perOp.toFixed(0), `(${(count / seconds).toFixed(0)} ops/s)`, undefined);
+    }
+    await coll.drop();
+  } finally {
+    await client.close();
+    await server.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--writes')) {
+    await writeCost();
+    return;
+  }
   const server = await startMongoServer({ port: 0, inMemory: true });
   const client = await new MongoClient(server.uri).connect();
   const db = client.db('bench');
@@ -141,6 +223,7 @@ async function main(): Promise<void> {
     await server.close();
   }
   await compareThreads();
+  await writeCost();
   process.stdout.write(`finished in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
