@@ -112,8 +112,12 @@ function threadCpuSeconds(): Map<string, number> {
 }
 
 /** A ~60-field supplier-form-like document: answers, a nested meta object, a few arrays. */
-function formDocument(i: number): Document {
-  const doc: Document = { _id: i, link: `link-${i}`, supplier: `supplier-${i % 97}`, campaign: `c-${i % 5}`, status: 'draft', version: 0 };
+interface FormDocument extends Document {
+  _id: number;
+}
+
+function formDocument(i: number): FormDocument {
+  const doc: FormDocument = { _id: i, link: `link-${i}`, supplier: `supplier-${i % 97}`, campaign: `c-${i % 5}`, status: 'draft', version: 0 };
   for (let q = 0; q < 48; q++) doc[`q${q}`] = q % 3 === 0 ? `answer ${q} of ${i}, with some free text` : q % 3 === 1 ? q * i : q % 2 === 0;
   doc.meta = { savedAt: new Date(0), savedBy: `user-${i}`, section: 'intro', progress: { done: 0, total: 48 } };
   doc.flags = ['a', 'b'];
@@ -140,7 +144,7 @@ async function writeCost(): Promise<void> {
     return serverThreads.reduce((sum, tid) => sum + (now.get(tid) ?? 0), 0);
   };
   try {
-    const coll = client.db('bench_write_cost').collection<Document>('forms');
+    const coll = client.db('bench_write_cost').collection<FormDocument>('forms');
     await coll.insertMany(Array.from({ length: 1000 }, (_, i) => formDocument(i)));
     for (const key of ['link', 'supplier', 'campaign', 'updatedAt']) await coll.createIndex({ [key]: 1 });
     const CLIENTS = 50;
