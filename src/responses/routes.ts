@@ -93,24 +93,29 @@ const declarationForm = z.object({
  * everything else on the page; results are kept per app, language, key and parameters (texts are static).
  */
 const TRANSLATION_CACHE_LIMIT = 20_000;
-const translationCaches = new WeakMap<object, Map<string, string>>();
+const cachedTranslations = new WeakMap<object, Map<Lang, Translate>>();
 function cachedTranslate(i18n: object, lang: Lang, t: Translate): Translate {
-  let cache = translationCaches.get(i18n);
-  if (!cache) {
-    cache = new Map();
-    translationCaches.set(i18n, cache);
+  let byLang = cachedTranslations.get(i18n);
+  if (!byLang) {
+    byLang = new Map();
+    cachedTranslations.set(i18n, byLang);
   }
-  const texts = cache;
-  return (key, params) => {
-    const cacheKey = params ? `${lang}:${key}:${JSON.stringify(params)}` : `${lang}:${key}`;
-    let text = texts.get(cacheKey);
-    if (text === undefined) {
-      text = t(key, params);
-      if (texts.size >= TRANSLATION_CACHE_LIMIT) texts.clear();
-      texts.set(cacheKey, text);
-    }
-    return text;
-  };
+  let translate = byLang.get(lang);
+  if (!translate) {
+    const texts = new Map<string, string>();
+    translate = (key, params) => {
+      const cacheKey = params ? `${key}:${JSON.stringify(params)}` : key;
+      let text = texts.get(cacheKey);
+      if (text === undefined) {
+        text = t(key, params);
+        if (texts.size >= TRANSLATION_CACHE_LIMIT) texts.clear();
+        texts.set(cacheKey, text);
+      }
+      return text;
+    };
+    byLang.set(lang, translate);
+  }
+  return translate;
 }
 
 function viewTranslate(res: Response): Translate {

@@ -137,36 +137,49 @@ function languageSwitchUrl(req: Request, lang: Lang): string {
   return `${url.pathname}${url.search}`;
 }
 
+interface LanguageLocals {
+  t: Translate;
+  formatDate: (value: Date | string | number | null | undefined, style?: 'short' | 'medium' | 'long') => string;
+  formatDateTime: (value: Date | string | number | null | undefined) => string;
+  formatNumber: (value: number | null | undefined, options?: Intl.NumberFormatOptions) => string;
+}
+
+/** The view helpers of one language are the same for every request: built once per i18next instance and language. */
+const languageLocals = new WeakMap<I18n, Map<Lang, LanguageLocals>>();
+
+function localsFor(i18n: I18n, lang: Lang): LanguageLocals {
+  let byLang = languageLocals.get(i18n);
+  if (!byLang) {
+    byLang = new Map();
+    languageLocals.set(i18n, byLang);
+  }
+  let locals = byLang.get(lang);
+  if (!locals) {
+    locals = {
+      // i18next's `getFixedT` builds a new function per call; one per instance and language is enough.
+      t: i18n.getFixedT(lang) as unknown as Translate,
+      formatDate: (value, style) => formatDate(lang, value, style),
+      formatDateTime: (value) => formatDateTime(lang, value),
+      formatNumber: (value, options) => formatNumber(lang, value, options),
+    };
+    byLang.set(lang, locals);
+  }
+  return locals;
+}
+
 /**
  * Sets the request's language and the view locals that depend on it (`t`, `lang`, `formatDate`, `formatNumber`,
  * `formatDateTime`, `langSwitchUrl`). Routes call it again when they learn a better default (an invitation).
  */
-const fixedTranslations = new WeakMap<I18n, Map<Lang, Translate>>();
-
-/** i18next's `getFixedT` builds a new function per call; one per instance and language is enough. */
-function fixedTranslate(i18n: I18n, lang: Lang): Translate {
-  let byLang = fixedTranslations.get(i18n);
-  if (!byLang) {
-    byLang = new Map();
-    fixedTranslations.set(i18n, byLang);
-  }
-  let t = byLang.get(lang);
-  if (!t) {
-    t = i18n.getFixedT(lang) as unknown as Translate;
-    byLang.set(lang, t);
-  }
-  return t;
-}
-
 export function useLanguage(i18n: I18n, req: Request, res: Response, lang: Lang): void {
-  const t = fixedTranslate(i18n, lang);
+  const locals = localsFor(i18n, lang);
   req.lang = lang;
-  req.t = t;
+  req.t = locals.t;
   res.locals.lang = lang;
-  res.locals.t = t;
-  res.locals.formatDate = (value: Date | string | number | null | undefined, style?: 'short' | 'medium' | 'long') => formatDate(lang, value, style);
-  res.locals.formatDateTime = (value: Date | string | number | null | undefined) => formatDateTime(lang, value);
-  res.locals.formatNumber = (value: number | null | undefined, options?: Intl.NumberFormatOptions) => formatNumber(lang, value, options);
+  res.locals.t = locals.t;
+  res.locals.formatDate = locals.formatDate;
+  res.locals.formatDateTime = locals.formatDateTime;
+  res.locals.formatNumber = locals.formatNumber;
   res.locals.langSwitchUrl = (target: Lang) => languageSwitchUrl(req, target);
   res.locals.languages = LANGUAGES;
   res.setHeader('Content-Language', lang);
