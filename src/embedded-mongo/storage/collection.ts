@@ -6,6 +6,7 @@ import { MongoServerError } from '../errors';
 import type { CollectionOptions, Document, IndexSpec } from '../types';
 import { CollectionIndex, ID_INDEX_NAME } from './collection-index';
 import { checkedKnownSize, checkedSize, getDoc, inMemoryRecords, type RecordFactory, type StoredRecord } from './doc-store';
+import { sizeAfterReplace } from './size-delta';
 
 export type Undo = () => void;
 
@@ -84,11 +85,12 @@ export class Collection {
   replace(doc: Document): Undo {
     const old = this.findById(doc._id);
     if (!old) throw new Error(`replace of a missing document in ${this.ns}`);
-    const record = this.makeRecord(old.rid, doc);
-    const keys = this.keysChecked(doc, old.rid);
-    const oldKeys = this.keysOf(getDoc(old));
-    this.swap(old, record, oldKeys, keys);
-    return () => this.swap(record, old, keys, oldKeys);
+    const oldDoc = getDoc(old);
+    const record = this.recordFactory(this.ns, old.rid, doc, checkedKnownSize(sizeAfterReplace(oldDoc, old.size, doc)));
+    const { before, after } = this.changedKeys(oldDoc, doc);
+    for (const [index, indexKeys] of after) index.checkUnique(this.ns, old.rid, indexKeys);
+    this.swap(old, record, before, after);
+    return () => this.swap(record, old, after, before);
   }
 
   /** Removes the document with this `_id`; undefined when there is none. */
@@ -146,6 +148,23 @@ export class Collection {
     return keys;
   }
 
+  /**
+   * The index keys of a document before and after a replace, for the indexes where they differ. An index whose keys
+   * are the very same values needs no change (same record id, same entries), which spares most index work of an
+   * update touching unindexed fields.
+   */
+  private changedKeys(before: Document, after: Document): { before: Map<CollectionIndex, unknown[][]>; after: Map<CollectionIndex, unknown[][]> } {
+    const changed = { before: new Map<CollectionIndex, unknown[][]>(), after: new Map<CollectionIndex, unknown[][]>() };
+    for (const index of this.indexes.values()) {
+      const oldKeys = index.keysFor(before);
+      const newKeys = index.keysFor(after);
+      if (identicalKeys(oldKeys, newKeys)) continue;
+      changed.before.set(index, oldKeys);
+      changed.after.set(index, newKeys);
+    }
+    return changed;
+  }
+
   private keysChecked(doc: Document, rid: number): Map<CollectionIndex, unknown[][]> {
     const keys = this.keysOf(doc);
     for (const [index, indexKeys] of keys) index.checkUnique(this.ns, rid, indexKeys);
@@ -164,4 +183,16 @@ export class Collection {
     this.records.set(to.rid, to);
     this.dataSize += to.size - from.size;
   }
+}
+
+/** Same key tuples holding the very same values (not merely equal in index order: 1 and Long(1), or "a" and "A" under a collation, are different entries). */
+function identicalKeys(a: unknown[][], b: unknown[][]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k];
+    const y = b[k];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+  }
+  return true;
 }

@@ -264,5 +264,17 @@ describe('conformance: update', () => {
       await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { 'a.$[x]': 1 } }), 2, /No array filter found for identifier 'x'/);
       await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { a: 2 } }, { arrayFilters: [{ x: 1 }] }), 9, /was not used in the update/);
     });
+
+    it('When an update would make the document larger than 16 MB, then 10334 BSONObjectTooLarge and the document is unchanged', async () => {
+      const nineMegabytes = 'x'.repeat(9 * 1024 * 1024);
+      await coll.updateOne({ _id: 1 }, { $set: { big: nineMegabytes } });
+      const eightMegabytes = 'y'.repeat(8 * 1024 * 1024);
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { more: eightMegabytes } }), 10334);
+      await rejectsWithCode(coll.findOneAndUpdate({ _id: 1 }, { $set: { more: eightMegabytes }, $inc: { a: 1 } }), 10334);
+      const stored = await coll.findOne({ _id: 1 });
+      assert.equal(stored?.more, undefined);
+      assert.equal(stored?.a, 1);
+      assert.equal(stored?.big, nineMegabytes);
+    });
   });
 });
