@@ -52,6 +52,8 @@ const responseSchema = new Schema(
     evidence: { type: [evidenceRefSchema], default: [] },
     /** Incremented by every write, so cached copies can tell which of two states is newer (response-cache.ts). */
     revision: { type: Number, required: true, default: 0 },
+    /** Id of the last answer save, so a batch of saves can tell which of its writes applied (answer-writer.ts). */
+    lastWriteId: { type: String, default: null },
   },
   { timestamps: true, collection: 'responses', minimize: false },
 );
@@ -87,6 +89,7 @@ export interface ResponseData {
   submittedAt?: Date | null;
   evidence: EvidenceRef[];
   revision?: number;
+  lastWriteId?: string | null;
   createdAt?: Date;
   updatedAt?: Date;
 }

@@ -398,7 +398,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       await renderSection(req, res, ctx, section, { status: 422, answers: outcome.answers, input, errors: outcome.errors });
       return undefined;
     }
-    return { ...ctx, response: outcome.response };
+    return openResponse(deps, ctx.invitation);
   }
 
   async function renderFileError(req: Request, res: Response, ctx: SupplierContext, section: Section, questionId: string, error: HttpError): Promise<void> {

@@ -25,7 +25,9 @@ import {
 import type { InvitationData } from '../campaigns/invitation-model';
 import { HttpError } from '../platform/errors';
 import { responseModel, type ResponseData, type StoredAnswer } from './model';
-import { cachedResponse, forgetResponse, rememberResponse } from './response-cache';
+import { answerWriterFor } from './answer-writer';
+import { cachedResponse, forgetResponse, rememberResponse, revisionOf } from './response-cache';
+import { withResponseLock } from './response-lock';
 
 export interface ResponseDeps {
   connection: mongoose.Connection;
@@ -53,7 +55,7 @@ export interface FieldError {
 export type FieldErrors = Record<string, FieldError>;
 
 export type SaveOutcome =
-  | { ok: true; answers: Answers; response: ResponseData; visibility: Visibility }
+  | { ok: true; answers: Answers; visibility: Visibility }
   | { ok: false; errors: FieldErrors; answers: Answers };
 
 export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invitation: InvitationData): QuestionnaireDefinition {
@@ -107,8 +109,9 @@ export async function reloadResponse(deps: ResponseDeps, ctx: SupplierContext): 
 export type ResponseUpdate = Record<`$${string}`, Record<string, unknown>>;
 
 /**
- * Every write to a response: one round trip that applies the update, bumps the revision and returns the new state,
- * which is cached. Null when the filter matched nothing (the cached copy is then dropped: it was stale).
+ * Every write to a response other than an answer save (those go through `saveAnswers`): one round trip that applies
+ * the update, bumps the revision and returns the new state, which is cached. Null when the filter matched nothing
+ * (the cached copy is then dropped: it was stale).
  */
 async function updateResponse(
   deps: ResponseDeps,
@@ -116,16 +119,18 @@ async function updateResponse(
   filter: mongoose.mongo.Filter<mongoose.mongo.Document>,
   update: ResponseUpdate,
 ): Promise<ResponseData | null> {
-  const updated = await responseModel(deps.connection).collection.findOneAndUpdate(
-    { ...filter, _id: response._id },
-    { ...update, $inc: { revision: 1 } } as mongoose.mongo.UpdateFilter<mongoose.mongo.Document>,
-    { returnDocument: 'after' },
-  );
-  if (!updated) {
-    forgetResponse(deps.connection, response.invitationId);
-    return null;
-  }
-  return rememberResponse(deps.connection, updated as unknown as ResponseData, cacheMsOf(deps));
+  return withResponseLock(deps.connection, response._id, async () => {
+    const updated = await responseModel(deps.connection).collection.findOneAndUpdate(
+      { ...filter, _id: response._id },
+      { ...update, $inc: { revision: 1 } } as mongoose.mongo.UpdateFilter<mongoose.mongo.Document>,
+      { returnDocument: 'after' },
+    );
+    if (!updated) {
+      forgetResponse(deps.connection, response.invitationId);
+      return null;
+    }
+    return rememberResponse(deps.connection, updated as unknown as ResponseData, cacheMsOf(deps));
+  });
 }
 
 /** Applies an update to a response that must still be a draft; 409 once it was submitted. */
@@ -236,17 +241,54 @@ export interface SaveRequest {
   renderedAt?: Date;
 }
 
+/** Attempts of a save whose response another app instance changed in between (each one starts from the new state). */
+const SAVE_ATTEMPTS = 5;
+
 /**
  * Validates and saves answers of one section. All or nothing: any invalid visible answer saves nothing and returns
  * the errors. Answers to questions hidden by a condition are discarded, including stored ones that became hidden.
+ * One save per response at a time in this process, each computed from the newest state known and written only if
+ * the response is still at that state (answer-writer.ts); the cache then applies the same changes to its copy.
  */
 export async function saveAnswers(deps: ResponseDeps, ctx: SupplierContext, request: SaveRequest): Promise<SaveOutcome> {
   assertDraft(ctx.response);
   const section = findSection(ctx.definition, request.sectionId);
-  const current = answersOf(ctx.response, ctx.definition);
-  const stored = storedAnswers(ctx.response);
   assertKnownQuestions(section, request.input);
+  return withResponseLock(deps.connection, ctx.response._id, async () => {
+    let response = newestCopy(deps, ctx.response);
+    for (let attempt = 1; ; attempt += 1) {
+      assertDraft(response);
+      const plan = planSave(deps, ctx.definition, response, section, request);
+      if (!plan.ok) return plan;
+      const result = await answerWriterFor(deps.connection, responseModel(deps.connection).collection).write({
+        responseId: response._id,
+        revision: response.revision ?? undefined,
+        update: answerChangesUpdate(plan.changes),
+      });
+      if (result.status === 'written') {
+        rememberResponse(deps.connection, withAnswerChanges(response, plan.changes, result.revision), cacheMsOf(deps));
+        return { ok: true, answers: plan.answers, visibility: plan.visibility };
+      }
+      if (result.status === 'missing') throw new Error('The response disappeared');
+      response = rememberResponse(deps.connection, result.current, cacheMsOf(deps));
+      if (result.status === 'not-draft') throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+      if (attempt >= SAVE_ATTEMPTS) throw new Error(`Saving to response ${response._id.toHexString()} conflicted ${attempt} times`);
+    }
+  });
+}
 
+/** The caller's copy, or the cached one when this process has written a newer state since. */
+function newestCopy(deps: ResponseDeps, response: ResponseData): ResponseData {
+  const cached = cachedResponse(deps.connection, response.invitationId, cacheMsOf(deps));
+  return cached && cached._id.equals(response._id) && revisionOf(cached) > revisionOf(response) ? cached : response;
+}
+
+type SavePlan = { ok: true; changes: AnswerChanges; answers: Answers; visibility: Visibility } | { ok: false; errors: FieldErrors; answers: Answers };
+
+/** What a save changes, computed from one state of the response; no I/O. */
+function planSave(deps: ResponseDeps, definition: QuestionnaireDefinition, response: ResponseData, section: Section, request: SaveRequest): SavePlan {
+  const current = answersOf(response, definition);
+  const stored = storedAnswers(response);
   const editable = section.questions.filter((q) => q.type !== 'evidence');
   const touched = request.mode === 'section' ? editable : editable.filter((q) => q.id in request.input);
   const proposed: Answers = { ...current };
@@ -272,31 +314,50 @@ export async function saveAnswers(deps: ResponseDeps, ctx: SupplierContext, requ
   }
 
   // Hidden answers count as unanswered for every condition, so this visibility also holds once they are removed.
-  const visibility = computeVisibility(ctx.definition, proposed);
+  const visibility = computeVisibility(definition, proposed);
   const hidden = new Set(visibility.hiddenAnswerIds());
   const visibleNow = new Set(visibility.visibleQuestions(section).map((q) => q.id));
   for (const id of Object.keys(errors)) if (!visibleNow.has(id)) delete errors[id];
   if (Object.keys(errors).length > 0) return { ok: false, errors, answers: proposed };
 
   const now = deps.clock.now();
-  const $set: Record<string, unknown> = { lastSectionId: section.id, updatedAt: now };
-  const $unset: Record<string, ''> = {};
+  const changes: AnswerChanges = { set: {}, unset: [], lastSectionId: section.id, updatedAt: now };
   for (const question of touched) {
     const id = question.id;
     if (hidden.has(id) || !visibleNow.has(id) || cleared.has(id)) {
-      if (id in stored) $unset[`answers.${id}`] = '';
+      if (id in stored) changes.unset.push(id);
       continue;
     }
     const value = proposed[id];
-    if (value !== undefined && !sameValue(value, stored[id]?.value)) $set[`answers.${id}`] = { value, updatedAt: now };
+    if (value !== undefined && !sameValue(value, stored[id]?.value)) changes.set[id] = { value, updatedAt: now };
   }
-  for (const id of hidden) if (id in stored) $unset[`answers.${id}`] = '';
+  for (const id of hidden) if (id in stored && !changes.unset.includes(id)) changes.unset.push(id);
   for (const id of hidden) delete proposed[id];
+  return { ok: true, changes, answers: proposed, visibility };
+}
 
-  const update: ResponseUpdate = { $set };
-  if (Object.keys($unset).length > 0) update.$unset = $unset;
-  const response = await updateDraft(deps, ctx.response, update);
-  return { ok: true, answers: proposed, response, visibility };
+/** What one save changes: answers set and removed, and where the supplier was. */
+interface AnswerChanges {
+  set: Record<string, StoredAnswer>;
+  unset: string[];
+  lastSectionId: string;
+  updatedAt: Date;
+}
+
+function answerChangesUpdate(changes: AnswerChanges): Record<string, Record<string, unknown>> {
+  const $set: Record<string, unknown> = { lastSectionId: changes.lastSectionId, updatedAt: changes.updatedAt };
+  for (const [id, stored] of Object.entries(changes.set)) $set[`answers.${id}`] = stored;
+  if (changes.unset.length === 0) return { $set };
+  return { $set, $unset: Object.fromEntries(changes.unset.map((id) => [`answers.${id}`, ''])) };
+}
+
+/** `base` with the changes applied: what the database holds at `revision` after writing them onto `base`. */
+function withAnswerChanges(base: ResponseData, changes: AnswerChanges, revision: number): ResponseData {
+  const raw: unknown = base.answers;
+  const answers: Record<string, unknown> = raw !== null && typeof raw === 'object' ? { ...(raw as Record<string, unknown>) } : {};
+  for (const id of changes.unset) delete answers[id];
+  Object.assign(answers, changes.set);
+  return { ...base, answers, lastSectionId: changes.lastSectionId, updatedAt: changes.updatedAt, revision };
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -117,6 +117,18 @@ describe('Response service (no HTTP)', () => {
     await assertCacheMatchesDatabase(ctx);
   });
 
+  it('When many suppliers save at the same moment, then every response served next is exactly its database state', async () => {
+    const contexts = await Promise.all(Array.from({ length: 12 }, () => openFresh()));
+    const outcomes = await Promise.all(
+      contexts.flatMap((ctx, i) => [
+        saveAnswers(t.deps, ctx, { sectionId: 'forced_labour', input: { free_to_resign: i % 2 === 0 ? 'yes' : 'no' }, mode: 'fields', locale: 'en' }),
+        saveAnswers(t.deps, ctx, { sectionId: 'forced_labour', input: { loans_to_workers: 'no' }, mode: 'fields', locale: 'en' }),
+      ]),
+    );
+    assert.ok(outcomes.every((outcome) => outcome.ok));
+    for (const ctx of contexts) await assertCacheMatchesDatabase(ctx);
+  });
+
   it('When another app instance saved in between, then the next request reads the response again and loses neither answer', async () => {
     const ctx = await openFresh();
     await saveAnswers(t.deps, ctx, { sectionId: 'forced_labour', input: { id_documents_retained: 'no' }, mode: 'fields', locale: 'en' });
@@ -132,8 +144,8 @@ describe('Response service (no HTTP)', () => {
       locale: 'en',
     });
     assert.ok(outcome.ok);
-    assert.ok(outcome.ok && outcome.response);
-    const answers = answersOf(outcome.response, ctx.definition);
+    assert.ok(outcome.ok);
+    const answers = answersOf((await openResponse(t.deps, ctx.invitation)).response, ctx.definition);
     assert.equal(answers.id_documents_retained, 'no');
     assert.equal(answers.loans_to_workers, 'yes', 'the other instance\'s answer is in the state served next');
     assert.equal(answers.recruitment_fees_paid, 'yes');
