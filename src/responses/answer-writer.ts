@@ -1,5 +1,5 @@
 /**
- * Answer saves of every supplier, written to the database in batches: while one batch is on its way, the saves that
+ * Answer saves of every supplier, written to the database in batches: while batches are on their way, the saves that
  * arrive wait and then go together as one `bulkWrite` (group commit). One supplier saving alone still gets a batch of
  * one at once. Each database round trip costs the app and the database far more CPU than the update itself
  * (bench/form-render.ts: a batch of ten costs about a fifth of ten single writes), so under load this is what lets
@@ -16,6 +16,11 @@ import type { ResponseData } from './model';
 
 /** Saves per round trip at most; more wait for the next one. */
 const MAX_BATCH = 500;
+/**
+ * Batches on their way at the same time. More than one, so a slow round trip (a real MongoDB over a network, a
+ * failover) does not hold every other supplier's save behind it.
+ */
+const MAX_BATCHES_IN_FLIGHT = 2;
 
 export interface AnswerWrite {
   responseId: mongoose.Types.ObjectId;
@@ -112,10 +117,10 @@ async function settle(collection: Collection, batch: Queued[], outcome: BatchOut
 
 export function createAnswerWriter(collection: Collection): AnswerWriter {
   const queue: Queued[] = [];
-  let flushing = false;
+  let inFlight = 0;
 
   async function flush(): Promise<void> {
-    flushing = true;
+    inFlight += 1;
     try {
       while (queue.length > 0) {
         const batch = queue.splice(0, MAX_BATCH);
@@ -127,7 +132,7 @@ export function createAnswerWriter(collection: Collection): AnswerWriter {
         }
       }
     } finally {
-      flushing = false;
+      inFlight -= 1;
     }
   }
 
@@ -135,7 +140,7 @@ export function createAnswerWriter(collection: Collection): AnswerWriter {
     write(write) {
       return new Promise<AnswerWriteResult>((resolve, reject) => {
         queue.push({ write, writeId: randomUUID(), resolve, reject });
-        if (!flushing) void flush();
+        if (inFlight < MAX_BATCHES_IN_FLIGHT) void flush();
       });
     },
   };

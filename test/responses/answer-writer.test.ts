@@ -43,8 +43,8 @@ describe('Answer writer (batched compare-and-set saves)', () => {
     const batching = createAnswerWriter(counting);
     const results = await Promise.all(ids.map((responseId, i) => batching.write({ responseId, revision: 0, update: setAnswer('q1', `answer ${i}`) })));
     assert.ok(results.every((result) => result.status === 'written' && result.revision === 1));
-    // The first save goes alone; the others wait for it and go together.
-    assert.ok(roundTrips <= 3, `${roundTrips} round trips for 40 saves`);
+    // The first saves go at once (two batches may be on their way); the others wait for them and go together.
+    assert.ok(roundTrips <= 4, `${roundTrips} round trips for 40 saves`);
     const stored = await collection.find({ _id: { $in: ids } }).toArray();
     for (const [i, responseId] of ids.entries()) {
       const doc = stored.find((d) => d._id.equals(responseId));
