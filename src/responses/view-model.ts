@@ -7,7 +7,6 @@ import {
   countryName,
   countryOptions,
   isSectionVisible,
-  sectionProgress,
   visibleQuestions,
   type AnswerValue,
   type Answers,
