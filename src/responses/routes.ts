@@ -12,7 +12,7 @@ import { resolveInvitation, type InvitationResolution } from '../campaigns/invit
 import { computeVisibility, visibleQuestions, type Answers, type Section, type Visibility } from '../questionnaires';
 import type { AppDeps } from '../platform/deps';
 import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
-import { chooseLanguage, formatDateTime, isLang, useLanguage, type Lang, type Translate } from '../platform/i18n';
+import { chooseLanguage, formatDateTime, isLang, memoizedTranslate, useLanguage, type Lang, type Translate } from '../platform/i18n';
 import { paths } from '../platform/paths';
 import { TEMPLATE_OPTIONS } from '../platform/views';
 import { getSupplier } from '../suppliers';
@@ -88,36 +88,6 @@ const declarationForm = z.object({
   declarationConfirm: z.string().max(10).optional(),
 });
 
-/**
- * A page translates the same texts dozens of times (per question, per section), which costs more in i18next than
- * everything else on the page; results are kept per app, language, key and parameters (texts are static).
- */
-const TRANSLATION_CACHE_LIMIT = 20_000;
-const cachedTranslations = new WeakMap<object, Map<Lang, Translate>>();
-function cachedTranslate(i18n: object, lang: Lang, t: Translate): Translate {
-  let byLang = cachedTranslations.get(i18n);
-  if (!byLang) {
-    byLang = new Map();
-    cachedTranslations.set(i18n, byLang);
-  }
-  let translate = byLang.get(lang);
-  if (!translate) {
-    const texts = new Map<string, string>();
-    translate = (key, params) => {
-      const cacheKey = params ? `${key}:${JSON.stringify(params)}` : key;
-      let text = texts.get(cacheKey);
-      if (text === undefined) {
-        text = t(key, params);
-        if (texts.size >= TRANSLATION_CACHE_LIMIT) texts.clear();
-        texts.set(cacheKey, text);
-      }
-      return text;
-    };
-    byLang.set(lang, translate);
-  }
-  return translate;
-}
-
 function viewTranslate(res: Response): Translate {
   return res.locals.t as Translate;
 }
@@ -146,7 +116,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     let ctx = await openResponse(deps, resolution.invitation);
     const lang = chooseLanguage(req, ctx.response.language ?? ctx.invitation.language);
     useLanguage(req.i18n, req, res, lang);
-    res.locals.t = cachedTranslate(req.i18n, lang, req.t);
+    res.locals.t = memoizedTranslate(req.i18n, lang);
     if (isLang(req.query.lang) && ctx.response.language !== req.query.lang) ctx = await rememberLanguage(deps, ctx, req.query.lang);
     res.locals.supplierBase = `/s/${token}`;
     res.locals.hideLanguageSwitch = true;
@@ -298,7 +268,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const switched = await rememberLanguage(deps, ctx, lang);
     if (req.session) req.session.lang = lang;
     useLanguage(req.i18n, req, res, lang);
-    res.locals.t = cachedTranslate(req.i18n, lang, req.t);
+    res.locals.t = memoizedTranslate(req.i18n, lang);
     return switched;
   }
 

@@ -137,8 +137,26 @@ function languageSwitchUrl(req: Request, lang: Lang): string {
   return `${url.pathname}${url.search}`;
 }
 
+const TRANSLATION_CACHE_LIMIT = 20_000;
+
+function memoize(t: Translate): Translate {
+  const texts = new Map<string, string>();
+  return (key, params) => {
+    const cacheKey = params ? `${key}:${JSON.stringify(params)}` : key;
+    let text = texts.get(cacheKey);
+    if (text === undefined) {
+      text = t(key, params);
+      if (texts.size >= TRANSLATION_CACHE_LIMIT) texts.clear();
+      texts.set(cacheKey, text);
+    }
+    return text;
+  };
+}
+
 interface LanguageLocals {
   t: Translate;
+  /** `t` with its results kept (see `memoizedTranslate`). */
+  memoizedT: Translate;
   formatDate: (value: Date | string | number | null | undefined, style?: 'short' | 'medium' | 'long') => string;
   formatDateTime: (value: Date | string | number | null | undefined) => string;
   formatNumber: (value: number | null | undefined, options?: Intl.NumberFormatOptions) => string;
@@ -155,9 +173,11 @@ function localsFor(i18n: I18n, lang: Lang): LanguageLocals {
   }
   let locals = byLang.get(lang);
   if (!locals) {
+    // i18next's `getFixedT` builds a new function per call; one per instance and language is enough.
+    const t = i18n.getFixedT(lang) as unknown as Translate;
     locals = {
-      // i18next's `getFixedT` builds a new function per call; one per instance and language is enough.
-      t: i18n.getFixedT(lang) as unknown as Translate,
+      t,
+      memoizedT: memoize(t),
       formatDate: (value, style) => formatDate(lang, value, style),
       formatDateTime: (value) => formatDateTime(lang, value),
       formatNumber: (value, options) => formatNumber(lang, value, options),
@@ -165,6 +185,14 @@ function localsFor(i18n: I18n, lang: Lang): LanguageLocals {
     byLang.set(lang, locals);
   }
   return locals;
+}
+
+/**
+ * Translate with results kept per app, language, key and parameters (texts are static). A supplier page translates
+ * the same texts dozens of times (per question, per section), which cost more in i18next than everything else on it.
+ */
+export function memoizedTranslate(i18n: I18n, lang: Lang): Translate {
+  return localsFor(i18n, lang).memoizedT;
 }
 
 /**
