@@ -1,12 +1,15 @@
 /**
  * The supplier form's speed, in one run:
- *  1. requests/s for a real section page of the SAQ (session, link lookup, response, i18n, EJS with layout) against
- *     a bare Express + EJS route rendering the same HTML as a static template; target ratio ≥ 0.5;
- *  2. answer saves/s (autosave JSON, an atomic per-field $set) at 50 concurrent connections; target ≥ 0.3 of the bare
- *     render rate with p99 under 200 ms.
- * Each connection is one supplier with its own link, as 20 or 50 suppliers working at the same time would be. For
- * information it also prints the saves of 50 connections all on ONE link (one response written 50 times at once,
- * which no supplier does; not a target).
+ *  1. requests/s for a real section page of the SAQ (the whole app: logging, security headers, link CSRF, link and
+ *     response lookup, i18n, EJS with layout) against a bare Express + EJS route rendering the same HTML as a static
+ *     template; target ratio ≥ 0.5;
+ *  2. answer saves/s (autosave JSON: validation, visibility, a compare-and-set write acknowledged by the database) at
+ *     50 concurrent connections; target ≥ 0.3 of the bare render rate with p99 under 200 ms.
+ * Each connection is one supplier with its own link, as 20 or 50 suppliers working at the same time would be. Links,
+ * responses and unchanged pages come from the app's caches after the first request (src/responses/*-cache.ts), as
+ * they do for a supplier working through the form; saves of different suppliers share database round trips
+ * (src/responses/answer-writer.ts). For information it also prints the saves of 50 connections all on ONE link (one
+ * response written 50 times at once, which no supplier does; those run one at a time; not a target).
  * Runs on the embedded MongoDB in memory (or MONGODB_URI). `npx tsx bench/form-render.ts [seconds per phase]`
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
