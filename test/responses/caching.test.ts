@@ -196,6 +196,26 @@ describe('Supplier caches: two app instances on one database', () => {
     assert.equal(shownCompanyName((await onA.agent.get(sectionPath(link)).expect(200)).text), 'Saved On B AB');
   });
 
+  it('When both instances autosave different answers of one response from stale copies, then both answers are kept', async () => {
+    const link = await createSupplierLink(a);
+    const onA = await openSection(a.app, sectionPath(link));
+    const onB = await openSection(b.app, sectionPath(link));
+    const autosave = (side: typeof onA, answers: Record<string, string>) =>
+      side.agent.post(`${link.path}/autosave`).set('x-csrf-token', side.csrf).send({ sectionId: SECTION, answers }).expect(200);
+    // Each instance holds the response at the same revision; each write finds the other's first.
+    await autosave(onA, { company_name: 'From A AB' });
+    await autosave(onB, { registration_number: '556677-8899' });
+    await autosave(onA, { head_office_country: 'SE' });
+    const stored = await responseModel(a.deps.connection).findOne({ invitationId: new ObjectId(link.invitationId) }).lean<ResponseData>();
+    const answers = stored?.answers as Record<string, { value: unknown }>;
+    assert.equal(answers.company_name?.value, 'From A AB');
+    assert.equal(answers.registration_number?.value, '556677-8899');
+    assert.equal(answers.head_office_country?.value, 'SE');
+    // A's last write met B's and started again from the stored state, so A now shows B's answer without waiting.
+    const page = await onA.agent.get(sectionPath(link)).expect(200);
+    assert.match(page.text, /name="answers\[registration_number\]" value="556677-8899"/);
+  });
+
   it('When instance B revokes a link, then instance A refuses it once its cached copy is older than the cache time', async () => {
     const link = await createSupplierLink(a);
     const onA = await openSection(a.app, sectionPath(link));
