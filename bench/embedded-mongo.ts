@@ -8,7 +8,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { MongoClient, type Collection, type Document } from 'mongodb';
+import { Long, ObjectId, serialize, UUID } from 'bson';
 import { startMongoServer } from '../src/embedded-mongo';
+import { newOpCounters, silentLogger, type ServerContext } from '../src/embedded-mongo/commands/context';
+import { CursorRegistry } from '../src/embedded-mongo/commands/cursors';
+import { dispatch } from '../src/embedded-mongo/commands/dispatcher';
+import { SessionRegistry } from '../src/embedded-mongo/commands/sessions';
+import { openStorage } from '../src/embedded-mongo/storage';
+import { encodeOpMsgReply, OP_MSG, parseRequest } from '../src/embedded-mongo/wire/protocol';
 
 const MEASURE_MS = 3000;
 const BIG = 200_000;
@@ -175,8 +182,75 @@ async function writeCost(): Promise<void> {
   }
 }
 
+/** An OP_MSG request as the driver frames it: header, flag bits, one kind-0 section. */
+function opMsg(requestId: number, body: Record<string, unknown>): Buffer {
+  const payload = serialize(body);
+  const head = Buffer.alloc(21);
+  head.writeInt32LE(21 + payload.length, 0);
+  head.writeInt32LE(requestId, 4);
+  head.writeInt32LE(OP_MSG, 12);
+  return Buffer.concat([head, payload]);
+}
+
+/**
+ * The same writes without sockets, threads or driver: request bytes → parse → dispatch → reply bytes, one at a time
+ * in this thread, with a session and txnNumber as the driver's retryable writes send them. CPU per op here is the
+ * server's own work, steadier than the figure above on a shared machine (no scheduling, no socket batching).
+ */
+async function serverPathCost(): Promise<void> {
+  process.stdout.write('\nserver path per single-document write, in-process (parse + dispatch + reply, no I/O)\n');
+  const storage = await openStorage({ inMemory: true }, silentLogger, { ttlIntervalMs: 0 });
+  const ctx: ServerContext = {
+    storage,
+    cursors: new CursorRegistry(),
+    sessions: new SessionRegistry(storage, silentLogger),
+    logger: silentLogger,
+    opcounters: newOpCounters(),
+    identity: { host: '127.0.0.1', port: 0, setName: 'embedded', electionId: new ObjectId(), startedAt: new Date(), inMemory: true },
+  };
+  const conn = { id: 1, remote: 'bench' };
+  const run = async (requestId: number, body: Record<string, unknown>): Promise<void> => {
+    const request = parseRequest(opMsg(requestId, body));
+    if (request.kind !== 'msg') throw new Error('expected OP_MSG');
+    const reply = await dispatch(request.body, conn, ctx, {});
+    if (reply.ok !== 1) throw new Error(`command failed: ${JSON.stringify(reply)}`);
+    encodeOpMsgReply(requestId, reply);
+  };
+  try {
+    await run(1, { insert: 'forms', documents: Array.from({ length: 1000 }, (_, i) => formDocument(i)), $db: 'bench_path' });
+    const indexes = ['link', 'supplier', 'campaign', 'updatedAt'].map((key) => ({ key: { [key]: 1 }, name: `${key}_1` }));
+    await run(2, { createIndexes: 'forms', indexes, $db: 'bench_path' });
+    const lsids = Array.from({ length: 50 }, () => ({ id: new UUID() }));
+    let txnNumber = 0;
+    const body = (kind: 'findOneAndUpdate' | 'updateOne', i: number): Record<string, unknown> => {
+      const query = { _id: (i % 50) * 20, status: 'draft' };
+      const update = { $set: { 'meta.section': `section ${i % 7}`, updatedAt: new Date() }, $inc: { version: 1 } };
+      const session = { lsid: lsids[i % 50], txnNumber: Long.fromNumber(++txnNumber), $db: 'bench_path' };
+      return kind === 'updateOne'
+        ? { update: 'forms', updates: [{ q: query, u: update }], ordered: true, ...session }
+        : { findAndModify: 'forms', query, update, new: true, ...session };
+    };
+    for (const kind of ['findOneAndUpdate', 'updateOne'] as const) {
+      for (let i = 0; i < 5000; i++) await run(i, body(kind, i)); // warm-up
+      const rounds: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        const cpu = process.cpuUsage();
+        const n = 5000;
+        for (let i = 0; i < n; i++) await run(i, body(kind, i));
+        const used = process.cpuUsage(cpu);
+        rounds.push((used.user + used.system) / n);
+      }
+      rounds.sort((a, b) => a - b);
+      line(`${kind}: server path CPU per op (µs)`, rounds[2].toFixed(1), `(median of 5; min ${rounds[0].toFixed(1)})`, undefined);
+    }
+  } finally {
+    await storage.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--writes')) {
+    await serverPathCost();
     await writeCost();
     return;
   }
@@ -227,6 +301,7 @@ async function main(): Promise<void> {
     await server.close();
   }
   await compareThreads();
+  await serverPathCost();
   await writeCost();
   process.stdout.write(`finished in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }

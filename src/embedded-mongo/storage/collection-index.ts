@@ -72,6 +72,14 @@ export class CollectionIndex {
     return keys.keys;
   }
 
+  /**
+   * Whether a document that changed only in the top-level fields `changedFields` can have other keys here: its keys
+   * are read at this index's paths (and its partial filter, which may read any field).
+   */
+  keysMayChange(changedFields: readonly string[]): boolean {
+    return this.partial !== undefined || this.paths.some((parts) => changedFields.includes(parts[0]));
+  }
+
   add(rid: number, keys: unknown[][]): void {
     this.mergePending();
     for (const key of keys) this.entries.insert({ key, rid });

@@ -6,7 +6,8 @@ import { MongoServerError } from '../errors';
 import type { CollectionOptions, Document, IndexSpec } from '../types';
 import { CollectionIndex, ID_INDEX_NAME } from './collection-index';
 import { checkedKnownSize, checkedSize, getDoc, inMemoryRecords, type RecordFactory, type StoredRecord } from './doc-store';
-import { sizeAfterReplace } from './size-delta';
+import { changedFieldsFrom } from '../bson/derived';
+import { sizeAfterUpdate } from './size-delta';
 
 export type Undo = () => void;
 
@@ -86,8 +87,9 @@ export class Collection {
     const old = this.findById(doc._id);
     if (!old) throw new Error(`replace of a missing document in ${this.ns}`);
     const oldDoc = getDoc(old);
-    const record = this.recordFactory(this.ns, old.rid, doc, checkedKnownSize(sizeAfterReplace(oldDoc, old.size, doc)));
-    const { before, after } = this.changedKeys(oldDoc, doc);
+    const changedFields = changedFieldsFrom(doc, oldDoc);
+    const record = this.recordFactory(this.ns, old.rid, doc, checkedKnownSize(sizeAfterUpdate(oldDoc, old.size, doc, changedFields)));
+    const { before, after } = this.changedKeys(oldDoc, doc, changedFields);
     for (const [index, indexKeys] of after) index.checkUnique(this.ns, old.rid, indexKeys);
     this.swap(old, record, before, after);
     return () => this.swap(record, old, after, before);
@@ -151,11 +153,17 @@ export class Collection {
   /**
    * The index keys of a document before and after a replace, for the indexes where they differ. An index whose keys
    * are the very same values needs no change (same record id, same entries), which spares most index work of an
-   * update touching unindexed fields.
+   * update touching unindexed fields. `changedFields`, when known, names the only top-level fields that differ: an
+   * index reading none of them is skipped without computing keys.
    */
-  private changedKeys(before: Document, after: Document): { before: Map<CollectionIndex, unknown[][]>; after: Map<CollectionIndex, unknown[][]> } {
+  private changedKeys(
+    before: Document,
+    after: Document,
+    changedFields: readonly string[] | undefined,
+  ): { before: Map<CollectionIndex, unknown[][]>; after: Map<CollectionIndex, unknown[][]> } {
     const changed = { before: new Map<CollectionIndex, unknown[][]>(), after: new Map<CollectionIndex, unknown[][]>() };
     for (const index of this.indexes.values()) {
+      if (changedFields && !index.keysMayChange(changedFields)) continue;
       const oldKeys = index.keysFor(before);
       const newKeys = index.keysFor(after);
       if (identicalKeys(oldKeys, newKeys)) continue;

@@ -5,6 +5,7 @@
 import type { Timestamp } from 'bson';
 import { bsonTag, bsonType, valuesEqual } from '../bson/compare';
 import { deepClone } from '../bson/clone';
+import { noteDerivation } from '../bson/derived';
 import { defineField, idFirst } from '../bson/fields';
 import { mongoError } from '../errors';
 import type { Matcher } from '../query/matcher';
@@ -91,16 +92,37 @@ function operatorUpdate(update: Document, matchers: Map<string, Matcher>, option
     kind: 'operators',
     apply(doc, ctx) {
       const conflicts = checkRuntimeConflicts ? new ReachedPaths() : undefined;
+      // Several operations: the first copies the document, the next ones set fields on that copy.
+      const owned = operations.length > 1 ? new Set<Document>() : undefined;
       let result = doc;
+      const touched = new Set<string>();
       for (const operation of operations) {
         if (operation.onlyOnInsert && !ctx.isInsert) continue;
-        const next = operation.run(result, ctx, { filterTest, reached: conflicts?.recorder() });
-        if (next !== result) assertIdKept(doc, next, operation);
+        const next = operation.run(result, ctx, { filterTest, reached: conflicts?.recorder(), owned });
+        // Once the document has changed, a later operation may change the owned copy in place (next === result).
+        if (next !== doc) {
+          assertIdKept(doc, next, operation);
+          for (const field of operation.topFields) touched.add(field);
+        }
         result = next;
       }
-      return finishUpdate(doc, result, ctx);
+      if (ctx.isInsert || result === doc) return finishUpdate(doc, result, ctx);
+      return finishOperatorUpdate(doc, result, [...touched]);
     },
   };
+}
+
+/**
+ * `finishUpdate` for an existing document changed copy-on-write in the top-level fields `touched` only: the others
+ * are the very same values in the same order, so only the touched ones decide whether the bytes changed. (Two
+ * operations never meet at one top-level field in a way that moves it: such paths conflict, 40.) Notes the touched
+ * fields for storage, which sizes the new document from them.
+ */
+function finishOperatorUpdate(before: Document, after: Document, touched: readonly string[]): UpdateResult {
+  assertValidId(after);
+  const modified = touched.some((field) => hasField(before, field) !== hasField(after, field) || !identical(before[field], after[field]));
+  if (modified) noteDerivation(after, before, touched);
+  return { doc: after, modified };
 }
 
 /**

@@ -32,6 +32,8 @@ export interface PathOperation {
   onlyOnInsert: boolean;
   /** The 66 ImmutableField message when this operation changes `_id`. */
   immutableMessage: string;
+  /** The top-level fields this operation may change (the first part of its paths: never positional). */
+  topFields: readonly string[];
   run(doc: Document, ctx: ApplyContext, hooks: WalkHooks): Document;
 }
 
@@ -54,6 +56,13 @@ const LEAF_OPERATORS = new Map<string, LeafCompiler>(Object.entries({
   $bit: (field, value) => compileBit(field, value),
 } satisfies Record<string, LeafCompiler>));
 
+/** The top-level field a path starts with (`parseUpdatePath` refuses a positional first part). */
+function topField(path: UpdatePath): string {
+  const first = path.parts[0];
+  if (first.kind !== 'field') throw new Error(`update path '${path.text}' starts with a positional part`);
+  return first.name;
+}
+
 function modifiesIdMessage(path: UpdatePath): string {
   return `Performing an update on the path '${path.text}' would modify the immutable field '_id'`;
 }
@@ -73,9 +82,15 @@ function leafOperation(path: UpdatePath, leaf: LeafOperation, onlyOnInsert: bool
     path,
     onlyOnInsert,
     immutableMessage: modifiesIdMessage(path),
+    topFields: [topField(path)],
     run(doc, ctx, hooks) {
+      if (dollarField === undefined) return applyAtPath(doc, path.parts, leaf, ctx, hooks);
+      const had = hasField(doc, dollarField);
+      const before: unknown = doc[dollarField];
       const result = applyAtPath(doc, path.parts, leaf, ctx, hooks);
-      if (dollarField !== undefined && result !== doc && hasField(result, dollarField)) {
+      // Changed in place (a document the update owns) leaves `result === doc`: then only the field itself tells.
+      const wrote = result !== doc || had !== hasField(result, dollarField) || !Object.is(before, result[dollarField]);
+      if (wrote && hasField(result, dollarField)) {
         throw mongoError(
           'DollarPrefixedFieldName',
           `The dollar ($) prefixed field '${dollarField}' in '${dollarField}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`,
@@ -178,6 +193,7 @@ function renameOperation(source: UpdatePath, target: UpdatePath): PathOperation 
     immutableMessage: fromId
       ? `Unsetting the path '${source.text}' using $rename would modify the immutable field '_id'`
       : modifiesIdMessage(target),
+    topFields: [topField(source), topField(target)],
     run(doc, ctx, hooks) {
       const read = readRenameSource(doc, source);
       if (!read.found) return doc;

@@ -2,6 +2,7 @@
  * Applies one leaf operation at one update path, copy-on-write: only the containers along the path are copied,
  * everything else is shared with the input, which is never mutated.
  */
+import { defineField } from '../bson/fields';
 import { mongoError } from '../errors';
 import { isPlainDocument, arrayIndexOf } from '../query/paths';
 import type { Document } from '../types';
@@ -52,6 +53,12 @@ export interface WalkHooks {
   filterTest: ArrayFilterTest;
   /** When set, receives the concrete path of every element the operation reaches (to detect runtime conflicts). */
   reached?: (path: string[]) => void;
+  /**
+   * Documents this update built itself and nobody else holds yet (one update's later operations find the copies its
+   * earlier ones made): a field is set on them in place instead of copying all their fields again. Those sets add
+   * the copies they make.
+   */
+  owned?: Set<Document>;
 }
 
 interface WalkEnv extends WalkHooks {
@@ -134,7 +141,19 @@ function walkIntoDocument(
   const result = walk(found, found ? doc[name] : undefined, parts, i + 1, env, [...trail, name]);
   if (result === UNCHANGED) return UNCHANGED;
   if (result === REMOVE) return found && !created ? withoutField(doc, name) : UNCHANGED;
-  return withField(doc, name, result);
+  return setField(doc, name, result, env.owned);
+}
+
+/** `withField`, but in place on a document of `owned` (the result is then `doc` itself), and a new copy joins it. */
+function setField(doc: Document, key: string, value: unknown, owned: Set<Document> | undefined): Document {
+  if (owned === undefined) return withField(doc, key, value);
+  if (owned.has(doc)) {
+    defineField(doc, key, value);
+    return doc;
+  }
+  const copy = withField(doc, key, value);
+  owned.add(copy);
+  return copy;
 }
 
 function walkIntoArray(array: unknown[], name: string, parts: PathPart[], i: number, env: WalkEnv, trail: string[]): LeafResult {
@@ -170,7 +189,10 @@ function walkElements(found: boolean, value: unknown, parts: PathPart[], i: numb
   return copy ?? UNCHANGED;
 }
 
-/** Applies `leaf` at `parts` of `doc`; returns `doc` itself when nothing changed. */
+/**
+ * Applies `leaf` at `parts` of `doc`; returns `doc` itself when nothing changed, or when `doc` is one of
+ * `hooks.owned` (then changed in place).
+ */
 export function applyAtPath(
   doc: Document,
   parts: PathPart[],
@@ -178,7 +200,7 @@ export function applyAtPath(
   ctx: ApplyContext,
   hooks: WalkHooks,
 ): Document {
-  const env: WalkEnv = { filterTest: hooks.filterTest, reached: hooks.reached, leaf, ctx, root: doc };
+  const env: WalkEnv = { filterTest: hooks.filterTest, reached: hooks.reached, owned: hooks.owned, leaf, ctx, root: doc };
   const result = walk(true, doc, parts, 0, env, []);
   if (result === UNCHANGED || result === REMOVE) return doc;
   return result as Document;

@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import { Binary, calculateObjectSize, Decimal128, Long, ObjectId, Timestamp } from 'bson';
 import { deepClone } from '../../../src/embedded-mongo/bson/clone';
 import { MAX_DOCUMENT_BYTES } from '../../../src/embedded-mongo/storage/doc-store';
-import { sizeAfterReplace } from '../../../src/embedded-mongo/storage/size-delta';
+import { changedFieldsFrom } from '../../../src/embedded-mongo/bson/derived';
+import { sizeAfterUpdate } from '../../../src/embedded-mongo/storage/size-delta';
+import { identical } from '../../../src/embedded-mongo/update/identical';
 import type { Document } from '../../../src/embedded-mongo/types';
 import { compileUpdate } from '../../../src/embedded-mongo/update';
 import { expectMongoError, freshEngine, insertAll } from './storage-helpers';
@@ -20,6 +22,12 @@ function randomSource(seed: number): () => number {
 }
 
 const size = (doc: Document): number => calculateObjectSize(doc, { ignoreUndefined: false });
+
+/** The top-level fields two documents differ in (presence, or not the very same value). */
+function differingFields(a: Document, b: Document): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => Object.hasOwn(a, k) !== Object.hasOwn(b, k) || !Object.is(a[k], b[k]));
+}
 
 /** Values of every BSON kind whose size depends on its value: int32 vs double boundaries, -0, multi-byte text. */
 function randomScalar(random: () => number): unknown {
@@ -94,6 +102,26 @@ function randomChange(random: () => number, value: unknown, depth = 0): unknown 
   return randomValue(random, depth);
 }
 
+/** Operator updates of every kind that changes a document, for the randomised runs. */
+const OPERATOR_UPDATES: Document[] = [
+  { $set: { 'meta.section': 'intro', updatedAt: new Date() }, $inc: { version: 1 } },
+  { $set: { 'meta.progress.done': 7 } },
+  { $inc: { version: 2147483647 } },
+  { $unset: { name: '' } },
+  { $push: { notes: { text: 'ok', at: new Date() } } },
+  { $pop: { notes: 1 } },
+  { $set: { 'notes.0.text': 'é' } },
+  { $rename: { name: 'title' } },
+  { $rename: { title: 'name' } },
+  { $set: { name: 'a much longer name than before' } },
+  { $mul: { score: 1.5 } },
+  { $currentDate: { touched: true } },
+  { $addToSet: { tags: 'x' } },
+  { $pull: { tags: 'x' } },
+];
+
+const START: Document = { _id: 1, name: 'n', version: 0, score: 3, meta: { section: '', progress: { done: 0 } }, notes: [], tags: [] };
+
 describe('storage: BSON size of a replaced document from the old size', () => {
   it('When documents change at random places, then the size from the old size equals calculateObjectSize every time', () => {
     for (let seed = 1; seed <= 300; seed++) {
@@ -102,8 +130,11 @@ describe('storage: BSON size of a replaced document from the old size', () => {
       let docSize = size(doc);
       for (let step = 0; step < 30; step++) {
         const next = randomChange(random, doc) as Document;
-        const measured = sizeAfterReplace(doc, docSize, next);
-        assert.equal(measured, size(next), `seed ${seed}, step ${step}`);
+        const exact = sizeAfterUpdate(doc, docSize, next, differingFields(doc, next));
+        assert.equal(exact, size(next), `seed ${seed}, step ${step}`);
+        const everyField = [...new Set([...Object.keys(doc), ...Object.keys(next)])];
+        const measured = sizeAfterUpdate(doc, docSize, next, everyField);
+        assert.equal(measured, size(next), `seed ${seed}, step ${step}, every field listed`);
         doc = next;
         docSize = measured;
       }
@@ -113,36 +144,45 @@ describe('storage: BSON size of a replaced document from the old size', () => {
   it('When the update engine applies random operator updates, then the size from the old size equals calculateObjectSize', () => {
     const random = randomSource(42);
     const updates: Document[] = [
-      { $set: { 'meta.section': 'intro', updatedAt: new Date() }, $inc: { version: 1 } },
-      { $set: { 'meta.progress.done': 7 } },
-      { $inc: { version: 2147483647 } },
-      { $unset: { name: '' } },
-      { $push: { notes: { text: 'ok', at: new Date() } } },
-      { $pop: { notes: 1 } },
-      { $set: { 'notes.0.text': 'é' } },
-      { $rename: { name: 'title' } },
-      { $rename: { title: 'name' } },
-      { $set: { name: 'a much longer name than before' } },
-      { $mul: { score: 1.5 } },
-      { $currentDate: { touched: true } },
-      { $addToSet: { tags: 'x' } },
-      { $pull: { tags: 'x' } },
+      ...OPERATOR_UPDATES,
+      { $set: { name: 'n' } },
+      { $set: { 'meta.section': 'intro' } },
+      { $unset: { missing: '' } },
+      { $max: { score: 0 } },
+      { $set: { version: -0 } },
+      { $set: { version: 0 } },
     ];
-    let doc: Document = { _id: 1, name: 'n', version: 0, score: 3, meta: { section: '', progress: { done: 0 } }, notes: [], tags: [] };
+    let doc: Document = START;
     let docSize = size(doc);
     for (let step = 0; step < 2000; step++) {
       const spec = updates[Math.floor(random() * updates.length)];
       const result = compileUpdate(spec).apply(doc, { isInsert: false, now: new Date() });
-      const measured = sizeAfterReplace(doc, docSize, result.doc);
+      assert.equal(result.modified, !identical(doc, result.doc), `step ${step}: modified of ${JSON.stringify(spec)}`);
+      if (!result.modified) continue;
+      const fields = changedFieldsFrom(result.doc, doc);
+      assert.ok(fields, `step ${step}: the update noted its fields`);
+      const measured = sizeAfterUpdate(doc, docSize, result.doc, fields);
       assert.equal(measured, size(result.doc), `step ${step}: ${JSON.stringify(spec)}`);
       doc = result.doc;
       docSize = measured;
     }
   });
 
-  it('When either document is not a plain object, then the size is measured in full', () => {
-    const next = new Map([['a', 1]]) as unknown as Document;
-    assert.equal(sizeAfterReplace({ a: 'xyz' }, size({ a: 'xyz' }), next), size(next));
+  it('When the changed fields are unknown or a document is not a plain object, then the size is measured in full', () => {
+    const prev = { a: 'xyz', b: 1 };
+    const next = { a: 'xyzw', b: 2.5 };
+    assert.equal(sizeAfterUpdate(prev, 999, next, undefined), size(next));
+    const map = new Map([['a', 1]]) as unknown as Document;
+    assert.equal(sizeAfterUpdate(prev, size(prev), map, ['a']), size(map));
+  });
+
+  it('When a document was not built from the stored one, then its noted fields are not used', () => {
+    const doc = { _id: 1, a: 1, b: 'x' };
+    const result = compileUpdate({ $set: { a: 2 } }).apply(doc, { isInsert: false, now: new Date() });
+    assert.deepEqual(changedFieldsFrom(result.doc, doc), ['a']);
+    assert.equal(changedFieldsFrom(result.doc, { ...doc }), undefined);
+    const upserted = compileUpdate({ $set: { a: 2 } }).apply({ _id: 1 }, { isInsert: true, now: new Date() });
+    assert.equal(changedFieldsFrom(upserted.doc, { _id: 1 }), undefined);
   });
 });
 
@@ -173,7 +213,28 @@ describe('storage: document size limit on replace and dataSize', () => {
     }
   });
 
-  it('When documents are updated many times, then dataSize stays the sum of their BSON sizes', async () => {
+  it('When stored documents get many operator updates, then dataSize stays the sum of their BSON sizes', async () => {
+    const engine = await freshEngine();
+    try {
+      const random = randomSource(11);
+      await insertAll(engine, 'db', 'c', Array.from({ length: 10 }, (_, i) => ({ ...START, _id: i })));
+      for (let step = 0; step < 500; step++) {
+        const id = Math.floor(random() * 10);
+        const spec = OPERATOR_UPDATES[Math.floor(random() * OPERATOR_UPDATES.length)];
+        await engine.write(undefined, (b) => {
+          const stored = b.find('db', 'c', { filter: { _id: id } }).docs[0];
+          const result = compileUpdate(spec).apply(stored, { isInsert: false, now: new Date() });
+          if (result.modified) b.replace('db', 'c', result.doc);
+        });
+      }
+      const docs = engine.find(undefined, 'db', 'c', { filter: {} }).docs;
+      assert.equal(engine.collectionStats('db', 'c').dataSize, docs.reduce((sum, d) => sum + size(d), 0));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('When documents are replaced many times, then dataSize stays the sum of their BSON sizes', async () => {
     const engine = await freshEngine();
     try {
       const random = randomSource(7);
