@@ -3,23 +3,26 @@
  * engine knows the paths it applied and notes them here; storage then sizes the new document from the old one's
  * size by measuring only those fields. The note names its exact source object: storage uses it only when the record
  * it replaces holds that very object (documents are never mutated, so the rest is shared and unchanged).
+ *
+ * Only the latest note is kept: an update's result goes to storage before the next document is updated, and a note
+ * that is missing (a transaction commits later) only means the whole document is measured.
  */
 import type { Document } from '../types';
 
 interface Derivation {
+  doc: Document;
   source: Document;
   /** A superset of the top-level fields added, removed or changed; each listed once. */
   fields: readonly string[];
 }
 
-const derivations = new WeakMap<Document, Derivation>();
+let latest: Derivation | undefined;
 
 export function noteDerivation(doc: Document, source: Document, fields: readonly string[]): void {
-  derivations.set(doc, { source, fields });
+  latest = { doc, source, fields };
 }
 
 /** The top-level fields `doc` may differ in from `source`, when it was noted as built from exactly `source`. */
 export function changedFieldsFrom(doc: Document, source: Document): readonly string[] | undefined {
-  const derivation = derivations.get(doc);
-  return derivation?.source === source ? derivation.fields : undefined;
+  return latest !== undefined && latest.doc === doc && latest.source === source ? latest.fields : undefined;
 }

@@ -167,31 +167,37 @@ function isPlainDocument(value: unknown): value is Document {
 
 let nextRequestId = 1;
 
-function header(length: number, responseTo: number, opCode: number): Buffer {
-  const buf = Buffer.allocUnsafe(16);
-  buf.writeInt32LE(length, 0);
-  buf.writeInt32LE(nextRequestId, 4);
+/** A reply message of `bodyLength` bytes after its 16-byte header, with the header written. */
+function replyMessage(bodyLength: number, responseTo: number, opCode: number): Buffer {
+  const message = Buffer.allocUnsafe(16 + bodyLength);
+  message.writeInt32LE(16 + bodyLength, 0);
+  message.writeInt32LE(nextRequestId, 4);
   nextRequestId = nextRequestId >= 0x7fffffff ? 1 : nextRequestId + 1;
-  buf.writeInt32LE(responseTo, 8);
-  buf.writeInt32LE(opCode, 12);
-  return buf;
+  message.writeInt32LE(responseTo, 8);
+  message.writeInt32LE(opCode, 12);
+  return message;
 }
 
+/** The document's BSON bytes (bson hands back a fresh Node Buffer: used as it is, not copied again). */
 export function serializeDocument(doc: Document): Buffer {
-  return Buffer.from(serialize(doc, SERIALIZE_OPTIONS));
+  const bytes = serialize(doc, SERIALIZE_OPTIONS);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export function encodeOpMsgReply(responseTo: number, body: Document): Buffer {
   const payload = serializeDocument(body);
-  const prefix = Buffer.alloc(5); // flagBits (0) + section kind 0
-  const length = 16 + prefix.length + payload.length;
-  return Buffer.concat([header(length, responseTo, OP_MSG), prefix, payload], length);
+  const message = replyMessage(5 + payload.length, responseTo, OP_MSG);
+  message.writeUInt32LE(0, 16); // flagBits
+  message.writeUInt8(0, 20); // section kind 0: the body
+  payload.copy(message, 21);
+  return message;
 }
 
 export function encodeOpReply(responseTo: number, body: Document): Buffer {
   const payload = serializeDocument(body);
-  const fields = Buffer.alloc(20); // responseFlags, cursorID (int64 0), startingFrom, numberReturned
-  fields.writeInt32LE(1, 16);
-  const length = 16 + fields.length + payload.length;
-  return Buffer.concat([header(length, responseTo, OP_REPLY), fields, payload], length);
+  const message = replyMessage(20 + payload.length, responseTo, OP_REPLY);
+  message.fill(0, 16, 36); // responseFlags, cursorID (int64 0), startingFrom
+  message.writeInt32LE(1, 32); // numberReturned
+  payload.copy(message, 36);
+  return message;
 }

@@ -99,6 +99,34 @@ describe('storage engine: planner', () => {
     assert.deepEqual(ids(result.docs), [2]);
   });
 
+  it('When the filter is an _id equality with other conditions, then the plan is the general planner\'s and so are the results (randomised)', async () => {
+    const rnd = random(7);
+    const idValues: unknown[] = [0, 1, 2.5, 'a', 'A', 'b', new Date(0), { x: 1 }, true, 3n];
+    await insertAll(engine, 'db', 'c', idValues.map((id, i) => ({ ...randomDoc(rnd, i), _id: id, s: i % 3 })));
+    await engine.createIndexes('db', 'c', [
+      { v: 2, key: { a: 1 }, name: 'a_1' },
+      { v: 2, key: { s: 1, _id: 1 }, name: 's_id' },
+      { v: 2, key: { b: 1 }, name: 'b_ci', collation: { locale: 'en', strength: 1 } },
+    ]);
+    for (let i = 0; i < 300; i++) {
+      const filter: Document = { _id: pick(rnd, [...idValues, null, { $in: [1, 'a'] }, [1]]) };
+      if (rnd() < 0.5) filter.s = pick(rnd, [0, 1, 2]);
+      if (rnd() < 0.3) filter.a = pick(rnd, VALUES);
+      if (rnd() < 0.3) filter.n = { a: 1 };
+      const collation = rnd() < 0.3 ? { locale: 'en', strength: 1 } : undefined;
+      const planned = engine.find(undefined, 'db', 'c', { filter, collation });
+      // `$and: [{}]` adds no condition but turns off the _id shortcut: the general planner decides.
+      const general = engine.find(undefined, 'db', 'c', { filter: { ...filter, $and: [{}] }, collation });
+      const scanned = engine.find(undefined, 'db', 'c', { filter, collation, hint: { $natural: 1 } });
+      const context = `filter ${JSON.stringify(filter, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))} collation ${JSON.stringify(collation)}`;
+      assert.deepEqual(ids(planned.docs), ids(scanned.docs), context);
+      const { stage, ...plan } = planned.plan;
+      const { stage: generalStage, ...generalPlan } = general.plan;
+      assert.deepEqual(plan, generalPlan, context);
+      assert.equal(stage === 'IDHACK' ? 'IXSCAN' : stage, generalStage, context);
+    }
+  });
+
   it('When an equality or range predicate hits an indexed field, then IXSCAN examines only the matching keys', async () => {
     await insertAll(engine, 'db', 'c', Array.from({ length: 100 }, (_, i) => ({ _id: i, a: i % 10, b: i })));
     await engine.createIndexes('db', 'c', [{ v: 2, key: { a: 1, b: 1 }, name: 'a_b' }]);
