@@ -33,6 +33,9 @@ export const ErrorCodes = {
   CannotCreateIndex: 67,
   CannotIndexParallelArrays: 171,
   BSONObjectTooLarge: 10334,
+  /** An update whose result, or an upsert whose new document, would pass 16 MB (mongod's update and upsert stages). */
+  Location17419: 17419,
+  Location17420: 17420,
   InvalidIndexSpecificationOption: 197,
   NoSuchTransaction: 251,
   TransactionCommitted: 256,
@@ -136,7 +139,8 @@ export class MongoServerError extends Error {
     super(message);
     this.name = 'MongoServerError';
     this.code = ErrorCodes[codeName];
-    this.codeName = codeName.startsWith('Location') ? '' : codeName;
+    // mongod names a numbered assertion without a name of its own "Location<code>", as these keys are.
+    this.codeName = codeName;
     this.extra = extra;
     this.errorLabels = errorLabels;
   }

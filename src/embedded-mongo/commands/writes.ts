@@ -3,6 +3,7 @@ import { ObjectId, BSONRegExp } from 'bson';
 import { ErrorCodes, mongoError, MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
+import { MAX_DOCUMENT_BYTES } from '../storage/doc-store';
 import type { CompiledUpdate } from '../update';
 import { compileUpdate, stampEmptyTimestamps, upsertSeed } from '../update';
 import type { CollationSpec, Document, WriteBatch } from '../types';
@@ -186,7 +187,7 @@ export function applyUpdate(
     if (!stmt.upsert) return { matched: 0, modified: 0 };
     const inserted = buildUpsert(stmt.q, update, now);
     validate(inserted);
-    batch.insert(db, coll, inserted);
+    withUpdateSizeError('Location17420', 'Document to upsert is larger than', () => batch.insert(db, coll, inserted));
     return { matched: 0, modified: 0, upsertedId: inserted._id, after: inserted };
   }
   const targets = stmt.multi ? docs : docs.slice(0, 1);
@@ -198,12 +199,25 @@ export function applyUpdate(
     const result = update.apply(doc, { isInsert: false, positionalIndex, now });
     if (result.modified) {
       validate(result.doc, doc);
-      batch.replace(db, coll, result.doc);
+      withUpdateSizeError('Location17419', 'Resulting document after update is larger than', () => batch.replace(db, coll, result.doc));
       modified++;
     }
     last = { before: doc, after: result.doc };
   }
   return { matched: targets.length, modified, ...last };
+}
+
+/**
+ * Storage refuses any document over 16 MB with 10334 BSONObjectTooLarge; mongod's update stage reports an update
+ * that grows a document past it as 17419, and an upsert's new document as 17420, with these messages.
+ */
+function withUpdateSizeError(codeName: 'Location17419' | 'Location17420', message: string, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    if (error instanceof MongoServerError && error.code === ErrorCodes.BSONObjectTooLarge) throw mongoError(codeName, `${message} ${MAX_DOCUMENT_BYTES}`);
+    throw error;
+  }
 }
 
 function buildUpsert(q: Document, update: CompiledUpdate, now: Date): Document {

@@ -37,7 +37,7 @@ describe('error replies', function () {
     { what: 'invalid query operator', command: { find: 'e', filter: { a: { $nope: 1 } } }, code: 2, codeName: 'BadValue' },
     { what: 'wrong argument type', command: { find: 'e', sort: 5 }, code: 14, codeName: 'TypeMismatch' },
     { what: 'getMore of an unknown cursor', command: { getMore: 77n, collection: 'e' }, code: 43, codeName: 'CursorNotFound' },
-    { what: 'unknown pipeline stage', command: { aggregate: 'e', pipeline: [{ $nope: 1 }], cursor: {} }, code: 40324, codeName: '' },
+    { what: 'unknown pipeline stage', command: { aggregate: 'e', pipeline: [{ $nope: 1 }], cursor: {} }, code: 40324, codeName: 'Location40324' },
   ];
 
   for (const c of cases) {

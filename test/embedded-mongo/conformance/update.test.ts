@@ -265,16 +265,28 @@ describe('conformance: update', () => {
       await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { a: 2 } }, { arrayFilters: [{ x: 1 }] }), 9, /was not used in the update/);
     });
 
-    it('When an update would make the document larger than 16 MB, then 10334 BSONObjectTooLarge and the document is unchanged', async () => {
+    it('When an update would make the document larger than 16 MB, then 17419 and the document is unchanged', async () => {
       const nineMegabytes = 'x'.repeat(9 * 1024 * 1024);
       await coll.updateOne({ _id: 1 }, { $set: { big: nineMegabytes } });
       const eightMegabytes = 'y'.repeat(8 * 1024 * 1024);
-      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { more: eightMegabytes } }), 10334);
-      await rejectsWithCode(coll.findOneAndUpdate({ _id: 1 }, { $set: { more: eightMegabytes }, $inc: { a: 1 } }), 10334);
+      const tooLarge = /Resulting document after update is larger than 16777216/;
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { more: eightMegabytes } }), 17419, tooLarge);
+      await rejectsWithCode(coll.findOneAndUpdate({ _id: 1 }, { $set: { more: eightMegabytes }, $inc: { a: 1 } }), 17419, tooLarge);
       const stored = await coll.findOne({ _id: 1 });
       assert.equal(stored?.more, undefined);
       assert.equal(stored?.a, 1);
       assert.equal(stored?.big, nineMegabytes);
+    });
+
+    it('When an upsert would insert a document larger than 16 MB, then 17420 and nothing is inserted', async () => {
+      const nineMegabytes = 'x'.repeat(9 * 1024 * 1024);
+      // The pipeline copies the query's 9 MB field, so the new document passes 16 MB while the statement does not.
+      await rejectsWithCode(
+        coll.updateOne({ _id: 'huge-upsert', big: nineMegabytes }, [{ $set: { copy: '$big' } }], { upsert: true }),
+        17420,
+        /Document to upsert is larger than 16777216/,
+      );
+      assert.equal(await coll.countDocuments({ _id: 'huge-upsert' }), 0);
     });
   });
 });
