@@ -24,9 +24,10 @@ export interface SectionPageKey {
   linkExpiresAt: Date;
 }
 
+/** Pages are kept encoded (UTF-8), as they are sent: a page served from the cache is not encoded again. */
 export interface RenderedPages {
-  get(key: SectionPageKey): string | undefined;
-  set(key: SectionPageKey, html: string): void;
+  get(key: SectionPageKey): Buffer | undefined;
+  set(key: SectionPageKey, html: Buffer): void;
 }
 
 function keyText(key: SectionPageKey): string {
@@ -36,7 +37,7 @@ function keyText(key: SectionPageKey): string {
 /** With a cache time of 0 nothing is kept (SUPPLIER_CACHE_MS=0). */
 export function createRenderedPages(maxAgeMs: number): RenderedPages {
   if (maxAgeMs <= 0) return { get: () => undefined, set: () => undefined };
-  const pages = new LRUCache<string, string>({ maxSize: MAX_CACHED_BYTES, sizeCalculation: (html) => Math.max(1, html.length), ttl: maxAgeMs });
+  const pages = new LRUCache<string, Buffer>({ maxSize: MAX_CACHED_BYTES, sizeCalculation: (html) => Math.max(1, html.length), ttl: maxAgeMs });
   return {
     get: (key) => pages.get(keyText(key)),
     set: (key, html) => {

@@ -203,7 +203,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const answers = render.answers ?? answersOf(ctx.response, ctx.definition);
     const visibility = render.visibility ?? computeVisibility(ctx.definition, answers);
     if (render.refuseHidden && visibility.progress(section).total === 0) throw new HttpError(404, 'supplier:errors.sectionHidden');
-    const html = await renderToString(res, 'supplier/section', sectionLocals(req, res, ctx, section, { ...render, answers, visibility }, supplier));
+    const html = Buffer.from(await renderToString(res, 'supplier/section', sectionLocals(req, res, ctx, section, { ...render, answers, visibility }, supplier)));
     if (pageKey) renderedPages.set(pageKey, html);
     res.status(render.status).type('html').send(html);
   }

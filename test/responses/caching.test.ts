@@ -370,8 +370,8 @@ describe('Rendered section pages (page-cache.ts)', () => {
 
   it('When any part of the key differs, then the page is not served', () => {
     const pages = createRenderedPages(5_000);
-    pages.set(key, '<p>page</p>');
-    assert.equal(pages.get({ ...key }), '<p>page</p>');
+    pages.set(key, Buffer.from('<p>page</p>'));
+    assert.equal(pages.get({ ...key })?.toString(), '<p>page</p>');
     const variants: Array<Partial<SectionPageKey>> = [
       { responseId: new ObjectId().toHexString() },
       { revision: 4 },
@@ -388,11 +388,11 @@ describe('Rendered section pages (page-cache.ts)', () => {
 
   it('When the cache time is 0 or has passed, then nothing is served', async () => {
     const off = createRenderedPages(0);
-    off.set(key, '<p>page</p>');
+    off.set(key, Buffer.from('<p>page</p>'));
     assert.equal(off.get(key), undefined);
     const short = createRenderedPages(30);
-    short.set(key, '<p>page</p>');
-    assert.equal(short.get(key), '<p>page</p>');
+    short.set(key, Buffer.from('<p>page</p>'));
+    assert.equal(short.get(key)?.toString(), '<p>page</p>');
     await sleep(60);
     assert.equal(short.get(key), undefined);
   });
