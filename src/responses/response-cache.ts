@@ -1,13 +1,15 @@
 /**
  * Responses this process recently read or wrote, per database, so that a supplier page costs no database round trip
- * for its response and a save costs one (the write returns the new state). Every database round trip costs the app
- * about as much CPU as rendering the whole page (bench/form-render.ts), so this is where the form's speed comes from.
+ * for its response. Every database round trip costs the app about as much CPU as rendering the whole page
+ * (bench/form-render.ts), so this is where the form's speed comes from.
  *
- * Coherence: every write in this domain goes through `rememberResponse` with the document the write returned, and a
- * cached response is only ever replaced by one of a higher `revision` (each write increments it), so this process
- * sees its own writes at once and in order, whatever order concurrent replies arrive in. Writes made by another app
- * instance (several instances on one MongoDB) are seen once the entry is older than `maxAgeMs`; every write is still
- * conditional in the database, so a stale entry can never write to a submitted response.
+ * Coherence: every write in this domain ends in `rememberResponse` with the new state (the document a write returned,
+ * or, for an answer save, the cached copy with the same changes applied: the save wrote only if the response was
+ * still at that copy's revision, see answer-writer.ts). A cached response is only ever replaced by one of a higher
+ * `revision` (each write increments it), so this process sees its own writes at once and in order, whatever order
+ * concurrent replies arrive in. Writes made by another app instance (several instances on one MongoDB) are seen once
+ * the entry is older than `maxAgeMs`; every write is still conditional in the database, so a stale entry can never
+ * write to a submitted response or lose another instance's answer.
  */
 import { LRUCache } from 'lru-cache';
 import type mongoose from 'mongoose';
