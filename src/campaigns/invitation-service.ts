@@ -132,7 +132,10 @@ async function findInvitation(deps: ResolveDeps, tokenHash: string): Promise<Inv
   // The driver's collection directly: every supplier request may come here, and the filter needs no casting.
   const invitation = await invitationModel(deps.connection).collection.findOne<InvitationData>({ tokenHash });
   // Unknown tokens are not cached: guesses must not fill the cache.
-  if (invitation && cache && cache.revocations === revocationsBefore) cache.entries.set(tokenHash, invitation, { ttl: maxAgeMs });
+  if (invitation && cache && cache.revocations === revocationsBefore) {
+    // Every request shares the cached object: frozen, so no handler can change it for the others.
+    cache.entries.set(tokenHash, Object.freeze(invitation), { ttl: maxAgeMs });
+  }
   return invitation;
 }
 
