@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
-import { MongoClient } from 'mongodb';
-import { startMongoServer, type RunningMongoServer } from '../../../src/embedded-mongo';
-import { tempDir } from './harness';
+import { startMongoServer } from '../../../src/embedded-mongo';
+import { restartable, tempDir } from './harness';
 
 /** Restarts a real server (wire protocol, driver) on the same directory and compares the catalog. */
 describe('durability: the catalog survives a restart', function () {
   this.timeout(30_000);
   const data = tempDir('catalog');
-  let server: RunningMongoServer | undefined;
-  let client: MongoClient | undefined;
-
-  async function start(): Promise<MongoClient> {
-    server = await startMongoServer({ host: '127.0.0.1', port: 0, dbPath: data.dir });
-    client = new MongoClient(server.uri, { serverSelectionTimeoutMS: 5000 });
-    await client.connect();
-    return client;
-  }
-
-  async function stop(): Promise<void> {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  }
+  const running = restartable(() => startMongoServer({ host: '127.0.0.1', port: 0, dbPath: data.dir }));
+  const start = () => running.start();
+  const stop = () => running.stop();
 
   after(async () => {
     await stop();

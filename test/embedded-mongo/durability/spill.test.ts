@@ -4,8 +4,8 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { GridFSBucket, MongoClient } from 'mongodb';
-import { startHarnessServer, tempDir, type HarnessServer } from './harness';
+import { GridFSBucket } from 'mongodb';
+import { restartable, startHarnessServer, tempDir } from './harness';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -47,21 +47,9 @@ function externalBytes(): number {
 describe('durability: big documents live on disk, not in memory', function () {
   this.timeout(60_000);
   const data = tempDir('spill');
-  let server: HarnessServer | undefined;
-  let client: MongoClient | undefined;
-
-  async function start(): Promise<GridFSBucket> {
-    server = await startHarnessServer({ dbPath: data.dir });
-    client = await new MongoClient(server.uri, { serverSelectionTimeoutMS: 5000 }).connect();
-    return new GridFSBucket(client.db('evidence'));
-  }
-
-  async function stop(): Promise<void> {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  }
+  const running = restartable(() => startHarnessServer({ dbPath: data.dir }));
+  const start = async (): Promise<GridFSBucket> => new GridFSBucket((await running.start()).db('evidence'));
+  const stop = () => running.stop();
 
   after(async () => {
     await stop();
@@ -80,7 +68,7 @@ describe('durability: big documents live on disk, not in memory', function () {
     const grown = externalBytes() - before;
     const stored = FILES * FILE_BYTES;
     assert.ok(grown < stored / 3, `buffers grew by ${(grown / 1e6).toFixed(1)} MB for ${(stored / 1e6).toFixed(1)} MB stored`);
-    const spill = server?.persistence?.spill;
+    const spill = running.server?.persistence?.spill;
     assert.ok(spill);
     assert.ok(spill.stats.bytes >= stored, `${spill.stats.bytes} bytes spilled`);
     assert.ok(statSync(path.join(data.dir, 'documents.spill')).size >= stored);
@@ -89,15 +77,15 @@ describe('durability: big documents live on disk, not in memory', function () {
     await stop();
     bucket = await start();
     for (const [name, hash] of hashes) assert.equal(sha(await download(bucket, name)), hash, `${name} intact after restart`);
-    assert.ok((server?.persistence?.spill.stats.bytes ?? 0) >= stored, 'recovery put the chunks back on disk');
+    assert.ok((running.server?.persistence?.spill.stats.bytes ?? 0) >= stored, 'recovery put the chunks back on disk');
     await stop();
   });
 
   it('When a document is over the size threshold, then it is spilled; a small one stays in memory; both read back', async () => {
     await start();
-    const spill = server?.persistence?.spill;
+    const spill = running.server?.persistence?.spill;
     const spilledBefore = spill?.stats.documents ?? 0;
-    const answers = client?.db('app').collection('answers');
+    const answers = running.client?.db('app').collection('answers');
     assert.ok(answers);
     await answers.insertOne({ _id: 'big' as never, text: 'x'.repeat(100_000) });
     await answers.insertOne({ _id: 'small' as never, text: 'yes' });
