@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { Decimal128, ObjectId } from 'bson';
 import { evaluateExpression } from '../../../src/embedded-mongo/aggregate/expressions';
-import { MongoServerError } from '../../../src/embedded-mongo/errors';
+import { assertThrowsMongoError } from './assert-mongo-error';
 
 const ev = (expr: unknown, doc: Record<string, unknown> = {}, vars?: Record<string, unknown>) => evaluateExpression(expr, doc, vars);
 
-function expectCode(fn: () => unknown, code: number, message?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MongoServerError, `expected MongoServerError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
+const expectCode = assertThrowsMongoError;
 
 describe('aggregation expressions: paths, variables and literals', () => {
   it('When a path crosses an array of documents, then it collects the values found in each element', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Binary, BSONRegExp, BSONSymbol, Code, Decimal128, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
 import { compileFilter } from '../../../src/embedded-mongo/query/matcher';
 import { createCollator } from '../../../src/embedded-mongo/query/collation';
-import { MongoServerError } from '../../../src/embedded-mongo/errors';
+import { assertThrowsMongoError } from './assert-mongo-error';
 import type { Document } from '../../../src/embedded-mongo/types';
 
 function matches(filter: Document, doc: Document): boolean {
@@ -15,16 +15,7 @@ function ids(filter: Document, docs: Document[]): unknown[] {
 }
 
 function assertRejects(filter: unknown, code: number, message: string | RegExp): void {
-  assert.throws(
-    () => compileFilter(filter),
-    (err: unknown) => {
-      assert.ok(err instanceof MongoServerError, `expected MongoServerError, got ${String(err)}`);
-      assert.equal(err.code, code);
-      if (typeof message === 'string') assert.equal(err.message, message);
-      else assert.match(err.message, message);
-      return true;
-    },
-  );
+  assertThrowsMongoError(() => compileFilter(filter), code, message);
 }
 
 describe('embedded-mongo query/matcher', () => {

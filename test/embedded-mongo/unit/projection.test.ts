@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { compileProjection } from '../../../src/embedded-mongo/query/projection';
 import { compileFilter } from '../../../src/embedded-mongo/query/matcher';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
+import { assertThrowsMongoError } from './assert-mongo-error';
 import type { Document } from '../../../src/embedded-mongo/types';
 
 const doc: Document = {
@@ -21,16 +22,7 @@ function project(spec: Document, filter?: Document): Document {
 }
 
 function assertRejects(spec: Document, code: number, message: string | RegExp): void {
-  assert.throws(
-    () => compileProjection(spec),
-    (err: unknown) => {
-      assert.ok(err instanceof MongoServerError, `expected MongoServerError, got ${String(err)}`);
-      assert.equal(err.code, code);
-      if (typeof message === 'string') assert.equal(err.message, message);
-      else assert.match(err.message, message);
-      return true;
-    },
-  );
+  assertThrowsMongoError(() => compileProjection(spec), code, message);
 }
 
 describe('embedded-mongo query/projection', () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { Decimal128, ObjectId, Timestamp } from 'bson';
 import { runPipeline } from '../../../src/embedded-mongo/aggregate/pipeline';
-import { MongoServerError } from '../../../src/embedded-mongo/errors';
+import { assertThrowsMongoError } from './assert-mongo-error';
 import type { Document } from '../../../src/embedded-mongo/types';
 import { compileUpdate, upsertSeed, type CompileUpdateOptions, type UpdateResult } from '../../../src/embedded-mongo/update';
 import type { ApplyContext } from '../../../src/embedded-mongo/update';
@@ -27,15 +27,7 @@ function apply(doc: Document, update: unknown, options: CompileUpdateOptions = {
   return run(doc, update, options, ctx).doc;
 }
 
-function assertMongoError(fn: () => unknown, code: number, message?: RegExp | string): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MongoServerError, `expected MongoServerError, got ${String(err)}`);
-    assert.equal(err.code, code, `code of "${err.message}"`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else if (message) assert.match(err.message, message);
-    return true;
-  });
-}
+const assertMongoError = assertThrowsMongoError;
 
 describe('update engine', () => {
   describe('$set and $unset', () => {
