@@ -2,22 +2,13 @@
 import assert from 'node:assert/strict';
 import { Long, MongoClient, MongoServerError, type Db } from 'mongodb';
 import { connectTestClient, usingRealMongo } from '../../helpers/mongo-target';
+import { serverError } from './server-errors';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startMongoServer } from '../../../src/embedded-mongo';
 import { parseArgs } from '../../../src/embedded-mongo/cli';
-
-async function commandError(promise: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof MongoServerError, `expected a server error, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the command to fail');
-}
 
 describe('commands', function () {
   let client: MongoClient;
@@ -83,28 +74,28 @@ describe('commands', function () {
     it('getParameter returns the requested parameters and rejects unknown ones', async function () {
       const reply = await admin.command({ getParameter: 1, featureCompatibilityVersion: 1 });
       assert.ok(reply.featureCompatibilityVersion);
-      const err = await commandError(admin.command({ getParameter: 1, noSuchParameterAtAll: 1 }));
+      const err = await serverError(admin.command({ getParameter: 1, noSuchParameterAtAll: 1 }));
       assert.equal(err.code, 72);
     });
 
     it('an unknown command fails with 59 CommandNotFound naming it; names are case-sensitive', async function () {
-      const err = await commandError(db.command({ frobnicate: 1 }));
+      const err = await serverError(db.command({ frobnicate: 1 }));
       assert.equal(err.code, 59);
       assert.equal(err.codeName, 'CommandNotFound');
       assert.match(err.message, /no such command: 'frobnicate'/);
-      assert.equal((await commandError(db.command({ PING: 1 }))).code, 59);
+      assert.equal((await serverError(db.command({ PING: 1 }))).code, 59);
     });
 
     it('authentication commands fail clearly', async function () {
       if (usingRealMongo()) this.skip();
-      const err = await commandError(admin.command({ saslStart: 1, mechanism: 'SCRAM-SHA-256', payload: Buffer.alloc(0) }));
+      const err = await serverError(admin.command({ saslStart: 1, mechanism: 'SCRAM-SHA-256', payload: Buffer.alloc(0) }));
       assert.match(err.message, /authentication is not supported/);
     });
   });
 
   describe('databases and collections', function () {
     it('When getParameter names an Object.prototype member, then it fails with 72 InvalidOptions', async function () {
-      const err = await commandError(admin.command({ getParameter: 1, toString: 1 }));
+      const err = await serverError(admin.command({ getParameter: 1, toString: 1 }));
       assert.equal(err.code, 72);
     });
 
@@ -112,7 +103,7 @@ describe('commands', function () {
       await db.createCollection('created');
       const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
       assert.ok(names.includes('created'));
-      const err = await commandError(db.command({ create: 'created' }));
+      const err = await serverError(db.command({ create: 'created' }));
       assert.equal(err.code, 48);
       assert.equal(err.codeName, 'NamespaceExists');
     });
@@ -146,7 +137,7 @@ describe('commands', function () {
       assert.equal(typeof all.totalSize, 'number');
       const filtered = await admin.command({ listDatabases: 1, nameOnly: true, filter: { name: dbName } });
       assert.deepEqual(filtered.databases, [{ name: dbName }]);
-      assert.equal((await commandError(db.command({ listDatabases: 1 }))).code, 13);
+      assert.equal((await serverError(db.command({ listDatabases: 1 }))).code, 13);
     });
 
     it('drop removes a collection and reports its index count; dropping a missing one is ok', async function () {
@@ -176,14 +167,14 @@ describe('commands', function () {
       assert.equal(await db.collection('ren_src').countDocuments(), 0);
 
       await db.collection('ren_other').insertOne({ _id: 9 } as never);
-      const err = await commandError(admin.command({ renameCollection: `${dbName}.ren_other`, to: `${dbName}.ren_dst` }));
+      const err = await serverError(admin.command({ renameCollection: `${dbName}.ren_other`, to: `${dbName}.ren_dst` }));
       assert.equal(err.code, 48);
       await admin.command({ renameCollection: `${dbName}.ren_other`, to: `${dbName}.ren_dst`, dropTarget: true });
       assert.deepEqual(await db.collection('ren_dst').find().toArray(), [{ _id: 9 }]);
 
-      const missing = await commandError(admin.command({ renameCollection: `${dbName}.nope`, to: `${dbName}.nope2` }));
+      const missing = await serverError(admin.command({ renameCollection: `${dbName}.nope`, to: `${dbName}.nope2` }));
       assert.equal(missing.code, 26);
-      assert.equal((await commandError(db.command({ renameCollection: `${dbName}.ren_dst`, to: `${dbName}.x` }))).code, 13);
+      assert.equal((await serverError(db.command({ renameCollection: `${dbName}.ren_dst`, to: `${dbName}.x` }))).code, 13);
     });
 
     it('collMod changes a TTL index expireAfterSeconds', async function () {
@@ -228,7 +219,7 @@ describe('commands', function () {
       assert.deepEqual(specs.map((s) => s.name), ['_id_', 'b_-1']);
       assert.equal(specs[1].unique, true);
       assert.deepEqual(specs[1].key, { b: -1 });
-      const err = await commandError(db.command({ listIndexes: 'ix_missing' }));
+      const err = await serverError(db.command({ listIndexes: 'ix_missing' }));
       assert.equal(err.code, 26);
       assert.equal(err.codeName, 'NamespaceNotFound');
     });
@@ -249,7 +240,7 @@ describe('commands', function () {
       const reply = await db.command({ dropIndexes: 'ix_drop', index: '*' });
       assert.equal(reply.nIndexesWas, 2);
       assert.deepEqual((await coll.indexes()).map((s) => s.name), ['_id_']);
-      const err = await commandError(coll.dropIndex('nope_1'));
+      const err = await serverError(coll.dropIndex('nope_1'));
       assert.equal(err.code, 27);
     });
   });
@@ -350,7 +341,7 @@ describe('commands', function () {
     });
 
     it('When a let names a variable with a capital letter, then the command fails with 16867', async function () {
-      const err = await commandError(db.collection('letItems').find({}, { let: { Bad: 1 } }).toArray());
+      const err = await serverError(db.collection('letItems').find({}, { let: { Bad: 1 } }).toArray());
       assert.equal(err.code, 16867);
     });
 
@@ -471,7 +462,7 @@ describe('commands', function () {
       const target = db.collection('outGuarded');
       await target.insertOne({ _id: 7, email: 'kept@x.org' } as never);
       await target.createIndex({ email: 1 }, { unique: true });
-      const err = await commandError(db.collection('outDupes').aggregate([{ $out: 'outGuarded' }]).toArray());
+      const err = await serverError(db.collection('outDupes').aggregate([{ $out: 'outGuarded' }]).toArray());
       assert.equal(err.code, 11000);
       assert.deepEqual(await target.find().toArray(), [{ _id: 7, email: 'kept@x.org' }]);
       const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);

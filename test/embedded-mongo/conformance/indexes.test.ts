@@ -1,17 +1,8 @@
 /** Indexes through the official driver: uniqueness and its error shape, sparse/partial/multikey/collated indexes, conflicts. */
 import assert from 'node:assert/strict';
-import { MongoBulkWriteError, MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { MongoBulkWriteError, type Db, type MongoClient } from 'mongodb';
 import { connectTestClient } from '../../helpers/mongo-target';
-
-async function serverError(promise: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof MongoServerError, `expected a server error, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the command to fail');
-}
+import { serverError } from './server-errors';
 
 describe('indexes (conformance)', function () {
   let client: MongoClient;

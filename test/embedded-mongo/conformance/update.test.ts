@@ -1,24 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { Decimal128, Long, MongoServerError, ObjectId, Timestamp, type Collection, type Db, type Document, type MongoClient, type UpdateFilter } from 'mongodb';
+import { Decimal128, Long, ObjectId, Timestamp, type Collection, type Db, type Document, type MongoClient, type UpdateFilter } from 'mongodb';
 
 /** Test documents use plain _id values (numbers, strings), not only ObjectIds. */
 interface TestDoc extends Document {
   _id: number | string | ObjectId;
 }
 import { connectTestClient } from '../../helpers/mongo-target';
+import { rejectsWithCode } from './server-errors';
 
 /** An update document sent as written: the driver's typings reject some valid shapes ($pull conditions, $push modifiers). */
 function raw(update: Document): UpdateFilter<TestDoc> {
   return update as UpdateFilter<TestDoc>;
-}
-
-async function rejectsWithCode(promise: Promise<unknown>, code: number, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof MongoServerError, `expected MongoServerError, got ${String(err)}`);
-    assert.equal(err.code, code, `code of "${err.message}"`);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
 }
 
 describe('conformance: update', () => {
