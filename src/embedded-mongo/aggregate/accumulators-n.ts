@@ -5,7 +5,7 @@
 import { mongoError } from '../errors';
 import { compileSort } from '../query/sort';
 import type { Collator, Document } from '../types';
-import type { Accumulator, AccumulatorFactory } from './accumulators';
+import type { AccumulatorFactory } from './accumulators';
 import { evaluate, type OperatorFn } from './evaluate';
 import { compareAgg, isDocument, isNullish, isNumericValue, toDouble, typeName } from './values';
 

@@ -53,7 +53,7 @@ const LEAF_OPERATORS = new Map<string, LeafCompiler>(Object.entries({
   $pull: (_field, value, options) => compilePull(value, options),
   $pullAll: (_field, value, options) => compilePullAll(value, options),
   $pop: (field, value) => compilePop(field, value),
-  $bit: (field, value) => compileBit(field, value),
+  $bit: (_field, value) => compileBit(value),
 } satisfies Record<string, LeafCompiler>));
 
 /** The top-level field a path starts with (`parseUpdatePath` refuses a positional first part). */

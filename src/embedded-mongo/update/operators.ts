@@ -338,7 +338,7 @@ export function compilePop(field: string, value: unknown): LeafOperation {
 
 type BitOp = 'and' | 'or' | 'xor';
 
-export function compileBit(field: string, value: unknown): LeafOperation {
+export function compileBit(value: unknown): LeafOperation {
   if (!isPlainDocument(value)) {
     throw mongoError(
       'BadValue',

@@ -485,7 +485,7 @@ describe('server lifecycle and CLI', function () {
 
   it("thread: 'worker' runs the server in a worker thread that serves clients and closes cleanly", async function () {
     const records: string[] = [];
-    const log = (obj: object, msg?: string): void => void records.push(msg ?? '');
+    const log = (_obj: object, msg?: string): void => void records.push(msg ?? '');
     const server = await startMongoServer({ port: 0, inMemory: true, thread: 'worker', logger: { debug: log, info: log, warn: log, error: log } });
     const workerClient = await new MongoClient(server.uri).connect();
     try {
