@@ -30,6 +30,7 @@ import {
   resumeSectionId,
   saveAnswers,
   submitResponse,
+  visibleSections,
   type FieldErrors,
   type SupplierContext,
 } from './service';
@@ -298,7 +299,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       if (action === 'save') return res.redirect(303, `${here}?notice=saved`);
       if (action === 'review') return res.redirect(303, `${base(res)}/review`);
       if (action === 'next' && appeared) return res.redirect(303, `${here}?notice=more#question-${appeared.id}`);
-      const shown = ctx.definition.sections.filter((s) => after.progress(s).total > 0);
+      const shown = visibleSections(ctx.definition, after);
       const index = shown.findIndex((s) => s.id === section.id);
       if (action === 'previous') {
         const previous = index > 0 ? shown[index - 1] : undefined;

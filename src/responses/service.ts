@@ -8,7 +8,6 @@ import {
   allQuestions,
   computeVisibility,
   definitionHash,
-  sectionProgress,
   missingRequired,
   parseAnswer,
   visibleQuestions,
@@ -99,12 +98,6 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDat
   return { invitation, response: rememberResponse(deps.connection, response, cacheMsOf(deps)), definition };
 }
 
-export async function reloadResponse(deps: ResponseDeps, ctx: SupplierContext): Promise<SupplierContext> {
-  const response = await responseModel(deps.connection).collection.findOne<ResponseData>({ _id: ctx.response._id });
-  if (!response) throw new Error('The response disappeared');
-  return { ...ctx, response: rememberResponse(deps.connection, response, cacheMsOf(deps)) };
-}
-
 /** Update operators and their fields, e.g. `{ $set: { 'answers.q1': … } }`. */
 export type ResponseUpdate = Record<`$${string}`, Record<string, unknown>>;
 
@@ -189,8 +182,8 @@ export function findQuestion(definition: QuestionnaireDefinition, questionId: st
 }
 
 /** Sections the supplier currently sees (a section hidden by its condition, or with nothing visible, is skipped). */
-export function visibleSections(definition: QuestionnaireDefinition, answers: Answers): Section[] {
-  return definition.sections.filter((section) => sectionProgress(section, answers).total > 0);
+export function visibleSections(definition: QuestionnaireDefinition, visibility: Visibility): Section[] {
+  return definition.sections.filter((section) => visibility.progress(section).total > 0);
 }
 
 export function isQuestionVisible(section: Section, question: Question, answers: Answers): boolean {
@@ -199,8 +192,7 @@ export function isQuestionVisible(section: Section, question: Question, answers:
 
 /** Where a returning supplier continues: the last section saved, else the first. */
 export function resumeSectionId(ctx: SupplierContext): string {
-  const answers = answersOf(ctx.response, ctx.definition);
-  const sections = visibleSections(ctx.definition, answers);
+  const sections = visibleSections(ctx.definition, computeVisibility(ctx.definition, answersOf(ctx.response, ctx.definition)));
   const last = ctx.response.lastSectionId;
   if (last && sections.some((s) => s.id === last)) return last;
   const first = sections[0] ?? ctx.definition.sections[0];

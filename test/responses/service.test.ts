@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { resolveInvitation } from '../../src/campaigns/invitation-service';
 import { HttpError } from '../../src/platform/errors';
 import { responseModel } from '../../src/responses/model';
-import { answersOf, openResponse, reloadResponse, saveAnswers, submitResponse, type SupplierContext } from '../../src/responses/service';
+import { answersOf, openResponse, saveAnswers, submitResponse, type SupplierContext } from '../../src/responses/service';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { createSupplierLink, sectionInputs } from './fixtures';
 
@@ -69,7 +69,7 @@ describe('Response service (no HTTP)', () => {
     assert.ok('migrant_share' in answers);
     assert.ok(!('agency_workers_share' in answers), 'hidden by uses_agencies = no');
 
-    const again = await reloadResponse(t.deps, ctx);
+    const again = await openResponse(t.deps, ctx.invitation);
     const second = await saveAnswers(t.deps, again, {
       sectionId: 'migrant_and_agency_workers',
       input: { employs_migrants: 'no', migrant_share: '30', migrant_safeguards: 'yes', uses_agencies: 'no', provides_housing: 'no' },
@@ -211,7 +211,7 @@ describe('Response service (no HTTP)', () => {
         const answers = answersOf(ctx.response, ctx.definition);
         const outcome = await saveAnswers(t.deps, ctx, { sectionId: section.id, input: sectionInputs(section, answers), mode: 'section', locale: 'en' });
         assert.equal(outcome.ok, true, `section ${section.id}: ${JSON.stringify(outcome.ok ? {} : outcome.errors)}`);
-        ctx = await reloadResponse(t.deps, ctx);
+        ctx = await openResponse(t.deps, ctx.invitation);
       }
     }
     const noConfirm = await submitResponse(t.deps, ctx, { name: 'Karin Lund', role: 'CSR manager' });
