@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type mongoose from 'mongoose';
-import type { ResponseData } from './model';
+import type { ResponseData, ResponseUpdate } from './model';
 
 /** Saves per round trip at most; more wait for the next one. */
 const MAX_BATCH = 500;
@@ -27,7 +27,7 @@ export interface AnswerWrite {
   /** The revision the update was computed from; the write applies only while the response is still at it. */
   revision: number | undefined;
   /** Update operators (`$set`, `$unset`); the writer adds the revision step. */
-  update: Record<string, Record<string, unknown>>;
+  update: ResponseUpdate;
 }
 
 export type AnswerWriteResult =

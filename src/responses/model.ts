@@ -94,6 +94,9 @@ export interface ResponseData {
   updatedAt?: Date;
 }
 
+/** Update operators and their fields, e.g. `{ $set: { 'answers.q1': … } }`. */
+export type ResponseUpdate = Record<`$${string}`, Record<string, unknown>>;
+
 function registerResponseModel(conn: mongoose.Connection) {
   return conn.model('Response', responseSchema);
 }

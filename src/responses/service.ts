@@ -23,7 +23,7 @@ import {
 } from '../questionnaires';
 import type { InvitationData } from '../campaigns/invitation-model';
 import { HttpError } from '../platform/errors';
-import { responseModel, type ResponseData, type StoredAnswer } from './model';
+import { responseModel, type ResponseData, type ResponseUpdate, type StoredAnswer } from './model';
 import { answerWriterFor } from './answer-writer';
 import { cachedResponse, forgetResponse, rememberResponse, revisionOf } from './response-cache';
 import { withResponseLock } from './response-lock';
@@ -97,9 +97,6 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDat
   if (!response) throw new Error('Upsert of the response returned nothing');
   return { invitation, response: rememberResponse(deps.connection, response, cacheMsOf(deps)), definition };
 }
-
-/** Update operators and their fields, e.g. `{ $set: { 'answers.q1': … } }`. */
-export type ResponseUpdate = Record<`$${string}`, Record<string, unknown>>;
 
 /**
  * Every write to a response other than an answer save (those go through `saveAnswers`): one round trip that applies
@@ -336,7 +333,7 @@ interface AnswerChanges {
   updatedAt: Date;
 }
 
-function answerChangesUpdate(changes: AnswerChanges): Record<string, Record<string, unknown>> {
+function answerChangesUpdate(changes: AnswerChanges): ResponseUpdate {
   const $set: Record<string, unknown> = { lastSectionId: changes.lastSectionId, updatedAt: changes.updatedAt };
   for (const [id, stored] of Object.entries(changes.set)) $set[`answers.${id}`] = stored;
   if (changes.unset.length === 0) return { $set };
