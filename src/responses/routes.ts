@@ -170,8 +170,6 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     input?: Record<string, unknown>;
     errors?: FieldErrors;
     notice?: string;
-    /** Visibility of `answers`, when the caller already computed it. */
-    visibility?: Visibility;
     /** 404 when the section is hidden by a condition (a page asked for by address rather than after a save). */
     refuseHidden?: boolean;
   }
@@ -202,18 +200,23 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     }
     // A cached page was visible at this revision; only a fresh render needs to check.
     const answers = render.answers ?? answersOf(ctx.response, ctx.definition);
-    const visibility = render.visibility ?? computeVisibility(ctx.definition, answers);
+    const visibility = computeVisibility(ctx.definition, answers);
     if (render.refuseHidden && visibility.progress(section).total === 0) throw new HttpError(404, 'supplier:errors.sectionHidden');
-    const html = Buffer.from(await renderToString(res, 'supplier/section', sectionLocals(req, res, ctx, section, { ...render, answers, visibility }, supplier)));
+    const html = Buffer.from(await renderToString(res, 'supplier/section', sectionLocals(req, res, ctx, section, render, { answers, visibility, supplier })));
     if (pageKey) renderedPages.set(pageKey, html);
     res.status(render.status).type('html').send(html);
   }
 
-  function sectionLocals(req: Request, res: Response, ctx: SupplierContext, section: Section, render: SectionRender, supplier: string | undefined) {
+  interface SectionState {
+    answers: Answers;
+    visibility: Visibility;
+    supplier: string | undefined;
+  }
+
+  function sectionLocals(req: Request, res: Response, ctx: SupplierContext, section: Section, render: SectionRender, state: SectionState) {
+    const { answers, visibility, supplier } = state;
     const lang = req.lang;
     const t = viewTranslate(res);
-    const answers = render.answers ?? answersOf(ctx.response, ctx.definition);
-    const visibility = render.visibility ?? computeVisibility(ctx.definition, answers);
     const errors = render.errors ?? {};
     // Questions hidden by a condition are rendered hidden, so autosave can reveal them as soon as the server says so.
     const questions = section.questions.map((q) => ({
