@@ -1,6 +1,7 @@
 import bcrypt from 'bcryptjs';
 import mongoose from 'mongoose';
 import { z } from 'zod';
+import { objectIdInput } from '../platform/ids';
 import { organisationModel, ROLES, USER_LOCALES, userModel, type OrganisationDocument, type Role, type UserDocument } from './model';
 
 /** bcrypt cost: 12 in production; tests pass a lower one through `createUser` options to stay fast. */
@@ -29,7 +30,7 @@ export const createUserInput = z.object({
   name: z.string().trim().min(1).max(200),
   password: z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH),
   role: z.enum(ROLES),
-  organisationId: z.union([z.instanceof(mongoose.Types.ObjectId), z.string().regex(/^[0-9a-f]{24}$/i)]),
+  organisationId: objectIdInput,
   locale: z.enum(USER_LOCALES).default('sv'),
 });
 

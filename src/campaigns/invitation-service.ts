@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import mongoose from 'mongoose';
 import { z } from 'zod';
+import { objectIdInput } from '../platform/ids';
 import { invitationModel, INVITATION_LANGUAGES, type InvitationData, type InvitationDocument } from './invitation-model';
 
 export const DEFAULT_INVITATION_DAYS = 60;
@@ -16,15 +17,10 @@ export interface InvitationDeps {
   config: { baseUrl: string };
 }
 
-const objectIdLike = z.union([
-  z.instanceof(mongoose.Types.ObjectId),
-  z.string().regex(/^[0-9a-f]{24}$/i, 'must be a 24-character hex id'),
-]);
-
 export const createInvitationInput = z.object({
-  organisationId: objectIdLike,
-  campaignId: objectIdLike,
-  supplierId: objectIdLike,
+  organisationId: objectIdInput,
+  campaignId: objectIdInput,
+  supplierId: objectIdInput,
   questionnaireId: z.string().min(1).max(100),
   questionnaireVersion: z.number().int().positive(),
   language: z.enum(INVITATION_LANGUAGES),

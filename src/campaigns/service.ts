@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { z } from 'zod';
+import { objectIdInput } from '../platform/ids';
 import { findSuppliersByIds } from '../suppliers';
 import { invitationModel } from './invitation-model';
 import { CAMPAIGN_STATUSES, campaignModel, type CampaignDocument, type CampaignStatus } from './model';
@@ -11,16 +12,14 @@ export interface QuestionnaireLookup {
   get(id: string, version: number): unknown;
 }
 
-const objectId = z.union([z.instanceof(mongoose.Types.ObjectId), z.string().regex(/^[0-9a-f]{24}$/i, 'must be a 24-character hex id')]);
-
 export const createCampaignInput = z.object({
-  organisationId: objectId,
+  organisationId: objectIdInput,
   name: z.string().trim().min(1).max(200),
   questionnaireId: z.string().trim().min(1).max(100),
   questionnaireVersion: z.number().int().positive(),
   deadline: z.coerce.date(),
   status: z.enum(CAMPAIGN_STATUSES).default('draft'),
-  supplierIds: z.array(objectId).default([]),
+  supplierIds: z.array(objectIdInput).default([]),
 });
 export type CreateCampaignInput = z.input<typeof createCampaignInput>;
 

@@ -1,13 +1,12 @@
 import mongoose from 'mongoose';
 import { z } from 'zod';
+import { objectIdInput } from '../platform/ids';
 import { SUPPLIER_LANGUAGES, supplierModel, type SupplierDocument } from './model';
 
 type Id = mongoose.Types.ObjectId | string;
 
-const objectId = z.union([z.instanceof(mongoose.Types.ObjectId), z.string().regex(/^[0-9a-f]{24}$/i, 'must be a 24-character hex id')]);
-
 export const createSupplierInput = z.object({
-  organisationId: objectId,
+  organisationId: objectIdInput,
   name: z.string().trim().min(1).max(200),
   country: z
     .string()
