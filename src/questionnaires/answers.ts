@@ -133,8 +133,18 @@ export function parseLocaleNumber(input: string, locale: Locale): number | undef
   return negative && value !== 0 ? -value : value;
 }
 
+const INTL_LOCALES: Record<Locale, string> = { sv: 'sv-SE', en: 'en-GB' };
+/** Intl formatters are costly to build and a page formats dozens of values: one per language is kept. */
+const numberFormats = new Map<Locale, Intl.NumberFormat>();
+const calendarDateFormats = new Map<Locale, Intl.DateTimeFormat>();
+
 export function formatNumber(value: number, locale: Locale): string {
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: 6 }).format(value);
+  let format = numberFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALES[locale], { maximumFractionDigits: 6 });
+    numberFormats.set(locale, format);
+  }
+  return format.format(value);
 }
 
 function parseNumeric(question: NumericQuestion, raw: unknown, locale: Locale): ParsedAnswer {
@@ -173,10 +183,14 @@ function parseDate(raw: unknown, min: string | undefined, max: string | undefine
   return ok(value);
 }
 
+/** A calendar date (YYYY-MM-DD, as date answers are stored) written out in `locale`. */
 export function formatDate(iso: string, locale: Locale): string {
-  return new Intl.DateTimeFormat(locale === 'sv' ? 'sv-SE' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(
-    new Date(`${iso}T00:00:00Z`),
-  );
+  let format = calendarDateFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(INTL_LOCALES[locale], { dateStyle: 'long', timeZone: 'UTC' });
+    calendarDateFormats.set(locale, format);
+  }
+  return format.format(new Date(`${iso}T00:00:00Z`));
 }
 
 // C0 controls other than tab and newline, DEL, C1 controls: never part of a legitimate answer.

@@ -35,6 +35,8 @@ export {
   acceptedMediaTypes,
   evidenceSpecOf,
   formatBytes,
+  formatDate,
+  formatNumber,
   parseAnswer,
   parseEvidenceFiles,
   parseLocaleNumber,

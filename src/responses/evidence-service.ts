@@ -78,7 +78,8 @@ export async function addEvidence(deps: ResponseDeps, ctx: SupplierContext, ques
   return ref;
 }
 
-function formatMegabytes(bytes: number): string {
+/** A size limit in megabytes, as the "too large" messages show it ("10", "2.5"). */
+export function formatMegabytes(bytes: number): string {
   return (bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1);
 }
 

@@ -12,14 +12,14 @@ import { resolveInvitation, type InvitationResolution } from '../campaigns/invit
 import { computeVisibility, visibleQuestions, type Answers, type Section, type Visibility } from '../questionnaires';
 import type { AppDeps } from '../platform/deps';
 import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
-import { chooseLanguage, formatDateTime, isLang, memoizedTranslate, useLanguage, type Lang, type Translate } from '../platform/i18n';
+import { chooseLanguage, formatDate, formatDateTime, isLang, memoizedTranslate, useLanguage, type Lang, type Translate } from '../platform/i18n';
 import { paths } from '../platform/paths';
 import { TEMPLATE_OPTIONS } from '../platform/views';
 import { getSupplier } from '../suppliers';
 import { createGuessLimiter } from './guess-limiter';
 import { createRenderedPages } from './page-cache';
 import { revisionOf } from './response-cache';
-import { addEvidence, evidenceDownload, evidenceTarget, maxBytesOf, removeEvidence } from './evidence-service';
+import { addEvidence, evidenceDownload, evidenceTarget, formatMegabytes, maxBytesOf, removeEvidence } from './evidence-service';
 import {
   answersOf,
   assertDraft,
@@ -34,7 +34,7 @@ import {
   type FieldErrors,
   type SupplierContext,
 } from './service';
-import { formatDay, questionView, reviewSections, sectionNav } from './view-model';
+import { questionView, reviewSections, sectionNav } from './view-model';
 
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
 const SUPPLIER_NAME_CACHE_MS = 60 * 1000;
@@ -242,7 +242,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       errorList,
       notice: render.notice,
       renderedAt: deps.clock.now().toISOString(),
-      deadline: formatDay(ctx.invitation.expiresAt, lang),
+      deadline: formatDate(lang, ctx.invitation.expiresAt),
     };
   }
 
@@ -570,8 +570,4 @@ function renderToString(res: Response, view: string, locals: Record<string, unkn
       else resolve(html ?? '');
     });
   });
-}
-
-function formatMegabytes(bytes: number): string {
-  return String(Math.round((bytes / (1024 * 1024)) * 10) / 10);
 }

@@ -5,6 +5,9 @@
 import {
   computeVisibility,
   countryName,
+  formatBytes,
+  formatDate,
+  formatNumber,
   countryOptions,
   isSectionVisible,
   visibleQuestions,
@@ -55,11 +58,6 @@ export interface QuestionView {
     | undefined;
 }
 
-/** Intl formatters are costly to build (a page shows dozens of numbers), so one per language is kept. */
-const INTL_LOCALE: Record<Locale, string> = { sv: 'sv-SE', en: 'en-GB' };
-const numberFormats = new Map<string, Intl.NumberFormat>();
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** Counts on a page (progress per section, positions) are small integers, formatted dozens of times per page. */
 const SMALL_COUNT_LIMIT = 1000;
 const smallCounts = new Map<Locale, string[]>();
@@ -71,45 +69,9 @@ export function formatCount(value: number, lang: Locale): string {
       texts = [];
       smallCounts.set(lang, texts);
     }
-    return (texts[value] ??= formatNumberUncached(value, lang));
+    return (texts[value] ??= formatNumber(value, lang));
   }
-  return formatNumberUncached(value, lang);
-}
-
-function formatNumberUncached(value: number, lang: Locale): string {
-  let format = numberFormats.get(lang);
-  if (!format) {
-    format = new Intl.NumberFormat(INTL_LOCALE[lang], { maximumFractionDigits: 6 });
-    numberFormats.set(lang, format);
-  }
-  return format.format(value);
-}
-
-/** File sizes as the questionnaire's own formatBytes writes them, with a cached number format. */
-export function formatFileSize(bytes: number, lang: Locale): string {
-  const megabytes = bytes / (1024 * 1024);
-  if (megabytes >= 1) return `${formatCount(Math.round(megabytes * 10) / 10, lang)} MB`;
-  return `${formatCount(Math.ceil(bytes / 1024), lang)} kB`;
-}
-
-const deadlineFormats = new Map<string, Intl.DateTimeFormat>();
-/** A date as the platform shows dates (medium style, Swedish time). */
-export function formatDay(date: Date, lang: Locale): string {
-  let format = deadlineFormats.get(lang);
-  if (!format) {
-    format = new Intl.DateTimeFormat(INTL_LOCALE[lang], { dateStyle: 'medium', timeZone: 'Europe/Stockholm' });
-    deadlineFormats.set(lang, format);
-  }
-  return format.format(date);
-}
-
-function formatIsoDate(iso: string, lang: Locale): string {
-  let format = dateFormats.get(lang);
-  if (!format) {
-    format = new Intl.DateTimeFormat(INTL_LOCALE[lang], { dateStyle: 'long', timeZone: 'UTC' });
-    dateFormats.set(lang, format);
-  }
-  return format.format(new Date(`${iso}T00:00:00Z`));
+  return formatNumber(value, lang);
 }
 
 export interface SectionNavItem {
@@ -215,10 +177,10 @@ export function questionView(question: Question, data: QuestionViewInput): Quest
       ? {
           accept: spec.accept.map((kind) => (kind === 'jpeg' ? '.jpg,.jpeg' : `.${kind}`)).join(','),
           acceptLabel: spec.accept.map((kind) => kind.toUpperCase()).join(', '),
-          maxSize: formatFileSize(spec.maxBytes, lang),
+          maxSize: formatBytes(spec.maxBytes, lang),
           maxFiles: spec.maxFiles,
           request: localize(spec.request, lang),
-          files: evidenceFilesFor(data.response, question.id).map((f) => ({ fileId: f.fileId, filename: f.filename, size: formatFileSize(f.size, lang) })),
+          files: evidenceFilesFor(data.response, question.id).map((f) => ({ fileId: f.fileId, filename: f.filename, size: formatBytes(f.size, lang) })),
           error: fileError ? t(fileError.key, fileError.params) : undefined,
         }
       : undefined,
@@ -277,7 +239,7 @@ export function formatAnswer(question: Question, value: AnswerValue | undefined,
       return unit ? `${number} ${unit}` : number;
     }
     case 'date':
-      return typeof value === 'string' ? formatIsoDate(value, lang) : undefined;
+      return typeof value === 'string' ? formatDate(value, lang) : undefined;
     case 'country':
       return typeof value === 'string' ? countryName(value, lang) : undefined;
     case 'evidence':
