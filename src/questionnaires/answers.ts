@@ -3,6 +3,7 @@
  * typed answer, or an error given as an i18n key in the `questionnaire` namespace. Empty input is "unanswered", not
  * an error: whether an answer is required is decided at submit by `missingRequired`.
  */
+import { INTL_LOCALES } from '../platform/i18n';
 import { isCountryCode } from './countries';
 import { isCalendarDate } from './schema';
 import {
@@ -133,7 +134,6 @@ export function parseLocaleNumber(input: string, locale: Locale): number | undef
   return negative && value !== 0 ? -value : value;
 }
 
-const INTL_LOCALES: Record<Locale, string> = { sv: 'sv-SE', en: 'en-GB' };
 /** Intl formatters are costly to build and a page formats dozens of values: one per language is kept. */
 const numberFormats = new Map<Locale, Intl.NumberFormat>();
 const calendarDateFormats = new Map<Locale, Intl.DateTimeFormat>();

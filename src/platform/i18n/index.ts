@@ -15,7 +15,8 @@ export const DEFAULT_LANGUAGE: Lang = 'sv';
 
 export type Translate = (key: string, params?: Record<string, unknown>) => string;
 
-const INTL_LOCALES: Record<Lang, string> = { sv: 'sv-SE', en: 'en-GB' };
+/** The Intl locale each language formats numbers and dates with. */
+export const INTL_LOCALES: Record<Lang, string> = { sv: 'sv-SE', en: 'en-GB' };
 
 export function isLang(value: unknown): value is Lang {
   return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
