@@ -9,7 +9,7 @@ import express, { type ErrorRequestHandler, type Request, type Response, type Ro
 import multer from 'multer';
 import { z } from 'zod';
 import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
-import { computeVisibility, visibleQuestions, type Answers, type Section, type Visibility } from '../questionnaires';
+import { computeVisibility, sectionOf, visibleQuestions, type Answers, type Section, type Visibility } from '../questionnaires';
 import type { AppDeps } from '../platform/deps';
 import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
 import { chooseLanguage, formatDate, formatDateTime, isLang, memoizedTranslate, useLanguage, type Lang, type Translate } from '../platform/i18n';
@@ -447,11 +447,9 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const lang = req.lang;
     const t = viewTranslate(res);
     const answers = answersOf(ctx.response, ctx.definition);
-    const missing = ctx.definition.sections.flatMap((section) =>
-      visibleQuestions(section, answers)
-        .filter((q) => q.required && answers[q.id] === undefined)
-        .map((q) => ({ sectionId: section.id, id: q.id, label: q.label[lang] })),
-    );
+    const visibility = computeVisibility(ctx.definition, answers);
+    // The same list submit refuses on (missingRequired), in document order.
+    const missing = visibility.missingRequired().map((q) => ({ sectionId: sectionOf(q).id, id: q.id, label: q.label[lang] }));
     const errors = render.errors ?? {};
     const errorList = [
       ...(render.showMissing ? missing.map((m) => ({ href: `${base(res)}/section/${m.sectionId}#question-${m.id}`, message: t('supplier:review.missingItem', { label: m.label }) })) : []),
@@ -462,8 +460,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       title: `${errorList.length > 0 ? `${t('supplier:form.errorTitlePrefix')} ` : ''}${t('supplier:review.title')}`,
       questionnaireTitle: ctx.definition.title[lang],
       supplierName: await supplierName(ctx),
-      sections: reviewSections(ctx.definition, answers, ctx.response, lang, t),
-      nav: sectionNav(ctx.definition, answers, undefined, lang, t),
+      sections: reviewSections(ctx.definition, answers, ctx.response, lang, t, visibility),
+      nav: sectionNav(ctx.definition, answers, undefined, lang, t, visibility),
       missingCount: missing.length,
       errorList,
       fieldErrors: Object.fromEntries(Object.entries(errors).map(([field, e]) => [field, t(e.key, e.params)])),

@@ -9,8 +9,6 @@ import {
   formatDate,
   formatNumber,
   countryOptions,
-  isSectionVisible,
-  visibleQuestions,
   type AnswerValue,
   type Answers,
   type Locale,
@@ -265,13 +263,20 @@ export interface ReviewSection {
   items: ReviewItem[];
 }
 
-export function reviewSections(definition: QuestionnaireDefinition, answers: Answers, response: ResponseData, lang: Locale, t: Translate): ReviewSection[] {
+export function reviewSections(
+  definition: QuestionnaireDefinition,
+  answers: Answers,
+  response: ResponseData,
+  lang: Locale,
+  t: Translate,
+  visibility: Visibility = computeVisibility(definition, answers),
+): ReviewSection[] {
   return definition.sections
-    .filter((section: Section) => isSectionVisible(section, answers))
+    .filter((section: Section) => visibility.isSectionVisible(section))
     .map((section) => ({
       id: section.id,
       title: section.title[lang],
-      items: visibleQuestions(section, answers).map((question) => ({
+      items: visibility.visibleQuestions(section).map((question) => ({
         id: question.id,
         label: question.label[lang],
         answer: formatAnswer(question, answers[question.id], lang, t),
