@@ -113,6 +113,11 @@ function titleKeyFor(status: number): string {
   return 'common:errors.clientTitle';
 }
 
+/** A 429 tells the client when to try again, as the rate limiter that refused the request worked it out. */
+export function setRetryAfter(req: Request, res: Response, status: number): void {
+  if (status === 429 && typeof req.rateLimitRetryAfterSeconds === 'number') res.set('Retry-After', String(req.rateLimitRetryAfterSeconds));
+}
+
 /** The last middleware: logs, then renders `views/errors/error.ejs` or JSON. Never exposes a stack trace. */
 export function errorHandler(logger: pino.Logger, i18n: I18n): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
@@ -130,9 +135,7 @@ export function errorHandler(logger: pino.Logger, i18n: I18n): ErrorRequestHandl
     const translate = req.t;
     const message = translate(view.messageKey, view.params);
     res.status(view.status);
-    if (view.status === 429 && typeof req.rateLimitRetryAfterSeconds === 'number') {
-      res.set('Retry-After', String(req.rateLimitRetryAfterSeconds));
-    }
+    setRetryAfter(req, res, view.status);
     if (wantsJson(req)) {
       res.json({ error: view.field ? { message, field: view.field } : { message } });
       return;

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
 import { computeVisibility, sectionOf, visibleQuestions, type Answers, type Section, type Visibility } from '../questionnaires';
 import type { AppDeps } from '../platform/deps';
-import { asyncHandler, HttpError, wantsJson } from '../platform/errors';
+import { asyncHandler, HttpError, setRetryAfter, wantsJson } from '../platform/errors';
 import { chooseLanguage, formatDate, formatDateTime, isLang, memoizedTranslate, useLanguage, type Lang, type Translate } from '../platform/i18n';
 import { paths } from '../platform/paths';
 import { TEMPLATE_OPTIONS } from '../platform/views';
@@ -545,7 +545,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       next(error);
       return;
     }
-    if (error.status === 429 && req.rateLimitRetryAfterSeconds) res.set('Retry-After', String(req.rateLimitRetryAfterSeconds));
+    setRetryAfter(req, res, error.status);
     (req.log ?? deps.logger).info({ status: error.status, messageKey: error.messageKey }, 'supplier request refused');
     res.status(error.status).render('supplier/problem', {
       styles: PAGE_ASSETS.styles,
