@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { startMongoServer } from '../../../src/embedded-mongo';
-import { restartable, tempDir } from './harness';
+import { tempDir } from './harness';
+import { restartable } from './restartable';
 
 /** Restarts a real server (wire protocol, driver) on the same directory and compares the catalog. */
 describe('durability: the catalog survives a restart', function () {

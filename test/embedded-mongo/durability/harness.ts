@@ -3,7 +3,6 @@
  * checkpoint thresholds, a clock for sessions (transaction lifetime) and direct access to storage and sessions.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { MongoClient } from 'mongodb';
 import os from 'node:os';
 import path from 'node:path';
 import { serveStorage } from '../../../src/embedded-mongo';
@@ -34,34 +33,6 @@ export async function startHarnessServer(options: { dbPath?: string; durable?: D
     backgroundSweeps: false,
   });
   return { uri: served.uri, storage, persistence, sessions: served.sessions, close: served.close };
-}
-
-/**
- * A server on one data directory with a driver client on it, stopped and started again by restart tests.
- * `server` and `client` are the running ones (undefined while stopped).
- */
-export function restartable<S extends { uri: string; close(): Promise<void> }>(startServer: () => Promise<S>) {
-  let server: S | undefined;
-  let client: MongoClient | undefined;
-  return {
-    get server(): S | undefined {
-      return server;
-    },
-    get client(): MongoClient | undefined {
-      return client;
-    },
-    async start(): Promise<MongoClient> {
-      server = await startServer();
-      client = await new MongoClient(server.uri, { serverSelectionTimeoutMS: 5000 }).connect();
-      return client;
-    },
-    async stop(): Promise<void> {
-      await client?.close();
-      await server?.close();
-      client = undefined;
-      server = undefined;
-    },
-  };
 }
 
 export function tempDir(label: string): { dir: string; remove(): void } {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { GridFSBucket } from 'mongodb';
-import { restartable, startHarnessServer, tempDir } from './harness';
+import { startHarnessServer, tempDir } from './harness';
+import { restartable } from './restartable';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
