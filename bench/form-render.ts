@@ -26,7 +26,7 @@ import { createApp } from '../src/app';
 import { createCampaign } from '../src/campaigns';
 import { createInvitation } from '../src/campaigns/invitation-service';
 import type { Config } from '../src/config';
-import type { AppDeps } from '../src/platform/deps';
+import type { AppDeps } from '../src/deps';
 import { systemClock } from '../src/platform/clock';
 import { CapturingMailer } from '../src/platform/mailer';
 import { paths } from '../src/platform/paths';

@@ -6,7 +6,7 @@ import cookieParser from 'cookie-parser';
 import express, { type RequestHandler } from 'express';
 import { accountsRouter, createPassport } from './accounts';
 import { homeRouter } from './campaigns';
-import type { AppDeps } from './platform/deps';
+import type { AppDeps } from './deps';
 import { errorHandler, notFoundHandler } from './platform/errors';
 import { createI18n, chooseLanguage, i18nMiddleware, useLanguage } from './platform/i18n';
 import { httpLogger } from './platform/logger';
@@ -16,7 +16,7 @@ import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
 import { supplierRouter } from './responses';
 
-export type { AppDeps } from './platform/deps';
+export type { AppDeps } from './deps';
 
 /** A logged-in user's own language ranks below an explicit `?lang=` / session choice, above Accept-Language. */
 function userViewLocals(): RequestHandler {

@@ -9,12 +9,12 @@ import type pino from 'pino';
 import { createApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase, type DatabaseHandle } from './platform/database';
-import type { AppDeps } from './platform/deps';
+import type { AppDeps } from './deps';
 import { systemClock } from './platform/clock';
 import { createLogger } from './platform/logger';
 import { createMailer } from './platform/mailer';
 import { paths } from './platform/paths';
-import { seedDemoData, type SeedResult } from './platform/seed';
+import { seedDemoData, type SeedResult } from './demo/seed';
 import { loadQuestionnaires, QuestionnaireLoadError } from './questionnaires';
 
 const SHUTDOWN_GRACE_MS = 10_000;

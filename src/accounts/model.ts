@@ -20,7 +20,15 @@ const userSchema = new Schema(
     email: { type: String, required: true, trim: true, lowercase: true, maxlength: 320 },
     name: { type: String, required: true, trim: true, maxlength: 200 },
     passwordHash: { type: String, required: true },
-    role: { type: String, enum: ROLES, required: true },
+    /** A user may hold several roles (an admin who also buys, say). */
+    roles: {
+      type: [{ type: String, enum: ROLES }],
+      required: true,
+      validate: { validator: (roles: unknown[]) => roles.length > 0, message: 'a user needs at least one role' },
+    },
+    /** Deactivated users cannot log in and their sessions end at once (passport reads the user on every request). */
+    active: { type: Boolean, required: true, default: true },
+    deactivatedAt: { type: Date, default: null },
     organisationId: { type: Schema.Types.ObjectId, required: true, index: true },
     locale: { type: String, enum: USER_LOCALES, default: 'sv' },
     lastLoginAt: { type: Date },

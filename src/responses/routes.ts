@@ -10,7 +10,7 @@ import multer from 'multer';
 import { z } from 'zod';
 import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
 import { computeVisibility, sectionOf, visibleQuestions, type Answers, type Section, type Visibility } from '../questionnaires';
-import type { AppDeps } from '../platform/deps';
+import type { AppDeps } from '../deps';
 import { asyncHandler, HttpError, setRetryAfter, wantsJson } from '../platform/errors';
 import { chooseLanguage, formatDate, formatDateTime, isLang, memoizedTranslate, useLanguage, type Lang, type Translate } from '../platform/i18n';
 import { paths } from '../platform/paths';

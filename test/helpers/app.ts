@@ -14,7 +14,7 @@ import { createOrganisation, createUser, type Role } from '../../src/accounts';
 import { createApp } from '../../src/app';
 import type { Config } from '../../src/config';
 import { ManualClock } from '../../src/platform/clock';
-import type { AppDeps } from '../../src/platform/deps';
+import type { AppDeps } from '../../src/deps';
 import { CapturingMailer } from '../../src/platform/mailer';
 import { paths } from '../../src/platform/paths';
 import { loadQuestionnaires, type QuestionnaireRegistry } from '../../src/questionnaires';
@@ -141,11 +141,12 @@ export interface TestUser {
 export interface TestOrganisation {
   id: string;
   name: string;
+  admin: TestUser;
   buyer: TestUser;
   auditor: TestUser;
 }
 
-/** An organisation with one buyer and one auditor (fast bcrypt cost; passwords returned for logging in). */
+/** An organisation with one admin, one buyer and one auditor (fast bcrypt cost; passwords returned for logging in). */
 export async function createTestOrganisation(deps: Pick<AppDeps, 'connection'>, name: string): Promise<TestOrganisation> {
   const organisation = await createOrganisation(deps.connection, { name });
   const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -154,12 +155,12 @@ export async function createTestOrganisation(deps: Pick<AppDeps, 'connection'>, 
     const password = `${role}-password-${slug}`;
     const user = await createUser(
       deps.connection,
-      { email, name: `${role} of ${name}`, password, role, organisationId: organisation._id, locale: 'en' },
+      { email, name: `${role} of ${name}`, password, roles: [role], organisationId: organisation._id, locale: 'en' },
       { bcryptCost: 4 },
     );
     return { id: user._id.toString(), email, password, role };
   };
-  return { id: organisation._id.toString(), name, buyer: await makeUser('buyer'), auditor: await makeUser('auditor') };
+  return { id: organisation._id.toString(), name, admin: await makeUser('admin'), buyer: await makeUser('buyer'), auditor: await makeUser('auditor') };
 }
 
 /** Logs in through the real login form; returns the logged-in agent. */

@@ -12,7 +12,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app';
 import { invitationModel } from '../../src/campaigns/invitation-model';
 import { hashToken, resolveInvitation, revokeInvitation } from '../../src/campaigns/invitation-service';
-import type { AppDeps } from '../../src/platform/deps';
+import type { AppDeps } from '../../src/deps';
 import { CapturingMailer } from '../../src/platform/mailer';
 import { responseModel, type ResponseData } from '../../src/responses/model';
 import { createRenderedPages, type SectionPageKey } from '../../src/responses/page-cache';

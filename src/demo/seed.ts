@@ -7,9 +7,9 @@ import path from 'node:path';
 import { createOrganisation, createUser, findOrganisationByName, organisationModel, userModel, type Role } from '../accounts';
 import type { OrganisationDocument } from '../accounts/model';
 import { campaignModel, createCampaign, type CampaignDocument } from '../campaigns';
-import { seedDemoInvitations } from '../responses/seed';
+import { seedDemoInvitations } from './invitations';
 import { createSupplier, supplierModel, type CreateSupplierInput, type SupplierDocument } from '../suppliers';
-import type { AppDeps } from './deps';
+import type { AppDeps } from '../deps';
 
 export const DEMO_ORGANISATION_NAME = 'Region Demo';
 export const DEMO_QUESTIONNAIRE = { id: 'code-of-conduct-saq', version: 1 } as const;
@@ -24,11 +24,13 @@ export interface DemoLogin {
 }
 
 export const DEMO_LOGINS: readonly DemoLogin[] = [
+  { role: 'admin', email: 'admin@region-demo.example', password: 'demo-admin-2026' },
   { role: 'buyer', email: 'inkopare@region-demo.example', password: 'demo-inkopare-2026' },
   { role: 'auditor', email: 'revisor@region-demo.example', password: 'demo-revisor-2026' },
 ];
 
 const DEMO_USER_NAMES: Record<string, string> = {
+  admin: 'Maria Administratör',
   buyer: 'Anna Inköpare',
   auditor: 'Erik Revisor',
 };
@@ -108,7 +110,7 @@ async function createDemoData(deps: SeedDeps, bcryptCost: number | undefined): P
   for (const login of DEMO_LOGINS) {
     await createUser(
       deps.connection,
-      { email: login.email, name: DEMO_USER_NAMES[login.role] ?? login.email, password: login.password, role: login.role, organisationId: organisation._id, locale: 'sv' },
+      { email: login.email, name: DEMO_USER_NAMES[login.role] ?? login.email, password: login.password, roles: [login.role], organisationId: organisation._id, locale: 'sv' },
       { bcryptCost },
     );
   }

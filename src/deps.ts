@@ -1,12 +1,12 @@
 import type mongoose from 'mongoose';
 import type pino from 'pino';
-import type { Config } from '../config';
-import type { QuestionnaireRegistry } from '../questionnaires';
-import type { Clock } from './clock';
-import type { Mailer } from './mailer';
+import type { Config } from './config';
+import type { QuestionnaireRegistry } from './questionnaires';
+import type { Clock } from './platform/clock';
+import type { Mailer } from './platform/mailer';
 
-export type { Clock } from './clock';
-export type { Mailer, MailMessage } from './mailer';
+export type { Clock } from './platform/clock';
+export type { Mailer, MailMessage } from './platform/mailer';
 
 /** Everything the app needs from the outside world; `createApp(deps)` does no I/O of its own. */
 export interface AppDeps {
