@@ -520,10 +520,20 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         ejs.renderFile(path.join(paths.views, 'emails', 'receipt.ejs'), locals, TEMPLATE_OPTIONS),
         ejs.renderFile(path.join(paths.views, 'emails', 'receipt-text.ejs'), locals, TEMPLATE_OPTIONS),
       ]);
-      await deps.mailer.send({ to: supplier.contactEmail, subject: t('supplier:email.subject', { title: locals.questionnaireTitle }), text, html });
+      await deps.outbox.enqueue({
+        organisationId: ctx.invitation.organisationId,
+        to: supplier.contactEmail,
+        subject: t('supplier:email.subject', { title: locals.questionnaireTitle }),
+        text,
+        html,
+        category: 'receipt',
+        refs: [`response:${locals.reference}`, `supplier:${ctx.invitation.supplierId.toHexString()}`],
+        // One receipt per submission, even if the request is retried.
+        dedupeKey: `receipt:${locals.reference}:${ctx.response.submittedAt?.toISOString() ?? ''}`,
+      });
     } catch (error) {
-      // The submission stands even when the mail cannot be sent; the receipt page shows the same content.
-      (req.log ?? deps.logger).error({ err: error, responseId: locals.reference }, 'receipt email not sent');
+      // The submission stands even when the mail cannot be queued; the receipt page shows the same content.
+      (req.log ?? deps.logger).error({ err: error, responseId: locals.reference }, 'receipt email not queued');
     }
   }
 
