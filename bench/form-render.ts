@@ -295,9 +295,7 @@ async function createLinks(deps: AppDeps, organisationId: mongoose.Types.ObjectI
         name: `Bench Supplier ${i + 1} AB`,
         country: 'SE',
         organisationNumber: `556000-${String(i).padStart(4, '0')}`,
-        contactName: 'Bench',
-        contactEmail: `bench${i + 1}@supplier.example`,
-        preferredLanguage: 'en',
+        contacts: [{ name: 'Bench', email: `bench${i + 1}@supplier.example`, language: 'en' }],
       }),
     );
   }

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
+import { registerBackgroundWork } from './background';
 import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase, type DatabaseHandle } from './platform/database';
 import { assembleDeps, type AppDeps } from './deps';
@@ -88,6 +89,7 @@ export async function start(): Promise<void> {
   const questionnaires = loadQuestionnaires(paths.questionnaires);
   const database = await connectDatabase(config, logger);
   const deps = assembleDeps({ config, connection: database.connection, logger, clock: systemClock, questionnaires, i18n: createI18n() });
+  registerBackgroundWork(deps);
   try {
     // Demo users with printed passwords never belong in production.
     const seed = config.isProduction ? undefined : await seedDemoData(deps);

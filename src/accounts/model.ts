@@ -31,6 +31,11 @@ const userSchema = new Schema(
     deactivatedAt: { type: Date, default: null },
     organisationId: { type: Schema.Types.ObjectId, required: true, index: true },
     locale: { type: String, enum: USER_LOCALES, default: 'sv' },
+    /** What the user is told about by email (critical-case alerts always reach buyers and auditors). */
+    notifications: {
+      /** A supplier submitted a response in one of the organisation's campaigns. */
+      submissions: { type: Boolean, default: true },
+    },
     lastLoginAt: { type: Date },
   },
   { timestamps: true, collection: 'users' },

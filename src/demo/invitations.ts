@@ -31,7 +31,7 @@ export async function seedDemoInvitations(
       supplierId: supplier._id,
       questionnaireId: campaign.questionnaireId,
       questionnaireVersion: campaign.questionnaireVersion,
-      language: supplier.preferredLanguage === 'en' ? 'en' : 'sv',
+      language: supplier.contacts[0]?.language === 'en' ? 'en' : 'sv',
       buyerContact,
     });
     firstUrl ??= url;

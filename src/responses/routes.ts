@@ -511,7 +511,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
 
   async function sendReceipt(req: Request, ctx: SupplierContext): Promise<void> {
     const supplier = await getSupplier(deps.connection, ctx.invitation.organisationId, ctx.invitation.supplierId);
-    if (!supplier?.contactEmail) return;
+    const contact = supplier?.contacts[0];
+    if (!supplier || !contact) return;
     const lang = req.lang;
     const t = req.t;
     const locals = { ...receiptLocals(ctx, lang, t, supplier.name), t, lang, receiptUrl: `${deps.config.baseUrl}${req.baseUrl}/s/${String(req.params.token)}/receipt` };
@@ -522,7 +523,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       ]);
       await deps.outbox.enqueue({
         organisationId: ctx.invitation.organisationId,
-        to: supplier.contactEmail,
+        to: contact.email,
         subject: t('supplier:email.subject', { title: locals.questionnaireTitle }),
         text,
         html,

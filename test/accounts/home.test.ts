@@ -34,9 +34,7 @@ describe('buyer and auditor home page', () => {
         name,
         country,
         organisationNumber: number,
-        contactName: 'Kontakt Person',
-        contactEmail: `kontakt@${number}.example`,
-        preferredLanguage: 'sv',
+        contacts: [{ name: 'Kontakt Person', email: `kontakt@${number}.example`, language: 'sv' }],
       });
     const submitted = await supplier(north.id, 'Nord Submitted AB', '111111-1111');
     const started = await supplier(north.id, 'Nord Started AB', '222222-2222');

@@ -12,6 +12,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { createOrganisation, createUser, type Role } from '../../src/accounts';
 import { createApp } from '../../src/app';
+import { registerBackgroundWork } from '../../src/background';
 import type { Config } from '../../src/config';
 import { assembleDeps, type AppDeps } from '../../src/deps';
 import { ManualClock } from '../../src/platform/clock';
@@ -96,6 +97,7 @@ export async function buildTestApp(overrides: TestAppOverrides = {}): Promise<Te
     i18n: sharedI18n(),
     transport: mailer,
   });
+  registerBackgroundWork(deps);
   const app = createApp(deps);
   const deliverMail = async (): Promise<OutgoingMail[]> => {
     const before = mailer.messages.length;
@@ -140,6 +142,7 @@ export async function buildSecondInstance(first: TestApp, options: { transport?:
   await connection.asPromise();
   const mailer = options.transport ?? new CapturingTransport();
   const deps = assembleDeps({ ...first.deps, connection, logger: pino({ level: 'silent' }), transport: mailer });
+  registerBackgroundWork(deps);
   return {
     app: createApp(deps),
     deps,
