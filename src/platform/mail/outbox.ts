@@ -2,7 +2,8 @@
  * The persistent outbox: the only way mail leaves the app. A message is written to MongoDB first (in the same
  * transaction as the change that caused it, when there is one), then delivered by whichever app instance claims it:
  * queued → sending → sent, or back to queued with a backoff after a temporary failure, or failed after a permanent
- * one or too many attempts. A message is marked sent only after the transport accepted it.
+ * one or too many attempts; a queued message can be withdrawn (cancelled) while no instance has claimed it (a reminder
+ * to a supplier who has just submitted). A message is marked sent only after the transport accepted it.
  *
  * Exactly once: a claim is an atomic compare-and-set on the message (status and lock), so two instances never hand
  * the same message over; a message whose instance died while sending is claimed again only after its lock expired,
@@ -16,7 +17,7 @@ import type { Clock } from '../clock';
 import { bodyKey, openBody, sealBody, type MailBody } from './sealed-body';
 import { PermanentMailError, type MailTransport } from './transport';
 
-export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
+export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 /** How long a claim protects a message being sent; after that another instance may take it over. */
@@ -24,6 +25,11 @@ const CLAIM_MS = 5 * 60 * 1000;
 export const MAX_ATTEMPTS = 10;
 const FIRST_RETRY_MS = 30 * 1000;
 const MAX_RETRY_MS = 60 * 60 * 1000;
+/**
+ * Messages claimed per round trip. Finding due messages is a sorted range query, which costs the embedded server
+ * about as much for 50 messages as for one; claiming them by id is cheap (bench/campaign-send.ts).
+ */
+const CLAIM_BATCH = 50;
 
 const outboxSchema = new Schema(
   {
@@ -45,6 +51,8 @@ const outboxSchema = new Schema(
     nextAttemptAt: { type: Date, required: true },
     lockedBy: { type: String, default: null },
     lockedUntil: { type: Date, default: null },
+    /** The batch claim that took the message (see `claimBatch`). */
+    claimId: { type: String, default: null },
     sentAt: { type: Date, default: null },
     via: { type: String, default: null },
     createdAt: { type: Date, required: true },
@@ -84,6 +92,7 @@ export interface OutboxRecord {
   nextAttemptAt: Date;
   lockedBy: string | null;
   lockedUntil: Date | null;
+  claimId?: string | null;
   sentAt: Date | null;
   via: string | null;
   createdAt: Date;
@@ -146,6 +155,11 @@ export interface Outbox {
   enqueueMany(messages: NewMessage[], options?: { session?: mongoose.ClientSession }): Promise<void>;
   /** Claims and delivers every message that is due now; resolves when all of them were handed over or put back. */
   deliverDue(options?: { limit?: number }): Promise<DeliveryReport>;
+  /**
+   * Withdraws queued messages of these categories about all of `refs` (e.g. `supplier:…` and `campaign:…`) that no
+   * instance has claimed yet; returns how many. Messages being sent or sent are not touched.
+   */
+  withdraw(filter: { refs: string[]; categories: string[] }, options?: { session?: mongoose.ClientSession }): Promise<number>;
   /** Puts failed messages of the organisation back in the queue (an admin's "retry"). */
   retryFailed(organisationId: mongoose.Types.ObjectId | string, ids?: Array<mongoose.Types.ObjectId | string>): Promise<number>;
   /** A message with its opened body, for the in-app mailbox. */
@@ -202,6 +216,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       nextAttemptAt: message.notBefore ?? now,
       lockedBy: null,
       lockedUntil: null,
+      claimId: null,
       sentAt: null,
       via: null,
       createdAt: now,
@@ -237,13 +252,30 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return inserted.insertedId;
   }
 
-  async function claimNext(): Promise<OutboxRecord | null> {
+  function dueFilter(now: Date): mongoose.mongo.Filter<mongoose.mongo.Document> {
+    return { $or: [{ status: 'queued', nextAttemptAt: { $lte: now } }, { status: 'sending', lockedUntil: { $lte: now } }] };
+  }
+
+  /**
+   * Claims up to `limit` due messages: finds their ids, then takes each one with an atomic compare-and-set on its
+   * status and lock (updateMany applies per document), so a message another instance took in between is not taken.
+   */
+  async function claimBatch(limit: number): Promise<{ found: number; claimed: OutboxRecord[] }> {
     const now = clock.now();
-    return model().collection.findOneAndUpdate(
-      { $or: [{ status: 'queued', nextAttemptAt: { $lte: now } }, { status: 'sending', lockedUntil: { $lte: now } }] },
-      { $set: { status: 'sending', lockedBy: instanceId, lockedUntil: new Date(now.getTime() + CLAIM_MS) }, $inc: { attempts: 1 } },
-      { sort: { nextAttemptAt: 1 }, returnDocument: 'after' },
-    ) as Promise<OutboxRecord | null>;
+    const due = await model()
+      .collection.find(dueFilter(now), { projection: { _id: 1 } })
+      .sort({ nextAttemptAt: 1 })
+      .limit(limit)
+      .toArray();
+    if (due.length === 0) return { found: 0, claimed: [] };
+    const claimId = randomUUID();
+    const ids = due.map((doc) => doc._id);
+    await model().collection.updateMany(
+      { _id: { $in: ids }, ...dueFilter(now) },
+      { $set: { status: 'sending', lockedBy: instanceId, lockedUntil: new Date(now.getTime() + CLAIM_MS), claimId }, $inc: { attempts: 1 } },
+    );
+    const claimed = await model().collection.find<OutboxRecord>({ _id: { $in: ids }, claimId, lockedBy: instanceId, status: 'sending' }).sort({ nextAttemptAt: 1 }).toArray();
+    return { found: due.length, claimed };
   }
 
   async function settle(record: OutboxRecord, outcome: { ok: true } | { ok: false; error: unknown }): Promise<keyof DeliveryReport> {
@@ -291,16 +323,45 @@ export function createOutbox(options: OutboxOptions): Outbox {
   async function deliverDue(opts: { limit?: number } = {}): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: 0, retried: 0, failed: 0 };
     let budget = opts.limit ?? Number.POSITIVE_INFINITY;
+    const claimed: OutboxRecord[] = [];
+    let exhausted = false;
+    let claiming: Promise<void> | undefined;
+    // Lanes share one batch; one lane at a time claims the next.
+    const next = async (): Promise<OutboxRecord | undefined> => {
+      while (claimed.length === 0 && !exhausted) {
+        // `budget` no longer counts the message this lane is after.
+        claiming ??= claimBatch(Math.min(CLAIM_BATCH, budget + 1)).then((batch) => {
+          claimed.push(...batch.claimed);
+          // Found but all taken by another instance in between: look again (the next find sees other messages).
+          if (batch.found === 0) exhausted = true;
+          claiming = undefined;
+        });
+        await claiming;
+      }
+      return claimed.shift();
+    };
     const lane = async (): Promise<void> => {
       while (budget > 0) {
         budget -= 1;
-        const record = await claimNext();
+        const record = await next();
         if (!record) return;
         report[await deliverOne(record)] += 1;
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, lane));
+    try {
+      await Promise.all(Array.from({ length: concurrency }, lane));
+    } finally {
+      // Claimed but not sent (the budget ran out): back to the queue at once, for this or another instance.
+      if (claimed.length > 0) await release(claimed.splice(0));
+    }
     return report;
+  }
+
+  async function release(records: OutboxRecord[]): Promise<void> {
+    await model().collection.updateMany(
+      { _id: { $in: records.map((r) => r._id) }, lockedBy: instanceId, status: 'sending' },
+      { $set: { status: 'queued', lockedBy: null, lockedUntil: null }, $inc: { attempts: -1 } },
+    );
   }
 
   function schedule(delayMs: number): void {
@@ -336,6 +397,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
     enqueue,
     enqueueMany,
     deliverDue,
+    async withdraw(filter, opts = {}) {
+      const result = await model().collection.updateMany(
+        { refs: { $all: filter.refs }, category: { $in: filter.categories }, status: 'queued' },
+        { $set: { status: 'cancelled', body: null, lastError: null } },
+        { session: opts.session },
+      );
+      return result.modifiedCount;
+    },
     async retryFailed(organisationId, ids) {
       const filter: Record<string, unknown> = { organisationId: new mongoose.Types.ObjectId(String(organisationId)), status: 'failed' };
       if (ids) filter._id = { $in: ids.map((id) => new mongoose.Types.ObjectId(String(id))) };
