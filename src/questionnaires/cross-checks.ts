@@ -91,6 +91,16 @@ function checkConditions(definition: QuestionnaireDefinition, located: Map<strin
               : `refers to a later question ("${target.question.id}"); conditions can only refer to earlier questions`,
         );
       }
+      const evidenceCondition = question.evidence?.show_if;
+      if (evidenceCondition) {
+        checkCondition(evidenceCondition, questionPath(s, q, 'evidence', 'show_if'), located, issues, (target) =>
+          question.type === 'evidence'
+            ? 'an upload question has no evidence condition; give the question a show_if instead'
+            : target.order <= own
+              ? undefined
+              : `refers to a later question ("${target.question.id}"); an evidence condition can only refer to its own question or earlier ones`,
+        );
+      }
       question.red_flags?.forEach((flag, f) =>
         checkCondition(flag.when, questionPath(s, q, 'red_flags', f, 'when'), located, issues, () => undefined),
       );

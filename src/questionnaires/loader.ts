@@ -57,7 +57,7 @@ export function formatPath(issuePath: IssuePath | readonly PropertyKey[]): strin
 export function parseDefinition(data: unknown, source: string): QuestionnaireDefinition {
   const result = definitionSchema.safeParse(data, { reportInput: true });
   if (!result.success) throw new QuestionnaireLoadError(source, result.error.issues.map(zodProblem));
-  const definition = bindRedFlagSelfReferences(result.data);
+  const definition = bindEvidenceSelfReferences(bindRedFlagSelfReferences(result.data));
   const issues = crossCheck(definition);
   if (issues.length > 0) throw new QuestionnaireLoadError(source, issues.map(issueProblem));
   deepFreeze(definition);
@@ -87,6 +87,21 @@ function bindRedFlagSelfReferences(definition: QuestionnaireDefinition): Questio
           ? { ...question, red_flags: question.red_flags.map((flag) => ({ ...flag, when: bindSelf(flag.when, question.id) })) }
           : question,
       ),
+    })),
+  };
+}
+
+/** An evidence condition without `question` is about the question the evidence belongs to. */
+function bindEvidenceSelfReferences(definition: QuestionnaireDefinition): QuestionnaireDefinition {
+  return {
+    ...definition,
+    sections: definition.sections.map((section) => ({
+      ...section,
+      questions: section.questions.map((question) => {
+        const condition = question.evidence?.show_if;
+        if (!question.evidence || !condition) return question;
+        return { ...question, evidence: { ...question.evidence, show_if: bindSelf(condition, question.id) } } as typeof question;
+      }),
     })),
   };
 }

@@ -74,6 +74,11 @@ export interface TriggeredRedFlag {
 export interface Visibility {
   isSectionVisible(section: Section): boolean;
   isQuestionVisible(question: Question): boolean;
+  /**
+   * Whether the question's documents are asked for now: an upload question while it is visible; documents beside an
+   * answer while the question is visible and its evidence condition holds (see `EvidenceSpec.show_if`).
+   */
+  isEvidenceRequested(question: Question): boolean;
   /** The answer as conditions see it: undefined when hidden or unanswered. */
   valueOf(questionId: string): AnswerValue | undefined;
   visibleQuestions(scope?: Section): Question[];
@@ -104,6 +109,7 @@ export function computeVisibility(definition: QuestionnaireDefinition, answers: 
   return {
     isSectionVisible: (section) => sections.has(section),
     isQuestionVisible,
+    isEvidenceRequested: (question) => questions.has(question) && evidenceRequested(question, valueOf),
     valueOf,
     visibleQuestions,
     progress: (section) => progressOf(visibleQuestions(section), valueOf),
@@ -119,6 +125,15 @@ export function computeVisibility(definition: QuestionnaireDefinition, answers: 
       return triggered;
     },
   };
+}
+
+function evidenceRequested(question: Question, valueOf: (id: string) => AnswerValue | undefined): boolean {
+  if (!question.evidence) return false;
+  if (question.type === 'evidence') return true;
+  if (question.evidence.show_if) return evaluateCondition(question.evidence.show_if, valueOf);
+  const value = valueOf(question.id);
+  if (value === undefined) return false;
+  return question.type === 'yes_no' ? value === 'yes' : true;
 }
 
 function progressOf(visible: Question[], valueOf: (id: string) => AnswerValue | undefined): SectionProgress {

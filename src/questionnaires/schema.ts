@@ -71,6 +71,7 @@ const evidenceSpecSchema = z
     maxBytes: z.number().int().positive().max(100 * 1024 * 1024).default(DEFAULT_EVIDENCE_MAX_BYTES),
     maxFiles: z.number().int().min(1).max(20).default(DEFAULT_EVIDENCE_MAX_FILES),
     request: localizedSchema.optional(),
+    show_if: conditionSchema(true).optional(),
   })
   .transform((spec): EvidenceSpec => ({ ...spec, accept: [...new Set(spec.accept)] }));
 

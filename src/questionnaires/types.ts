@@ -107,6 +107,12 @@ export interface EvidenceSpec {
   maxFiles: number;
   /** What document is asked for, when the label alone does not say it. */
   request?: Localized;
+  /**
+   * On a question that is not itself an upload: when the documents are relevant (leaves without `question` mean this
+   * question). Without it, documents beside a yes/no answer are asked for on "yes", beside any other answer once the
+   * question is answered.
+   */
+  show_if?: Condition;
 }
 
 interface QuestionBase {
