@@ -5,7 +5,7 @@
 import cookieParser from 'cookie-parser';
 import express, { type RequestHandler } from 'express';
 import { accountsRouter, createPassport, registerAccountsApi, requireRole, resolveApiToken } from './accounts';
-import { homeRouter } from './campaigns';
+import { campaignsRouter, homeRouter, registerCampaignsApi } from './campaigns';
 import type { AppDeps } from './deps';
 import { ApiRegistry, apiRouter } from './platform/api';
 import { errorHandler, notFoundHandler } from './platform/errors';
@@ -41,6 +41,7 @@ export interface AppOptions {
 /** The main navigation, one line per domain page (a user sees the entries of their roles). */
 const NAVIGATION: NavItem[] = [
   { href: '/', labelKey: 'common:nav.home', roles: ['buyer', 'auditor', 'admin'] },
+  { href: '/campaigns', labelKey: 'campaigns:nav', roles: ['buyer', 'auditor', 'admin'] },
   { href: '/admin/mailbox', labelKey: 'mail:nav', roles: ['admin'] },
 ];
 
@@ -48,6 +49,7 @@ const NAVIGATION: NavItem[] = [
 function apiRoutes(deps: AppDeps): ApiRegistry {
   const api = new ApiRegistry();
   registerAccountsApi(api, deps);
+  registerCampaignsApi(api, deps);
   return api;
 }
 
@@ -101,6 +103,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   // Routers: one line per domain.
   app.use(accountsRouter(deps, passport));
   app.use(homeRouter(deps));
+  app.use(campaignsRouter(deps));
   app.use(mailboxRouter(deps, requireRole('admin')));
 
   app.use(notFoundHandler);

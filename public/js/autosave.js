@@ -123,6 +123,19 @@
       return appeared;
     }
 
+    /** Shows the document requests the server says the answers now ask for, and hides the others. */
+    function applyEvidence(requested) {
+      if (!Array.isArray(requested)) return false;
+      var appeared = false;
+      var blocks = form.querySelectorAll('[data-evidence-for]');
+      Array.prototype.forEach.call(blocks, function (block) {
+        var shown = requested.indexOf(block.getAttribute('data-evidence-for')) >= 0;
+        if (shown && block.hidden) appeared = true;
+        block.hidden = !shown;
+      });
+      return appeared;
+    }
+
     function flush(leaving) {
       if (timer) { clearTimeout(timer); timer = null; }
       var ids = Object.keys(dirty);
@@ -147,7 +160,9 @@
             ids.forEach(function (id) { fieldError(id, null); });
             if (renderedInput && result.body.savedAt) renderedInput.value = result.body.savedAt;
             updateProgress(result.body.progress);
-            showStatus(applyVisibility(result.body.visible) ? 'more' : 'saved');
+            var moreQuestions = applyVisibility(result.body.visible);
+            var moreDocuments = applyEvidence(result.body.evidence);
+            showStatus(moreQuestions || moreDocuments ? 'more' : 'saved');
             return;
           }
           var fields = (result.body && result.body.error && result.body.error.fields) || {};

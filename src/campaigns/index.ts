@@ -1,21 +1,41 @@
+/** The campaigns domain's public face: campaigns, invitations (supplier links), reminders and progress. */
 export { CAMPAIGN_STATUSES, campaignModel, type Campaign, type CampaignDocument, type CampaignStatus } from './model';
+export { PARTICIPANT_STATES, participantModel, type ParticipantState } from './participant-model';
 export {
-  CampaignError,
-  campaignOverviews,
+  addSuppliers,
   createCampaign,
-  createCampaignInput,
+  defaultMessages,
   getCampaign,
   listCampaigns,
-  setCampaignStatus,
-  SUPPLIER_STATUSES,
-  type CampaignOverview,
-  type CreateCampaignInput,
-  type SupplierProgress,
-  type SupplierStatus,
+  publishedQuestionnaires,
+  removeSuppliers,
+  requireCampaign,
+  updateCampaign,
+  type CampaignDeps,
+  type NewCampaign,
 } from './service';
-export { homeRouter } from './routes';
-// Invitations (supplier-form engineer): export lines below.
-export { INVITATION_LANGUAGES, invitationModel, type Invitation, type InvitationDocument, type InvitationLanguage } from './invitation-model';
+export { LINK_GRACE_DAYS, reissueInvitation, sendCampaign, type SendDeps, type SendResult, type SentLink } from './sending';
+export { closeCampaign, extendDueDate } from './lifecycle';
+export { plannedReminders, REMINDER_JOB, remindNonSubmitted } from './reminders';
+export {
+  campaignCounts,
+  campaignSummaries,
+  invitationStatuses,
+  progressPage,
+  recordLinkOpened,
+  recordResponseActivity,
+  recordResponseReopened,
+  recordResponseStarted,
+  recordSubmission,
+  type CampaignSummary,
+  type ParticipantKey,
+  type ProgressCounts,
+} from './progress';
+export { submissionNotifications } from './notifications';
+export { campaignsRouter, homeRouter } from './routes';
+export { registerCampaignsApi } from './api';
+export { registerCampaignJobs } from './jobs';
+export { INVITATION_LANGUAGES, invitationModel, type Invitation, type InvitationContact, type InvitationData, type InvitationDocument, type InvitationLanguage } from './invitation-model';
 export {
   createInvitation,
   DEFAULT_INVITATION_DAYS,

@@ -11,9 +11,29 @@ const buyerContactSchema = new Schema(
   { _id: false },
 );
 
+const contactSchema = new Schema(
+  {
+    name: { type: String, required: true, trim: true, maxlength: 200 },
+    email: { type: String, required: true, trim: true, lowercase: true, maxlength: 320 },
+    language: { type: String, enum: INVITATION_LANGUAGES, required: true },
+  },
+  { _id: false },
+);
+
+const reminderSchema = new Schema(
+  {
+    /** The reminder round (`auto:<round>:before:7`, `manual:<time>`): a contact gets each round at most once. */
+    key: { type: String, required: true, maxlength: 100 },
+    at: { type: Date, required: true },
+    automatic: { type: Boolean, required: true },
+  },
+  { _id: false },
+);
+
 /**
- * A supplier's access to one questionnaire in one campaign. Only the SHA-256 hash of the link's token is stored,
- * so a leaked database does not leak working links.
+ * A supplier's access to one questionnaire in one campaign, sent to one of its contacts. Only the SHA-256 hash of the
+ * link's token is stored, so a leaked database does not leak working links. All invitations of one supplier in one
+ * campaign (several contacts, a link issued again) lead to the same response.
  */
 const invitationSchema = new Schema(
   {
@@ -25,12 +45,38 @@ const invitationSchema = new Schema(
     questionnaireVersion: { type: Number, required: true },
     language: { type: String, enum: INVITATION_LANGUAGES, required: true },
     buyerContact: { type: buyerContactSchema, required: false },
+    /**
+     * Hashes of further links to the same invitation: each reminder carries a link of its own (only hashes are
+     * stored, so a reminder cannot repeat the first link). Revoking or closing the invitation stops all of them.
+     */
+    aliasHashes: { type: [String], default: undefined },
+    /** The person the link was sent to; absent on links made before campaigns sent mail. */
+    contact: { type: contactSchema, required: false },
+    /** The campaign's due date, shown to the supplier (moves when the campaign's due date is extended). */
+    dueAt: { type: Date, default: null },
     expiresAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
+    /** Set when the campaign was closed: the link no longer accepts answers. */
+    closedAt: { type: Date, default: null },
+    firstOpenedAt: { type: Date, default: null },
+    sentAt: { type: Date, default: null },
+    reminders: { type: [reminderSchema], default: [] },
+    lastRemindedAt: { type: Date, default: null },
+    /** The invitation this one was issued in place of, and the one that replaced this one. */
+    replaces: { type: Schema.Types.ObjectId, default: null },
+    replacedBy: { type: Schema.Types.ObjectId, default: null },
+    /**
+     * `<campaign>:<supplier>:<email>` while the invitation is live, removed when it is revoked: unique, so sending a
+     * campaign twice (a retried request, two instances) never gives one contact two live links.
+     */
+    activeKey: { type: String },
   },
   { timestamps: true, collection: 'invitations' },
 );
 invitationSchema.index({ tokenHash: 1 }, { unique: true });
+invitationSchema.index({ aliasHashes: 1 });
+invitationSchema.index({ activeKey: 1 }, { unique: true, sparse: true });
+invitationSchema.index({ campaignId: 1, supplierId: 1 });
 
 export type Invitation = InferSchemaType<typeof invitationSchema>;
 export type InvitationDocument = HydratedDocument<Invitation>;
@@ -39,6 +85,7 @@ export type InvitationDocument = HydratedDocument<Invitation>;
 export interface InvitationData {
   _id: mongoose.Types.ObjectId;
   tokenHash: string;
+  aliasHashes?: string[];
   organisationId: mongoose.Types.ObjectId;
   campaignId: mongoose.Types.ObjectId;
   supplierId: mongoose.Types.ObjectId;
@@ -46,8 +93,24 @@ export interface InvitationData {
   questionnaireVersion: number;
   language: InvitationLanguage;
   buyerContact?: { name: string; email: string } | null;
+  contact?: InvitationContact | null;
+  dueAt?: Date | null;
   expiresAt: Date;
   revokedAt?: Date | null;
+  closedAt?: Date | null;
+  firstOpenedAt?: Date | null;
+  sentAt?: Date | null;
+  reminders?: Array<{ key: string; at: Date; automatic: boolean }>;
+  lastRemindedAt?: Date | null;
+  replaces?: mongoose.Types.ObjectId | null;
+  replacedBy?: mongoose.Types.ObjectId | null;
+  activeKey?: string;
+}
+
+export interface InvitationContact {
+  name: string;
+  email: string;
+  language: InvitationLanguage;
 }
 
 function registerInvitationModel(conn: mongoose.Connection) {

@@ -25,6 +25,9 @@ export const createInvitationInput = z.object({
   questionnaireVersion: z.number().int().positive(),
   language: z.enum(INVITATION_LANGUAGES),
   buyerContact: z.object({ name: z.string().trim().min(1).max(200), email: z.email().max(320) }).optional(),
+  /** The person the link is for (campaigns always give one; see sending.ts). */
+  contact: z.object({ name: z.string().trim().min(1).max(200), email: z.email().max(320), language: z.enum(INVITATION_LANGUAGES) }).optional(),
+  dueAt: z.date().optional(),
   expiresInDays: z.number().int().min(1).max(366).default(DEFAULT_INVITATION_DAYS),
 });
 export type CreateInvitationInput = z.input<typeof createInvitationInput>;
@@ -37,6 +40,12 @@ export function isWellFormedToken(token: string): boolean {
   return TOKEN_PATTERN.test(token);
 }
 
+/** A new link secret and the hash that is stored in its place. */
+export function newLinkToken(): { token: string; tokenHash: string } {
+  const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  return { token, tokenHash: hashToken(token) };
+}
+
 export function supplierUrl(baseUrl: string, token: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/s/${token}`;
 }
@@ -46,10 +55,10 @@ export async function createInvitation(
   rawInput: CreateInvitationInput,
 ): Promise<{ invitation: InvitationDocument; token: string; url: string }> {
   const input = createInvitationInput.parse(rawInput);
-  const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  const { token, tokenHash } = newLinkToken();
   const expiresAt = new Date(deps.clock.now().getTime() + input.expiresInDays * DAY_MS);
   const invitation = await invitationModel(deps.connection).create({
-    tokenHash: hashToken(token),
+    tokenHash,
     organisationId: input.organisationId,
     campaignId: input.campaignId,
     supplierId: input.supplierId,
@@ -57,6 +66,8 @@ export async function createInvitation(
     questionnaireVersion: input.questionnaireVersion,
     language: input.language,
     buyerContact: input.buyerContact,
+    contact: input.contact,
+    dueAt: input.dueAt ?? null,
     expiresAt,
   });
   return { invitation, token, url: supplierUrl(deps.config.baseUrl, token) };
@@ -87,11 +98,35 @@ function invitationCacheOf(connection: mongoose.Connection): InvitationCache {
   return cache;
 }
 
-function forgetInvitation(connection: mongoose.Connection, tokenHash: string): void {
+/** Drops every cached link (first and reminder links) of one invitation. */
+export function forgetInvitationById(connection: mongoose.Connection, invitationId: mongoose.Types.ObjectId): void {
   const cache = resolvedInvitations.get(connection);
   if (!cache) return;
   cache.revocations += 1;
-  cache.entries.delete(tokenHash);
+  for (const [tokenHash, invitation] of cache.entries.entries()) {
+    if (invitation._id.equals(invitationId)) cache.entries.delete(tokenHash);
+  }
+}
+
+/** This process's cached copies of an invitation learn that it was opened (so the next request does not record it again). */
+export function noteOpenedInCache(connection: mongoose.Connection, invitationId: mongoose.Types.ObjectId, at: Date): void {
+  const cache = resolvedInvitations.get(connection);
+  if (!cache) return;
+  for (const [tokenHash, invitation] of cache.entries.entries()) {
+    if (!invitation._id.equals(invitationId) || invitation.firstOpenedAt) continue;
+    const ttl = cache.entries.getRemainingTTL(tokenHash);
+    if (ttl > 0) cache.entries.set(tokenHash, Object.freeze({ ...invitation, firstOpenedAt: at }), { ttl });
+  }
+}
+
+/** Drops this process's cached links of a campaign (it was closed or its due date moved). */
+export function forgetCampaignInvitations(connection: mongoose.Connection, campaignId: mongoose.Types.ObjectId): void {
+  const cache = resolvedInvitations.get(connection);
+  if (!cache) return;
+  cache.revocations += 1;
+  for (const [tokenHash, invitation] of cache.entries.entries()) {
+    if (invitation.campaignId.equals(campaignId)) cache.entries.delete(tokenHash);
+  }
 }
 
 /** Revokes an invitation of the given organisation; false when there is no such invitation. */
@@ -102,9 +137,9 @@ export async function revokeInvitation(
 ): Promise<boolean> {
   if (!mongoose.isValidObjectId(invitationId) || !mongoose.isValidObjectId(organisationId)) return false;
   const revoked = await invitationModel(deps.connection)
-    .findOneAndUpdate({ _id: invitationId, organisationId, revokedAt: null }, { $set: { revokedAt: deps.clock.now() } }, { projection: { tokenHash: 1 } })
-    .lean<Pick<InvitationData, 'tokenHash'>>();
-  if (revoked) forgetInvitation(deps.connection, revoked.tokenHash);
+    .findOneAndUpdate({ _id: invitationId, organisationId, revokedAt: null }, { $set: { revokedAt: deps.clock.now() }, $unset: { activeKey: '' } }, { projection: { _id: 1 } })
+    .lean<Pick<InvitationData, '_id'>>();
+  if (revoked) forgetInvitationById(deps.connection, revoked._id);
   return revoked !== null;
 }
 
@@ -112,7 +147,7 @@ export type BuyerContact = { name: string; email: string };
 export type InvitationResolution =
   | { status: 'valid'; invitation: InvitationData }
   | { status: 'unknown' }
-  | { status: 'expired' | 'revoked'; contact?: BuyerContact };
+  | { status: 'expired' | 'revoked' | 'closed'; contact?: BuyerContact };
 
 export interface ResolveDeps extends Pick<InvitationDeps, 'connection' | 'clock'> {
   /** With a cache time, a link looked up less than that long ago is answered from memory (supplier pages). */
@@ -125,8 +160,10 @@ async function findInvitation(deps: ResolveDeps, tokenHash: string): Promise<Inv
   const cached = cache?.entries.get(tokenHash);
   if (cached) return cached;
   const revocationsBefore = cache?.revocations;
-  // The driver's collection directly: every supplier request may come here, and the filter needs no casting.
-  const invitation = await invitationModel(deps.connection).collection.findOne<InvitationData>({ tokenHash });
+  // The driver's collection directly: every supplier request may come here, and the filter needs no casting. A
+  // reminder's link is looked up second: two simple indexed lookups cost less than one $or.
+  const collection = invitationModel(deps.connection).collection;
+  const invitation = (await collection.findOne<InvitationData>({ tokenHash })) ?? (await collection.findOne<InvitationData>({ aliasHashes: tokenHash }));
   // Unknown tokens are not cached: guesses must not fill the cache.
   if (invitation && cache && cache.revocations === revocationsBefore) {
     // Every request shares the cached object: frozen, so no handler can change it for the others.
@@ -136,8 +173,8 @@ async function findInvitation(deps: ResolveDeps, tokenHash: string): Promise<Inv
 }
 
 /**
- * Looks a link's token up. Expired and revoked links only reveal the buyer's contact, never the questionnaire.
- * Expiry is checked on every call, also for a cached invitation.
+ * Looks a link's token up. Expired, revoked and closed links only reveal the buyer's contact, never the
+ * questionnaire. Expiry is checked on every call, also for a cached invitation.
  */
 export async function resolveInvitation(deps: ResolveDeps, token: string): Promise<InvitationResolution> {
   if (!isWellFormedToken(token)) return { status: 'unknown' };
@@ -145,6 +182,7 @@ export async function resolveInvitation(deps: ResolveDeps, token: string): Promi
   if (!invitation) return { status: 'unknown' };
   const contact = contactOf(invitation);
   if (invitation.revokedAt) return { status: 'revoked', contact };
+  if (invitation.closedAt) return { status: 'closed', contact };
   if (invitation.expiresAt.getTime() <= deps.clock.now().getTime()) return { status: 'expired', contact };
   return { status: 'valid', invitation };
 }

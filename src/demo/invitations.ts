@@ -1,40 +1,17 @@
-import type { OrganisationDocument } from '../accounts/model';
-import type { CampaignDocument } from '../campaigns';
-import { createInvitation } from '../campaigns';
+import type { UserDocument } from '../accounts/model';
+import { sendCampaign, type CampaignDocument } from '../campaigns';
 import type { AppDeps } from '../deps';
-import type { SupplierDocument } from '../suppliers';
 
-interface DemoInvitationSeed {
-  organisation: OrganisationDocument;
+interface DemoSend {
   campaign: CampaignDocument;
-  suppliers: SupplierDocument[];
+  buyer: UserDocument;
 }
 
 /**
- * One invitation per demo supplier in the supplier's own language, with the organisation's contact as the buyer
- * contact. Returns the first supplier's link, printed at start-up (the token exists nowhere else).
+ * Sends the demo campaign the way a buyer would: one invitation email per demo supplier's contact, each in the outbox
+ * (readable in the dev mailbox) with its working link. Returns the first supplier's link, printed at start-up.
  */
-export async function seedDemoInvitations(
-  deps: Pick<AppDeps, 'connection' | 'clock' | 'config'>,
-  demo: DemoInvitationSeed,
-): Promise<string | undefined> {
-  const { organisation, campaign } = demo;
-  const buyerContact =
-    organisation.contactName && organisation.contactEmail
-      ? { name: organisation.contactName, email: organisation.contactEmail }
-      : undefined;
-  let firstUrl: string | undefined;
-  for (const supplier of demo.suppliers) {
-    const { url } = await createInvitation(deps, {
-      organisationId: organisation._id,
-      campaignId: campaign._id,
-      supplierId: supplier._id,
-      questionnaireId: campaign.questionnaireId,
-      questionnaireVersion: campaign.questionnaireVersion,
-      language: supplier.contacts[0]?.language === 'en' ? 'en' : 'sv',
-      buyerContact,
-    });
-    firstUrl ??= url;
-  }
-  return firstUrl;
+export async function sendDemoCampaign(deps: AppDeps, demo: DemoSend): Promise<string | undefined> {
+  const result = await sendCampaign(deps, demo.campaign.organisationId, demo.campaign._id, { kind: 'user', id: demo.buyer.id, name: demo.buyer.name });
+  return result.links[0]?.url;
 }

@@ -5,9 +5,11 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { apiTokenModel, createApiToken, createOrganisation, createUser, findOrganisationByName, organisationModel, userModel, type Role } from '../accounts';
-import type { OrganisationDocument } from '../accounts/model';
-import { campaignModel, createCampaign, type CampaignDocument } from '../campaigns';
-import { seedDemoInvitations } from './invitations';
+import type { OrganisationDocument, UserDocument } from '../accounts/model';
+import { campaignModel, createCampaign, invitationModel, participantModel, type CampaignDocument } from '../campaigns';
+import { activityModel } from '../platform/activity';
+import { outboxModel } from '../platform/mail/outbox';
+import { sendDemoCampaign } from './invitations';
 import { createSupplier, supplierModel, type CreateSupplierInput, type SupplierDocument } from '../suppliers';
 import type { AppDeps } from '../deps';
 
@@ -41,33 +43,42 @@ const DEMO_SUPPLIERS: ReadonlyArray<Omit<CreateSupplierInput, 'organisationId'>>
     name: 'Nordisk Vårdtextil AB',
     country: 'SE',
     organisationNumber: '556677-8899',
+    sector: 'Textiles',
+    tags: ['healthcare-textiles', 'tier-1'],
     contacts: [{ name: 'Karin Lund', email: 'karin.lund@nordisk-vardtextil.example', language: 'sv' }],
   },
   {
     name: 'Göta Medicinteknik AB',
     country: 'SE',
     organisationNumber: '559012-3456',
+    sector: 'Medical devices',
+    tags: ['tier-1'],
     contacts: [{ name: 'Johan Berg', email: 'johan.berg@gota-medicinteknik.example', language: 'sv' }],
   },
   {
     name: 'Shenzhen Bright Gloves Co., Ltd.',
     country: 'CN',
     organisationNumber: '91440300MA5DEMO01X',
+    sector: 'Protective equipment',
+    tags: ['gloves', 'high-risk-country'],
     contacts: [{ name: 'Li Wei', email: 'li.wei@bright-gloves.example', language: 'en' }],
   },
   {
     name: 'Sialkot Surgical Instruments (Pvt) Ltd',
     country: 'PK',
     organisationNumber: '0712345-6',
+    sector: 'Medical devices',
+    tags: ['surgical-instruments', 'high-risk-country'],
     contacts: [{ name: 'Ahmed Khan', email: 'ahmed.khan@sialkot-surgical.example', language: 'en' }],
   },
 ];
 
-/** What the seed created, handed to `seedDemoInvitations` (src/responses/seed.ts) to create the supplier links. */
+/** What the seed created; the campaign is then sent through the campaigns' own sending (src/demo/invitations.ts). */
 export interface DemoSeed {
   organisation: OrganisationDocument;
   campaign: CampaignDocument;
   suppliers: SupplierDocument[];
+  buyer: UserDocument;
 }
 
 export interface SeedResult {
@@ -80,7 +91,7 @@ export interface SeedResult {
   apiToken: string | undefined;
 }
 
-type SeedDeps = Pick<AppDeps, 'connection' | 'clock' | 'questionnaires' | 'config' | 'logger'>;
+type SeedDeps = AppDeps;
 
 /** Unique indexes must exist before the existence check and inserts, or two concurrent first starts could both seed. */
 async function ensureIndexes(deps: SeedDeps): Promise<void> {
@@ -102,25 +113,29 @@ async function createDemoData(deps: SeedDeps, bcryptCost: number | undefined): P
     contactName: 'Inköpsavdelningen, Region Demo',
     contactEmail: 'inkop@region-demo.example',
   });
+  let buyer: UserDocument | undefined;
   for (const login of DEMO_LOGINS) {
-    await createUser(
+    const user = await createUser(
       deps.connection,
       { email: login.email, name: DEMO_USER_NAMES[login.role] ?? login.email, password: login.password, roles: [login.role], organisationId: organisation._id, locale: 'sv' },
       { bcryptCost },
     );
+    if (login.role === 'buyer') buyer = user;
   }
+  if (!buyer) throw new Error('the demo needs a buyer');
   const suppliers: SupplierDocument[] = [];
   for (const supplier of DEMO_SUPPLIERS) suppliers.push(await createSupplier(deps.connection, { ...supplier, organisationId: organisation._id }));
   const campaign = await createCampaign(deps, {
     organisationId: organisation._id,
+    actor: { kind: 'user', id: buyer.id, name: buyer.name },
     name: 'Uppförandekod för leverantörer 2026',
     questionnaireId: DEMO_QUESTIONNAIRE.id,
     questionnaireVersion: DEMO_QUESTIONNAIRE.version,
-    deadline: new Date(deps.clock.now().getTime() + 45 * DAY_MS),
-    status: 'open',
+    dueDate: new Date(deps.clock.now().getTime() + 45 * DAY_MS),
+    buyerContact: { name: 'Anna Inköpare', email: 'inkop@region-demo.example' },
     supplierIds: suppliers.map((supplier) => supplier._id),
   });
-  return { organisation, campaign, suppliers };
+  return { organisation, campaign, suppliers, buyer };
 }
 
 /**
@@ -159,6 +174,10 @@ async function removePartialDemo(deps: SeedDeps): Promise<void> {
     userModel(deps.connection).deleteMany({ organisationId }),
     supplierModel(deps.connection).deleteMany({ organisationId }),
     campaignModel(deps.connection).deleteMany({ organisationId }),
+    participantModel(deps.connection).deleteMany({ organisationId }),
+    invitationModel(deps.connection).deleteMany({ organisationId }),
+    outboxModel(deps.connection).deleteMany({ organisationId }),
+    activityModel(deps.connection).deleteMany({ organisationId }),
     apiTokenModel(deps.connection).deleteMany({ organisationId }),
   ]);
   await organisationModel(deps.connection).deleteOne({ _id: organisationId });
@@ -171,15 +190,16 @@ export async function seedDemoData(deps: SeedDeps, options: { bcryptCost?: numbe
     throw new Error(`The demo campaign needs questionnaire ${DEMO_QUESTIONNAIRE.id}@${DEMO_QUESTIONNAIRE.version}, which is not loaded`);
   }
   let demo: DemoSeed;
+  let supplierUrl: string | undefined;
   try {
     demo = await createDemoData(deps, options.bcryptCost);
+    supplierUrl = await sendDemoCampaign(deps, demo);
   } catch (error) {
     // Another process seeded at the same moment: its data stands.
     if (isDuplicateKey(error)) return recalled(deps);
     await removePartialDemo(deps);
     throw error;
   }
-  const supplierUrl = await seedDemoInvitations(deps, demo);
   if (supplierUrl) rememberDemoSecret(deps.config.dataDir, DEMO_LINK_FILE, supplierUrl);
   const { token: apiToken } = await createApiToken(deps.connection, { organisationId: demo.organisation._id, name: 'Demo integration' }, deps.clock.now());
   rememberDemoSecret(deps.config.dataDir, DEMO_TOKEN_FILE, apiToken);

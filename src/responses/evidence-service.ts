@@ -1,10 +1,10 @@
 import mongoose from 'mongoose';
-import type { EvidenceSpec, Question } from '../questionnaires';
+import { computeVisibility, type EvidenceSpec, type Question } from '../questionnaires';
 import { HttpError } from '../platform/errors';
 import { cleanFileName, deleteEvidenceFile, openEvidenceDownload, storeEvidenceFile } from './evidence-store';
 import { detectFileType, EVIDENCE_MIME } from './file-type';
 import type { EvidenceRef } from './model';
-import { answersOf, assertDraft, findQuestion, isQuestionVisible, updateDraft, type ResponseDeps, type SupplierContext } from './service';
+import { answersOf, assertDraft, findQuestion, updateDraft, type ResponseDeps, type SupplierContext } from './service';
 
 export const DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_EVIDENCE_MAX_FILES = 5;
@@ -41,9 +41,9 @@ export interface Upload {
 export async function addEvidence(deps: ResponseDeps, ctx: SupplierContext, questionId: string, upload: Upload): Promise<EvidenceRef> {
   assertDraft(ctx.response);
   const { question, spec } = evidenceTarget(ctx, questionId);
-  const { section } = findQuestion(ctx.definition, questionId);
-  if (!isQuestionVisible(section, question, answersOf(ctx.response, ctx.definition))) {
-    throw new HttpError(409, 'supplier:errors.questionHidden');
+  const visibility = computeVisibility(ctx.definition, answersOf(ctx.response, ctx.definition));
+  if (!visibility.isEvidenceRequested(question)) {
+    throw new HttpError(409, visibility.isQuestionVisible(question) ? 'supplier:errors.evidenceNotRequested' : 'supplier:errors.questionHidden');
   }
   if (upload.buffer.length === 0) throw new HttpError(400, 'supplier:errors.fileMissing', {}, { field: `file-${questionId}` });
   const maxBytes = maxBytesOf(spec);

@@ -32,6 +32,10 @@ const evidenceRefSchema = new Schema(
   { _id: false },
 );
 
+/**
+ * A supplier's answers in one campaign: one response per supplier and campaign, whichever of its links (one per
+ * contact, or one issued again) opens it; `invitationId` is the link that opened it first.
+ */
 const responseSchema = new Schema(
   {
     invitationId: { type: Schema.Types.ObjectId, required: true },
@@ -54,10 +58,13 @@ const responseSchema = new Schema(
     revision: { type: Number, required: true, default: 0 },
     /** Id of the last answer save, so a batch of saves can tell which of its writes applied (answer-writer.ts). */
     lastWriteId: { type: String, default: null },
+    /** Sections answered of the sections the supplier sees, as of the last save (the campaign's progress list). */
+    sectionProgress: { type: new Schema({ answered: { type: Number, required: true }, visible: { type: Number, required: true } }, { _id: false }), default: null },
   },
   { timestamps: true, collection: 'responses', minimize: false },
 );
-responseSchema.index({ invitationId: 1 }, { unique: true });
+responseSchema.index({ campaignId: 1, supplierId: 1 }, { unique: true });
+responseSchema.index({ invitationId: 1 });
 
 export type ResponseRecord = InferSchemaType<typeof responseSchema>;
 export type ResponseDocument = HydratedDocument<ResponseRecord>;
@@ -90,8 +97,14 @@ export interface ResponseData {
   evidence: EvidenceRef[];
   revision?: number;
   lastWriteId?: string | null;
+  sectionProgress?: SectionProgressSummary | null;
   createdAt?: Date;
   updatedAt?: Date;
+}
+
+export interface SectionProgressSummary {
+  answered: number;
+  visible: number;
 }
 
 /** Update operators and their fields, e.g. `{ $set: { 'answers.q1': … } }`. */

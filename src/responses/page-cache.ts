@@ -1,6 +1,6 @@
 /**
  * Section pages as last rendered for a supplier, keyed by everything a page is made of: the response and its revision,
- * the section, the language, the notice shown, the visitor's CSRF token, the supplier's name and the link's expiry.
+ * the section, the language, the notice shown, the visitor's CSRF token, the supplier's name and the due date shown.
  * Every write to a response bumps its revision, so a page showing old answers is never served; entries also expire
  * with the supplier cache time. Going back, reloading, opening the same section in a second tab or moving through
  * sections without changing anything then costs no template rendering (bench/form-render.ts measures the page).
@@ -21,7 +21,7 @@ export interface SectionPageKey {
   notice: string | undefined;
   csrfToken: string;
   supplierName: string | undefined;
-  linkExpiresAt: Date;
+  dueAt: Date;
 }
 
 /** Pages are kept encoded (UTF-8), as they are sent: a page served from the cache is not encoded again. */
@@ -31,7 +31,7 @@ export interface RenderedPages {
 }
 
 function keyText(key: SectionPageKey): string {
-  return JSON.stringify([key.responseId, key.revision, key.sectionId, key.lang, key.notice ?? '', key.csrfToken, key.supplierName ?? '', key.linkExpiresAt.getTime()]);
+  return JSON.stringify([key.responseId, key.revision, key.sectionId, key.lang, key.notice ?? '', key.csrfToken, key.supplierName ?? '', key.dueAt.getTime()]);
 }
 
 /** With a cache time of 0 nothing is kept (SUPPLIER_CACHE_MS=0). */

@@ -29,18 +29,24 @@ function cacheOf(connection: mongoose.Connection): LRUCache<string, ResponseData
   return cache;
 }
 
-function keyOf(invitationId: mongoose.Types.ObjectId): string {
-  return invitationId.toHexString();
+/** Whose response it is: a supplier has one response per campaign, whichever of its links opened it. */
+export interface ResponseOwner {
+  campaignId: mongoose.Types.ObjectId;
+  supplierId: mongoose.Types.ObjectId;
+}
+
+function keyOf(owner: ResponseOwner): string {
+  return `${owner.campaignId.toHexString()}:${owner.supplierId.toHexString()}`;
 }
 
 export function revisionOf(response: ResponseData): number {
   return typeof response.revision === 'number' ? response.revision : 0;
 }
 
-/** The cached response behind an invitation, if one was read or written less than `maxAgeMs` ago. */
-export function cachedResponse(connection: mongoose.Connection, invitationId: mongoose.Types.ObjectId, maxAgeMs: number): ResponseData | undefined {
+/** The cached response of a supplier in a campaign, if one was read or written less than `maxAgeMs` ago. */
+export function cachedResponse(connection: mongoose.Connection, owner: ResponseOwner, maxAgeMs: number): ResponseData | undefined {
   if (maxAgeMs <= 0) return undefined;
-  return caches.get(connection)?.get(keyOf(invitationId));
+  return caches.get(connection)?.get(keyOf(owner));
 }
 
 /**
@@ -50,7 +56,7 @@ export function cachedResponse(connection: mongoose.Connection, invitationId: mo
 export function rememberResponse(connection: mongoose.Connection, response: ResponseData, maxAgeMs: number): ResponseData {
   if (maxAgeMs <= 0) return response;
   const cache = cacheOf(connection);
-  const key = keyOf(response.invitationId);
+  const key = keyOf(response);
   const cached = cache.get(key);
   if (cached !== undefined && cached._id.equals(response._id) && revisionOf(cached) > revisionOf(response)) return cached;
   // Every request shares the cached object: frozen, so no handler can change it for the others.
@@ -60,6 +66,6 @@ export function rememberResponse(connection: mongoose.Connection, response: Resp
 }
 
 /** Drops a response from this process's cache (it was changed in a way its revision does not show). */
-export function forgetResponse(connection: mongoose.Connection, invitationId: mongoose.Types.ObjectId): void {
-  caches.get(connection)?.delete(keyOf(invitationId));
+export function forgetResponse(connection: mongoose.Connection, owner: ResponseOwner): void {
+  caches.get(connection)?.delete(keyOf(owner));
 }

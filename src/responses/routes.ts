@@ -2,19 +2,20 @@
  * The supplier's pages under `/s/<token>`: thin handlers that parse and check input, call the service and render.
  * Every page works as plain HTML forms; `public/js/autosave.js` only adds saving as the supplier types.
  */
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import ejs from 'ejs';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
+import { findOrganisationById } from '../accounts';
+import { getCampaign, recordLinkOpened, submissionNotifications, type CampaignDocument } from '../campaigns';
+import type { InvitationData } from '../campaigns/invitation-model';
 import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
 import { computeVisibility, sectionOf, visibleQuestions, type Answers, type Section, type Visibility } from '../questionnaires';
 import type { AppDeps } from '../deps';
 import { asyncHandler, HttpError, setRetryAfter, wantsJson } from '../platform/errors';
 import { chooseLanguage, formatDate, formatDateTime, isLang, memoizedTranslate, useLanguage, type Lang, type Translate } from '../platform/i18n';
-import { paths } from '../platform/paths';
-import { TEMPLATE_OPTIONS } from '../platform/views';
+import type { NewMessage } from '../platform/mail/outbox';
+import { renderMail } from '../platform/mail/render';
 import { getSupplier } from '../suppliers';
 import { createGuessLimiter } from './guess-limiter';
 import { createRenderedPages } from './page-cache';
@@ -34,6 +35,7 @@ import {
   type FieldErrors,
   type SupplierContext,
 } from './service';
+import type { ResponseData } from './model';
 import { questionView, reviewSections, sectionNav } from './view-model';
 
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
@@ -114,6 +116,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       renderLinkProblem(req, res, resolution);
       return undefined;
     }
+    if (!resolution.invitation.firstOpenedAt) await recordLinkOpened(deps.connection, resolution.invitation, deps.clock.now());
     let ctx = await openResponse(deps, resolution.invitation);
     const lang = chooseLanguage(req, ctx.response.language ?? ctx.invitation.language);
     useLanguage(req.i18n, req, res, lang);
@@ -126,6 +129,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
 
   function renderLinkProblem(req: Request, res: Response, resolution: Exclude<InvitationResolution, { status: 'valid' }>): void {
     const contact = resolution.status === 'unknown' ? undefined : resolution.contact;
+    // Gone: the link existed, but no longer takes answers (expired, revoked, its campaign closed).
     const status = resolution.status === 'unknown' ? 404 : 410;
     if (wantsJson(req)) {
       res.status(status).json({ error: { message: req.t(`supplier:link.${resolution.status}`) } });
@@ -170,6 +174,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     input?: Record<string, unknown>;
     errors?: FieldErrors;
     notice?: string;
+    /** "Saved; these required questions of the section before are still unanswered" (after Save and continue). */
+    incomplete?: IncompleteNotice;
     /** 404 when the section is hidden by a condition (a page asked for by address rather than after a save). */
     refuseHidden?: boolean;
   }
@@ -187,10 +193,10 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
             revision: revisionOf(ctx.response),
             sectionId: section.id,
             lang,
-            notice: render.notice,
+            notice: render.incomplete ? `incomplete:${render.incomplete.sectionId}:${render.incomplete.questions.length}` : render.notice,
             csrfToken: String(res.locals.csrfToken),
             supplierName: supplier,
-            linkExpiresAt: ctx.invitation.expiresAt,
+            dueAt: dueDateOf(ctx.invitation),
           }
         : undefined;
     const cached = pageKey && renderedPages.get(pageKey);
@@ -222,6 +228,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const questions = section.questions.map((q) => ({
       ...questionView(q, { answers, input: render.input, errors, response: ctx.response, lang, t }),
       visible: visibility.isQuestionVisible(q),
+      evidenceRequested: visibility.isEvidenceRequested(q),
     }));
     const nav = sectionNav(ctx.definition, answers, section.id, lang, t, visibility);
     const index = nav.findIndex((item) => item.id === section.id);
@@ -241,8 +248,9 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       hasPrevious: index > 0,
       errorList,
       notice: render.notice,
+      incomplete: render.incomplete,
       renderedAt: deps.clock.now().toISOString(),
-      deadline: formatDate(lang, ctx.invitation.expiresAt),
+      deadline: formatDate(lang, dueDateOf(ctx.invitation), 'long'),
     };
   }
 
@@ -251,11 +259,69 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     return typeof notice === 'string' && ['saved', 'more', 'uploaded', 'removed', 'language'].includes(notice) ? notice : undefined;
   }
 
+  /** Required questions of a section still unanswered, named by `?notice=incomplete&from=<section>` after a save. */
+  function incompleteFrom(req: Request, res: Response, ctx: SupplierContext): IncompleteNotice | undefined {
+    if (req.query.notice !== 'incomplete' || typeof req.query.from !== 'string') return undefined;
+    const from = ctx.definition.sections.find((s) => s.id === req.query.from);
+    if (!from) return undefined;
+    const visibility = computeVisibility(ctx.definition, answersOf(ctx.response, ctx.definition));
+    const missing = visibility.visibleQuestions(from).filter((q) => q.required && visibility.valueOf(q.id) === undefined);
+    if (missing.length === 0) return undefined;
+    const href = `${base(res)}/section/${from.id}`;
+    return {
+      sectionId: from.id,
+      sectionTitle: from.title[req.lang],
+      href,
+      questions: missing.map((q) => ({ label: q.label[req.lang], href: `${href}#question-${q.id}` })),
+    };
+  }
+
+  function hasStarted(response: ResponseData): boolean {
+    return Boolean(response.lastSectionId) || response.evidence.length > 0;
+  }
+
+  /** Who asks, why, by when, what happens to the answers, before section 1 (and any time from the section list). */
+  async function renderWelcome(req: Request, res: Response, ctx: SupplierContext): Promise<void> {
+    const lang = req.lang;
+    const [campaign, organisation, supplier] = await Promise.all([
+      getCampaign(deps.connection, ctx.invitation.organisationId, ctx.invitation.campaignId),
+      findOrganisationById(deps.connection, ctx.invitation.organisationId),
+      supplierName(ctx),
+    ]);
+    const visibility = computeVisibility(ctx.definition, answersOf(ctx.response, ctx.definition));
+    res.render('supplier/welcome', {
+      ...PAGE_ASSETS,
+      title: viewTranslate(res)('supplier:welcome.title', { title: ctx.definition.title[lang] }),
+      questionnaireTitle: ctx.definition.title[lang],
+      description: ctx.definition.description?.[lang],
+      supplierName: supplier,
+      organisationName: organisation?.name ?? '',
+      campaignName: campaign?.name ?? ctx.definition.title[lang],
+      dueDate: formatDate(lang, dueDateOf(ctx.invitation), 'long'),
+      contact: ctx.invitation.buyerContact ?? campaignContact(campaign),
+      sectionCount: visibleSections(ctx.definition, visibility).length,
+      started: hasStarted(ctx.response),
+      startHref: `${base(res)}/section/${resumeSectionId(ctx)}`,
+      nav: sectionNav(ctx.definition, answersOf(ctx.response, ctx.definition), undefined, lang, viewTranslate(res), visibility),
+      welcomeCurrent: true,
+      hideLanguageSwitch: false,
+    });
+  }
+
   router.get(
     '/s/:token',
-    supplierPage(async (_req, res, ctx) => {
+    supplierPage(async (req, res, ctx) => {
       if (ctx.response.status === 'submitted') return res.redirect(303, `${base(res)}/receipt`);
+      if (!hasStarted(ctx.response)) return renderWelcome(req, res, ctx);
       res.redirect(303, `${base(res)}/section/${resumeSectionId(ctx)}`);
+    }),
+  );
+
+  router.get(
+    '/s/:token/welcome',
+    supplierPage(async (req, res, ctx) => {
+      if (ctx.response.status === 'submitted') return res.redirect(303, `${base(res)}/receipt`);
+      await renderWelcome(req, res, ctx);
     }),
   );
 
@@ -264,7 +330,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     supplierPage(async (req, res, ctx) => {
       if (ctx.response.status === 'submitted') return res.redirect(303, `${base(res)}/receipt`);
       const section = findSection(ctx.definition, String(req.params.sectionId));
-      await renderSection(req, res, ctx, section, { status: 200, notice: noticeFrom(req), refuseHidden: true });
+      await renderSection(req, res, ctx, section, { status: 200, notice: noticeFrom(req), incomplete: incompleteFrom(req, res, ctx), refuseHidden: true });
     }),
   );
 
@@ -285,7 +351,9 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       const input = answersInput(body);
       const lang = languageOf(action);
       if (lang) ctx = await switchLanguage(req, res, ctx, lang);
-      const before = new Set(visibleQuestions(section, answersOf(ctx.response, ctx.definition)).map((q) => q.id));
+      const beforeVisibility = computeVisibility(ctx.definition, answersOf(ctx.response, ctx.definition));
+      const before = new Set(beforeVisibility.visibleQuestions(section).map((q) => q.id));
+      const evidenceBefore = new Set(section.questions.filter((q) => q.type !== 'evidence' && beforeVisibility.isEvidenceRequested(q)).map((q) => q.id));
       const outcome = await saveAnswers(deps, ctx, {
         sectionId: section.id,
         input,
@@ -298,10 +366,16 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       const here = `${base(res)}/section/${section.id}`;
       if (lang) return res.redirect(303, `${here}?notice=language`);
       const after = outcome.visibility;
-      const appeared = after.visibleQuestions(section).find((q) => !before.has(q.id));
+      // A follow-up question or a document request the answers just made relevant: shown before moving on, so the
+      // supplier sees it with or without JavaScript.
+      const appeared =
+        after.visibleQuestions(section).find((q) => !before.has(q.id)) ??
+        section.questions.find((q) => q.type !== 'evidence' && after.isEvidenceRequested(q) && !evidenceBefore.has(q.id));
       if (action === 'save') return res.redirect(303, `${here}?notice=saved`);
       if (action === 'review') return res.redirect(303, `${base(res)}/review`);
       if (action === 'next' && appeared) return res.redirect(303, `${here}?notice=more#question-${appeared.id}`);
+      const missingHere = after.visibleQuestions(section).some((q) => q.required && after.valueOf(q.id) === undefined);
+      const incomplete = action === 'next' && missingHere ? `?notice=incomplete&from=${section.id}` : '';
       const shown = visibleSections(ctx.definition, after);
       const index = shown.findIndex((s) => s.id === section.id);
       if (action === 'previous') {
@@ -309,7 +383,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         return res.redirect(303, previous ? `${base(res)}/section/${previous.id}` : here);
       }
       const next = index >= 0 ? shown[index + 1] : shown[0];
-      res.redirect(303, next ? `${base(res)}/section/${next.id}` : `${base(res)}/review`);
+      res.redirect(303, next ? `${base(res)}/section/${next.id}${incomplete}` : `${base(res)}/review${incomplete}`);
     }),
   );
 
@@ -337,7 +411,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       }));
       const section = findSection(ctx.definition, parsed.data.sectionId);
       const visible = visibility.visibleQuestions(section).map((q) => q.id);
-      res.json({ savedAt: deps.clock.now().toISOString(), progress, visible });
+      const evidence = section.questions.filter((q) => q.type !== 'evidence' && visibility.isEvidenceRequested(q)).map((q) => q.id);
+      res.json({ savedAt: deps.clock.now().toISOString(), progress, visible, evidence });
     }),
   );
 
@@ -441,6 +516,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     errors?: FieldErrors;
     values?: { name: string; role: string; confirm: boolean };
     showMissing?: boolean;
+    incomplete?: IncompleteNotice;
   }
 
   async function renderReview(req: Request, res: Response, ctx: SupplierContext, render: ReviewRender): Promise<void> {
@@ -466,6 +542,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       errorList,
       fieldErrors: Object.fromEntries(Object.entries(errors).map(([field, e]) => [field, t(e.key, e.params)])),
       values: render.values ?? { name: ctx.response.declaration?.name ?? '', role: ctx.response.declaration?.role ?? '', confirm: false },
+      incomplete: render.incomplete,
     });
   }
 
@@ -473,7 +550,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     '/s/:token/review',
     supplierPage(async (req, res, ctx) => {
       if (ctx.response.status === 'submitted') return res.redirect(303, `${base(res)}/receipt`);
-      await renderReview(req, res, ctx, { status: 200 });
+      await renderReview(req, res, ctx, { status: 200, incomplete: incompleteFrom(req, res, ctx) });
     }),
   );
 
@@ -488,9 +565,10 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       if (lang) {
         return renderReview(req, res, await switchLanguage(req, res, ctx, lang), { status: 200, values });
       }
-      const outcome = await submitResponse(deps, ctx, { name: values.name, role: values.role, confirm: parsed.data.declarationConfirm });
+      const outcome = await submitResponse(deps, ctx, { name: values.name, role: values.role, confirm: parsed.data.declarationConfirm }, (submitted) =>
+        submissionMail(req, { ...ctx, response: submitted }),
+      );
       if (!outcome.ok) return renderReview(req, res, ctx, { status: 422, errors: outcome.errors, values, showMissing: true });
-      await sendReceipt(req, { ...ctx, response: outcome.response });
       res.redirect(303, `${base(res)}/receipt`);
     }),
   );
@@ -509,33 +587,47 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     };
   }
 
-  async function sendReceipt(req: Request, ctx: SupplierContext): Promise<void> {
-    const supplier = await getSupplier(deps.connection, ctx.invitation.organisationId, ctx.invitation.supplierId);
-    const contact = supplier?.contacts[0];
-    if (!supplier || !contact) return;
+  /**
+   * The receipt to the contact whose link was used, and a notice to each buyer who wants one; queued in the
+   * submission's own transaction (submitResponse).
+   */
+  async function submissionMail(req: Request, ctx: SupplierContext): Promise<NewMessage[]> {
+    const [supplier, campaign] = await Promise.all([
+      getSupplier(deps.connection, ctx.invitation.organisationId, ctx.invitation.supplierId),
+      getCampaign(deps.connection, ctx.invitation.organisationId, ctx.invitation.campaignId),
+    ]);
+    if (!supplier) return [];
+    const to = ctx.invitation.contact?.email ?? supplier.contacts[0]?.email;
     const lang = req.lang;
     const t = req.t;
     const locals = { ...receiptLocals(ctx, lang, t, supplier.name), t, lang, receiptUrl: `${deps.config.baseUrl}${req.baseUrl}/s/${String(req.params.token)}/receipt` };
-    try {
-      const [html, text] = await Promise.all([
-        ejs.renderFile(path.join(paths.views, 'emails', 'receipt.ejs'), locals, TEMPLATE_OPTIONS),
-        ejs.renderFile(path.join(paths.views, 'emails', 'receipt-text.ejs'), locals, TEMPLATE_OPTIONS),
-      ]);
-      await deps.outbox.enqueue({
+    const submittedAt = ctx.response.submittedAt ?? deps.clock.now();
+    const messages: NewMessage[] = [];
+    if (to) {
+      const rendered = await renderMail('receipt', locals);
+      messages.push({
         organisationId: ctx.invitation.organisationId,
-        to: contact.email,
+        to,
         subject: t('supplier:email.subject', { title: locals.questionnaireTitle }),
-        text,
-        html,
+        ...rendered,
         category: 'receipt',
-        refs: [`response:${locals.reference}`, `supplier:${ctx.invitation.supplierId.toHexString()}`],
+        refs: [`response:${locals.reference}`, `supplier:${ctx.invitation.supplierId.toHexString()}`, `invitation:${ctx.invitation._id.toHexString()}`],
         // One receipt per submission, even if the request is retried.
-        dedupeKey: `receipt:${locals.reference}:${ctx.response.submittedAt?.toISOString() ?? ''}`,
+        dedupeKey: `receipt:${locals.reference}:${submittedAt.toISOString()}`,
       });
-    } catch (error) {
-      // The submission stands even when the mail cannot be queued; the receipt page shows the same content.
-      (req.log ?? deps.logger).error({ err: error, responseId: locals.reference }, 'receipt email not queued');
     }
+    const notices = await submissionNotifications(deps, {
+      organisationId: ctx.invitation.organisationId,
+      campaignId: ctx.invitation.campaignId,
+      supplierId: ctx.invitation.supplierId,
+      responseId: ctx.response._id,
+      campaignName: campaign?.name ?? ctx.definition.title[lang],
+      supplierName: supplier.name,
+      questionnaireTitle: ctx.definition.title,
+      submittedAt,
+      declaredBy: ctx.response.declaration ?? { name: '', role: '' },
+    });
+    return [...messages, ...notices];
   }
 
   router.get(
@@ -569,6 +661,23 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
   router.use(supplierErrors);
 
   return router;
+}
+
+/** What the supplier is told about required questions left unanswered in a section it saved and left. */
+interface IncompleteNotice {
+  sectionId: string;
+  sectionTitle: string;
+  href: string;
+  questions: Array<{ label: string; href: string }>;
+}
+
+/** The date the supplier is asked to answer by: the campaign's due date (links made before campaigns had one: their expiry). */
+function dueDateOf(invitation: InvitationData): Date {
+  return invitation.dueAt ?? invitation.expiresAt;
+}
+
+function campaignContact(campaign: CampaignDocument | null): { name: string; email: string } | undefined {
+  return campaign?.buyerContact ? { name: campaign.buyerContact.name, email: campaign.buyerContact.email } : undefined;
 }
 
 /** res.render's output as a string (errors reject, for the async handler to pass on). */

@@ -23,7 +23,10 @@ import {
 } from '../questionnaires';
 import type { InvitationData } from '../campaigns/invitation-model';
 import { HttpError } from '../platform/errors';
-import { responseModel, type ResponseData, type ResponseUpdate, type StoredAnswer } from './model';
+import { recordResponseActivity, recordResponseStarted, recordSubmission } from '../campaigns';
+import { recordActivity, ref } from '../platform/activity';
+import type { NewMessage, Outbox } from '../platform/mail/outbox';
+import { responseModel, type ResponseData, type ResponseUpdate, type SectionProgressSummary, type StoredAnswer } from './model';
 import { answerWriterFor } from './answer-writer';
 import { cachedResponse, forgetResponse, rememberResponse, revisionOf } from './response-cache';
 import { withResponseLock } from './response-lock';
@@ -34,6 +37,8 @@ export interface ResponseDeps {
   questionnaires: QuestionnaireRegistry;
   /** With a cache time, responses are kept in memory between requests (response-cache.ts); without, none is. */
   config?: { supplierCacheMs: number };
+  /** Where a failure to note progress for the campaign's list is reported (it never fails the save itself). */
+  logger?: { warn(object: object, message: string): void };
 }
 
 function cacheMsOf(deps: ResponseDeps): number {
@@ -65,18 +70,22 @@ export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invita
   return definition;
 }
 
-/** The response behind an invitation, created on first visit (an upsert, so two first visits create one). */
+/**
+ * The supplier's response in the invitation's campaign, created on the first visit (an upsert, so two first visits
+ * create one). Every link of the supplier in the campaign (each contact's, one issued again) opens this same response.
+ */
 export async function openResponse(deps: ResponseDeps, invitation: InvitationData): Promise<SupplierContext> {
   const definition = definitionFor(deps, invitation);
-  const cached = cachedResponse(deps.connection, invitation._id, cacheMsOf(deps));
+  const cached = cachedResponse(deps.connection, invitation, cacheMsOf(deps));
   if (cached) return { invitation, response: cached, definition };
   const Responses = responseModel(deps.connection);
+  const owner = { campaignId: invitation.campaignId, supplierId: invitation.supplierId };
   // Every supplier page may run this: the driver's collection directly, without building a mongoose Query (the
-  // filter is already an ObjectId, nothing to cast).
-  const existing = await Responses.collection.findOne<ResponseData>({ invitationId: invitation._id });
+  // filter is already ObjectIds, nothing to cast).
+  const existing = await Responses.collection.findOne<ResponseData>(owner);
   if (existing) return { invitation, response: rememberResponse(deps.connection, existing, cacheMsOf(deps)), definition };
   const response = await Responses.findOneAndUpdate(
-    { invitationId: invitation._id },
+    owner,
     {
       $setOnInsert: {
         invitationId: invitation._id,
@@ -116,7 +125,7 @@ async function updateResponse(
       { returnDocument: 'after' },
     );
     if (!updated) {
-      forgetResponse(deps.connection, response.invitationId);
+      forgetResponse(deps.connection, response);
       return null;
     }
     return rememberResponse(deps.connection, updated as unknown as ResponseData, cacheMsOf(deps));
@@ -181,10 +190,6 @@ export function findQuestion(definition: QuestionnaireDefinition, questionId: st
 /** Sections the supplier currently sees (a section hidden by its condition, or with nothing visible, is skipped). */
 export function visibleSections(definition: QuestionnaireDefinition, visibility: Visibility): Section[] {
   return definition.sections.filter((section) => visibility.progress(section).total > 0);
-}
-
-export function isQuestionVisible(section: Section, question: Question, answers: Answers): boolean {
-  return visibleQuestions(section, answers).some((q) => q.id === question.id);
 }
 
 /** Where a returning supplier continues: the last section saved, else the first. */
@@ -256,6 +261,7 @@ export async function saveAnswers(deps: ResponseDeps, ctx: SupplierContext, requ
       });
       if (result.status === 'written') {
         rememberResponse(deps.connection, withAnswerChanges(response, plan.changes, result.revision), cacheMsOf(deps));
+        await noteProgress(deps, response, plan.changes.updatedAt);
         return { ok: true, answers: plan.answers, visibility: plan.visibility };
       }
       if (result.status === 'missing') throw new Error('The response disappeared');
@@ -266,9 +272,39 @@ export async function saveAnswers(deps: ResponseDeps, ctx: SupplierContext, requ
   });
 }
 
+/** Last time this process told the campaign a response was being worked on, per response (see `noteProgress`). */
+const progressNoted = new WeakMap<mongoose.Connection, Map<string, number>>();
+const PROGRESS_NOTE_MS = 5 * 60 * 1000;
+const MAX_NOTED = 10_000;
+
+/**
+ * Tells the campaign's progress list that the supplier is answering: at once on the first save, then at most every
+ * few minutes per response (the list sorts by last activity; a write per autosave would double the save's cost).
+ */
+async function noteProgress(deps: ResponseDeps, before: ResponseData, now: Date): Promise<void> {
+  const owner = { campaignId: before.campaignId, supplierId: before.supplierId };
+  let noted = progressNoted.get(deps.connection);
+  if (!noted) {
+    noted = new Map();
+    progressNoted.set(deps.connection, noted);
+  }
+  const key = before._id.toHexString();
+  const last = noted.get(key);
+  const first = !before.lastSectionId;
+  if (!first && last !== undefined && now.getTime() - last < PROGRESS_NOTE_MS) return;
+  if (noted.size >= MAX_NOTED) noted.clear();
+  noted.set(key, now.getTime());
+  try {
+    if (first) await recordResponseStarted(deps.connection, owner, now);
+    else await recordResponseActivity(deps.connection, owner, now);
+  } catch (error) {
+    deps.logger?.warn({ err: error, responseId: key }, 'campaign progress not noted');
+  }
+}
+
 /** The caller's copy, or the cached one when this process has written a newer state since. */
 function newestCopy(deps: ResponseDeps, response: ResponseData): ResponseData {
-  const cached = cachedResponse(deps.connection, response.invitationId, cacheMsOf(deps));
+  const cached = cachedResponse(deps.connection, response, cacheMsOf(deps));
   return cached && cached._id.equals(response._id) && revisionOf(cached) > revisionOf(response) ? cached : response;
 }
 
@@ -310,7 +346,7 @@ function planSave(deps: ResponseDeps, definition: QuestionnaireDefinition, respo
   if (Object.keys(errors).length > 0) return { ok: false, errors, answers: proposed };
 
   const now = deps.clock.now();
-  const changes: AnswerChanges = { set: {}, unset: [], lastSectionId: section.id, updatedAt: now };
+  const changes: AnswerChanges = { set: {}, unset: [], lastSectionId: section.id, updatedAt: now, sectionProgress: sectionProgressOf(definition, visibility) };
   for (const question of touched) {
     const id = question.id;
     if (hidden.has(id) || !visibleNow.has(id) || cleared.has(id)) {
@@ -325,16 +361,30 @@ function planSave(deps: ResponseDeps, definition: QuestionnaireDefinition, respo
   return { ok: true, changes, answers: proposed, visibility };
 }
 
-/** What one save changes: answers set and removed, and where the supplier was. */
+/** What one save changes: answers set and removed, where the supplier was, and how far it has come. */
 interface AnswerChanges {
   set: Record<string, StoredAnswer>;
   unset: string[];
   lastSectionId: string;
   updatedAt: Date;
+  sectionProgress: SectionProgressSummary;
+}
+
+/**
+ * Sections answered of the sections the supplier sees: a section counts as answered once it has an answer and every
+ * required question in it is answered.
+ */
+export function sectionProgressOf(definition: QuestionnaireDefinition, visibility: Visibility): SectionProgressSummary {
+  const visible = visibleSections(definition, visibility);
+  const answered = visible.filter((section) => {
+    const progress = visibility.progress(section);
+    return progress.answered > 0 && progress.requiredAnswered === progress.required;
+  }).length;
+  return { answered, visible: visible.length };
 }
 
 function answerChangesUpdate(changes: AnswerChanges): ResponseUpdate {
-  const $set: Record<string, unknown> = { lastSectionId: changes.lastSectionId, updatedAt: changes.updatedAt };
+  const $set: Record<string, unknown> = { lastSectionId: changes.lastSectionId, updatedAt: changes.updatedAt, sectionProgress: changes.sectionProgress };
   for (const [id, stored] of Object.entries(changes.set)) $set[`answers.${id}`] = stored;
   if (changes.unset.length === 0) return { $set };
   return { $set, $unset: Object.fromEntries(changes.unset.map((id) => [`answers.${id}`, ''])) };
@@ -346,7 +396,7 @@ function withAnswerChanges(base: ResponseData, changes: AnswerChanges, revision:
   const answers: Record<string, unknown> = raw !== null && typeof raw === 'object' ? { ...(raw as Record<string, unknown>) } : {};
   for (const id of changes.unset) delete answers[id];
   Object.assign(answers, changes.set);
-  return { ...base, answers, lastSectionId: changes.lastSectionId, updatedAt: changes.updatedAt, revision };
+  return { ...base, answers, lastSectionId: changes.lastSectionId, updatedAt: changes.updatedAt, sectionProgress: changes.sectionProgress, revision };
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -370,8 +420,19 @@ export type SubmitOutcome =
   | { ok: true; response: ResponseData }
   | { ok: false; errors: FieldErrors; missing: Question[] };
 
-/** Submits once every required visible answer is there and the declaration is complete; afterwards read-only. */
-export async function submitResponse(deps: ResponseDeps, ctx: SupplierContext, rawDeclaration: unknown): Promise<SubmitOutcome> {
+export interface SubmitDeps extends ResponseDeps {
+  outbox: Outbox;
+}
+
+/** The mail a submission sends (the receipt, the buyers' notices), made from the response as it will be once submitted. */
+export type SubmissionMail = (submitted: ResponseData) => Promise<NewMessage[]>;
+
+/**
+ * Submits once every required visible answer is there and the declaration is complete; afterwards read-only. The
+ * response, the campaign's progress (and the withdrawal of reminders still queued), the activity entry and the mail
+ * commit in one transaction: all of them or none.
+ */
+export async function submitResponse(deps: SubmitDeps, ctx: SupplierContext, rawDeclaration: unknown, mailFor: SubmissionMail = async () => []): Promise<SubmitOutcome> {
   assertDraft(ctx.response);
   const answers = answersOf(ctx.response, ctx.definition);
   const missing = missingRequired(ctx.definition, answers);
@@ -386,10 +447,44 @@ export async function submitResponse(deps: ResponseDeps, ctx: SupplierContext, r
   if (!parsed.success || missing.length > 0) return { ok: false, errors, missing };
 
   const now = deps.clock.now();
-  const response = await updateDraft(deps, ctx.response, {
-    $set: { status: 'submitted', submittedAt: now, updatedAt: now, declaration: { name: parsed.data.name, role: parsed.data.role } },
-  });
-  return { ok: true, response };
+  const declaration = { name: parsed.data.name, role: parsed.data.role };
+  const set = { status: 'submitted' as const, submittedAt: now, updatedAt: now, declaration };
+  const messages = await mailFor({ ...ctx.response, ...set });
+  const { invitation } = ctx;
+  const owner = { campaignId: ctx.response.campaignId, supplierId: ctx.response.supplierId };
+  try {
+    const response = await withResponseLock(deps.connection, ctx.response._id, () =>
+      deps.connection.transaction(async (session) => {
+        const updated = await responseModel(deps.connection).collection.findOneAndUpdate(
+          { _id: ctx.response._id, status: 'draft' },
+          { $set: set, $inc: { revision: 1 } },
+          { returnDocument: 'after', session },
+        );
+        if (!updated) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
+        await recordSubmission(deps.connection, deps.outbox, owner, now, { session });
+        await recordActivity(
+          deps.connection,
+          {
+            organisationId: ctx.response.organisationId,
+            actor: { kind: 'supplier', id: invitation._id.toHexString(), name: invitation.contact?.name ?? declaration.name },
+            action: 'response.submitted',
+            subject: ref('response', ctx.response._id),
+            refs: [ref('supplier', owner.supplierId), ref('campaign', owner.campaignId), ref('invitation', invitation._id)],
+            details: { declaredBy: declaration.name, role: declaration.role },
+            at: now,
+          },
+          { session },
+        );
+        await deps.outbox.enqueueMany(messages, { session });
+        return updated as unknown as ResponseData;
+      }),
+    );
+    return { ok: true, response: rememberResponse(deps.connection, response, cacheMsOf(deps)) };
+  } catch (error) {
+    // Submitted meanwhile (another tab or instance): the copy this request had is stale.
+    if (error instanceof HttpError) forgetResponse(deps.connection, owner);
+    throw error;
+  }
 }
 
 /** Remembers the language the supplier chose, so every later page (and the receipt) uses it. */

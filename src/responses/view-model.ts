@@ -281,7 +281,8 @@ export function reviewSections(
         label: question.label[lang],
         answer: formatAnswer(question, answers[question.id], lang, t),
         required: question.required,
-        files: question.type === 'evidence' ? [] : evidenceFilesFor(response, question.id).map((f) => f.filename),
+        // Documents beside an answer count only while the answer asks for them (a "No" makes the policy irrelevant).
+        files: question.type === 'evidence' || !visibility.isEvidenceRequested(question) ? [] : evidenceFilesFor(response, question.id).map((f) => f.filename),
       })),
     }))
     .filter((section) => section.items.length > 0);

@@ -207,6 +207,10 @@ describe('Supplier form in a browser (chromium)', function () {
     page.on('pageerror', (error) => console.log('[pageerror]', error.message));
 
     await page.goto(`${origin}${link.path}`);
+    // A first visit opens on the welcome page: who asks, why, by when, the privacy notice; then section 1.
+    assert.ok(await page.isVisible('#privacy-title'), 'the welcome page with its privacy notice');
+    await checkPage(page, 'welcome');
+    await Promise.all([page.waitForNavigation(), page.click('.welcome__start a')]);
     assert.equal(sectionIdOf(page.url()), 'company_profile');
     await checkPage(page, 'section-company_profile');
 
@@ -303,6 +307,7 @@ describe('Supplier form in a browser (chromium)', function () {
     const context = await newContext();
     const page = await context.newPage();
     await page.goto(`${origin}${link.path}`);
+    await Promise.all([page.waitForNavigation(), page.click('.welcome__start a')]);
     await page.focus('#q-company_name');
     await page.keyboard.type('Göta Medicinteknik AB');
     await page.focus('button[value="lang:sv"]');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { organisationModel, userModel } from '../../src/accounts';
 import { campaignModel } from '../../src/campaigns';
+import { outboxModel } from '../../src/platform/mail/outbox';
 import { invitationModel } from '../../src/campaigns/invitation-model';
 import { DEMO_LOGINS, DEMO_ORGANISATION_NAME, DEMO_QUESTIONNAIRE, seedDemoData } from '../../src/demo/seed';
 import { supplierModel } from '../../src/suppliers';
@@ -66,13 +67,32 @@ describe('demo seed', () => {
     }
   });
 
-  it('When the printed demo logins are used, then the buyer sees the demo campaign', async () => {
+  it('When the printed demo logins are used, then the buyer sees the demo campaign and where each supplier stands', async () => {
     const buyer = DEMO_LOGINS.find((login) => login.role === 'buyer');
     assert.ok(buyer);
     const agent = await loginAgent(t.app, buyer);
     const home = await agent.get('/?lang=en').expect(200);
     assert.match(home.text, /Organisation: Region Demo/);
-    assert.match(home.text, /Invited, not started/);
+    assert.match(home.text, /Uppförandekod för leverantörer 2026/);
+    const campaign = await campaignModel(t.deps.connection).findOne({});
+    const page = await agent.get(`/campaigns/${String(campaign?._id)}?lang=en`).expect(200);
+    assert.equal((page.text.match(/Invited, not opened/g) ?? []).length >= 4, true, 'all four suppliers are invited');
+  });
+
+  it('When the demo is seeded, then every demo supplier has its invitation in the dev mailbox with a working link', async () => {
+    const invitations = await outboxModel(t.deps.connection).find({ category: 'invitation' }).lean();
+    assert.equal(invitations.length, 4);
+    const admin = DEMO_LOGINS.find((login) => login.role === 'admin');
+    assert.ok(admin);
+    const agent = await loginAgent(t.app, admin);
+    const { default: request } = await import('supertest');
+    for (const message of invitations) {
+      const mail = await agent.get(`/admin/mailbox/${message._id.toHexString()}`).expect(200);
+      const link = /http:\/\/127\.0\.0\.1:3000(\/s\/[A-Za-z0-9_-]{22,})/.exec(mail.text)?.[1];
+      assert.ok(link, `the invitation to ${message.to} holds a supplier link`);
+      const opened = await request(t.app).get(link).expect(200);
+      assert.match(opened.text, /Region Demo/, 'the welcome page says who is asking');
+    }
   });
 
   it('When the printed supplier link is opened, then it leads to the questionnaire', async () => {

@@ -17,7 +17,7 @@ import type { Config } from '../../src/config';
 import { assembleDeps, type AppDeps } from '../../src/deps';
 import { ManualClock } from '../../src/platform/clock';
 import { createI18n } from '../../src/platform/i18n';
-import { CapturingTransport, type OutgoingMail } from '../../src/platform/mail/transport';
+import { CapturingTransport, type MailTransport, type OutgoingMail } from '../../src/platform/mail/transport';
 import { paths } from '../../src/platform/paths';
 import { loadQuestionnaires, type QuestionnaireRegistry } from '../../src/questionnaires';
 import { mongoUri } from './mongo-target';
@@ -41,8 +41,11 @@ export interface TestAppOverrides {
   clock?: ManualClock;
   /** Label used in the database name (default: "app"). */
   label?: string;
-  /** The mail transport (default: a fresh capturing one). */
-  transport?: CapturingTransport;
+  /**
+   * The mail transport (default: a fresh capturing one, which is `mailer`). Another one (SMTP to a loopback server)
+   * leaves `mailer` empty: read what arrived from that server.
+   */
+  transport?: MailTransport;
 }
 
 let sharedQuestionnaires: QuestionnaireRegistry | undefined;
@@ -86,7 +89,7 @@ export async function buildTestApp(overrides: TestAppOverrides = {}): Promise<Te
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ssa-test-'));
   const config = testConfig(dataDir, uri, overrides.config);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? config.logLevel });
-  const mailer = overrides.transport ?? new CapturingTransport();
+  const mailer = overrides.transport instanceof CapturingTransport ? overrides.transport : new CapturingTransport();
   const clock = overrides.clock ?? new ManualClock();
   const deps = assembleDeps({
     config,
@@ -95,7 +98,7 @@ export async function buildTestApp(overrides: TestAppOverrides = {}): Promise<Te
     clock,
     questionnaires: overrides.questionnaires ?? shippedQuestionnaires(),
     i18n: sharedI18n(),
-    transport: mailer,
+    transport: overrides.transport ?? mailer,
   });
   registerBackgroundWork(deps);
   const app = createApp(deps);
@@ -137,11 +140,11 @@ export interface SecondInstance {
  * Another app instance on the same database, as a second server process would be: its own connection, outbox,
  * scheduler and caches, the same configuration (secret included) and clock.
  */
-export async function buildSecondInstance(first: TestApp, options: { transport?: CapturingTransport } = {}): Promise<SecondInstance> {
+export async function buildSecondInstance(first: TestApp, options: { transport?: MailTransport } = {}): Promise<SecondInstance> {
   const connection = mongoose.createConnection(await mongoUri(), { dbName: first.deps.connection.name, serverSelectionTimeoutMS: 5000 });
   await connection.asPromise();
-  const mailer = options.transport ?? new CapturingTransport();
-  const deps = assembleDeps({ ...first.deps, connection, logger: pino({ level: 'silent' }), transport: mailer });
+  const mailer = options.transport instanceof CapturingTransport ? options.transport : new CapturingTransport();
+  const deps = assembleDeps({ ...first.deps, connection, logger: pino({ level: 'silent' }), transport: options.transport ?? mailer });
   registerBackgroundWork(deps);
   return {
     app: createApp(deps),

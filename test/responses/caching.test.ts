@@ -12,7 +12,7 @@ import { invitationModel } from '../../src/campaigns/invitation-model';
 import { hashToken, resolveInvitation, revokeInvitation } from '../../src/campaigns/invitation-service';
 import { responseModel, type ResponseData } from '../../src/responses/model';
 import { createRenderedPages, type SectionPageKey } from '../../src/responses/page-cache';
-import { cachedResponse, forgetResponse, rememberResponse } from '../../src/responses/response-cache';
+import { cachedResponse, forgetResponse, rememberResponse, type ResponseOwner } from '../../src/responses/response-cache';
 import { buildSecondInstance, buildTestApp, extractCsrfToken, type SecondInstance, type TestApp } from '../helpers/app';
 import { createSupplierLink, openSection, sectionForm, type SupplierLink } from './fixtures';
 
@@ -260,22 +260,26 @@ describe('Response cache (response-cache.ts)', () => {
     await connection.close();
   });
 
-  /** One response per invitation, as in the database (a unique index on invitationId). */
+  /** One response per supplier and campaign, as in the database (a unique index on both). */
   const responseIds = new Map<string, mongoose.Types.ObjectId>();
-  function responseIdFor(invitationId: mongoose.Types.ObjectId): mongoose.Types.ObjectId {
-    const key = invitationId.toHexString();
+  function responseIdFor(owner: ResponseOwner): mongoose.Types.ObjectId {
+    const key = `${owner.campaignId.toHexString()}:${owner.supplierId.toHexString()}`;
     const id = responseIds.get(key) ?? new mongoose.Types.ObjectId();
     responseIds.set(key, id);
     return id;
   }
 
-  function response(invitationId: mongoose.Types.ObjectId, revision: number, companyName: string, id = responseIdFor(invitationId)): ResponseData {
+  function newOwner(): ResponseOwner {
+    return { campaignId: new mongoose.Types.ObjectId(), supplierId: new mongoose.Types.ObjectId() };
+  }
+
+  function response(owner: ResponseOwner, revision: number, companyName: string, id = responseIdFor(owner)): ResponseData {
     return {
       _id: id,
-      invitationId,
+      invitationId: new mongoose.Types.ObjectId(),
       organisationId: new mongoose.Types.ObjectId(),
-      campaignId: new mongoose.Types.ObjectId(),
-      supplierId: new mongoose.Types.ObjectId(),
+      campaignId: owner.campaignId,
+      supplierId: owner.supplierId,
       questionnaireId: 'code-of-conduct-saq',
       questionnaireVersion: 1,
       definitionHash: 'f'.repeat(64),
@@ -287,40 +291,40 @@ describe('Response cache (response-cache.ts)', () => {
   }
 
   it('When an older revision arrives after a newer one, then the newer one is kept and returned', () => {
-    const invitationId = new mongoose.Types.ObjectId();
-    const newer = response(invitationId, 5, 'Newer AB');
+    const owner = newOwner();
+    const newer = response(owner, 5, 'Newer AB');
     assert.equal(rememberResponse(connection, newer, 5_000), newer);
-    assert.equal(rememberResponse(connection, response(invitationId, 4, 'Older AB'), 5_000), newer);
-    assert.equal(cachedResponse(connection, invitationId, 5_000), newer);
-    const newest = response(invitationId, 6, 'Newest AB');
+    assert.equal(rememberResponse(connection, response(owner, 4, 'Older AB'), 5_000), newer);
+    assert.equal(cachedResponse(connection, owner, 5_000), newer);
+    const newest = response(owner, 6, 'Newest AB');
     assert.equal(rememberResponse(connection, newest, 5_000), newest);
-    assert.equal(cachedResponse(connection, invitationId, 5_000), newest);
+    assert.equal(cachedResponse(connection, owner, 5_000), newest);
   });
 
-  it('When the response behind an invitation was replaced (another _id), then the new one is kept whatever its revision', () => {
-    const invitationId = new mongoose.Types.ObjectId();
-    rememberResponse(connection, response(invitationId, 7, 'Old AB'), 5_000);
-    const replacement = response(invitationId, 0, 'New AB', new mongoose.Types.ObjectId());
+  it('When the response of a supplier was replaced (another _id), then the new one is kept whatever its revision', () => {
+    const owner = newOwner();
+    rememberResponse(connection, response(owner, 7, 'Old AB'), 5_000);
+    const replacement = response(owner, 0, 'New AB', new mongoose.Types.ObjectId());
     assert.equal(rememberResponse(connection, replacement, 5_000), replacement);
-    assert.equal(cachedResponse(connection, invitationId, 5_000), replacement);
+    assert.equal(cachedResponse(connection, owner, 5_000), replacement);
   });
 
   it('When a response is cached, then it is frozen so no request can change it for the others', () => {
-    const cached = rememberResponse(connection, response(new mongoose.Types.ObjectId(), 1, 'Frozen AB'), 5_000);
+    const cached = rememberResponse(connection, response(newOwner(), 1, 'Frozen AB'), 5_000);
     assert.ok(Object.isFrozen(cached));
   });
 
   it('When the cache time is 0, then nothing is kept', () => {
-    const invitationId = new mongoose.Types.ObjectId();
-    const copy = response(invitationId, 1, 'Uncached AB');
+    const owner = newOwner();
+    const copy = response(owner, 1, 'Uncached AB');
     assert.equal(rememberResponse(connection, copy, 0), copy);
-    assert.equal(cachedResponse(connection, invitationId, 5_000), undefined);
+    assert.equal(cachedResponse(connection, owner, 5_000), undefined);
     rememberResponse(connection, copy, 5_000);
-    assert.equal(cachedResponse(connection, invitationId, 0), undefined, 'a caller with cache time 0 never reads the cache');
+    assert.equal(cachedResponse(connection, owner, 0), undefined, 'a caller with cache time 0 never reads the cache');
   });
 
   it('When the cache time has passed or the entry was forgotten, then nothing is returned', async () => {
-    const expiring = new mongoose.Types.ObjectId();
+    const expiring = newOwner();
     rememberResponse(connection, response(expiring, 1, 'Short Lived AB'), 30);
     assert.ok(cachedResponse(connection, expiring, 30));
     await sleep(60);
@@ -329,18 +333,18 @@ describe('Response cache (response-cache.ts)', () => {
     const older = response(expiring, 0, 'Read Later AB');
     assert.equal(rememberResponse(connection, older, 5_000), older);
 
-    const forgotten = new mongoose.Types.ObjectId();
+    const forgotten = newOwner();
     rememberResponse(connection, response(forgotten, 3, 'Forgotten AB'), 5_000);
     forgetResponse(connection, forgotten);
     assert.equal(cachedResponse(connection, forgotten, 5_000), undefined);
   });
 
-  it('When two connections cache the same invitation, then neither sees the other\'s copy', async () => {
+  it('When two connections cache the same supplier\'s response, then neither sees the other\'s copy', async () => {
     const other = mongoose.createConnection();
     try {
-      const invitationId = new mongoose.Types.ObjectId();
-      rememberResponse(connection, response(invitationId, 1, 'Mine AB'), 5_000);
-      assert.equal(cachedResponse(other, invitationId, 5_000), undefined);
+      const owner = newOwner();
+      rememberResponse(connection, response(owner, 1, 'Mine AB'), 5_000);
+      assert.equal(cachedResponse(other, owner, 5_000), undefined);
     } finally {
       await other.close();
     }
@@ -356,7 +360,7 @@ describe('Rendered section pages (page-cache.ts)', () => {
     notice: undefined,
     csrfToken: 'token-of-browser-a',
     supplierName: 'Supplier 1 AB',
-    linkExpiresAt: new Date('2026-03-01T00:00:00Z'),
+    dueAt: new Date('2026-03-01T00:00:00Z'),
   };
 
   it('When any part of the key differs, then the page is not served', () => {
@@ -372,7 +376,7 @@ describe('Rendered section pages (page-cache.ts)', () => {
       { csrfToken: 'token-of-browser-b' },
       { supplierName: 'Renamed AB' },
       { supplierName: undefined },
-      { linkExpiresAt: new Date('2026-04-01T00:00:00Z') },
+      { dueAt: new Date('2026-04-01T00:00:00Z') },
     ];
     for (const variant of variants) assert.equal(pages.get({ ...key, ...variant }), undefined, `served despite ${JSON.stringify(variant)}`);
   });

@@ -1,7 +1,7 @@
 /** Test fixtures for the supplier form: an organisation, a supplier, an open campaign and an invitation link. */
 import request from 'supertest';
 import type express from 'express';
-import { createCampaign } from '../../src/campaigns';
+import { campaignModel, createCampaign } from '../../src/campaigns';
 import { createInvitation } from '../../src/campaigns/invitation-service';
 import { visibleQuestions, type Answers, type Question, type Section } from '../../src/questionnaires';
 import { createSupplier } from '../../src/suppliers';
@@ -38,13 +38,16 @@ export async function createSupplierLink(
   });
   const campaign = await createCampaign(deps, {
     organisationId: organisation.id,
+    actor: { kind: 'user', id: organisation.buyer.id, name: 'buyer' },
     name: 'Code of conduct 2026',
     questionnaireId: SAQ.id,
     questionnaireVersion: SAQ.version,
-    deadline: new Date(deps.clock.now().getTime() + 30 * 86_400_000),
-    status: 'open',
+    dueDate: new Date(deps.clock.now().getTime() + 30 * 86_400_000),
+    buyerContact: options.withContact === false ? undefined : BUYER_CONTACT,
     supplierIds: [supplier._id],
   });
+  // A link made directly rather than sent (the sending and its mail are tested in test/campaigns/).
+  await campaignModel(deps.connection).updateOne({ _id: campaign._id }, { $set: { status: 'open' } });
   const { token, url, invitation } = await createInvitation(deps, {
     organisationId: organisation.id,
     campaignId: campaign._id,
@@ -53,15 +56,27 @@ export async function createSupplierLink(
     questionnaireVersion: SAQ.version,
     language: options.language ?? 'en',
     buyerContact: options.withContact === false ? undefined : BUYER_CONTACT,
+    contact: { name: 'Karin Lund', email: supplierEmail, language: options.language ?? 'en' },
+    dueAt: campaign.deadline,
     expiresInDays: options.expiresInDays,
   });
   return { token, path: `/s/${token}`, url, invitationId: invitation._id.toHexString(), organisationId: organisation.id, supplierEmail };
 }
 
-/** Opens a page of the link with a cookie-keeping agent; returns the agent and the page's CSRF token. */
+/** Where the welcome page's "Start" button leads, when the page is the welcome page. */
+export function startHref(html: string): string | undefined {
+  return /<p class="welcome__start"><a class="button" href="([^"]+)"/.exec(html)?.[1];
+}
+
+/**
+ * Opens a page of the link with a cookie-keeping agent, as a supplier would (from the welcome page, its Start
+ * button); returns the agent and the page's CSRF token.
+ */
 export async function openSection(app: express.Express, pagePath: string): Promise<{ agent: request.Agent; csrf: string; html: string }> {
   const agent = request.agent(app);
-  const page = await agent.get(pagePath).redirects(2).expect(200);
+  let page = await agent.get(pagePath).redirects(2).expect(200);
+  const start = startHref(page.text);
+  if (start) page = await agent.get(start).expect(200);
   return { agent, csrf: extractCsrfToken(page.text), html: page.text };
 }
 
