@@ -127,8 +127,14 @@ function fieldOf(path: PropertyKey[]): { id: string; key: string } {
     }
     case 'dueDate':
       return { id: 'dueDate', key: 'dueDate' };
-    default:
+    case 'supplierIds':
+      // The pages list the campaign's suppliers under this heading.
+      return { id: 'suppliers-title', key: 'name' };
+    case undefined:
+    case 'name':
       return { id: 'name', key: 'name' };
+    default:
+      return { id: first, key: first };
   }
 }
 
@@ -162,8 +168,16 @@ export function serviceError(error: HttpError, t: Translate): FieldError {
 
 export type ParsedForm = { ok: true; fields: CampaignFields } | { ok: false; errors: FieldError[] };
 
-export function parseCampaignForm(values: CampaignFormValues, t: Translate): ParsedForm {
+/**
+ * The form's fields in the API's shape, or every problem at once: zod's, and a questionnaire that is not one of the
+ * published versions the form offers.
+ */
+export function parseCampaignForm(values: CampaignFormValues, t: Translate, publishedQuestionnaires: string[]): ParsedForm {
   const parsed = campaignFieldsInput.safeParse(fieldsInput(values));
-  if (!parsed.success) return { ok: false, errors: formErrors(parsed.error, values, t) };
+  const errors = parsed.success ? [] : formErrors(parsed.error, values, t);
+  if (!publishedQuestionnaires.includes(values.questionnaire) && !errors.some((e) => e.field === 'questionnaire')) {
+    errors.push({ field: 'questionnaire', message: t('campaigns:form.errors.questionnaire') });
+  }
+  if (!parsed.success || errors.length > 0) return { ok: false, errors };
   return { ok: true, fields: parsed.data };
 }

@@ -121,6 +121,8 @@ export function campaignsRouter(deps: AppDeps): Router {
     res.render('campaigns/index', { title: t(res)('campaigns:list.title'), campaigns, status: status.success ? (status.data ?? '') : '', statuses: CAMPAIGN_STATUSES, canEdit: canEdit(req) });
   });
 
+  const questionnaireChoices = () => publishedQuestionnaires(deps.questionnaires).map((q) => `${q.id}@${q.version}`);
+
   async function renderForm(req: Request, res: Response, options: { status: number; values: CampaignFormValues; errors?: FieldError[]; campaign?: CampaignDocument }): Promise<void> {
     res.status(options.status).render('campaigns/form', {
       title: t(res)(options.campaign ? 'campaigns:form.editTitle' : 'campaigns:form.newTitle', { name: options.campaign?.name }),
@@ -158,7 +160,7 @@ export function campaignsRouter(deps: AppDeps): Router {
 
   router.post('/campaigns', WRITE, async (req, res) => {
     const values = formValues(req.body);
-    const parsed = parseCampaignForm(values, t(res));
+    const parsed = parseCampaignForm(values, t(res), questionnaireChoices());
     if (!parsed.ok) return renderForm(req, res, { status: 422, values, errors: parsed.errors });
     try {
       const campaign = await createCampaign(deps, { ...parsed.fields, organisationId: organisationOf(req), actor: userActor(req) });
@@ -178,7 +180,7 @@ export function campaignsRouter(deps: AppDeps): Router {
   router.post('/campaigns/:id', WRITE, async (req, res) => {
     const campaign = await requireCampaign(deps.connection, organisationOf(req), String(req.params.id));
     const values = formValues(req.body);
-    const parsed = parseCampaignForm(values, t(res));
+    const parsed = parseCampaignForm(values, t(res), questionnaireChoices());
     if (!parsed.ok) return renderForm(req, res, { status: 422, values, errors: parsed.errors, campaign });
     const revision = Number(values.revision);
     try {

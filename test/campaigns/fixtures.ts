@@ -1,9 +1,13 @@
 /** Test fixtures for campaigns: an organisation with suppliers, a draft campaign, and the links in delivered mail. */
+import path from 'node:path';
+import type express from 'express';
 import type mongoose from 'mongoose';
+import request from 'supertest';
 import { createCampaign, type CampaignDocument, type NewCampaign } from '../../src/campaigns';
 import type { Actor } from '../../src/platform/activity';
 import { createSupplier, type SupplierDocument } from '../../src/suppliers';
-import { createTestOrganisation, type TestApp, type TestOrganisation } from '../helpers/app';
+import { loadQuestionnaires, type QuestionnaireRegistry } from '../../src/questionnaires';
+import { createTestOrganisation, extractCsrfToken, type TestApp, type TestOrganisation } from '../helpers/app';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const SAQ = { id: 'code-of-conduct-saq', version: 1 } as const;
@@ -81,4 +85,33 @@ export function linkIn(text: string): string {
 
 export function idOf(doc: { _id: mongoose.Types.ObjectId }): string {
   return doc._id.toHexString();
+}
+
+/** A short published questionnaire (two sections, documents beside two answers), for tests that submit. */
+export const SHORT = { id: 'short-check', version: 1 } as const;
+
+let shortRegistry: QuestionnaireRegistry | undefined;
+export function shortQuestionnaires(): QuestionnaireRegistry {
+  shortRegistry ??= loadQuestionnaires(path.join(__dirname, 'questionnaires'));
+  return shortRegistry;
+}
+
+/** Answers the short questionnaire through its pages and submits it, as a supplier without JavaScript would. */
+export async function submitShortCheck(app: express.Express, linkPath: string, declaredBy = { name: 'Karin Lund', role: 'CSR manager' }): Promise<request.Response> {
+  const agent = request.agent(app);
+  const page = await agent.get(`${linkPath}/section/profile`).expect(200);
+  const csrf = extractCsrfToken(page.text);
+  const post = (section: string, answers: Record<string, string>) =>
+    agent
+      .post(`${linkPath}/section/${section}`)
+      .type('form')
+      .send({ _csrf: csrf, action: 'save', ...Object.fromEntries(Object.entries(answers).map(([id, value]) => [`answers[${id}]`, value])) })
+      .expect(303);
+  await post('profile', { company_name: 'Leverantören AB', has_policy: 'no', risk_analysis: 'no' });
+  await post('labour', { employs_migrants: 'no', notes: '' });
+  return agent
+    .post(`${linkPath}/submit`)
+    .type('form')
+    .send({ _csrf: csrf, declarationName: declaredBy.name, declarationRole: declaredBy.role, declarationConfirm: 'yes' })
+    .expect(303);
 }
