@@ -42,6 +42,7 @@ export interface CountryContext {
   generalMinimumAge: number;
   /** What the general minimum stands on, in both languages, for pages that show the fallback. */
   generalMinimumBasis: Localized;
+  generalMinimumSource: ContextSource;
   /** False when the data file was not found: every country then gets the fallback. */
   loaded: boolean;
 }
@@ -140,6 +141,7 @@ export function createCountryContext(file: ContextFile | undefined): CountryCont
     listedMinimumWorkingAges: () => listedValues,
     generalMinimumAge: C138_GENERAL_MINIMUM_AGE,
     generalMinimumBasis: file?.general_minimum_basis ?? DEFAULT_BASIS,
+    generalMinimumSource: generalSource,
     loaded: file !== undefined,
   });
 }

@@ -69,3 +69,16 @@ export {
   type RulesDiff,
   type TriggeredFlag,
 } from './rules-evaluator';
+export {
+  minimumWorkingAgePage,
+  rulesCatalogue,
+  rulesIndex,
+  rulesPage,
+  type MinimumWorkingAgePage,
+  type RuleView,
+  type RulesCatalogue,
+  type RulesIndexEntry,
+  type RulesPage,
+} from './rules-service';
+export { describeCondition, type ConditionText } from './rules-text';
+export { rulesRouter } from './routes';

@@ -49,6 +49,7 @@ export interface FlagContext {
 
 export interface TriggeredFlag {
   ruleId: string;
+  title: Localized;
   /** The rules version that raised the flag: `questionnaireId@questionnaireVersion/rules@rulesVersion`. */
   rulesKey: string;
   questionnaireId: string;
@@ -208,6 +209,7 @@ function flagOf(rule: Rule, ruleSet: RuleSet, env: Environment, order: Map<strin
   collectCauses(rule.when, env, causes, context);
   return {
     ruleId: rule.id,
+    title: { sv: rule.title.sv, en: rule.title.en },
     rulesKey: ruleSetKey(ruleSet),
     questionnaireId: ruleSet.questionnaire.id,
     questionnaireVersion: ruleSet.questionnaire.version,

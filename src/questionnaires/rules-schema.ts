@@ -41,6 +41,7 @@ const examplesSchema = z.strictObject({
 
 const ruleSchema = z.strictObject({
   id: snakeId,
+  title: localizedSchema,
   when: ruleConditionSchema,
   severity: z.enum(SEVERITIES),
   indicators: z.array(indicatorSchema).max(11).default([]).transform(unique),

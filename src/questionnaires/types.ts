@@ -265,6 +265,8 @@ export interface RuleExamples {
 export interface Rule {
   /** Stable snake_case id, unique in its rules file and kept across versions while the meaning stays. */
   id: string;
+  /** What was found, in one short sentence: the heading of the rule and of every flag it raises. */
+  title: Localized;
   when: RuleCondition;
   severity: Severity;
   /** ILO forced-labour indicators (1–11) the rule bears on. */

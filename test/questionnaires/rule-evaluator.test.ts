@@ -77,6 +77,7 @@ function ruleSetWith(when: unknown, overrides: Record<string, unknown> = {}): Re
     rules: [
       {
         id: 'the_rule',
+        title: t('The rule'),
         when,
         severity: 'high',
         indicators: [9, 2],
@@ -279,6 +280,7 @@ describe('Evaluating rules', () => {
       const [flag] = evaluate({ question: 'fees', equals: 'yes' }, { fees: 'yes' });
       assert.deepEqual(flag, {
         ruleId: 'the_rule',
+        title: t('The rule'),
         rulesKey: 'evaluator-check@1/rules@1',
         questionnaireId: 'evaluator-check',
         questionnaireVersion: 1,

@@ -37,8 +37,11 @@ for (const definition of registry.list()) {
         });
       }
 
-      it('When a rule’s rationale is read, then it exists in Swedish and English, and they differ', () => {
-        for (const rule of ruleSet.rules) assert.notEqual(rule.rationale.sv, rule.rationale.en, rule.id);
+      it('When a rule’s title and rationale are read, then they exist in Swedish and English, and differ', () => {
+        for (const rule of ruleSet.rules) {
+          assert.notEqual(rule.title.sv, rule.title.en, `${rule.id} title`);
+          assert.notEqual(rule.rationale.sv, rule.rationale.en, `${rule.id} rationale`);
+        }
       });
     });
   }

@@ -133,7 +133,7 @@ describe('Loading rules files', () => {
     });
 
     it('then a published rules file changed in place stops start-up', () => {
-      const recorded = { 'supplier-check@1': questionnaireHash, 'supplier-check@1/rules@1': 'ec854c8dc70919815db53604b9f0c942c67bdfd3c9cbc9ddb55ee1bf176a1caa' };
+      const recorded = JSON.parse(fs.readFileSync(path.join(VALID, 'published-hashes.json'), 'utf8')) as Record<string, string>;
       const error = loadError(folderWith({ [RULES_PATH]: RULES_1.replace('severity: high', 'severity: medium'), 'published-hashes.json': hashes(recorded) }));
       assert.match(error.message, /published supplier-check@1\/rules@1 was changed after publication.*new version/);
     });
