@@ -3,38 +3,24 @@
  * every page in both languages, and the skip link and rule anchors working from the keyboard.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type http from 'node:http';
-import type { Browser, Page } from 'playwright-core';
-import { buildTestApp, type TestApp } from '../helpers/app';
-import { CHROMIUM, checkAccessibility, chromiumInstalled, launchChromium, screenshotAt320 } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { checkAccessibility, screenshotAt320, skipWithoutChromium, startBrowserTestApp, type BrowserTestApp } from '../helpers/browser';
 
 describe('The published rules pages in a browser (chromium)', function () {
   this.timeout(180_000);
-  let t: TestApp;
-  let server: http.Server;
+  let session: BrowserTestApp | undefined;
   let origin: string;
-  let browser: Browser;
   let page: Page;
 
   before(async function () {
-    if (!chromiumInstalled()) {
-      console.warn(`    Skipping browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
-      this.skip();
-    }
-    t = await buildTestApp({ label: 'browser_rules' });
-    server = await new Promise<http.Server>((resolve) => {
-      const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium();
-    page = await (await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } })).newPage();
+    skipWithoutChromium(this);
+    session = await startBrowserTestApp('browser_rules');
+    origin = session.origin;
+    page = await (await session.browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } })).newPage();
   });
 
   after(async () => {
-    await browser?.close();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    await t?.close();
+    await session?.close();
   });
 
   const pages: Array<[name: string, url: string]> = [

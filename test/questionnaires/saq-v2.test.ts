@@ -18,6 +18,7 @@ import {
 } from '../../src/questionnaires';
 import { paths } from '../../src/platform/paths';
 import { shippedQuestionnaires } from '../helpers/app';
+import { CLEAN_ANSWERS_V2 } from './saq-answers';
 
 const registry = shippedQuestionnaires();
 const saq = registry.get('code-of-conduct-saq', 2)!;
@@ -35,96 +36,7 @@ function optionIds(id: string): string[] {
   return q.type === 'single_choice' || q.type === 'multiple_choice' ? q.options.map((o) => o.id) : [];
 }
 
-const FILE = { fileId: 'f1', filename: 'records.pdf', size: 100_000, contentType: 'application/pdf' };
-
-/** A manufacturer in Sweden with no migrants, agencies, housing, young workers, trainees or high-risk materials. */
-const cleanAnswers: Answers = {
-  company_name: 'Nordic Gloves AB',
-  head_office_country: 'SE',
-  company_role: 'manufacturer',
-  sector: 'medical_devices',
-  production_sites: 'Factory 1, Industrivägen 1, Borås, Sweden',
-  site_country: 'SE',
-  workers_total: 120,
-  policy_commitment: 'yes',
-  responsible_person: 'yes',
-  responsible_person_name: 'Anna Berg, COO',
-  risk_analysis: 'yes',
-  supply_chain_mapped: 'fully',
-  requirements_to_subcontractors: 'yes',
-  subcontractor_follow_up: ['self_assessments', 'on_site_audits'],
-  subcontractor_practices_known: 'known_for_all',
-  unauthorised_subcontracting: 'no',
-  home_based_work: 'no',
-  internal_follow_up: 'yes',
-  deviation_routine: 'yes',
-  recent_social_audit: 'no',
-  high_risk_materials: ['none'],
-  id_documents_retained: 'no',
-  recruitment_fees_paid: 'no',
-  contract_substitution: 'no',
-  loans_to_workers: 'no',
-  wage_deposits_held: 'no',
-  free_to_resign: 'yes',
-  overtime_voluntary: 'yes',
-  wages_paid_directly: 'yes',
-  written_contract_own_language: 'yes',
-  prison_or_state_labour: 'no',
-  free_to_leave_workplace: 'yes',
-  contact_restricted: 'no',
-  physical_violence: 'no',
-  sexual_harassment_or_abuse: 'no',
-  threats_or_intimidation: 'no',
-  verbal_abuse: 'no',
-  employs_migrants: 'no',
-  uses_agencies: 'no',
-  provides_housing: 'no',
-  minimum_hiring_age: 18,
-  age_verification: 'yes',
-  age_documents_copied: 'yes',
-  young_workers: 'no',
-  light_work_children: 'no',
-  child_labour_remediation: 'yes',
-  students_or_interns: 'no',
-  apprentices: 'no',
-  worker_representation: ['trade_union', 'collective_agreement'],
-  free_to_organise: 'yes',
-  union_dismissals: 'no',
-  pregnancy_testing: 'no',
-  hiv_testing: 'no',
-  equal_pay: 'yes',
-  non_discrimination_policy: 'yes',
-  grievance_channel: 'yes',
-  normal_weekly_hours: 40,
-  max_weekly_hours: 48,
-  day_off_in_seven: 'yes',
-  hours_recording: 'electronic',
-  records_show_all_hours: 'yes',
-  single_set_of_records: 'yes',
-  working_hours_records: [FILE],
-  minimum_wage_paid: 'yes',
-  overtime_premium: 'yes',
-  disciplinary_deductions: 'no',
-  payslips: 'yes',
-  payroll_sample: [{ ...FILE, fileId: 'f2', filename: 'payroll.pdf' }],
-  emergency_exits: 'yes',
-  fire_drills: 'yes',
-  last_fire_drill: '2026-09-15',
-  risk_assessment_workplace: 'yes',
-  protective_equipment_free: 'yes',
-  water_and_sanitation: 'yes',
-  serious_accidents: 'no',
-  environmental_permits: 'all_valid',
-  wastewater: 'municipal',
-  hazardous_waste: 'licensed_contractor',
-  environmental_incidents: 'no',
-  anti_bribery_policy: 'yes',
-  anti_bribery_training: 'yes',
-  gifts_to_officials_or_auditors: 'no',
-  corruption_proceedings: 'no',
-  serious_deviation_reporting_routine: 'yes',
-  serious_deviations_last_12_months: 'no',
-};
+const cleanAnswers = CLEAN_ANSWERS_V2;
 
 function flagsFor(changes: Answers): TriggeredFlag[] {
   return evaluateRules(rules, saq, { ...cleanAnswers, ...changes }, registry.countryContext);

@@ -21,6 +21,7 @@ import {
   type QuestionnaireDefinition,
 } from '../../src/questionnaires';
 import { canonicalHash } from '../../src/questionnaires/canonical';
+import { CLEAN_ANSWERS_V1 } from './saq-answers';
 
 const QUESTIONNAIRES = path.join(__dirname, '..', '..', 'questionnaires');
 const registry = loadQuestionnaires(QUESTIONNAIRES);
@@ -34,79 +35,7 @@ function question(id: string): Question {
   return found;
 }
 
-/** A supplier with no migrants, agencies, housing, young workers or students, and nothing risky to report. */
-const cleanAnswers: Answers = {
-  company_name: 'Nordic Gloves AB',
-  head_office_country: 'SE',
-  company_role: 'manufacturer',
-  sector: 'medical_devices',
-  production_sites: 'Factory 1, Industrivägen 1, Borås, Sweden',
-  workers_total: 120,
-  policy_commitment: 'yes',
-  responsible_person: 'yes',
-  responsible_person_name: 'Anna Berg, COO',
-  risk_analysis: 'yes',
-  supply_chain_mapped: 'fully',
-  requirements_to_subcontractors: 'yes',
-  subcontractor_follow_up: ['self_assessments', 'on_site_audits'],
-  internal_follow_up: 'yes',
-  deviation_routine: 'yes',
-  recent_social_audit: 'no',
-  id_documents_retained: 'no',
-  recruitment_fees_paid: 'no',
-  loans_to_workers: 'no',
-  free_to_resign: 'yes',
-  overtime_voluntary: 'yes',
-  wages_paid_directly: 'yes',
-  written_contract_own_language: 'yes',
-  prison_or_state_labour: 'no',
-  free_to_leave_workplace: 'yes',
-  contact_restricted: 'no',
-  physical_punishment: 'no',
-  employs_migrants: 'no',
-  uses_agencies: 'no',
-  provides_housing: 'no',
-  minimum_hiring_age: 18,
-  age_verification: 'yes',
-  young_workers: 'no',
-  child_labour_remediation: 'yes',
-  students_or_apprentices: 'no',
-  worker_representation: ['trade_union', 'collective_agreement'],
-  free_to_organise: 'yes',
-  union_dismissals: 'no',
-  pregnancy_or_hiv_testing: 'no',
-  equal_pay: 'yes',
-  non_discrimination_policy: 'yes',
-  grievance_channel: 'yes',
-  normal_weekly_hours: 40,
-  max_weekly_hours: 48,
-  day_off_in_seven: 'yes',
-  hours_recording: 'electronic',
-  records_complete: 'yes',
-  minimum_wage_paid: 'yes',
-  overtime_premium: 'yes',
-  disciplinary_deductions: 'no',
-  payslips: 'yes',
-  emergency_exits: 'yes',
-  fire_drills: 'yes',
-  last_fire_drill: '2026-09-15',
-  risk_assessment_workplace: 'yes',
-  protective_equipment_free: 'yes',
-  water_and_sanitation: 'yes',
-  serious_accidents: 'no',
-  environmental_permits: 'all_valid',
-  wastewater: 'municipal',
-  hazardous_waste: 'licensed_contractor',
-  environmental_incidents: 'no',
-  anti_bribery_policy: 'yes',
-  anti_bribery_training: 'yes',
-  gifts_to_officials_or_auditors: 'no',
-  corruption_proceedings: 'no',
-  serious_deviation_reporting_routine: 'yes',
-  serious_deviations_last_12_months: 'no',
-  working_hours_records: [{ fileId: 'f1', filename: 'hours-2026-09.pdf', size: 200_000, contentType: 'application/pdf' }],
-  payroll_sample: [{ fileId: 'f2', filename: 'payroll-2026-09.pdf', size: 150_000, contentType: 'application/pdf' }],
-};
+const cleanAnswers = CLEAN_ANSWERS_V1;
 
 function flagsOf(answers: Answers): string[] {
   return evaluateRules(rules, saq, answers, registry.countryContext).map((flag) => `${flag.ruleId}:${flag.severity}`);
