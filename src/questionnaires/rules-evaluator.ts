@@ -8,7 +8,7 @@
  */
 import { canonicalJson } from './canonical';
 import { storedAnswerProblem } from './answers';
-import { conditionReferences, leafOperand, type LeafCondition } from './conditions-schema';
+import { leafOperand, type LeafCondition } from './conditions-schema';
 import type { CountryContext } from './country-context';
 import { allQuestions, compareNumbers, computeVisibility, includesOption, isAnswered, isOneOf } from './logic';
 import { isCheckedRuleSet, parseRuleSet, ruleSetKey } from './rules-loader';
@@ -237,15 +237,15 @@ function collectCauses(condition: RuleCondition, env: Environment, causes: Set<s
   } else if ('any' in condition) {
     for (const c of condition.any) if (holds(c, env)) collectCauses(c, env, causes, context);
   } else if ('not' in condition) {
-    for (const ref of conditionReferences(condition.not, [])) causes.add(ref.id);
+    addReadIds(condition.not, causes);
   } else if ('count' in condition) {
     const atMost = 'lt' in condition || 'lte' in condition;
     for (const c of condition.count) {
-      if (atMost && !holds(c, env)) for (const ref of conditionReferences(c, [])) causes.add(ref.id);
+      if (atMost && !holds(c, env)) addReadIds(c, causes);
       if (!atMost && holds(c, env)) collectCauses(c, env, causes, context);
     }
   } else {
-    for (const ref of conditionReferences(condition, [])) causes.add(ref.id);
+    addReadIds(condition, causes);
     const operand = 'answered' in condition ? undefined : leafOperand(condition);
     if (typeof operand === 'object' && 'minimum_working_age_of' in operand) {
       const country = env.valueOf(operand.minimum_working_age_of);
@@ -261,6 +261,20 @@ function collectCauses(condition: RuleCondition, env: Environment, causes: Set<s
         });
       }
     }
+  }
+}
+
+/** The ids of every question a condition reads (conditionReferences without its paths, which causes do not need). */
+function addReadIds(condition: RuleCondition, ids: Set<string>): void {
+  if ('all' in condition) for (const c of condition.all) addReadIds(c, ids);
+  else if ('any' in condition) for (const c of condition.any) addReadIds(c, ids);
+  else if ('count' in condition) for (const c of condition.count) addReadIds(c, ids);
+  else if ('not' in condition) addReadIds(condition.not, ids);
+  else if ('answered' in condition) ids.add(condition.answered);
+  else {
+    ids.add(condition.question);
+    const operand = leafOperand(condition);
+    if (typeof operand === 'object') ids.add('question' in operand ? operand.question : operand.minimum_working_age_of);
   }
 }
 
