@@ -15,6 +15,7 @@ import {
 } from './args';
 import type { CommandHandler } from './context';
 import { findSorted, optionalLet, plainScope } from './matching';
+import { assertNotView } from './views';
 import { applyUpdate, validatorOf } from './writes';
 
 interface FindAndModifyResult {
@@ -25,6 +26,7 @@ interface FindAndModifyResult {
 const findAndModify: CommandHandler = async (inv) => {
   const name = inv.name;
   const coll = collectionArg(inv.body, name);
+  assertNotView(inv.ctx.storage, inv.db, coll);
   const query = optionalDocument(inv.body, 'query', name) ?? {};
   const sort = optionalDocument(inv.body, 'sort', name);
   const fields = optionalDocument(inv.body, 'fields', name);
