@@ -172,8 +172,9 @@ function aggregationCollation(inv: Invocation, parsed: ParsedAggregate): Aggrega
   let known: { collation: CollationSpec | undefined } | undefined;
   return () => {
     if (known) return known.collation;
-    const { collation } = parsed.request;
-    known = { collation: collation !== undefined || parsed.coll === undefined ? collation : collectionInfo(inv.ctx.storage, inv.db, parsed.coll)?.options.collation };
+    const { coll, request } = parsed;
+    const fromCollection = request.collation === undefined && coll !== undefined;
+    known = { collation: fromCollection ? collectionInfo(inv.ctx.storage, inv.db, coll)?.options.collation : request.collation };
     return known.collation;
   };
 }

@@ -1,7 +1,7 @@
 /** explain of find, aggregate, count, distinct, update, delete and findAndModify. */
 import { mongoError } from '../errors';
 import type { Document } from '../types';
-import { collectionArg, isDocument, optionalDocument, optionalString, readRequest } from './args';
+import { collectionArg, isDocument, optionalDocument, optionalHint, optionalString, readRequest } from './args';
 import type { CommandHandler, Invocation } from './context';
 import { parseAggregate, viewAggregate } from './aggregate';
 import { explainReply, type ExplainTarget, type Verbosity } from './explain-plan';
@@ -65,7 +65,7 @@ function explainTargetOnView(inv: Invocation, inner: Document): ExplainTarget | 
   if (typeof coll !== 'string') return undefined;
   const view = resolveView(inv.ctx.storage, inv.db, coll);
   if (!view) return undefined;
-  const options = { collation: inner.collation, hint: inner.hint as string | Document | undefined };
+  const options = { collation: inner.collation, hint: optionalHint(inner, name ?? 'explain') };
   switch (name) {
     case 'find':
       return { aggregate: viewAggregate(view, findStages(parseFind(inner)), options) };

@@ -18,7 +18,7 @@ import {
 import { readView } from './aggregate';
 import type { CommandHandler, Invocation } from './context';
 import { DEFAULT_FIRST_BATCH, openCursor } from './cursors';
-import { forEachWithin, type Deadline } from './deadline';
+import { forEachWithin } from './deadline';
 import { findMatching, findSorted, readScope, storageReader, type ReadScope } from './matching';
 import { resolveView, type ResolvedView } from './views';
 
@@ -204,7 +204,7 @@ const distinct: CommandHandler = async (inv) => {
 };
 
 /** The distinct values of `key` in `docs`, in sort order. */
-function distinctOf(docs: Document[], key: string, { collator, deadline }: { collator: ReadScope['collator']; deadline: Deadline }): unknown[] {
+function distinctOf(docs: Document[], key: string, { collator, deadline }: Pick<ReadScope, 'collator' | 'deadline'>): unknown[] {
   const values: unknown[] = [];
   const path = key.split('.');
   forEachWithin(docs, (doc) => distinctValues(doc, path, values), deadline);
