@@ -1,21 +1,17 @@
 /** mongoose 9 end to end: a read-only model over a view. Runs against the embedded server or MONGODB_URI. */
 import assert from 'node:assert/strict';
-import mongoose, { Schema, type Connection } from 'mongoose';
-import { connectTestClient, mongoUri } from '../helpers/mongo-target';
+import { Schema, type Connection } from 'mongoose';
+import { dropAndClose, openMongooseConnection } from '../helpers/mongoose-target';
 
 describe('mongoose end to end: a model over a view', function () {
-  this.timeout(60_000);
   let conn: Connection;
 
   before(async function () {
-    const { client, dbName } = await connectTestClient('mongoose_views');
-    await client.close();
-    conn = await mongoose.createConnection(await mongoUri(), { dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
+    conn = await openMongooseConnection('mongoose_views');
   });
 
   after(async function () {
-    await conn.dropDatabase();
-    await conn.close();
+    await dropAndClose(conn);
   });
 
   interface Supplier {

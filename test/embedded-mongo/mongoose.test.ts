@@ -1,21 +1,18 @@
 /** mongoose 9 end to end against the server: the features the app relies on. */
 import assert from 'node:assert/strict';
 import mongoose, { Schema, type Connection } from 'mongoose';
-import { connectTestClient, mongoUri } from '../helpers/mongo-target';
+import { dropAndClose, openMongooseConnection } from '../helpers/mongoose-target';
 
 describe('mongoose end to end', function () {
   this.timeout(60_000);
   let conn: Connection;
 
   before(async function () {
-    const { client, dbName } = await connectTestClient('mongoose');
-    await client.close();
-    conn = await mongoose.createConnection(await mongoUri(), { dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
+    conn = await openMongooseConnection('mongoose');
   });
 
   after(async function () {
-    await conn.dropDatabase();
-    await conn.close();
+    await dropAndClose(conn);
   });
 
   interface Supplier {

@@ -8,27 +8,18 @@ import type { PipelineContext } from '../aggregate/stages/types';
 import { ErrorCodes, mongoError, MongoServerError, withContext } from '../errors';
 import { createCollator } from '../query/collation';
 import type { Document } from '../types';
-import { documentArray, optionalCollation } from './args';
+import { documentArray, optionalCollation, typeName } from './args';
 import type { Invocation } from './context';
 import { definitionDocument, lookupView, SYSTEM_VIEWS, validateViewGraph, viewNamespace, type ViewDefinition } from './views';
 
 const VIEW_CREATE_OPTIONS = new Set(['viewOn', 'pipeline', 'collation']);
 const VIEW_MOD_OPTIONS = new Set(['viewOn', 'pipeline']);
 
-function typeLabel(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'double';
-  if (typeof value === 'bigint') return 'long';
-  if (typeof value === 'boolean') return 'bool';
-  return typeof value === 'object' ? 'object' : typeof value;
-}
-
 function viewOnOf(options: Document, command: string): string | undefined {
   const viewOn = options.viewOn;
   if (viewOn === undefined) return undefined;
   if (typeof viewOn !== 'string') {
-    throw mongoError('TypeMismatch', `BSON field '${command}.viewOn' is the wrong type '${typeLabel(viewOn)}', expected type 'string'`);
+    throw mongoError('TypeMismatch', `BSON field '${command}.viewOn' is the wrong type '${typeName(viewOn)}', expected type 'string'`);
   }
   if (viewOn === '') throw mongoError('BadValue', "'viewOn' cannot be empty");
   return viewOn;
