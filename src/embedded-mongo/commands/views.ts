@@ -56,8 +56,11 @@ export function viewNamespace(db: string, name: string): string {
 
 function readCatalog(storage: StorageEngine, db: string): ViewCatalog {
   const docs = storage.find(undefined, db, SYSTEM_VIEWS, { filter: {} }).docs;
-  if (docs.length === 0) return EMPTY_CATALOG;
   let byDb = parsedCatalogs.get(storage);
+  if (docs.length === 0) {
+    byDb?.delete(db);
+    return EMPTY_CATALOG;
+  }
   if (!byDb) {
     byDb = new Map();
     parsedCatalogs.set(storage, byDb);
@@ -123,22 +126,26 @@ export function listViews(storage: StorageEngine, db: string): ViewDefinition[] 
   return [...catalog.views.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The view `db.name` resolved to its collection, or undefined when `db.name` is not a view. */
+/**
+ * The view `db.name` resolved to its collection, or undefined when `db.name` is not a view. Like mongod, this looks
+ * up at most 20 names, so a chain of 20 views (which creation allows) fails to resolve with 165.
+ */
 export function resolveView(storage: StorageEngine, db: string, name: string): ResolvedView | undefined {
-  const first = lookupView(storage, db, name);
-  if (!first) return undefined;
+  let current = name;
   let pipeline: Document[] = [];
-  let view: ViewDefinition | undefined = first;
+  let collation: CollationSpec | undefined;
   for (let depth = 0; depth < MAX_VIEW_DEPTH; depth++) {
-    pipeline = [...view.pipeline, ...pipeline];
-    const next = lookupView(storage, db, view.viewOn);
-    if (!next) {
+    const view = lookupView(storage, db, current);
+    if (!view) {
+      if (depth === 0) return undefined;
       if (pipelineBytes(pipeline) > MAX_VIEW_PIPELINE_BYTES) {
         throw mongoError('ViewPipelineMaxSizeExceeded', `View pipeline exceeds maximum size; maximum size is ${MAX_VIEW_PIPELINE_BYTES}`);
       }
-      return { db, name, coll: view.viewOn, pipeline, collation: first.collation };
+      return { db, name, coll: current, pipeline, collation };
     }
-    view = next;
+    if (depth === 0) collation = view.collation;
+    pipeline = [...view.pipeline, ...pipeline];
+    current = view.viewOn;
   }
   throw mongoError('ViewDepthLimitExceeded', `View depth too deep or view cycle detected; maximum depth is ${MAX_VIEW_DEPTH}`);
 }

@@ -253,9 +253,9 @@ describe('conformance: views', () => {
 
     it('When indexes are created, listed or dropped on a view, then it fails with 166', async () => {
       const view = coll('highRisk');
-      await rejectsWithCode(view.createIndex({ risk: 1 }), 166, refused());
+      await rejectsWithCode(view.createIndex({ risk: 1 }), 166);
       await rejectsWithCode(view.listIndexes().toArray(), 166, refused());
-      await rejectsWithCode(view.dropIndex('risk_1'), 166, refused());
+      await rejectsWithCode(view.dropIndex('risk_1'), 166);
       await rejectsWithCode(db.command({ collStats: 'highRisk' }), 166);
     });
 

@@ -60,6 +60,15 @@ describe('unit: view catalog', () => {
     assertThrowsMongoError(() => validateViewGraph(engine, { db: 'app', name: 'c', viewOn: 'a', pipeline: [] }), 165, 'View depth limit exceeded; maximum depth is 20');
   });
 
+  it('When views are chained, then 19 resolve and 20 fail with 165, as mongod looks up at most 20 names', async () => {
+    const chain = (length: number, prefix: string) =>
+      Array.from({ length }, (_, i) => ({ _id: `app.${prefix}${i}`, viewOn: i === length - 1 ? 'suppliers' : `${prefix}${i + 1}`, pipeline: [] }));
+    await insertAll(engine, 'app', 'system.views', [...chain(19, 'short'), ...chain(20, 'long')]);
+    assert.equal(resolveView(engine, 'app', 'short0')?.coll, 'suppliers');
+    assertThrowsMongoError(() => resolveView(engine, 'app', 'long0'), 165);
+    assert.equal(resolveView(engine, 'app', 'long1')?.coll, 'suppliers');
+  });
+
   it('When a pipeline reads other collections, then every namespace it reads is found, nested ones too', () => {
     const pipeline = [
       { $lookup: { from: 'audits', as: 'a', pipeline: [{ $unionWith: { coll: 'sites', pipeline: [{ $lookup: { from: { db: 'other', coll: 'x' }, as: 'y', pipeline: [] } }] } }] } },
