@@ -5,9 +5,6 @@
  */
 import { UUID } from 'bson';
 import { MongoServerError } from '../errors';
-import { createCollator } from '../query/collation';
-import { compileFilter } from '../query/matcher';
-import { compileSort } from '../query/sort';
 import type {
   CatalogStats,
   CollectionInfo,
@@ -35,7 +32,8 @@ import {
   writeConflict,
 } from './catalog-rules';
 import { describeSpec, normaliseIndexSpec, sameIndex, sameKeyAndCollation } from './index-spec';
-import { effectiveCollation, planAndRun } from './planner';
+import { planAndRun } from './planner';
+import { isTextIndexKey } from '../text/index-spec';
 import { namespace, splitNamespace, type ChangeRecord, type Persistence } from './persistence';
 import { Transaction } from './transaction';
 import { idKey } from './values';
@@ -424,6 +422,13 @@ export class EmbeddedStorage implements StorageEngine {
       const sameName = current.find((s) => s.name === spec.name);
       if (sameName) {
         if (sameIndex(sameName, spec)) continue;
+        if (isTextIndexKey(spec.key) && sameKeyAndCollation(sameName, spec)) {
+          // The same text index with other weights or languages: mongod's "equivalent" index.
+          throw new MongoServerError(
+            'IndexOptionsConflict',
+            `An equivalent index already exists with the same name but different options. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameName)}`,
+          );
+        }
         throw new MongoServerError(
           'IndexKeySpecsConflict',
           `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameName)}`,
@@ -431,7 +436,17 @@ export class EmbeddedStorage implements StorageEngine {
       }
       const sameKeyDifferentName = current.find((s) => sameKeyAndCollation(s, spec));
       if (sameKeyDifferentName) {
+        if (isTextIndexKey(spec.key) && !sameIndex(sameKeyDifferentName, spec)) {
+          throw new MongoServerError(
+            'IndexOptionsConflict',
+            `An equivalent index already exists with a different name and options. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameKeyDifferentName)}`,
+          );
+        }
         throw new MongoServerError('IndexOptionsConflict', `Index already exists with a different name: ${sameKeyDifferentName.name}`);
+      }
+      const otherText = isTextIndexKey(spec.key) ? current.find((s) => isTextIndexKey(s.key)) : undefined;
+      if (otherText) {
+        throw new MongoServerError('CannotCreateIndex', `only one text index per collection allowed, found existing text index "${otherText.name}"`);
       }
       current.push(spec);
       records.push({ op: 'createIndex', ns, spec });
@@ -463,18 +478,16 @@ export class EmbeddedStorage implements StorageEngine {
   find(txn: TransactionHandle | undefined, db: string, coll: string, request: FindRequest): FindResult {
     const ns = namespace(db, coll);
     const collection = this.findCollection(ns);
-    const read = planAndRun(collection, request);
+    const read = planAndRun(collection, ns, request);
     const transaction = txn ? this.requireTransaction(txn) : undefined;
     const overlay = transaction?.overlay(ns);
-    if (!overlay || overlay.size === 0) return read;
+    if (!overlay || overlay.size === 0) return { docs: read.docs, plan: read.plan, textScores: read.textScores };
 
     // The transaction's view: committed results minus documents it sees differently, plus its visible versions.
-    const collator = createCollator(effectiveCollation(request, collection));
-    const matcher = compileFilter(request.filter, { collator });
     const docs = read.docs.filter((doc) => !overlay.has(idKey(doc._id)));
-    for (const { doc } of overlay.values()) if (doc && matcher.test(doc)) docs.push(doc);
-    if (request.sort && Object.keys(request.sort).length > 0) docs.sort(compileSort(request.sort, collator));
-    return { docs, plan: { ...read.plan, providesSort: false } };
+    for (const { doc } of overlay.values()) if (doc && read.admits(doc)) docs.push(doc);
+    if (read.compare) docs.sort(read.compare);
+    return { docs, plan: { ...read.plan, providesSort: false }, textScores: read.textScores };
   }
 
   // ---------------------------------------------------------------- writes
