@@ -19,7 +19,7 @@ import type { Collection } from './collection';
 import type { CollectionIndex } from './collection-index';
 import { getDoc } from './doc-store';
 import { sameKey } from './index-spec';
-import { effectiveCollation, type PlannedRead } from './planner';
+import { effectiveCollation, impliesPartialFilter, type PlannedRead } from './planner';
 import { isPlainObject } from './values';
 
 export function runTextSearch(collection: Collection | undefined, ns: string, request: FindRequest, clause: TextClause): PlannedRead {
@@ -30,7 +30,9 @@ export function runTextSearch(collection: Collection | undefined, ns: string, re
   const query = TextQuery.parse(clause.params, text.defaultLanguage);
   checkTextPlacement(clause);
   checkHint(request.hint, index);
-  if (index.spec.hidden === true) textPrefixUnusable();
+  // A hidden text index, or a partial one the query does not stay inside, is no plan at all for mongod.
+  const partial = index.spec.partialFilterExpression;
+  if (index.spec.hidden === true || (partial && !impliesPartialFilter(request.filter, partial))) textPrefixUnusable();
   const prefix = text.prefixFields.map((field) => equalityValue(request.filter, field));
   if (prefix.some((value) => value === NO_EQUALITY)) textPrefixUnusable();
 
