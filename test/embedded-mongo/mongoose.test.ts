@@ -194,9 +194,9 @@ describe('mongoose end to end', function () {
     ]);
     const found = await Listed.find({ $text: { $search: 'textile cottons' } }, { score: { $meta: 'textScore' } })
       .sort({ score: { $meta: 'textScore' } })
-      .lean();
+      .lean<Array<{ name: string; score: number }>>();
     assert.deepEqual(found.map((doc) => doc.name), ['Cotton Mill', 'Nordic Textiles']);
-    assert.ok((found[0].score as number) > (found[1].score as number));
+    assert.ok(found[0].score > found[1].score);
     assert.deepEqual(await Listed.syncIndexes(), []);
     const spec = (await Listed.collection.indexes()).find((index) => index.name === 'supplier_search');
     assert.deepEqual(spec?.weights, { name: 5, products: 1 });

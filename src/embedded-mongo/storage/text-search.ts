@@ -9,7 +9,7 @@ import { compareStrings } from '../bson/compare';
 import { mongoError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
-import { compileSort } from '../query/sort';
+import { compileSort, sortDocuments } from '../query/sort';
 import { checkTextPlacement, textPrefixUnusable, type TextClause } from '../text/filter';
 import { TextMatcher } from '../text/matcher';
 import { TextQuery } from '../text/query';
@@ -50,9 +50,9 @@ export function runTextSearch(collection: Collection | undefined, ns: string, re
       return true;
     });
   }
-  const docs: Document[] = [];
+  let docs: Document[] = [];
   const textScores = new Map<Document, number>();
-  for (const rid of [...scoresByRid.keys()].sort((a, b) => a - b)) {
+  for (const rid of Float64Array.from(scoresByRid.keys()).sort()) {
     const record = collection.records.get(rid);
     const doc = record && getDoc(record);
     if (doc && matcher.test(doc)) {
@@ -61,8 +61,9 @@ export function runTextSearch(collection: Collection | undefined, ns: string, re
     }
   }
   const sort = request.sort && Object.keys(request.sort).length > 0 ? request.sort : undefined;
-  const compare = sort ? compileSort(sort, collator, { textScore: (doc) => textScores.get(doc) }) : undefined;
-  if (compare) docs.sort(compare);
+  const metadata = { textScore: (doc: Document) => textScores.get(doc) };
+  const compare = sort ? compileSort(sort, collator, metadata) : undefined;
+  if (sort) docs = sortDocuments(docs, sort, collator, metadata);
 
   const indexPrefix: Document = {};
   text.prefixFields.forEach((field, i) => (indexPrefix[field] = prefix[i]));
