@@ -5,36 +5,7 @@
  * Porter's original algorithm and not Snowball's Porter2 that mongod uses (so it comes from nlp.js), and whose Orama
  * list differs from Snowball's by the eight words below. "none" neither stems nor drops stop words.
  */
-import StemmerEn from '@nlpjs/lang-en-min/src/stemmer-en';
-import { stemmer as danishStemmer } from '@orama/stemmers/danish';
-import { stemmer as dutchStemmer } from '@orama/stemmers/dutch';
-import { stemmer as finnishStemmer } from '@orama/stemmers/finnish';
-import { stemmer as frenchStemmer } from '@orama/stemmers/french';
-import { stemmer as germanStemmer } from '@orama/stemmers/german';
-import { stemmer as hungarianStemmer } from '@orama/stemmers/hungarian';
-import { stemmer as italianStemmer } from '@orama/stemmers/italian';
-import { stemmer as norwegianStemmer } from '@orama/stemmers/norwegian';
-import { stemmer as portugueseStemmer } from '@orama/stemmers/portuguese';
-import { stemmer as romanianStemmer } from '@orama/stemmers/romanian';
-import { stemmer as russianStemmer } from '@orama/stemmers/russian';
-import { stemmer as spanishStemmer } from '@orama/stemmers/spanish';
-import { stemmer as swedishStemmer } from '@orama/stemmers/swedish';
-import { stemmer as turkishStemmer } from '@orama/stemmers/turkish';
-import { stopwords as danishStopWords } from '@orama/stopwords/danish';
-import { stopwords as dutchStopWords } from '@orama/stopwords/dutch';
-import { stopwords as englishStopWords } from '@orama/stopwords/english';
-import { stopwords as finnishStopWords } from '@orama/stopwords/finnish';
-import { stopwords as frenchStopWords } from '@orama/stopwords/french';
-import { stopwords as germanStopWords } from '@orama/stopwords/german';
-import { stopwords as hungarianStopWords } from '@orama/stopwords/hungarian';
-import { stopwords as italianStopWords } from '@orama/stopwords/italian';
-import { stopwords as norwegianStopWords } from '@orama/stopwords/norwegian';
-import { stopwords as portugueseStopWords } from '@orama/stopwords/portuguese';
-import { stopwords as romanianStopWords } from '@orama/stopwords/romanian';
-import { stopwords as russianStopWords } from '@orama/stopwords/russian';
-import { stopwords as spanishStopWords } from '@orama/stopwords/spanish';
-import { stopwords as swedishStopWords } from '@orama/stopwords/swedish';
-import { stopwords as turkishStopWords } from '@orama/stopwords/turkish';
+/* eslint-disable @typescript-eslint/no-require-imports -- each language's stemmer and stop words load on first use (all of them take ~170 ms) */
 
 export interface TextLanguage {
   /** mongod's canonical name: "english", "swedish", "none", … */
@@ -50,7 +21,6 @@ export interface TextLanguage {
 
 /** Snowball's English list has "a" and not these, which Orama's adds. */
 const NOT_SNOWBALL_ENGLISH = new Set(['us', 'will', 'shall', 'can', 'may', 'might', 'must']);
-const SNOWBALL_ENGLISH = [...englishStopWords.filter((word) => !NOT_SNOWBALL_ENGLISH.has(word)), 'a'];
 
 const STEM_CACHE_SIZE = 20_000;
 
@@ -68,52 +38,79 @@ function cachedStemmer(stem: (word: string) => string): (word: string) => string
   };
 }
 
-function snowballEnglish(): (word: string) => string {
+type OramaStemmer = typeof import('@orama/stemmers/swedish');
+type OramaStopWords = typeof import('@orama/stopwords/swedish');
+
+interface LanguageParts {
+  stem?: (word: string) => string;
+  stopWords: readonly string[];
+}
+
+function orama(stemmer: OramaStemmer, stopWords: OramaStopWords): LanguageParts {
+  return { stem: stemmer.stemmer, stopWords: stopWords.stopwords };
+}
+
+function english(): LanguageParts {
+  const StemmerEn = require('@nlpjs/lang-en-min/src/stemmer-en') as typeof import('@nlpjs/lang-en-min/src/stemmer-en');
   const stemmer = new StemmerEn();
-  return (word) => {
-    stemmer.setCurrent(word);
-    stemmer.innerStem();
-    return stemmer.getCurrent();
+  const { stopwords } = require('@orama/stopwords/english') as OramaStopWords;
+  return {
+    stem: (word) => {
+      stemmer.setCurrent(word);
+      stemmer.innerStem();
+      return stemmer.getCurrent();
+    },
+    stopWords: [...stopwords.filter((word) => !NOT_SNOWBALL_ENGLISH.has(word)), 'a'],
   };
 }
 
-function language(name: string, stem: ((word: string) => string) | undefined, stopWords: readonly string[]): TextLanguage {
-  const stops = new Set(stopWords);
+/** mongod's canonical name, its two-letter code and the parts' loader (module paths spelled out for bundlers). */
+const SOURCES: Array<{ name: string; alias: string; load(): LanguageParts }> = [
+  { name: 'none', alias: 'none', load: () => ({ stopWords: [] }) },
+  { name: 'danish', alias: 'da', load: () => orama(require('@orama/stemmers/danish'), require('@orama/stopwords/danish')) },
+  { name: 'dutch', alias: 'nl', load: () => orama(require('@orama/stemmers/dutch'), require('@orama/stopwords/dutch')) },
+  { name: 'english', alias: 'en', load: english },
+  { name: 'finnish', alias: 'fi', load: () => orama(require('@orama/stemmers/finnish'), require('@orama/stopwords/finnish')) },
+  { name: 'french', alias: 'fr', load: () => orama(require('@orama/stemmers/french'), require('@orama/stopwords/french')) },
+  { name: 'german', alias: 'de', load: () => orama(require('@orama/stemmers/german'), require('@orama/stopwords/german')) },
+  { name: 'hungarian', alias: 'hu', load: () => orama(require('@orama/stemmers/hungarian'), require('@orama/stopwords/hungarian')) },
+  { name: 'italian', alias: 'it', load: () => orama(require('@orama/stemmers/italian'), require('@orama/stopwords/italian')) },
+  { name: 'norwegian', alias: 'nb', load: () => orama(require('@orama/stemmers/norwegian'), require('@orama/stopwords/norwegian')) },
+  { name: 'portuguese', alias: 'pt', load: () => orama(require('@orama/stemmers/portuguese'), require('@orama/stopwords/portuguese')) },
+  { name: 'romanian', alias: 'ro', load: () => orama(require('@orama/stemmers/romanian'), require('@orama/stopwords/romanian')) },
+  { name: 'russian', alias: 'ru', load: () => orama(require('@orama/stemmers/russian'), require('@orama/stopwords/russian')) },
+  { name: 'spanish', alias: 'es', load: () => orama(require('@orama/stemmers/spanish'), require('@orama/stopwords/spanish')) },
+  { name: 'swedish', alias: 'sv', load: () => orama(require('@orama/stemmers/swedish'), require('@orama/stopwords/swedish')) },
+  { name: 'turkish', alias: 'tr', load: () => orama(require('@orama/stemmers/turkish'), require('@orama/stopwords/turkish')) },
+];
+
+const BY_NAME = new Map<string, (typeof SOURCES)[number]>();
+for (const source of SOURCES) {
+  BY_NAME.set(source.name, source);
+  BY_NAME.set(source.alias, source);
+}
+
+const loaded = new Map<string, TextLanguage>();
+
+function build(name: string, parts: LanguageParts): TextLanguage {
+  const stops = new Set(parts.stopWords);
   return {
     name,
     englishDelimiters: name === 'english',
     turkish: name === 'turkish',
     isStopWord: (word) => stops.has(word),
-    stem: stem ? cachedStemmer(stem) : (word) => word,
+    stem: parts.stem ? cachedStemmer(parts.stem) : (word) => word,
   };
-}
-
-const LANGUAGES: Array<{ alias: string; language: TextLanguage }> = [
-  { alias: 'none', language: language('none', undefined, []) },
-  { alias: 'da', language: language('danish', danishStemmer, danishStopWords) },
-  { alias: 'nl', language: language('dutch', dutchStemmer, dutchStopWords) },
-  { alias: 'en', language: language('english', snowballEnglish(), SNOWBALL_ENGLISH) },
-  { alias: 'fi', language: language('finnish', finnishStemmer, finnishStopWords) },
-  { alias: 'fr', language: language('french', frenchStemmer, frenchStopWords) },
-  { alias: 'de', language: language('german', germanStemmer, germanStopWords) },
-  { alias: 'hu', language: language('hungarian', hungarianStemmer, hungarianStopWords) },
-  { alias: 'it', language: language('italian', italianStemmer, italianStopWords) },
-  { alias: 'nb', language: language('norwegian', norwegianStemmer, norwegianStopWords) },
-  { alias: 'pt', language: language('portuguese', portugueseStemmer, portugueseStopWords) },
-  { alias: 'ro', language: language('romanian', romanianStemmer, romanianStopWords) },
-  { alias: 'ru', language: language('russian', russianStemmer, russianStopWords) },
-  { alias: 'es', language: language('spanish', spanishStemmer, spanishStopWords) },
-  { alias: 'sv', language: language('swedish', swedishStemmer, swedishStopWords) },
-  { alias: 'tr', language: language('turkish', turkishStemmer, turkishStopWords) },
-];
-
-const BY_NAME = new Map<string, TextLanguage>();
-for (const { alias, language: lang } of LANGUAGES) {
-  BY_NAME.set(lang.name, lang);
-  BY_NAME.set(alias, lang);
 }
 
 /** The language a name or code stands for (ASCII case-insensitive), or undefined when mongod knows none. */
 export function textLanguage(name: string): TextLanguage | undefined {
-  return BY_NAME.get(name.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+  const source = BY_NAME.get(name.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+  if (!source) return undefined;
+  let language = loaded.get(source.name);
+  if (!language) {
+    language = build(source.name, source.load());
+    loaded.set(source.name, language);
+  }
+  return language;
 }

@@ -13,9 +13,10 @@ declare module '@orama/stopwords/*' {
 
 /** Snowball's English (Porter2) algorithm, generated from the Snowball sources (`stemWord` would cache without bound). */
 declare module '@nlpjs/lang-en-min/src/stemmer-en' {
-  export default class StemmerEn {
+  class StemmerEn {
     setCurrent(word: string): void;
     innerStem(): boolean;
     getCurrent(): string;
   }
+  export = StemmerEn;
 }
