@@ -31,9 +31,8 @@ import {
   withValidId,
   writeConflict,
 } from './catalog-rules';
-import { describeSpec, normaliseIndexSpec, sameIndex, sameKeyAndCollation } from './index-spec';
+import { alreadyExists, normaliseIndexSpec } from './index-spec';
 import { planAndRun } from './planner';
-import { isTextIndexKey } from '../text/index-spec';
 import { namespace, splitNamespace, type ChangeRecord, type Persistence } from './persistence';
 import { Transaction } from './transaction';
 import { idKey } from './values';
@@ -419,35 +418,7 @@ export class EmbeddedStorage implements StorageEngine {
     const before = current.length;
     for (const raw of specs) {
       const spec = normaliseIndexSpec(raw, options.collation);
-      const sameName = current.find((s) => s.name === spec.name);
-      if (sameName) {
-        if (sameIndex(sameName, spec)) continue;
-        if (isTextIndexKey(spec.key) && sameKeyAndCollation(sameName, spec)) {
-          // The same text index with other weights or languages: mongod's "equivalent" index.
-          throw new MongoServerError(
-            'IndexOptionsConflict',
-            `An equivalent index already exists with the same name but different options. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameName)}`,
-          );
-        }
-        throw new MongoServerError(
-          'IndexKeySpecsConflict',
-          `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameName)}`,
-        );
-      }
-      const sameKeyDifferentName = current.find((s) => sameKeyAndCollation(s, spec));
-      if (sameKeyDifferentName) {
-        if (isTextIndexKey(spec.key) && !sameIndex(sameKeyDifferentName, spec)) {
-          throw new MongoServerError(
-            'IndexOptionsConflict',
-            `An equivalent index already exists with a different name and options. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameKeyDifferentName)}`,
-          );
-        }
-        throw new MongoServerError('IndexOptionsConflict', `Index already exists with a different name: ${sameKeyDifferentName.name}`);
-      }
-      const otherText = isTextIndexKey(spec.key) ? current.find((s) => isTextIndexKey(s.key)) : undefined;
-      if (otherText) {
-        throw new MongoServerError('CannotCreateIndex', `only one text index per collection allowed, found existing text index "${otherText.name}"`);
-      }
+      if (alreadyExists(current, spec)) continue;
       current.push(spec);
       records.push({ op: 'createIndex', ns, spec });
     }

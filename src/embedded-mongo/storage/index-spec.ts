@@ -126,6 +126,42 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/**
+ * Whether `spec` is already among `current` (identical but for the order of its options); throws mongod's error
+ * when it clashes with one of them: the same name for another index (86, or 85 for a text index that differs only
+ * in weights or languages), the same key under another name (85), or a second text index (67).
+ */
+export function alreadyExists(current: IndexSpec[], spec: IndexSpec): boolean {
+  const text = isTextIndexKey(spec.key);
+  const sameName = current.find((s) => s.name === spec.name);
+  if (sameName) {
+    if (sameIndex(sameName, spec)) return true;
+    if (text && sameKeyAndCollation(sameName, spec)) {
+      throw new MongoServerError(
+        'IndexOptionsConflict',
+        `An equivalent index already exists with the same name but different options. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameName)}`,
+      );
+    }
+    throw new MongoServerError(
+      'IndexKeySpecsConflict',
+      `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameName)}`,
+    );
+  }
+  const sameKeyDifferentName = current.find((s) => sameKeyAndCollation(s, spec));
+  if (sameKeyDifferentName) {
+    if (text && !sameIndex(sameKeyDifferentName, spec)) {
+      throw new MongoServerError(
+        'IndexOptionsConflict',
+        `An equivalent index already exists with a different name and options. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameKeyDifferentName)}`,
+      );
+    }
+    throw new MongoServerError('IndexOptionsConflict', `Index already exists with a different name: ${sameKeyDifferentName.name}`);
+  }
+  const otherText = text ? current.find((s) => isTextIndexKey(s.key)) : undefined;
+  if (otherText) throw new MongoServerError('CannotCreateIndex', `only one text index per collection allowed, found existing text index "${otherText.name}"`);
+  return false;
+}
+
 export function describeSpec(spec: IndexSpec): string {
   return `{ ${Object.entries(spec).map(([k, v]) => `${k}: ${canonical(v)}`).join(', ')} }`;
 }
