@@ -5,7 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../platform/deps';
+import type { QuestionnaireRegistry } from './loader';
 import { HttpError } from '../platform/errors';
 import { isLang } from '../platform/i18n';
 import { minimumWorkingAgePage, rulesIndex, rulesPage } from './rules-service';
@@ -33,7 +33,7 @@ function render(req: Request, res: Response, view: string, locals: Record<string
   res.render(view, { styles: STYLES, link: linkBuilder(req), ...locals });
 }
 
-export function rulesRouter(deps: Pick<AppDeps, 'questionnaires'>): Router {
+export function rulesRouter(deps: { questionnaires: QuestionnaireRegistry }): Router {
   const router = Router();
 
   router.get('/', (req, res) => {
