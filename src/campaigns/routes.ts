@@ -136,7 +136,9 @@ export function campaignsRouter(deps: AppDeps): Router {
 
   async function newFormValues(req: Request): Promise<CampaignFormValues> {
     const organisation = await findOrganisationById(deps.connection, organisationOf(req));
-    const first = publishedQuestionnaires(deps.questionnaires)[0];
+    // The newest published version of the first questionnaire, as a new campaign most often wants.
+    const choices = publishedQuestionnaires(deps.questionnaires);
+    const first = choices.filter((q) => q.id === choices[0]?.id).at(-1);
     const messages = defaultMessages(deps.i18n);
     return {
       name: '',

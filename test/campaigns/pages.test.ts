@@ -58,7 +58,9 @@ describe('Campaign pages', () => {
   it('When a buyer creates a draft through the form, then it is stored as typed, logged, and the supplier picker opens', async () => {
     const agent = await loginAgent(t.app, north.org.buyer);
     const page = await agent.get('/campaigns/new?lang=en').expect(200);
-    assert.match(page.text, /<option value="code-of-conduct-saq@1" selected>Supplier code of conduct self-assessment \(version 1\)<\/option>/);
+    const latest = t.deps.questionnaires.latest('code-of-conduct-saq')!;
+    assert.ok(page.text.includes(`<option value="code-of-conduct-saq@${latest.version}" selected>${latest.title.en} (version ${latest.version})</option>`), 'the newest published version is offered first');
+    assert.match(page.text, /<option value="code-of-conduct-saq@1">/, 'older published versions can still be chosen');
     assert.match(page.text, /\{\{supplier\}\}/, 'the default message shows its placeholders');
     const created = await agent.post('/campaigns').type('form').send(campaignForm(extractCsrfToken(page.text))).expect(303);
     const id = /\/campaigns\/([0-9a-f]{24})\/suppliers\/add/.exec(created.headers.location ?? '')?.[1];

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { paths } from '../../src/platform/paths';
-import { buildTestApp, type TestApp } from './app';
+import { buildTestApp, type TestApp, type TestAppOverrides } from './app';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = path.join(paths.root, 'test-output', 'screenshots');
@@ -48,8 +48,8 @@ export interface BrowserTestApp {
 }
 
 /** A test app on a fresh database, listening on a free localhost port, and a chromium to drive it. */
-export async function startBrowserTestApp(label: string): Promise<BrowserTestApp> {
-  const t = await buildTestApp({ label });
+export async function startBrowserTestApp(label: string, overrides: TestAppOverrides = {}): Promise<BrowserTestApp> {
+  const t = await buildTestApp({ ...overrides, label });
   const server = await new Promise<http.Server>((resolve) => {
     const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
   });
