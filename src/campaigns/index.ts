@@ -14,7 +14,7 @@ export {
   type CampaignDeps,
   type NewCampaign,
 } from './service';
-export { LINK_GRACE_DAYS, reissueInvitation, sendCampaign, type SendDeps, type SendResult, type SentLink } from './sending';
+export { reissueInvitation, sendCampaign, type SendDeps, type SendResult, type SentLink } from './sending';
 export { closeCampaign, extendDueDate } from './lifecycle';
 export { plannedReminders, REMINDER_JOB, remindNonSubmitted } from './reminders';
 export {
@@ -40,6 +40,7 @@ export {
   createInvitation,
   DEFAULT_INVITATION_DAYS,
   hashToken,
+  LINK_GRACE_DAYS,
   resolveInvitation,
   revokeInvitation,
   supplierUrl,

@@ -52,12 +52,12 @@ const invitationSchema = new Schema(
     aliasHashes: { type: [String], default: undefined },
     /** The person the link was sent to; absent on links made before campaigns sent mail. */
     contact: { type: contactSchema, required: false },
-    /** The campaign's due date, shown to the supplier (moves when the campaign's due date is extended). */
-    dueAt: { type: Date, default: null },
-    expiresAt: { type: Date, required: true },
+    /**
+     * When the link stops working. Null on links a campaign sent: those follow their campaign (its due date plus a
+     * grace period, and closing the campaign), so extending or closing a campaign changes one document, not 10,000.
+     */
+    expiresAt: { type: Date, default: null },
     revokedAt: { type: Date, default: null },
-    /** Set when the campaign was closed: the link no longer accepts answers. */
-    closedAt: { type: Date, default: null },
     firstOpenedAt: { type: Date, default: null },
     sentAt: { type: Date, default: null },
     reminders: { type: [reminderSchema], default: [] },
@@ -77,6 +77,8 @@ invitationSchema.index({ tokenHash: 1 }, { unique: true });
 invitationSchema.index({ aliasHashes: 1 });
 invitationSchema.index({ activeKey: 1 }, { unique: true, sparse: true });
 invitationSchema.index({ campaignId: 1, supplierId: 1 });
+// Reminders and notices walk a campaign's invitations in _id order.
+invitationSchema.index({ campaignId: 1, _id: 1 });
 
 export type Invitation = InferSchemaType<typeof invitationSchema>;
 export type InvitationDocument = HydratedDocument<Invitation>;
@@ -94,10 +96,8 @@ export interface InvitationData {
   language: InvitationLanguage;
   buyerContact?: { name: string; email: string } | null;
   contact?: InvitationContact | null;
-  dueAt?: Date | null;
-  expiresAt: Date;
+  expiresAt: Date | null;
   revokedAt?: Date | null;
-  closedAt?: Date | null;
   firstOpenedAt?: Date | null;
   sentAt?: Date | null;
   reminders?: Array<{ key: string; at: Date; automatic: boolean }>;

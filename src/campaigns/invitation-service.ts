@@ -4,6 +4,7 @@ import mongoose from 'mongoose';
 import { z } from 'zod';
 import { objectIdInput } from '../platform/ids';
 import { invitationModel, INVITATION_LANGUAGES, type InvitationData, type InvitationDocument } from './invitation-model';
+import { campaignModel } from './model';
 
 export const DEFAULT_INVITATION_DAYS = 60;
 const TOKEN_BYTES = 32; // 256 random bits; the brief asks for at least 128
@@ -27,7 +28,6 @@ export const createInvitationInput = z.object({
   buyerContact: z.object({ name: z.string().trim().min(1).max(200), email: z.email().max(320) }).optional(),
   /** The person the link is for (campaigns always give one; see sending.ts). */
   contact: z.object({ name: z.string().trim().min(1).max(200), email: z.email().max(320), language: z.enum(INVITATION_LANGUAGES) }).optional(),
-  dueAt: z.date().optional(),
   expiresInDays: z.number().int().min(1).max(366).default(DEFAULT_INVITATION_DAYS),
 });
 export type CreateInvitationInput = z.input<typeof createInvitationInput>;
@@ -67,7 +67,6 @@ export async function createInvitation(
     language: input.language,
     buyerContact: input.buyerContact,
     contact: input.contact,
-    dueAt: input.dueAt ?? null,
     expiresAt,
   });
   return { invitation, token, url: supplierUrl(deps.config.baseUrl, token) };
@@ -119,16 +118,6 @@ export function noteOpenedInCache(connection: mongoose.Connection, invitationId:
   }
 }
 
-/** Drops this process's cached links of a campaign (it was closed or its due date moved). */
-export function forgetCampaignInvitations(connection: mongoose.Connection, campaignId: mongoose.Types.ObjectId): void {
-  const cache = resolvedInvitations.get(connection);
-  if (!cache) return;
-  cache.revocations += 1;
-  for (const [tokenHash, invitation] of cache.entries.entries()) {
-    if (invitation.campaignId.equals(campaignId)) cache.entries.delete(tokenHash);
-  }
-}
-
 /** Revokes an invitation of the given organisation; false when there is no such invitation. */
 export async function revokeInvitation(
   deps: Pick<InvitationDeps, 'connection' | 'clock'>,
@@ -143,9 +132,60 @@ export async function revokeInvitation(
   return revoked !== null;
 }
 
+/** A link a campaign sent works until this long after the campaign's due date (late answers are welcome), or until the campaign is closed. */
+export const LINK_GRACE_DAYS = 60;
+
+export function linkExpiry(dueDate: Date): Date {
+  return new Date(dueDate.getTime() + LINK_GRACE_DAYS * DAY_MS);
+}
+
+/** What a link needs to know about its campaign: whether it is closed, and the due date the supplier is given. */
+interface CampaignState {
+  deadline: Date;
+  status: string;
+}
+
+/**
+ * Campaign states this process recently read, per database, for the same time as links (`supplierCacheMs`): every
+ * supplier request checks its campaign, and closing or extending a campaign drops its entry here at once
+ * (`forgetCampaignState`); another instance's change is seen within the cache time, as a revocation is.
+ */
+const campaignStates = new WeakMap<mongoose.Connection, LRUCache<string, CampaignState>>();
+
+function campaignStatesOf(connection: mongoose.Connection): LRUCache<string, CampaignState> {
+  let cache = campaignStates.get(connection);
+  if (!cache) {
+    cache = new LRUCache<string, CampaignState>({ max: 1_000, ttl: 1, ttlAutopurge: false });
+    campaignStates.set(connection, cache);
+  }
+  return cache;
+}
+
+export function forgetCampaignState(connection: mongoose.Connection, campaignId: mongoose.Types.ObjectId): void {
+  campaignStates.get(connection)?.delete(campaignId.toHexString());
+}
+
+async function campaignStateOf(deps: ResolveDeps, campaignId: mongoose.Types.ObjectId): Promise<CampaignState | undefined> {
+  const maxAgeMs = deps.config?.supplierCacheMs ?? 0;
+  const key = campaignId.toHexString();
+  const cached = maxAgeMs > 0 ? campaignStatesOf(deps.connection).get(key) : undefined;
+  if (cached) return cached;
+  const campaign = await campaignModel(deps.connection).collection.findOne<CampaignState>({ _id: campaignId }, { projection: { deadline: 1, status: 1 } });
+  if (!campaign) return undefined;
+  const state = Object.freeze({ deadline: campaign.deadline, status: campaign.status });
+  if (maxAgeMs > 0) campaignStatesOf(deps.connection).set(key, state, { ttl: maxAgeMs });
+  return state;
+}
+
+/** When a link stops working: its own expiry, or its campaign's due date and grace period. */
+export function effectiveExpiry(invitation: Pick<InvitationData, 'expiresAt'>, campaign: { deadline: Date } | undefined): Date | undefined {
+  return invitation.expiresAt ?? (campaign ? linkExpiry(campaign.deadline) : undefined);
+}
+
 export type BuyerContact = { name: string; email: string };
 export type InvitationResolution =
-  | { status: 'valid'; invitation: InvitationData }
+  /** `dueAt`: the campaign's due date, shown to the supplier. */
+  | { status: 'valid'; invitation: InvitationData; dueAt: Date }
   | { status: 'unknown' }
   | { status: 'expired' | 'revoked' | 'closed'; contact?: BuyerContact };
 
@@ -182,9 +222,11 @@ export async function resolveInvitation(deps: ResolveDeps, token: string): Promi
   if (!invitation) return { status: 'unknown' };
   const contact = contactOf(invitation);
   if (invitation.revokedAt) return { status: 'revoked', contact };
-  if (invitation.closedAt) return { status: 'closed', contact };
-  if (invitation.expiresAt.getTime() <= deps.clock.now().getTime()) return { status: 'expired', contact };
-  return { status: 'valid', invitation };
+  const campaign = await campaignStateOf(deps, invitation.campaignId);
+  if (campaign?.status === 'closed') return { status: 'closed', contact };
+  const expiresAt = effectiveExpiry(invitation, campaign);
+  if (!expiresAt || expiresAt.getTime() <= deps.clock.now().getTime()) return { status: 'expired', contact };
+  return { status: 'valid', invitation, dueAt: campaign?.deadline ?? expiresAt };
 }
 
 function contactOf(invitation: InvitationData): BuyerContact | undefined {

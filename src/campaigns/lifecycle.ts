@@ -7,16 +7,16 @@ import { recordActivity, ref, type Actor } from '../platform/activity';
 import { HttpError } from '../platform/errors';
 import { supplierModel } from '../suppliers';
 import { invitationModel, type InvitationContact } from './invitation-model';
-import { forgetCampaignInvitations, newLinkToken, supplierUrl } from './invitation-service';
+import { forgetCampaignState, newLinkToken, supplierUrl } from './invitation-service';
 import { noticeMail, outgoing } from './mail';
 import { campaignModel, type CampaignDocument } from './model';
-import { participantModel } from './participant-model';
+import { BY_SUPPLIER, participantModel } from './participant-model';
 import { cancelReminders, scheduleReminders } from './reminders';
-import { linkExpiry, mailContextOf, type SendDeps } from './sending';
+import { mailContextOf, type SendDeps } from './sending';
 import { assertDueDateAhead, requireCampaign, type Id } from './service';
 
-/** Contacts told about a new due date per transaction. */
-const NOTIFY_CHUNK = 250;
+/** Contacts told about a new due date per transaction (kept small, as sending's chunks are). */
+const NOTIFY_CHUNK = 100;
 
 function assertOpen(campaign: CampaignDocument): void {
   if (campaign.status === 'closed') throw new HttpError(409, 'campaigns:errors.closed');
@@ -29,9 +29,9 @@ export interface ExtendResult {
 }
 
 /**
- * Moves the due date later. Links last until the new date's grace period, reminders are planned again from the new
- * date (those of the old one are cancelled), and, with `notify`, every contact of a supplier that has not submitted
- * is told the new date.
+ * Moves the due date later. Links follow their campaign (they show the new date and last until its grace period),
+ * reminders are planned again from the new date (those of the old one are cancelled), and, with `notify`, every
+ * contact of a supplier that has not submitted is told the new date.
  */
 export async function extendDueDate(deps: SendDeps, organisationId: Id, campaignId: Id, input: { dueDate: Date; notify: boolean }, actor: Actor): Promise<ExtendResult> {
   const campaign = await requireCampaign(deps.connection, organisationId, campaignId);
@@ -45,13 +45,8 @@ export async function extendDueDate(deps: SendDeps, organisationId: Id, campaign
       { _id: campaign._id, status: 'open', deadline: previous },
       { $set: { deadline: input.dueDate }, $inc: { dueRound: 1, revision: 1 } },
       { returnDocument: 'after', session },
-    );
+    ).select('-supplierIds');
     if (!moved) throw new HttpError(409, 'campaigns:errors.staleEdit');
-    await invitationModel(deps.connection).updateMany(
-      { campaignId: campaign._id, revokedAt: null },
-      { $set: { dueAt: input.dueDate, expiresAt: linkExpiry(input.dueDate) } },
-      { session },
-    );
     await cancelReminders(deps, campaign._id, { session });
     await scheduleReminders(deps, moved, { session });
     await recordActivity(
@@ -68,7 +63,7 @@ export async function extendDueDate(deps: SendDeps, organisationId: Id, campaign
     );
     return moved;
   });
-  forgetCampaignInvitations(deps.connection, campaign._id);
+  forgetCampaignState(deps.connection, campaign._id);
   const notified = input.notify ? await notifyNewDueDate(deps, updated) : 0;
   return { campaign: updated, notified };
 }
@@ -80,7 +75,8 @@ async function notifyNewDueDate(deps: SendDeps, campaign: CampaignDocument): Pro
   let after: mongoose.Types.ObjectId | undefined;
   for (;;) {
     const chunk = await invitationModel(deps.connection)
-      .find({ campaignId: campaign._id, revokedAt: null, closedAt: null, ...(after ? { _id: { $gt: after } } : {}) }, { supplierId: 1, contact: 1 })
+      .find({ campaignId: campaign._id, revokedAt: null, ...(after ? { _id: { $gt: after } } : {}) }, { supplierId: 1, contact: 1 })
+      .hint({ campaignId: 1, _id: 1 })
       .sort({ _id: 1 })
       .limit(NOTIFY_CHUNK)
       .lean<Array<{ _id: mongoose.Types.ObjectId; supplierId: mongoose.Types.ObjectId; contact?: InvitationContact }>>();
@@ -88,7 +84,7 @@ async function notifyNewDueDate(deps: SendDeps, campaign: CampaignDocument): Pro
     after = chunk.at(-1)?._id;
     const supplierIds = [...new Set(chunk.map((i) => i.supplierId.toHexString()))].map((id) => new mongoose.Types.ObjectId(id));
     const [submitted, suppliers] = await Promise.all([
-      participantModel(deps.connection).find({ campaignId: campaign._id, supplierId: { $in: supplierIds }, state: 'submitted' }, { supplierId: 1 }).lean(),
+      participantModel(deps.connection).find({ campaignId: campaign._id, supplierId: { $in: supplierIds }, state: 'submitted' }, { supplierId: 1 }).hint(BY_SUPPLIER).lean(),
       supplierModel(deps.connection).find({ organisationId: campaign.organisationId, _id: { $in: supplierIds } }, { name: 1 }).lean<Array<{ _id: mongoose.Types.ObjectId; name: string }>>(),
     ]);
     const done = new Set(submitted.map((p) => p.supplierId.toHexString()));
@@ -137,9 +133,8 @@ export async function closeCampaign(deps: SendDeps, organisationId: Id, campaign
       { _id: campaign._id, status: 'open' },
       { $set: { status: 'closed', closedAt: now }, $inc: { revision: 1 } },
       { returnDocument: 'after', session },
-    );
+    ).select('-supplierIds');
     if (!updated) throw new HttpError(409, 'campaigns:errors.closed');
-    await invitationModel(deps.connection).updateMany({ campaignId: campaign._id, closedAt: null }, { $set: { closedAt: now } }, { session });
     await cancelReminders(deps, campaign._id, { session });
     const withdrawn = await deps.outbox.withdraw({ refs: [ref('campaign', campaign._id)], categories: ['reminder', 'due_date_extended'] }, { session });
     const submitted = await participantModel(deps.connection).countDocuments({ campaignId: campaign._id, state: 'submitted' }, { session });
@@ -151,6 +146,6 @@ export async function closeCampaign(deps: SendDeps, organisationId: Id, campaign
     );
     return updated;
   });
-  forgetCampaignInvitations(deps.connection, campaign._id);
+  forgetCampaignState(deps.connection, campaign._id);
   return closed;
 }

@@ -5,7 +5,7 @@
  * templates (`<%= %>`), and the subject is one line.
  */
 import type { i18n as I18n } from 'i18next';
-import { formatDate } from '../platform/i18n';
+import { formatDate, memoizedTranslate } from '../platform/i18n';
 import { renderMail } from '../platform/mail/render';
 import type { NewMessage } from '../platform/mail/outbox';
 import type { QuestionnaireRegistry } from '../questionnaires';
@@ -55,7 +55,8 @@ function commonLocals(ctx: MailContext, recipient: Recipient, lang: MessageLangu
   const definition = ctx.questionnaires.get(ctx.campaign.questionnaireId, ctx.campaign.questionnaireVersion);
   return {
     lang,
-    t: ctx.i18n.getFixedT(lang),
+    // One translate function per language, its texts kept: a campaign renders the same texts for every contact.
+    t: memoizedTranslate(ctx.i18n, lang),
     url: recipient.url,
     dueDate: formatDate(lang, ctx.campaign.deadline, 'long'),
     organisation: ctx.organisationName,
@@ -93,13 +94,13 @@ export interface OutgoingRefs {
   invitationId: string;
 }
 
-/** The outbox message for one contact; `dedupeKey` makes queueing it again (a retried job) a no-op. */
+/** The outbox message for one contact; a `dedupeKey` makes queueing it again (a retried job) a no-op. */
 export function outgoing(
   mail: { subject: string; html: string; text: string },
   to: string,
   category: string,
   refs: OutgoingRefs,
-  dedupeKey: string,
+  dedupeKey?: string,
 ): NewMessage {
   return {
     organisationId: refs.organisationId,
@@ -109,6 +110,6 @@ export function outgoing(
     text: mail.text,
     category,
     refs: [`invitation:${refs.invitationId}`, `supplier:${refs.supplierId}`, `campaign:${refs.campaignId}`],
-    dedupeKey,
+    ...(dedupeKey ? { dedupeKey } : {}),
   };
 }

@@ -43,7 +43,10 @@ const participantSchema = new Schema(
   { collection: 'campaign_suppliers', versionKey: false },
 );
 participantSchema.index({ campaignId: 1, supplierId: 1 }, { unique: true });
-participantSchema.index({ campaignId: 1, state: 1 });
+/** The index to take for "these suppliers of this campaign" (a filter that also names a state could pick another). */
+export const BY_SUPPLIER = { campaignId: 1, supplierId: 1 } as const;
+// Also the order sending walks the suppliers not invited yet in (sending.ts).
+participantSchema.index({ campaignId: 1, state: 1, _id: 1 });
 participantSchema.index({ campaignId: 1, stateRank: 1 });
 participantSchema.index({ campaignId: 1, sortName: 1 });
 participantSchema.index({ campaignId: 1, lastActivityAt: -1 });

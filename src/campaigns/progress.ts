@@ -8,7 +8,7 @@ import mongoose from 'mongoose';
 import { recordActivity, ref, type Actor } from '../platform/activity';
 import type { Outbox } from '../platform/mail/outbox';
 import { invitationModel, type InvitationData } from './invitation-model';
-import { noteOpenedInCache } from './invitation-service';
+import { effectiveExpiry, noteOpenedInCache } from './invitation-service';
 import type { ProgressQuery } from './inputs';
 import { campaignModel, type CampaignDocument, type CampaignStatus } from './model';
 import { participantModel, stateFields, PARTICIPANT_STATES, type ParticipantRecord, type ParticipantState } from './participant-model';
@@ -134,7 +134,7 @@ export async function campaignSummaries(conn: mongoose.Connection, organisationI
   if (!mongoose.isValidObjectId(organisationId)) return [];
   const orgId = toObjectId(organisationId);
   const campaigns = await campaignModel(conn)
-    .find({ organisationId: orgId, ...(filter.status ? { status: filter.status } : {}) })
+    .find({ organisationId: orgId, ...(filter.status ? { status: filter.status } : {}) }, { supplierIds: 0 })
     .sort({ deadline: 1, name: 1 })
     .lean<CampaignDocument[]>();
   if (campaigns.length === 0) return [];
@@ -285,18 +285,19 @@ export interface InvitationStatusRow {
   firstOpenedAt: Date | null;
   reminders: number;
   lastRemindedAt: Date | null;
-  dueAt: Date | null;
-  expiresAt: Date;
+  /** When the link stops working (its campaign's due date and grace period, for links a campaign sent). */
+  expiresAt: Date | null;
   revokedAt: Date | null;
   replacedBy: string | null;
   replaces: string | null;
 }
 
-function invitationStatus(invitation: InvitationData, supplierState: ParticipantState | undefined, now: Date): InvitationStatus {
+function invitationStatus(invitation: InvitationData, supplierState: ParticipantState | undefined, campaign: CampaignDocument, now: Date): InvitationStatus {
   if (invitation.revokedAt) return 'revoked';
   if (supplierState === 'submitted') return 'submitted';
-  if (invitation.closedAt) return 'closed';
-  if (invitation.expiresAt.getTime() <= now.getTime()) return 'expired';
+  if (campaign.status === 'closed') return 'closed';
+  const expiresAt = effectiveExpiry(invitation, campaign);
+  if (expiresAt && expiresAt.getTime() <= now.getTime()) return 'expired';
   if (supplierState === 'inProgress' && invitation.firstOpenedAt) return 'inProgress';
   return invitation.firstOpenedAt ? 'opened' : 'sent';
 }
@@ -335,13 +336,12 @@ export async function invitationStatuses(
         supplierId: invitation.supplierId.toHexString(),
         supplierName: participant?.name ?? '',
         contact: invitation.contact ? { name: invitation.contact.name, email: invitation.contact.email, language: invitation.contact.language } : null,
-        status: invitationStatus(invitation, participant?.state, now),
+        status: invitationStatus(invitation, participant?.state, campaign, now),
         sentAt: invitation.sentAt ?? null,
         firstOpenedAt: invitation.firstOpenedAt ?? null,
         reminders: invitation.reminders?.length ?? 0,
         lastRemindedAt: invitation.lastRemindedAt ?? null,
-        dueAt: invitation.dueAt ?? null,
-        expiresAt: invitation.expiresAt,
+        expiresAt: effectiveExpiry(invitation, campaign) ?? null,
         revokedAt: invitation.revokedAt ?? null,
         replacedBy: invitation.replacedBy?.toHexString() ?? null,
         replaces: invitation.replaces?.toHexString() ?? null,

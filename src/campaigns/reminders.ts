@@ -21,13 +21,13 @@ import { invitationModel, type InvitationContact, type InvitationData } from './
 import { newLinkToken, supplierUrl } from './invitation-service';
 import { noticeMail, outgoing, type MailContext } from './mail';
 import { campaignModel, type CampaignDocument } from './model';
-import { participantModel } from './participant-model';
+import { BY_SUPPLIER, participantModel } from './participant-model';
 import { mailContextOf, type SendDeps } from './sending';
 import { requireCampaign, type Id } from './service';
 
 export const REMINDER_JOB = 'campaigns.reminder';
-/** Invitations per transaction. */
-const REMIND_CHUNK = 250;
+/** Invitations per transaction (kept small, as sending's chunks are). */
+const REMIND_CHUNK = 50;
 
 type SchedulerDeps = Pick<AppDeps, 'scheduler' | 'clock'>;
 
@@ -84,7 +84,7 @@ export function registerReminderJobs(deps: SendDeps): void {
     const campaignId = typeof payload.campaignId === 'string' ? payload.campaignId : '';
     const organisationId = typeof payload.organisationId === 'string' ? payload.organisationId : '';
     if (!mongoose.isValidObjectId(campaignId) || !mongoose.isValidObjectId(organisationId)) return;
-    const campaign = await campaignModel(deps.connection).findOne({ _id: campaignId, organisationId });
+    const campaign = await campaignModel(deps.connection).findOne({ _id: campaignId, organisationId }).select('-supplierIds');
     if (!campaign || campaign.status !== 'open' || campaign.dueRound !== payload.dueRound) return;
     await sendReminders(deps, campaign, { key: `auto:${job.key}`, automatic: true, overdue: payload.overdue === true }, SYSTEM_ACTOR);
   });
@@ -126,6 +126,7 @@ function allowedNow(invitation: ReminderCandidate, round: ReminderRound, campaig
 async function submittedSuppliers(deps: SendDeps, campaign: CampaignDocument, supplierIds: mongoose.Types.ObjectId[], session?: mongoose.ClientSession): Promise<Set<string>> {
   const submitted = await participantModel(deps.connection)
     .find({ campaignId: campaign._id, supplierId: { $in: supplierIds }, state: 'submitted' }, { supplierId: 1 }, { session })
+    .hint(BY_SUPPLIER)
     .lean();
   return new Set(submitted.map((p) => p.supplierId.toHexString()));
 }
@@ -182,9 +183,10 @@ async function sendReminders(deps: SendDeps, campaign: CampaignDocument, round: 
   for (;;) {
     const chunk = await invitationModel(deps.connection)
       .find(
-        { campaignId: campaign._id, organisationId: campaign.organisationId, revokedAt: null, closedAt: null, ...(after ? { _id: { $gt: after } } : {}) },
+        { campaignId: campaign._id, organisationId: campaign.organisationId, revokedAt: null, ...(after ? { _id: { $gt: after } } : {}) },
         { supplierId: 1, contact: 1, reminders: 1, lastRemindedAt: 1, sentAt: 1, createdAt: 1, language: 1 },
       )
+      .hint({ campaignId: 1, _id: 1 })
       .sort({ _id: 1 })
       .limit(REMIND_CHUNK)
       .lean<ReminderCandidate[]>();
@@ -218,7 +220,7 @@ async function remindChunk(deps: SendDeps, mail: MailContext, chunk: ReminderCan
     await participantModel(deps.connection).updateMany(
       { campaignId: campaign._id, supplierId: { $in: supplierIds }, state: { $ne: 'submitted' } },
       { $set: { lastRemindedAt: now } },
-      { session },
+      { session, hint: BY_SUPPLIER },
     );
     const submittedNow = await submittedSuppliers(deps, campaign, supplierIds, session);
     const due = prepared.filter((p) => !submittedNow.has(p.invitation.supplierId.toHexString()));
@@ -226,7 +228,7 @@ async function remindChunk(deps: SendDeps, mail: MailContext, chunk: ReminderCan
     const written = await invitationModel(deps.connection).bulkWrite(
       due.map((p) => ({
         updateOne: {
-          filter: { _id: p.invitation._id, revokedAt: null, closedAt: null, 'reminders.key': { $ne: round.key } },
+          filter: { _id: p.invitation._id, revokedAt: null, 'reminders.key': { $ne: round.key } },
           update: { $push: { reminders: { key: round.key, at: now, automatic: round.automatic }, aliasHashes: p.tokenHash }, $set: { lastRemindedAt: now } },
         },
       })),

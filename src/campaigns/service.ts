@@ -45,10 +45,13 @@ function notFound(): HttpError {
   return new HttpError(404, 'common:errors.notFound');
 }
 
-/** One campaign, only if it belongs to the organisation. */
+/**
+ * One campaign, only if it belongs to the organisation; without its list of supplier ids (10,000 ids for a large
+ * campaign, which no page needs: its suppliers are in `campaign_suppliers`).
+ */
 export async function getCampaign(conn: mongoose.Connection, organisationId: Id, campaignId: Id): Promise<CampaignDocument | null> {
   if (!mongoose.isValidObjectId(organisationId) || !mongoose.isValidObjectId(campaignId)) return null;
-  return campaignModel(conn).findOne({ _id: campaignId, organisationId });
+  return campaignModel(conn).findOne({ _id: campaignId, organisationId }).select('-supplierIds');
 }
 
 /** The campaign or a 404: a foreign or malformed id is "not found", never "forbidden". */
@@ -142,41 +145,50 @@ export async function createCampaign(deps: CampaignDeps, input: NewCampaign): Pr
   const now = deps.clock.now();
   assertDueDateAhead(fields.dueDate, now);
   const suppliers = await selectableSuppliersByIds(deps.connection, organisationId, input.supplierIds ?? []);
-  return deps.connection.transaction(async (session) => {
-    const [campaign] = await campaignModel(deps.connection).create(
-      [
+  // Its suppliers' rows first, outside the campaign's transaction (10,000 of them would make it slow): a campaign
+  // that exists always has them; rows left by a creation that failed belong to no campaign and are removed.
+  const campaignId = new mongoose.Types.ObjectId();
+  await insertParticipants(deps.connection, { _id: campaignId, organisationId }, suppliers, now);
+  try {
+    return await deps.connection.transaction(async (session) => {
+      const [campaign] = await campaignModel(deps.connection).create(
+        [
+          {
+            _id: campaignId,
+            organisationId,
+            name: fields.name,
+            questionnaireId: fields.questionnaireId,
+            questionnaireVersion: fields.questionnaireVersion,
+            deadline: fields.dueDate,
+            status: 'draft',
+            supplierIds: suppliers.map((s) => s._id),
+            messages: fields.messages,
+            buyerContact: fields.buyerContact,
+            reminderPolicy: fields.reminderPolicy,
+            createdBy: { id: input.actor.id, name: input.actor.name },
+          },
+        ],
+        { session },
+      );
+      if (!campaign) throw new Error('campaign not created');
+      await recordActivity(
+        deps.connection,
         {
           organisationId,
-          name: fields.name,
-          questionnaireId: fields.questionnaireId,
-          questionnaireVersion: fields.questionnaireVersion,
-          deadline: fields.dueDate,
-          status: 'draft',
-          supplierIds: suppliers.map((s) => s._id),
-          messages: fields.messages,
-          buyerContact: fields.buyerContact,
-          reminderPolicy: fields.reminderPolicy,
-          createdBy: { id: input.actor.id, name: input.actor.name },
+          actor: input.actor,
+          action: 'campaign.created',
+          subject: ref('campaign', campaign._id),
+          details: { name: campaign.name, questionnaire: `${campaign.questionnaireId}@${campaign.questionnaireVersion}`, dueDate: campaign.deadline, suppliers: suppliers.length },
+          at: now,
         },
-      ],
-      { session },
-    );
-    if (!campaign) throw new Error('campaign not created');
-    await insertParticipants(deps.connection, campaign, suppliers, now, session);
-    await recordActivity(
-      deps.connection,
-      {
-        organisationId,
-        actor: input.actor,
-        action: 'campaign.created',
-        subject: ref('campaign', campaign._id),
-        details: { name: campaign.name, questionnaire: `${campaign.questionnaireId}@${campaign.questionnaireVersion}`, dueDate: campaign.deadline, suppliers: suppliers.length },
-        at: now,
-      },
-      { session },
-    );
-    return campaign;
-  });
+        { session },
+      );
+      return campaign;
+    });
+  } catch (error) {
+    await participantModel(deps.connection).deleteMany({ campaignId });
+    throw error;
+  }
 }
 
 function assertDraft(campaign: CampaignDocument): void {
@@ -213,7 +225,7 @@ export async function updateCampaign(deps: CampaignDeps, organisationId: Id, cam
       { _id: campaign._id, organisationId: campaign.organisationId, status: 'draft', revision: body.revision },
       { $set: set, $inc: { revision: 1 } },
       { returnDocument: 'after', session },
-    );
+    ).select('-supplierIds');
     if (!updated) throw new HttpError(409, 'campaigns:errors.staleEdit');
     if (changed.length > 0) {
       await recordActivity(
@@ -325,16 +337,33 @@ export async function supplierFilterOptions(conn: mongoose.Connection, organisat
   return { countries: sorted(countries), sectors: sorted(sectors), tags: sorted(tags) };
 }
 
+/** Rows written per round trip when suppliers join a campaign. */
+const PARTICIPANT_BATCH = 1000;
+
+/**
+ * Adds the suppliers' rows to a campaign (a supplier already in it is left as it is); returns the ids of those
+ * added. Upserts, so running it again after a failure adds only what is missing.
+ */
 async function insertParticipants(
   conn: mongoose.Connection,
-  campaign: CampaignDocument,
+  campaign: { _id: mongoose.Types.ObjectId; organisationId: mongoose.Types.ObjectId },
   suppliers: SelectableSupplier[],
   now: Date,
-  session: mongoose.ClientSession,
-): Promise<number> {
-  if (suppliers.length === 0) return 0;
-  const result = await participantModel(conn).collection.bulkWrite(
-    suppliers.map((supplier) => ({
+): Promise<mongoose.Types.ObjectId[]> {
+  const added: mongoose.Types.ObjectId[] = [];
+  for (let start = 0; start < suppliers.length; start += PARTICIPANT_BATCH) {
+    const batch = suppliers.slice(start, start + PARTICIPANT_BATCH);
+    const result = await participantModel(conn).collection.bulkWrite(participantUpserts(campaign, batch, now), { ordered: true });
+    for (const index of Object.keys(result.upsertedIds)) {
+      const supplier = batch[Number(index)];
+      if (supplier) added.push(supplier._id);
+    }
+  }
+  return added;
+}
+
+function participantUpserts(campaign: { _id: mongoose.Types.ObjectId; organisationId: mongoose.Types.ObjectId }, suppliers: SelectableSupplier[], now: Date) {
+  return suppliers.map((supplier) => ({
       updateOne: {
         filter: { campaignId: campaign._id, supplierId: supplier._id },
         update: {
@@ -359,10 +388,7 @@ async function insertParticipants(
         },
         upsert: true,
       },
-    })),
-    { session, ordered: false },
-  );
-  return result.upsertedCount;
+    }));
 }
 
 /**
@@ -376,26 +402,23 @@ export async function addSuppliers(deps: CampaignDeps, organisationId: Id, campa
     'supplierIds' in body
       ? await selectableSuppliersByIds(deps.connection, campaign.organisationId, body.supplierIds)
       : await supplierModel(deps.connection).find(supplierFilterQuery(campaign.organisationId, body.filter), SUPPLIER_FIELDS).limit(MAX_SUPPLIERS_PER_CAMPAIGN + 1).lean<SelectableSupplier[]>();
-  if (campaign.supplierIds.length + suppliers.length > MAX_SUPPLIERS_PER_CAMPAIGN) {
+  const current = await participantModel(deps.connection).countDocuments({ campaignId: campaign._id });
+  if (current + suppliers.length > MAX_SUPPLIERS_PER_CAMPAIGN) {
     throw new HttpError(400, 'campaigns:errors.tooManySuppliers', { max: MAX_SUPPLIERS_PER_CAMPAIGN }, { field: 'supplierIds' });
   }
   const now = deps.clock.now();
-  return deps.connection.transaction(async (session) => {
-    const added = await insertParticipants(deps.connection, campaign, suppliers, now, session);
-    await campaignModel(deps.connection).updateOne(
-      { _id: campaign._id },
-      { $addToSet: { supplierIds: { $each: suppliers.map((s) => s._id) } }, $inc: { revision: 1 } },
+  // The rows first (their list is what the campaign sends to), then the campaign's own list of ids and the log.
+  const added = await insertParticipants(deps.connection, campaign, suppliers, now);
+  if (added.length === 0) return { added: 0 };
+  await deps.connection.transaction(async (session) => {
+    await campaignModel(deps.connection).updateOne({ _id: campaign._id }, { $push: { supplierIds: { $each: added } }, $inc: { revision: 1 } }, { session });
+    await recordActivity(
+      deps.connection,
+      { organisationId: campaign.organisationId, actor, action: 'campaign.suppliers_added', subject: ref('campaign', campaign._id), details: { added: added.length }, at: now },
       { session },
     );
-    if (added > 0) {
-      await recordActivity(
-        deps.connection,
-        { organisationId: campaign.organisationId, actor, action: 'campaign.suppliers_added', subject: ref('campaign', campaign._id), details: { added }, at: now },
-        { session },
-      );
-    }
-    return { added };
   });
+  return { added: added.length };
 }
 
 /** Takes suppliers out of a draft (nothing was sent to them); an open campaign keeps everyone it was sent to. */

@@ -117,7 +117,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       return undefined;
     }
     if (!resolution.invitation.firstOpenedAt) await recordLinkOpened(deps.connection, resolution.invitation, deps.clock.now());
-    let ctx = await openResponse(deps, resolution.invitation);
+    let ctx = await openResponse(deps, resolution.invitation, resolution.dueAt);
     const lang = chooseLanguage(req, ctx.response.language ?? ctx.invitation.language);
     useLanguage(req.i18n, req, res, lang);
     res.locals.t = memoizedTranslate(req.i18n, lang);
@@ -196,7 +196,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
             notice: render.incomplete ? `incomplete:${render.incomplete.sectionId}:${render.incomplete.questions.length}` : render.notice,
             csrfToken: String(res.locals.csrfToken),
             supplierName: supplier,
-            dueAt: dueDateOf(ctx.invitation),
+            dueAt: ctx.dueAt,
           }
         : undefined;
     const cached = pageKey && renderedPages.get(pageKey);
@@ -250,7 +250,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       notice: render.notice,
       incomplete: render.incomplete,
       renderedAt: deps.clock.now().toISOString(),
-      deadline: formatDate(lang, dueDateOf(ctx.invitation), 'long'),
+      deadline: formatDate(lang, ctx.dueAt, 'long'),
     };
   }
 
@@ -297,7 +297,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       supplierName: supplier,
       organisationName: organisation?.name ?? '',
       campaignName: campaign?.name ?? ctx.definition.title[lang],
-      dueDate: formatDate(lang, dueDateOf(ctx.invitation), 'long'),
+      dueDate: formatDate(lang, ctx.dueAt, 'long'),
       contact: ctx.invitation.buyerContact ?? campaignContact(campaign),
       sectionCount: visibleSections(ctx.definition, visibility).length,
       started: hasStarted(ctx.response),
@@ -447,7 +447,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       await renderSection(req, res, ctx, section, { status: 422, answers: outcome.answers, input, errors: outcome.errors });
       return undefined;
     }
-    return openResponse(deps, ctx.invitation);
+    return openResponse(deps, ctx.invitation, ctx.dueAt);
   }
 
   async function renderFileError(req: Request, res: Response, ctx: SupplierContext, section: Section, questionId: string, error: HttpError): Promise<void> {
@@ -669,11 +669,6 @@ interface IncompleteNotice {
   sectionTitle: string;
   href: string;
   questions: Array<{ label: string; href: string }>;
-}
-
-/** The date the supplier is asked to answer by: the campaign's due date (links made before campaigns had one: their expiry). */
-function dueDateOf(invitation: InvitationData): Date {
-  return invitation.dueAt ?? invitation.expiresAt;
 }
 
 function campaignContact(campaign: CampaignDocument | null): { name: string; email: string } | undefined {

@@ -50,6 +50,8 @@ export interface SupplierContext {
   invitation: InvitationData;
   response: ResponseData;
   definition: QuestionnaireDefinition;
+  /** The date the supplier is asked to answer by: the campaign's due date. */
+  dueAt: Date;
 }
 
 export interface FieldError {
@@ -74,16 +76,16 @@ export function definitionFor(deps: Pick<ResponseDeps, 'questionnaires'>, invita
  * The supplier's response in the invitation's campaign, created on the first visit (an upsert, so two first visits
  * create one). Every link of the supplier in the campaign (each contact's, one issued again) opens this same response.
  */
-export async function openResponse(deps: ResponseDeps, invitation: InvitationData): Promise<SupplierContext> {
+export async function openResponse(deps: ResponseDeps, invitation: InvitationData, dueAt: Date = invitation.expiresAt ?? deps.clock.now()): Promise<SupplierContext> {
   const definition = definitionFor(deps, invitation);
   const cached = cachedResponse(deps.connection, invitation, cacheMsOf(deps));
-  if (cached) return { invitation, response: cached, definition };
+  if (cached) return { invitation, response: cached, definition, dueAt };
   const Responses = responseModel(deps.connection);
   const owner = { campaignId: invitation.campaignId, supplierId: invitation.supplierId };
   // Every supplier page may run this: the driver's collection directly, without building a mongoose Query (the
   // filter is already ObjectIds, nothing to cast).
   const existing = await Responses.collection.findOne<ResponseData>(owner);
-  if (existing) return { invitation, response: rememberResponse(deps.connection, existing, cacheMsOf(deps)), definition };
+  if (existing) return { invitation, response: rememberResponse(deps.connection, existing, cacheMsOf(deps)), definition, dueAt };
   const response = await Responses.findOneAndUpdate(
     owner,
     {
@@ -104,7 +106,7 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDat
     { upsert: true, returnDocument: 'after' },
   ).lean<ResponseData>();
   if (!response) throw new Error('Upsert of the response returned nothing');
-  return { invitation, response: rememberResponse(deps.connection, response, cacheMsOf(deps)), definition };
+  return { invitation, response: rememberResponse(deps.connection, response, cacheMsOf(deps)), definition, dueAt };
 }
 
 /**

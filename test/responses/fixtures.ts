@@ -57,7 +57,6 @@ export async function createSupplierLink(
     language: options.language ?? 'en',
     buyerContact: options.withContact === false ? undefined : BUYER_CONTACT,
     contact: { name: 'Karin Lund', email: supplierEmail, language: options.language ?? 'en' },
-    dueAt: campaign.deadline,
     expiresInDays: options.expiresInDays,
   });
   return { token, path: `/s/${token}`, url, invitationId: invitation._id.toHexString(), organisationId: organisation.id, supplierEmail };

@@ -30,6 +30,13 @@ const MAX_RETRY_MS = 60 * 60 * 1000;
  * about as much for 50 messages as for one; claiming them by id is cheap (bench/campaign-send.ts).
  */
 const CLAIM_BATCH = 50;
+/** Delivery outcomes written per round trip (see `deliverDue`). */
+const SETTLE_BATCH = 25;
+
+interface Settlement {
+  result: keyof DeliveryReport;
+  write: { updateOne: { filter: mongoose.mongo.Filter<mongoose.mongo.Document>; update: mongoose.mongo.UpdateFilter<mongoose.mongo.Document> } };
+}
 
 const outboxSchema = new Schema(
   {
@@ -278,27 +285,27 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return { found: due.length, claimed };
   }
 
-  async function settle(record: OutboxRecord, outcome: { ok: true } | { ok: false; error: unknown }): Promise<keyof DeliveryReport> {
+  /** What a delivery attempt leaves on the message: sent, back in the queue with a backoff, or failed. */
+  function settlement(record: OutboxRecord, outcome: { ok: true } | { ok: false; error: unknown }): Settlement {
     const mine = { _id: record._id, lockedBy: instanceId, status: 'sending' };
     const unlock = { lockedBy: null, lockedUntil: null };
     if (outcome.ok) {
       const set: Record<string, unknown> = { ...unlock, status: 'sent', sentAt: clock.now(), via: transport.kind, lastError: null };
       if (!keepBodies) set.body = null;
-      await model().collection.updateOne(mine, { $set: set });
-      return 'sent';
+      return { result: 'sent', write: { updateOne: { filter: mine, update: { $set: set } } } };
     }
     const permanent = outcome.error instanceof PermanentMailError || outcome.error instanceof MailBodyError;
     const failed = permanent || record.attempts >= MAX_ATTEMPTS;
-    await model().collection.updateOne(mine, {
+    logger.warn({ outboxId: record._id.toHexString(), attempts: record.attempts, err: outcome.error, failed }, 'mail not delivered');
+    const update = {
       $set: {
         ...unlock,
         status: failed ? 'failed' : 'queued',
         lastError: errorText(outcome.error),
         nextAttemptAt: new Date(clock.now().getTime() + retryDelay(record.attempts)),
       },
-    });
-    logger.warn({ outboxId: record._id.toHexString(), attempts: record.attempts, err: outcome.error, failed }, 'mail not delivered');
-    return failed ? 'failed' : 'retried';
+    };
+    return { result: failed ? 'failed' : 'retried', write: { updateOne: { filter: mine, update } } };
   }
 
   function bodyOf(record: OutboxRecord): MailBody {
@@ -310,14 +317,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
     }
   }
 
-  async function deliverOne(record: OutboxRecord): Promise<keyof DeliveryReport> {
+  async function deliverOne(record: OutboxRecord): Promise<Settlement> {
     try {
       const body = bodyOf(record);
       await transport.send({ from: options.from, to: record.to, subject: record.subject, messageId: record.messageId, ...body });
     } catch (error) {
-      return settle(record, { ok: false, error });
+      return settlement(record, { ok: false, error });
     }
-    return settle(record, { ok: true });
+    return settlement(record, { ok: true });
   }
 
   async function deliverDue(opts: { limit?: number } = {}): Promise<DeliveryReport> {
@@ -326,31 +333,50 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const claimed: OutboxRecord[] = [];
     let exhausted = false;
     let claiming: Promise<void> | undefined;
-    // Lanes share one batch; one lane at a time claims the next.
+    // Lanes share one batch; one lane at a time claims the next, before this one runs out, so no lane waits for it.
+    const claimMore = (): Promise<void> => {
+      // `budget` no longer counts the message the calling lane is after.
+      claiming ??= claimBatch(Math.min(CLAIM_BATCH, budget + 1)).then((batch) => {
+        claimed.push(...batch.claimed);
+        // Found but all taken by another instance in between: look again (the next find sees other messages).
+        if (batch.found === 0) exhausted = true;
+        claiming = undefined;
+      });
+      return claiming;
+    };
     const next = async (): Promise<OutboxRecord | undefined> => {
-      while (claimed.length === 0 && !exhausted) {
-        // `budget` no longer counts the message this lane is after.
-        claiming ??= claimBatch(Math.min(CLAIM_BATCH, budget + 1)).then((batch) => {
-          claimed.push(...batch.claimed);
-          // Found but all taken by another instance in between: look again (the next find sees other messages).
-          if (batch.found === 0) exhausted = true;
-          claiming = undefined;
-        });
-        await claiming;
+      while (claimed.length === 0 && !exhausted) await claimMore();
+      const record = claimed.shift();
+      if (record && claimed.length < concurrency && !exhausted && budget > claimed.length) void claimMore().catch(() => undefined);
+      return record;
+    };
+    // Outcomes are written in batches: one round trip per SETTLE_BATCH messages instead of one per message. A message
+    // the server accepted stays "sending" until its batch is written; an instance dying in that moment leaves it to
+    // be sent again after its claim expired, with the same Message-ID (as a death between send and write always did).
+    const unwritten: Settlement['write'][] = [];
+    let writing: Promise<unknown> = Promise.resolve();
+    const writeOutcomes = (): Promise<unknown> => {
+      if (unwritten.length > 0) {
+        const batch = unwritten.splice(0);
+        writing = writing.then(() => model().collection.bulkWrite(batch, { ordered: false }));
       }
-      return claimed.shift();
+      return writing;
     };
     const lane = async (): Promise<void> => {
       while (budget > 0) {
         budget -= 1;
         const record = await next();
         if (!record) return;
-        report[await deliverOne(record)] += 1;
+        const { result, write } = await deliverOne(record);
+        report[result] += 1;
+        unwritten.push(write);
+        if (unwritten.length >= SETTLE_BATCH) void writeOutcomes().catch(() => undefined);
       }
     };
     try {
       await Promise.all(Array.from({ length: concurrency }, lane));
     } finally {
+      await writeOutcomes();
       // Claimed but not sent (the budget ran out): back to the queue at once, for this or another instance.
       if (claimed.length > 0) await release(claimed.splice(0));
     }

@@ -18,7 +18,9 @@ const compiled = new Map<string, ejs.AsyncTemplateFunction>();
 async function template(file: string): Promise<ejs.AsyncTemplateFunction> {
   let fn = compiled.get(file);
   if (!fn) {
-    fn = ejs.compile(await readFile(file, 'utf8'), { ...TEMPLATE_OPTIONS, filename: file, root: paths.views, views: [paths.views], async: true });
+    // `cache` also keeps the partials a template includes compiled (EJS would otherwise read and compile each include
+    // on every render: a campaign renders one mail per contact).
+    fn = ejs.compile(await readFile(file, 'utf8'), { ...TEMPLATE_OPTIONS, filename: file, root: paths.views, views: [paths.views], async: true, cache: true });
     compiled.set(file, fn);
   }
   return fn;
