@@ -6,30 +6,22 @@
  * then suppliers are moved along (opened, started with a response, submitted) in bulk.
  * Runs on the embedded MongoDB in memory (worker thread) or MONGODB_URI. `npx tsx bench/campaign-progress.ts [suppliers]`
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import express from 'express';
 import mongoose from 'mongoose';
 import { createApp } from '../src/app';
-import { createCampaign, participantModel, sendCampaign } from '../src/campaigns';
+import { participantModel, sendCampaign } from '../src/campaigns';
 import { systemClock } from '../src/platform/clock';
 import { CapturingTransport } from '../src/platform/mail/transport';
-import { benchDeps, benchOrganisation, startBenchDatabase } from './lib/campaign-world';
+import { listen, serveBareRender } from './lib/bare-render';
+import { benchCampaign, benchDeps, benchOrganisation, startBenchDatabase } from './lib/campaign-world';
 
 const SUPPLIERS = Number(process.argv[2] ?? 10_000);
 if (!Number.isInteger(SUPPLIERS) || SUPPLIERS < 1) throw new Error(`the number of suppliers must be a whole number ≥ 1, not ${process.argv[2]}`);
 const REQUESTS = 60;
 const TARGET_P50_MS = 100;
-
-function listen(app: express.Express): Promise<http.Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
 
 function urlOf(server: http.Server, pathname: string): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}${pathname}`;
@@ -110,22 +102,11 @@ async function simulateProgress(connection: mongoose.Connection, campaignId: mon
 async function main(): Promise<void> {
   const db = await startBenchDatabase('campaign_progress');
   const servers: http.Server[] = [];
-  const viewsDir = mkdtempSync(path.join(tmpdir(), 'bench-progress-views-'));
   try {
     const deps = benchDeps(db, new CapturingTransport(), systemClock);
     const setupStarted = performance.now();
     const world = await benchOrganisation(deps, SUPPLIERS);
-    const actor = { kind: 'user' as const, id: world.buyer.id, name: world.buyer.name };
-    const campaign = await createCampaign(deps, {
-      organisationId: world.organisationId,
-      actor,
-      name: 'Bench campaign',
-      questionnaireId: 'code-of-conduct-saq',
-      questionnaireVersion: 1,
-      dueDate: new Date(Date.now() + 30 * 86_400_000),
-      buyerContact: { name: 'Bench Buyer', email: 'buyer@bench.example' },
-      supplierIds: world.supplierIds,
-    });
+    const { campaign, actor } = await benchCampaign(deps, world);
     const sent = await sendCampaign(deps, world.organisationId, campaign._id, actor);
     await simulateProgress(db.connection, campaign._id, world.organisationId);
     const setupSeconds = (performance.now() - setupStarted) / 1000;
@@ -137,16 +118,9 @@ async function main(): Promise<void> {
     const opening = await time(urlOf(appServer, `${base}?lang=en`), cookie, REQUESTS);
     const filtered = await time(urlOf(appServer, `${base}?lang=en&status=inProgress&country=SE&sort=lastActivity&order=desc&page=3`), cookie, REQUESTS);
 
-    // The same HTML as a static EJS template behind a bare Express app.
-    writeFileSync(path.join(viewsDir, 'page.ejs'), opening.html.replace(/<%/g, '<%%'));
-    const bare = express();
-    bare.set('views', viewsDir);
-    bare.set('view engine', 'ejs');
-    bare.set('view cache', true);
-    bare.get('/page', (_req, res) => res.render('page'));
-    const bareServer = await listen(bare);
-    servers.push(bareServer);
-    const bareTiming = await time(urlOf(bareServer, '/page'), '', REQUESTS);
+    const bareRender = await serveBareRender(opening.html);
+    const bareTiming = await time(`http://127.0.0.1:${bareRender.port}${bareRender.path}`, '', REQUESTS);
+    await bareRender.close();
 
     const verdict = (timing: Timing) => (timing.p50 < TARGET_P50_MS ? 'meets target' : 'ABOVE TARGET');
     const line = (label: string, timing: Timing) => `  ${label.padEnd(44)} p50 ${timing.p50.toFixed(1).padStart(6)} ms  p90 ${timing.p90.toFixed(1).padStart(6)} ms`;
@@ -160,7 +134,6 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    rmSync(viewsDir, { recursive: true, force: true });
     await db.close();
   }
 }

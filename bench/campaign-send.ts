@@ -10,11 +10,11 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import { createCampaign, sendCampaign } from '../src/campaigns';
+import { sendCampaign } from '../src/campaigns';
 import { systemClock } from '../src/platform/clock';
 import { createOutbox, outboxModel, type OutboxRecord } from '../src/platform/mail/outbox';
 import { smtpTransport } from '../src/platform/mail/transport';
-import { benchDeps, benchOrganisation, startBenchDatabase } from './lib/campaign-world';
+import { benchCampaign, benchDeps, benchOrganisation, startBenchDatabase } from './lib/campaign-world';
 
 const CONTACTS = Number(process.argv[2] ?? 10_000);
 if (!Number.isInteger(CONTACTS) || CONTACTS < 1) throw new Error(`the number of contacts must be a whole number ≥ 1, not ${process.argv[2]}`);
@@ -55,17 +55,7 @@ async function main(): Promise<void> {
     // As the server's outbox, keeping bodies so the bare loop can send exactly the same messages afterwards.
     deps.outbox = createOutbox({ connection: db.connection, clock: systemClock, logger: deps.logger, transport: smtpTransport(smtp.url, { maxConnections: CONNECTIONS }), from: deps.config.mailFrom, secret: deps.config.sessionSecret, concurrency: CONNECTIONS, keepSentBodies: true });
     const world = await benchOrganisation(deps, CONTACTS);
-    const actor = { kind: 'user' as const, id: world.buyer.id, name: world.buyer.name };
-    const campaign = await createCampaign(deps, {
-      organisationId: world.organisationId,
-      actor,
-      name: 'Bench campaign',
-      questionnaireId: 'code-of-conduct-saq',
-      questionnaireVersion: 1,
-      dueDate: new Date(Date.now() + 30 * 86_400_000),
-      buyerContact: { name: 'Bench Buyer', email: 'buyer@bench.example' },
-      supplierIds: world.supplierIds,
-    });
+    const { campaign, actor } = await benchCampaign(deps, world);
     await outboxModel(db.connection).init();
 
     // The product: send, while the outbox delivers in the background as it does in the server.

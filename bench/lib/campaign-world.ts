@@ -10,6 +10,8 @@ import path from 'node:path';
 import mongoose from 'mongoose';
 import pino from 'pino';
 import { createOrganisation, createUser } from '../../src/accounts';
+import { createCampaign, type CampaignDocument } from '../../src/campaigns';
+import type { Actor } from '../../src/platform/activity';
 import type { Config } from '../../src/config';
 import { assembleDeps, type AppDeps } from '../../src/deps';
 import type { Clock } from '../../src/platform/clock';
@@ -86,4 +88,20 @@ export async function benchOrganisation(deps: AppDeps, count: number): Promise<B
   }));
   const inserted = await supplierModel(deps.connection).insertMany(suppliers, { lean: true });
   return { organisationId: organisation._id, buyer: { id: user.id, name: user.name, email: user.email, password }, supplierIds: inserted.map((s) => s._id) };
+}
+
+/** A draft campaign of the SAQ to every supplier of the organisation, due in 30 days. */
+export async function benchCampaign(deps: AppDeps, world: BenchOrganisation): Promise<{ campaign: CampaignDocument; actor: Actor }> {
+  const actor: Actor = { kind: 'user', id: world.buyer.id, name: world.buyer.name };
+  const campaign = await createCampaign(deps, {
+    organisationId: world.organisationId,
+    actor,
+    name: 'Bench campaign',
+    questionnaireId: 'code-of-conduct-saq',
+    questionnaireVersion: 1,
+    dueDate: new Date(Date.now() + 30 * 86_400_000),
+    buyerContact: { name: 'Bench Buyer', email: 'buyer@bench.example' },
+    supplierIds: world.supplierIds,
+  });
+  return { campaign, actor };
 }

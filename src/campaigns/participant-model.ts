@@ -47,9 +47,11 @@ participantSchema.index({ campaignId: 1, supplierId: 1 }, { unique: true });
 export const BY_SUPPLIER = { campaignId: 1, supplierId: 1 } as const;
 // Also the order sending walks the suppliers not invited yet in (sending.ts).
 participantSchema.index({ campaignId: 1, state: 1, _id: 1 });
-participantSchema.index({ campaignId: 1, stateRank: 1 });
-participantSchema.index({ campaignId: 1, sortName: 1 });
-participantSchema.index({ campaignId: 1, lastActivityAt: -1 });
+// The progress list's sort orders, each ending in _id as the list's own sort does, so a page is read from the index.
+participantSchema.index({ campaignId: 1, sortName: 1, _id: 1 });
+participantSchema.index({ campaignId: 1, country: 1, sortName: 1, _id: 1 });
+participantSchema.index({ campaignId: 1, stateRank: 1, sortName: 1, _id: 1 });
+participantSchema.index({ campaignId: 1, lastActivityAt: 1, sortName: 1, _id: 1 });
 participantSchema.index({ organisationId: 1, supplierId: 1 });
 
 /** A participant as read with the driver. */

@@ -4,6 +4,7 @@
  * sorting, and each invitation's status. Counting, filtering, sorting and paging run in the database on
  * `campaign_suppliers`; only the page shown is read in full.
  */
+import { LRUCache } from 'lru-cache';
 import mongoose from 'mongoose';
 import { recordActivity, ref, type Actor } from '../platform/activity';
 import type { Outbox } from '../platform/mail/outbox';
@@ -12,7 +13,12 @@ import { effectiveExpiry, noteOpenedInCache } from './invitation-service';
 import type { ProgressQuery } from './inputs';
 import { campaignModel, type CampaignDocument, type CampaignStatus } from './model';
 import { participantModel, stateFields, PARTICIPANT_STATES, type ParticipantRecord, type ParticipantState } from './participant-model';
-import { toObjectId, type Id } from './service';
+
+type Id = mongoose.Types.ObjectId | string;
+
+function toObjectId(id: Id): mongoose.Types.ObjectId {
+  return typeof id === 'string' ? new mongoose.Types.ObjectId(id) : id;
+}
 
 export interface ParticipantKey {
   campaignId: mongoose.Types.ObjectId;
@@ -264,12 +270,38 @@ export async function progressPage(conn: mongoose.Connection, campaign: Campaign
   return { rows, total, page: query.page, pages: Math.max(1, Math.ceil(total / query.pageSize)), pageSize: query.pageSize };
 }
 
-/** Values the campaign's suppliers have, for the progress filters. */
-export async function progressFilterOptions(conn: mongoose.Connection, campaign: CampaignDocument): Promise<{ countries: string[]; tags: string[] }> {
+export interface FilterOptions {
+  countries: string[];
+  tags: string[];
+}
+
+/**
+ * The countries and tags of a campaign's suppliers, for the progress filters, kept a minute per campaign: they change
+ * only when suppliers are added (this process forgets them then), and two scans of 10,000 rows per page view would
+ * cost more than the rest of the page.
+ */
+const filterOptions = new WeakMap<mongoose.Connection, LRUCache<string, FilterOptions>>();
+const FILTER_OPTIONS_MS = 60_000;
+
+export function forgetFilterOptions(conn: mongoose.Connection, campaignId: mongoose.Types.ObjectId): void {
+  filterOptions.get(conn)?.delete(campaignId.toHexString());
+}
+
+export async function progressFilterOptions(conn: mongoose.Connection, campaign: CampaignDocument): Promise<FilterOptions> {
+  let cache = filterOptions.get(conn);
+  if (!cache) {
+    cache = new LRUCache<string, FilterOptions>({ max: 500, ttl: FILTER_OPTIONS_MS });
+    filterOptions.set(conn, cache);
+  }
+  const key = campaign._id.toHexString();
+  const cached = cache.get(key);
+  if (cached) return cached;
   const collection = participantModel(conn).collection;
   const [countries, tags] = await Promise.all([collection.distinct('country', { campaignId: campaign._id }), collection.distinct('tags', { campaignId: campaign._id })]);
   const sorted = (values: unknown[]) => values.filter((v): v is string => typeof v === 'string' && v !== '').sort((a, b) => a.localeCompare(b, 'sv'));
-  return { countries: sorted(countries), tags: sorted(tags) };
+  const options = { countries: sorted(countries), tags: sorted(tags) };
+  cache.set(key, options);
+  return options;
 }
 
 export const INVITATION_STATUSES = ['sent', 'opened', 'inProgress', 'submitted', 'expired', 'revoked', 'closed'] as const;

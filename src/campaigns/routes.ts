@@ -123,7 +123,7 @@ export function campaignsRouter(deps: AppDeps): Router {
 
   const questionnaireChoices = () => publishedQuestionnaires(deps.questionnaires).map((q) => `${q.id}@${q.version}`);
 
-  async function renderForm(req: Request, res: Response, options: { status: number; values: CampaignFormValues; errors?: FieldError[]; campaign?: CampaignDocument }): Promise<void> {
+  async function renderForm(res: Response, options: { status: number; values: CampaignFormValues; errors?: FieldError[]; campaign?: CampaignDocument }): Promise<void> {
     res.status(options.status).render('campaigns/form', {
       title: t(res)(options.campaign ? 'campaigns:form.editTitle' : 'campaigns:form.newTitle', { name: options.campaign?.name }),
       values: options.values,
@@ -157,18 +157,18 @@ export function campaignsRouter(deps: AppDeps): Router {
   }
 
   router.get('/campaigns/new', WRITE, async (req, res) => {
-    await renderForm(req, res, { status: 200, values: await newFormValues(req) });
+    await renderForm(res, { status: 200, values: await newFormValues(req) });
   });
 
   router.post('/campaigns', WRITE, async (req, res) => {
     const values = formValues(req.body);
     const parsed = parseCampaignForm(values, t(res), questionnaireChoices());
-    if (!parsed.ok) return renderForm(req, res, { status: 422, values, errors: parsed.errors });
+    if (!parsed.ok) return renderForm(res, { status: 422, values, errors: parsed.errors });
     try {
       const campaign = await createCampaign(deps, { ...parsed.fields, organisationId: organisationOf(req), actor: userActor(req) });
       res.redirect(303, `/campaigns/${campaign.id}/suppliers/add?notice=created`);
     } catch (error) {
-      if (error instanceof HttpError && error.status === 400) return renderForm(req, res, { status: 422, values, errors: [serviceError(error, t(res))] });
+      if (error instanceof HttpError && error.status === 400) return renderForm(res, { status: 422, values, errors: [serviceError(error, t(res))] });
       throw error;
     }
   });
@@ -176,20 +176,20 @@ export function campaignsRouter(deps: AppDeps): Router {
   router.get('/campaigns/:id/edit', WRITE, async (req, res) => {
     const campaign = await requireCampaign(deps.connection, organisationOf(req), String(req.params.id));
     if (campaign.status !== 'draft') throw new HttpError(409, 'campaigns:errors.notDraft');
-    await renderForm(req, res, { status: 200, values: valuesOf(campaign), campaign });
+    await renderForm(res, { status: 200, values: valuesOf(campaign), campaign });
   });
 
   router.post('/campaigns/:id', WRITE, async (req, res) => {
     const campaign = await requireCampaign(deps.connection, organisationOf(req), String(req.params.id));
     const values = formValues(req.body);
     const parsed = parseCampaignForm(values, t(res), questionnaireChoices());
-    if (!parsed.ok) return renderForm(req, res, { status: 422, values, errors: parsed.errors, campaign });
+    if (!parsed.ok) return renderForm(res, { status: 422, values, errors: parsed.errors, campaign });
     const revision = Number(values.revision);
     try {
       await updateCampaign(deps, campaign.organisationId, campaign._id, { ...parsed.fields, revision: Number.isInteger(revision) ? revision : -1 }, userActor(req));
     } catch (error) {
       if (error instanceof HttpError && (error.status === 400 || error.messageKey === 'campaigns:errors.staleEdit')) {
-        return renderForm(req, res, { status: error.status === 400 ? 422 : 409, values, errors: [serviceError(error, t(res))], campaign });
+        return renderForm(res, { status: error.status === 400 ? 422 : 409, values, errors: [serviceError(error, t(res))], campaign });
       }
       throw error;
     }

@@ -23,6 +23,7 @@ import {
 } from './inputs';
 import { campaignModel, type CampaignDocument, type CampaignStatus } from './model';
 import { participantModel, stateFields } from './participant-model';
+import { forgetFilterOptions } from './progress';
 
 export type Id = mongoose.Types.ObjectId | string;
 
@@ -409,6 +410,7 @@ export async function addSuppliers(deps: CampaignDeps, organisationId: Id, campa
   const now = deps.clock.now();
   // The rows first (their list is what the campaign sends to), then the campaign's own list of ids and the log.
   const added = await insertParticipants(deps.connection, campaign, suppliers, now);
+  forgetFilterOptions(deps.connection, campaign._id);
   if (added.length === 0) return { added: 0 };
   await deps.connection.transaction(async (session) => {
     await campaignModel(deps.connection).updateOne({ _id: campaign._id }, { $push: { supplierIds: { $each: added } }, $inc: { revision: 1 } }, { session });

@@ -10,7 +10,6 @@ import {
   definitionHash,
   missingRequired,
   parseAnswer,
-  visibleQuestions,
   type AnswerValue,
   type Answers,
   type EvidenceFile,

@@ -19,7 +19,7 @@ import { jobModel } from '../../src/platform/jobs';
 import { outboxModel } from '../../src/platform/mail/outbox';
 import { smtpTransport } from '../../src/platform/mail/transport';
 import { buildSecondInstance, buildTestApp, type TestApp } from '../helpers/app';
-import { startLoopbackSmtp, type LoopbackSmtp } from '../helpers/smtp';
+import { startLoopbackSmtp } from '../helpers/smtp';
 import { campaignWorld, DAY_MS, draftCampaign, idOf, linkIn, SHORT, shortQuestionnaires, submitShortCheck, type CampaignWorld } from './fixtures';
 
 const HOUR_MS = 60 * 60 * 1000;
