@@ -1,17 +1,27 @@
 /**
- * `npm run db -- --port 27017 --dbpath ./data/db [--host 127.0.0.1] [--in-memory]`
+ * `npm run db -- --port 27017 --dbpath ./data/db [--host 127.0.0.1] [--in-memory] [--change-history-mb 256]
+ * [--change-history-hours 24]`
  * Runs the embedded server in the foreground until SIGINT/SIGTERM, then closes it cleanly.
  */
-import { startMongoServer, type Logger } from './index';
+import { startMongoServer, type ChangeHistoryOptions, type Logger } from './index';
 
 interface CliOptions {
   host: string;
   port: number;
   dbPath?: string;
   inMemory: boolean;
+  changeHistory?: ChangeHistoryOptions;
 }
 
-const USAGE = 'usage: npm run db -- [--host 127.0.0.1] [--port 27017] (--dbpath ./data/db | --in-memory)';
+const USAGE =
+  'usage: npm run db -- [--host 127.0.0.1] [--port 27017] (--dbpath ./data/db | --in-memory) [--change-history-mb 256] [--change-history-hours 24]';
+
+/** A non-negative decimal number given to `flag`. */
+function amount(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value)) throw new Error(`${flag} must be a number >= 0, got '${raw}'`);
+  return value;
+}
 
 export function parseArgs(argv: string[]): CliOptions {
   const options: CliOptions = { host: '127.0.0.1', port: 27017, inMemory: false };
@@ -40,6 +50,12 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--in-memory':
         options.inMemory = true;
+        break;
+      case '--change-history-mb':
+        options.changeHistory = { ...options.changeHistory, maxBytes: Math.round(amount(flag, value()) * 1024 * 1024) };
+        break;
+      case '--change-history-hours':
+        options.changeHistory = { ...options.changeHistory, maxAgeSeconds: amount(flag, value()) * 3600 };
         break;
       case '--help':
       case '-h':

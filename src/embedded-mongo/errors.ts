@@ -124,6 +124,9 @@ export const ErrorCodes = {
   Location5439018: 5439018, Location5787801: 5787801, Location5787901: 5787901, Location5787902: 5787902,
   Location5787908: 5787908, Location5788003: 5788003, Location5788200: 5788200, Location5788604: 5788604,
   Location5858203: 5858203, Location5961700: 5961700,
+  // change streams (change-streams/)
+  NoMatchingDocument: 47, CursorKilled: 237, InvalidResumeToken: 260, ChangeStreamFatalError: 280,
+  ChangeStreamHistoryLost: 286, Location50808: 50808, Location50865: 50865, Location40674: 40674,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -17,6 +17,7 @@ class ClientConnection implements ConnectionInfo {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   private waitingForDrain = false;
+  private readonly closing = new AbortController();
 
   constructor(
     readonly id: number,
@@ -30,14 +31,20 @@ class ClientConnection implements ConnectionInfo {
     socket.on('error', (err) => this.ctx.logger.debug({ err, connectionId: id }, 'connection error'));
     socket.on('close', () => {
       this.closed = true;
+      this.closing.abort();
       this.ctx.logger.debug({ connectionId: id, remote: this.remote }, 'connection closed');
       this.onClose(this);
     });
     this.ctx.logger.debug({ connectionId: id, remote: this.remote }, 'connection accepted');
   }
 
+  get closedSignal(): AbortSignal {
+    return this.closing.signal;
+  }
+
   destroy(): void {
     this.closed = true;
+    this.closing.abort();
     this.socket.destroy();
   }
 

@@ -15,7 +15,9 @@ import {
   validateCollectionName,
 } from './args';
 import type { CommandHandler, Invocation } from './context';
+import { isChangeStreamPipeline } from '../change-streams/spec';
 import { collectionInfo } from './catalog';
+import { openChangeStream } from './change-stream';
 import { openCursor } from './cursors';
 import { explainReply } from './explain-plan';
 import { findMatching, readScope, storageReader, type ReadScope } from './matching';
@@ -96,6 +98,7 @@ function endsWithWrite(pipeline: Document[]): boolean {
 }
 
 const aggregate: CommandHandler = async (inv) => {
+  if (isChangeStreamPipeline(inv.body.pipeline)) return openChangeStream(inv);
   const parsed = parseAggregate(inv.body);
   const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
   if (optionalBoolean(inv.body, 'explain', 'aggregate')) return explainReply(inv, { aggregate: parsed }, 'queryPlanner', scope.variables);

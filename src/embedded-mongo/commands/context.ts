@@ -29,6 +29,8 @@ export interface ConnectionInfo {
   readonly id: number;
   /** "ip:port" of the peer. */
   readonly remote: string;
+  /** Aborted when the connection closes (a waiting getMore stops waiting). */
+  readonly closedSignal?: AbortSignal;
 }
 
 export interface ServerContext {

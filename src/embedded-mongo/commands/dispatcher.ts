@@ -2,6 +2,7 @@
  * Routes a command body to its handler and wraps session/transaction bookkeeping around it.
  * Every failure becomes an error reply; nothing thrown here reaches the connection.
  */
+import { Binary } from 'bson';
 import { ErrorCodes, errorReply, mongoError, MongoServerError } from '../errors';
 import type { Document } from '../types';
 import { isDocument, validateDatabaseName } from './args';
@@ -49,6 +50,23 @@ export interface DispatchOptions {
 }
 
 export async function dispatch(body: Document, conn: ConnectionInfo, ctx: ServerContext, options: DispatchOptions = {}): Promise<Document> {
+  return withClusterTime(await answer(body, conn, ctx, options), ctx);
+}
+
+/**
+ * Every reply of a replica-set member carries the cluster time (the driver gossips it back and uses operationTime
+ * for causal consistency and to resume change streams). Without authentication the signature is all zeros.
+ */
+function withClusterTime(reply: Document, ctx: ServerContext): Document {
+  const clusterTime = ctx.storage.clusterTime();
+  if (reply.operationTime === undefined) reply.operationTime = clusterTime;
+  reply.$clusterTime = { clusterTime, signature: { hash: UNSIGNED_HASH, keyId: 0n } };
+  return reply;
+}
+
+const UNSIGNED_HASH = new Binary(Buffer.alloc(20));
+
+async function answer(body: Document, conn: ConnectionInfo, ctx: ServerContext, options: DispatchOptions): Promise<Document> {
   let invocation: Invocation | undefined;
   try {
     invocation = prepare(body, conn, ctx, options);

@@ -15,6 +15,7 @@ import {
   readRequest,
   requiredArray,
 } from './args';
+import { changeStreamGetMore } from './change-stream';
 import type { CommandHandler } from './context';
 import { DEFAULT_FIRST_BATCH, openCursor } from './cursors';
 import { forEachWithin } from './deadline';
@@ -78,8 +79,9 @@ const getMore: CommandHandler = async (inv) => {
   const id = cursorIdArg(inv.body.getMore);
   const coll = inv.body.collection;
   if (typeof coll !== 'string') throw mongoError('TypeMismatch', "BSON field 'getMore.collection' is the wrong type, expected type 'string'");
-  const batchSize = nonNegativeInteger(inv.body, 'batchSize', 'getMore');
   const ns = `${inv.db}.${coll}`;
+  if (inv.ctx.cursors.isLive(id)) return changeStreamGetMore(inv, id, ns);
+  const batchSize = nonNegativeInteger(inv.body, 'batchSize', 'getMore');
   const next = inv.ctx.cursors.next(id, ns, batchSize);
   if ('error' in next) {
     if (next.error === 'wrongNamespace') {

@@ -6,6 +6,7 @@ import { compileFilter } from '../query/matcher';
 import { MAX_DOCUMENT_BYTES } from '../storage/doc-store';
 import type { CompiledUpdate } from '../update';
 import { compileUpdate, stampEmptyTimestamps, upsertSeed } from '../update';
+import { describeUpdate } from '../update/change-description';
 import type { CollationSpec, Document, WriteBatch } from '../types';
 import {
   collectionArg,
@@ -199,7 +200,8 @@ export function applyUpdate(
     const result = update.apply(doc, { isInsert: false, positionalIndex, now });
     if (result.modified) {
       validate(result.doc, doc);
-      withUpdateSizeError('Location17419', 'Resulting document after update is larger than', () => batch.replace(db, coll, result.doc));
+      const description = describeUpdate(update.kind, stmt.u, doc, result.doc);
+      withUpdateSizeError('Location17419', 'Resulting document after update is larger than', () => batch.replace(db, coll, result.doc, description));
       modified++;
     }
     last = { before: doc, after: result.doc };

@@ -4,7 +4,7 @@
  * size (a transaction of many 16 MB documents) is one frame and is replayed all or nothing.
  */
 import { crc32 } from 'node:zlib';
-import { deserialize, serialize } from 'bson';
+import { calculateObjectSize, deserialize, serialize, serializeWithBufferAndIndex } from 'bson';
 import type { Document } from '../../types';
 import type { ChangeRecord } from '../persistence';
 
@@ -18,7 +18,16 @@ export function encodeFrame(records: ChangeRecord[]): Buffer {
   return frameOfParts(records.map(serializeRecord));
 }
 
+/** Records bigger than bson's own serialisation buffer (a 16 MB document with its pre-image, say) get a buffer of their size. */
+const BSON_BUFFER_BYTES = 16 * 1024 * 1024;
+
 export function serializeRecord(record: ChangeRecord): Buffer {
+  const size = record.op === 'replace' && record.preImage ? calculateObjectSize(record, { ignoreUndefined: false }) : 0;
+  if (size > BSON_BUFFER_BYTES) {
+    const buffer = Buffer.allocUnsafe(size);
+    serializeWithBufferAndIndex(record, buffer, { ignoreUndefined: false });
+    return buffer;
+  }
   const bytes = serialize(record, { ignoreUndefined: false });
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
