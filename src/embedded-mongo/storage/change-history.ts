@@ -165,6 +165,13 @@ export class ChangeHistory {
     };
   }
 
+  /** How many waits are subscribed (each waiting getMore holds one). */
+  get waitingCount(): number {
+    let count = 0;
+    for (const set of this.waiting.values()) count += set.size;
+    return count;
+  }
+
   /** Wakes every waiting stream (the server is closing). */
   wakeAll(): void {
     this.wake(new Set(this.waiting.keys()));

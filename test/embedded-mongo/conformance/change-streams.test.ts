@@ -4,8 +4,12 @@
  * embedded server, or a real MongoDB 7/8 replica set when MONGODB_URI is set.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Long, MongoClient, Timestamp, type ChangeStream, type ChangeStreamOptions, type Collection, type Db, type Document } from 'mongodb';
-import { connectTestClient } from '../../helpers/mongo-target';
+import { startMongoServer } from '../../../src/embedded-mongo';
+import { connectTestClient, usingRealMongo } from '../../helpers/mongo-target';
 import { rejectsWithCode } from './server-errors';
 
 /** Streams typed as plain documents: the tests look at every field themselves. */
@@ -368,5 +372,45 @@ describe('conformance: change streams', function () {
     await rejectsWithCode(db.aggregate([{ $changeStream: { allChangesForCluster: true } }]).toArray(), 72);
     await rejectsWithCode(client.db('admin').aggregate([{ $changeStream: {} }]).toArray(), 73);
     await rejectsWithCode(client.db('local').collection('oplog.rs').aggregate([{ $changeStream: {} }]).toArray(), 73);
+  });
+});
+
+describe('conformance: change streams across a server restart', function () {
+  this.timeout(60_000);
+
+  before(function () {
+    // Only a durable embedded target can be restarted from here; a real MongoDB or an in-memory run skips this.
+    if (usingRealMongo() || process.env.TEST_EMBEDDED_STORAGE !== 'durable') this.skip();
+  });
+
+  it('When the server restarts under an open stream, also during a waiting getMore, then the driver resumes on its own without losing or repeating an event', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'embedded-mongo-restart-'));
+    let server = await startMongoServer({ dbPath: dir, port: 0 });
+    const port = server.port;
+    const client = await new MongoClient(server.uri, { serverSelectionTimeoutMS: 15_000 }).connect();
+    try {
+      const suppliers = client.db('restart').collection('suppliers');
+      const stream = await openStream(suppliers);
+      await suppliers.insertMany([{ _id: 1 as never }, { _id: 2 as never }]);
+      assert.deepEqual((await nextEvents(stream, 2)).map((e) => e.documentKey._id), [1, 2]);
+
+      await server.close();
+      server = await startMongoServer({ dbPath: dir, port });
+      await suppliers.insertOne({ _id: 3 as never });
+      const afterRestart = await stream.next();
+      assert.deepEqual(afterRestart.documentKey, { _id: 3 }, 'the stream resumed after the last event it had');
+
+      // Again while a getMore is waiting on the server: closing does not wait for it, the driver resumes anyway.
+      const pending = stream.next();
+      await server.close();
+      server = await startMongoServer({ dbPath: dir, port });
+      await suppliers.insertOne({ _id: 4 as never });
+      assert.deepEqual((await pending).documentKey, { _id: 4 });
+      await stream.close();
+    } finally {
+      await client.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
