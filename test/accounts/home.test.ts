@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { createUser } from '../../src/accounts';
 import { createCampaign } from '../../src/campaigns';
 import { createInvitation, revokeInvitation } from '../../src/campaigns/invitation-service';
 import { createSupplier } from '../../src/suppliers';
@@ -35,9 +34,7 @@ describe('buyer and auditor home page', () => {
         name,
         country,
         organisationNumber: number,
-        contactName: 'Kontakt Person',
-        contactEmail: `kontakt@${number}.example`,
-        preferredLanguage: 'sv',
+        contacts: [{ name: 'Kontakt Person', email: `kontakt@${number}.example`, language: 'sv' }],
       });
     const submitted = await supplier(north.id, 'Nord Submitted AB', '111111-1111');
     const started = await supplier(north.id, 'Nord Started AB', '222222-2222');
@@ -149,14 +146,7 @@ describe('buyer and auditor home page', () => {
   });
 
   it('When an administrator of the organisation logs in, then they see the overview too', async () => {
-    await createUser(t.deps.connection, {
-      email: 'admin@region-nord.example',
-      name: 'Admin',
-      password: 'admin-password-1',
-      role: 'admin',
-      organisationId: north.id,
-    }, { bcryptCost: 4 });
-    const agent = await loginAgent(t.app, { email: 'admin@region-nord.example', password: 'admin-password-1' });
+    const agent = await loginAgent(t.app, north.admin);
     const res = await agent.get('/').expect(200);
     assert.match(res.text, /Nord uppförandekod 2026/);
   });

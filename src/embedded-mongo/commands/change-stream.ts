@@ -14,6 +14,7 @@ import type { Document, StorageEngine } from '../types';
 import { documentArray, nonNegativeInteger, optionalBoolean, optionalCollation, optionalDocument, validateCollectionName } from './args';
 import type { Invocation } from './context';
 import { DEFAULT_FIRST_BATCH } from './cursors';
+import { lookupView } from './views';
 
 /** How long a getMore without `maxTimeMS` waits for events (mongod's default for awaitData cursors). */
 const DEFAULT_AWAIT_MS = 1000;
@@ -27,6 +28,7 @@ export async function openChangeStream(inv: Invocation): Promise<Document> {
   if (!cursorOptions) throw mongoError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
   const batchSize = nonNegativeInteger(cursorOptions, 'batchSize', 'aggregate.cursor') ?? DEFAULT_FIRST_BATCH;
   const spec = parseChangeStream(inv.db, coll, pipeline);
+  if (coll !== undefined && lookupView(inv.ctx.storage, inv.db, coll)) throw mongoError('CommandNotSupportedOnView', '$changeStream is not supported on views.');
   const collator = createCollator(optionalCollation(inv.body, 'aggregate'));
   // The stream's own stages are checked now, so a bad one fails the aggregate rather than a later getMore.
   await runPipeline([], spec.pipeline, { db: inv.db, collator, now: new Date(), readCollection: () => [], writeCollection: async () => {} });

@@ -1,7 +1,7 @@
 import type { OrganisationDocument } from '../accounts/model';
 import type { CampaignDocument } from '../campaigns';
-import { createInvitation } from '../campaigns/invitation-service';
-import type { AppDeps } from '../platform/deps';
+import { createInvitation } from '../campaigns';
+import type { AppDeps } from '../deps';
 import type { SupplierDocument } from '../suppliers';
 
 interface DemoInvitationSeed {
@@ -31,7 +31,7 @@ export async function seedDemoInvitations(
       supplierId: supplier._id,
       questionnaireId: campaign.questionnaireId,
       questionnaireVersion: campaign.questionnaireVersion,
-      language: supplier.preferredLanguage === 'en' ? 'en' : 'sv',
+      language: supplier.contacts[0]?.language === 'en' ? 'en' : 'sv',
       buyerContact,
     });
     firstUrl ??= url;

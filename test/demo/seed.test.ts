@@ -4,7 +4,7 @@ import path from 'node:path';
 import { organisationModel, userModel } from '../../src/accounts';
 import { campaignModel } from '../../src/campaigns';
 import { invitationModel } from '../../src/campaigns/invitation-model';
-import { DEMO_LOGINS, DEMO_ORGANISATION_NAME, DEMO_QUESTIONNAIRE, seedDemoData } from '../../src/platform/seed';
+import { DEMO_LOGINS, DEMO_ORGANISATION_NAME, DEMO_QUESTIONNAIRE, seedDemoData } from '../../src/demo/seed';
 import { supplierModel } from '../../src/suppliers';
 import { buildTestApp, loginAgent, type TestApp } from '../helpers/app';
 
@@ -32,7 +32,7 @@ describe('demo seed', () => {
   it('When the database is empty, then the demo organisation, users, suppliers, open campaign and invitations are created', async () => {
     const result = await seedDemoData(t.deps, { bcryptCost: 4 });
     assert.equal(result.created, true);
-    assert.deepEqual(await counts(t), { organisations: 1, users: 2, suppliers: 4, campaigns: 1, invitations: 4 });
+    assert.deepEqual(await counts(t), { organisations: 1, users: 3, suppliers: 4, campaigns: 1, invitations: 4 });
     const organisation = await organisationModel(t.deps.connection).findOne({ name: DEMO_ORGANISATION_NAME });
     assert.ok(organisation);
     const suppliers = await supplierModel(t.deps.connection).find({ organisationId: organisation._id });
@@ -60,7 +60,7 @@ describe('demo seed', () => {
     try {
       const results = await Promise.all([seedDemoData(fresh.deps, { bcryptCost: 4 }), seedDemoData(fresh.deps, { bcryptCost: 4 })]);
       assert.equal(results.filter((r) => r.created).length, 1);
-      assert.deepEqual(await counts(fresh), { organisations: 1, users: 2, suppliers: 4, campaigns: 1, invitations: 4 });
+      assert.deepEqual(await counts(fresh), { organisations: 1, users: 3, suppliers: 4, campaigns: 1, invitations: 4 });
     } finally {
       await fresh.close();
     }

@@ -4,16 +4,17 @@
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createOrganisation, createUser, findOrganisationByName, organisationModel, userModel, type Role } from '../accounts';
+import { apiTokenModel, createApiToken, createOrganisation, createUser, findOrganisationByName, organisationModel, userModel, type Role } from '../accounts';
 import type { OrganisationDocument } from '../accounts/model';
 import { campaignModel, createCampaign, type CampaignDocument } from '../campaigns';
-import { seedDemoInvitations } from '../responses/seed';
+import { seedDemoInvitations } from './invitations';
 import { createSupplier, supplierModel, type CreateSupplierInput, type SupplierDocument } from '../suppliers';
-import type { AppDeps } from './deps';
+import type { AppDeps } from '../deps';
 
 export const DEMO_ORGANISATION_NAME = 'Region Demo';
 export const DEMO_QUESTIONNAIRE = { id: 'code-of-conduct-saq', version: 1 } as const;
 const DEMO_LINK_FILE = 'demo-supplier-link.txt';
+const DEMO_TOKEN_FILE = 'demo-api-token.txt';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface DemoLogin {
@@ -24,11 +25,13 @@ export interface DemoLogin {
 }
 
 export const DEMO_LOGINS: readonly DemoLogin[] = [
+  { role: 'admin', email: 'admin@region-demo.example', password: 'demo-admin-2026' },
   { role: 'buyer', email: 'inkopare@region-demo.example', password: 'demo-inkopare-2026' },
   { role: 'auditor', email: 'revisor@region-demo.example', password: 'demo-revisor-2026' },
 ];
 
 const DEMO_USER_NAMES: Record<string, string> = {
+  admin: 'Maria Administratör',
   buyer: 'Anna Inköpare',
   auditor: 'Erik Revisor',
 };
@@ -38,33 +41,25 @@ const DEMO_SUPPLIERS: ReadonlyArray<Omit<CreateSupplierInput, 'organisationId'>>
     name: 'Nordisk Vårdtextil AB',
     country: 'SE',
     organisationNumber: '556677-8899',
-    contactName: 'Karin Lund',
-    contactEmail: 'karin.lund@nordisk-vardtextil.example',
-    preferredLanguage: 'sv',
+    contacts: [{ name: 'Karin Lund', email: 'karin.lund@nordisk-vardtextil.example', language: 'sv' }],
   },
   {
     name: 'Göta Medicinteknik AB',
     country: 'SE',
     organisationNumber: '559012-3456',
-    contactName: 'Johan Berg',
-    contactEmail: 'johan.berg@gota-medicinteknik.example',
-    preferredLanguage: 'sv',
+    contacts: [{ name: 'Johan Berg', email: 'johan.berg@gota-medicinteknik.example', language: 'sv' }],
   },
   {
     name: 'Shenzhen Bright Gloves Co., Ltd.',
     country: 'CN',
     organisationNumber: '91440300MA5DEMO01X',
-    contactName: 'Li Wei',
-    contactEmail: 'li.wei@bright-gloves.example',
-    preferredLanguage: 'en',
+    contacts: [{ name: 'Li Wei', email: 'li.wei@bright-gloves.example', language: 'en' }],
   },
   {
     name: 'Sialkot Surgical Instruments (Pvt) Ltd',
     country: 'PK',
     organisationNumber: '0712345-6',
-    contactName: 'Ahmed Khan',
-    contactEmail: 'ahmed.khan@sialkot-surgical.example',
-    preferredLanguage: 'en',
+    contacts: [{ name: 'Ahmed Khan', email: 'ahmed.khan@sialkot-surgical.example', language: 'en' }],
   },
 ];
 
@@ -81,9 +76,11 @@ export interface SeedResult {
   logins: readonly DemoLogin[];
   /** A working supplier link, when one is known (created now, or remembered from the first start). */
   supplierUrl: string | undefined;
+  /** The demo organisation's API token, when known (created now, or remembered from the first start). */
+  apiToken: string | undefined;
 }
 
-type SeedDeps = Pick<AppDeps, 'connection' | 'clock' | 'questionnaires' | 'config' | 'logger' | 'mailer'>;
+type SeedDeps = Pick<AppDeps, 'connection' | 'clock' | 'questionnaires' | 'config' | 'logger'>;
 
 /** Unique indexes must exist before the existence check and inserts, or two concurrent first starts could both seed. */
 async function ensureIndexes(deps: SeedDeps): Promise<void> {
@@ -108,7 +105,7 @@ async function createDemoData(deps: SeedDeps, bcryptCost: number | undefined): P
   for (const login of DEMO_LOGINS) {
     await createUser(
       deps.connection,
-      { email: login.email, name: DEMO_USER_NAMES[login.role] ?? login.email, password: login.password, role: login.role, organisationId: organisation._id, locale: 'sv' },
+      { email: login.email, name: DEMO_USER_NAMES[login.role] ?? login.email, password: login.password, roles: [login.role], organisationId: organisation._id, locale: 'sv' },
       { bcryptCost },
     );
   }
@@ -127,21 +124,30 @@ async function createDemoData(deps: SeedDeps, bcryptCost: number | undefined): P
 }
 
 /**
- * Only the token's hash is stored in the database, so the demo link printed on the first start is kept in a file in
- * DATA_DIR to be printed again on later starts.
+ * Only hashes of the supplier link's and the API token's secrets are stored in the database, so the ones printed on
+ * the first start are kept in files in DATA_DIR to be printed again on later starts.
  */
-function rememberDemoLink(dataDir: string, url: string): void {
+function rememberDemoSecret(dataDir: string, file: string, value: string): void {
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path.join(dataDir, DEMO_LINK_FILE), `${url}\n`, { mode: 0o600 });
+  writeFileSync(path.join(dataDir, file), `${value}\n`, { mode: 0o600 });
 }
 
-function recallDemoLink(dataDir: string): string | undefined {
+function recallDemoSecret(dataDir: string, file: string): string | undefined {
   try {
-    const url = readFileSync(path.join(dataDir, DEMO_LINK_FILE), 'utf8').trim();
-    return url.length > 0 ? url : undefined;
+    const value = readFileSync(path.join(dataDir, file), 'utf8').trim();
+    return value.length > 0 ? value : undefined;
   } catch {
     return undefined;
   }
+}
+
+function recalled(deps: SeedDeps): SeedResult {
+  return {
+    created: false,
+    logins: DEMO_LOGINS,
+    supplierUrl: recallDemoSecret(deps.config.dataDir, DEMO_LINK_FILE),
+    apiToken: recallDemoSecret(deps.config.dataDir, DEMO_TOKEN_FILE),
+  };
 }
 
 /** Undoes a half-finished seed so the next start seeds again instead of skipping. */
@@ -153,15 +159,14 @@ async function removePartialDemo(deps: SeedDeps): Promise<void> {
     userModel(deps.connection).deleteMany({ organisationId }),
     supplierModel(deps.connection).deleteMany({ organisationId }),
     campaignModel(deps.connection).deleteMany({ organisationId }),
+    apiTokenModel(deps.connection).deleteMany({ organisationId }),
   ]);
   await organisationModel(deps.connection).deleteOne({ _id: organisationId });
 }
 
 export async function seedDemoData(deps: SeedDeps, options: { bcryptCost?: number } = {}): Promise<SeedResult> {
   await ensureIndexes(deps);
-  if (await findOrganisationByName(deps.connection, DEMO_ORGANISATION_NAME)) {
-    return { created: false, logins: DEMO_LOGINS, supplierUrl: recallDemoLink(deps.config.dataDir) };
-  }
+  if (await findOrganisationByName(deps.connection, DEMO_ORGANISATION_NAME)) return recalled(deps);
   if (!deps.questionnaires.get(DEMO_QUESTIONNAIRE.id, DEMO_QUESTIONNAIRE.version)) {
     throw new Error(`The demo campaign needs questionnaire ${DEMO_QUESTIONNAIRE.id}@${DEMO_QUESTIONNAIRE.version}, which is not loaded`);
   }
@@ -170,12 +175,14 @@ export async function seedDemoData(deps: SeedDeps, options: { bcryptCost?: numbe
     demo = await createDemoData(deps, options.bcryptCost);
   } catch (error) {
     // Another process seeded at the same moment: its data stands.
-    if (isDuplicateKey(error)) return { created: false, logins: DEMO_LOGINS, supplierUrl: recallDemoLink(deps.config.dataDir) };
+    if (isDuplicateKey(error)) return recalled(deps);
     await removePartialDemo(deps);
     throw error;
   }
   const supplierUrl = await seedDemoInvitations(deps, demo);
-  if (supplierUrl) rememberDemoLink(deps.config.dataDir, supplierUrl);
+  if (supplierUrl) rememberDemoSecret(deps.config.dataDir, DEMO_LINK_FILE, supplierUrl);
+  const { token: apiToken } = await createApiToken(deps.connection, { organisationId: demo.organisation._id, name: 'Demo integration' }, deps.clock.now());
+  rememberDemoSecret(deps.config.dataDir, DEMO_TOKEN_FILE, apiToken);
   deps.logger.info({ organisation: DEMO_ORGANISATION_NAME, suppliers: demo.suppliers.length }, 'demo data seeded');
-  return { created: true, logins: DEMO_LOGINS, supplierUrl };
+  return { created: true, logins: DEMO_LOGINS, supplierUrl, apiToken };
 }
