@@ -184,8 +184,15 @@ export class ChangeHistory {
   read(after: bigint, maxBytes: number): CommitEntry[] | Promise<CommitEntry[]> {
     this.trimByAge();
     if (after >= this.visibleTs) return [];
-    if (after < this.tailFloor && this.options.archive) return this.options.archive.read(after, this.tailFloor, maxBytes);
+    if (after < this.tailFloor && this.options.archive) return this.readArchive(this.options.archive, after, maxBytes);
     return this.readTail(after, maxBytes);
+  }
+
+  /** Older commits from the archive; when there are none between `after` and the in-memory part, that part. */
+  private async readArchive(archive: HistoryArchive, after: bigint, maxBytes: number): Promise<CommitEntry[]> {
+    const floor = this.tailFloor;
+    const archived = await archive.read(after, floor, maxBytes);
+    return archived.length > 0 ? archived : this.readTail(after > floor ? after : floor, maxBytes);
   }
 
   private readTail(after: bigint, maxBytes: number): CommitEntry[] {
