@@ -41,6 +41,8 @@ export interface StreamOptions {
 
 export class ChangeStreamCursor {
   private position: StreamPosition;
+  /** The position is an event's (one returned or the resume token's), not a point between events. */
+  private atEvent = false;
   private mustFind: StreamPosition | undefined;
   private invalidated = false;
   private closed = false;
@@ -82,8 +84,10 @@ export class ChangeStreamCursor {
 
   private async batchOf(batchSize: number): Promise<StreamBatch> {
     const docs = await this.scan(batchSize);
-    const stoppedAtEvent = this.position.slot !== AFTER_COMMIT;
-    const postBatchResumeToken = encodeToken({ ...this.position, kind: stoppedAtEvent ? 'event' : 'highWaterMark' });
+    // Until the stream has met the event its resume token names, that token is where it stands.
+    const postBatchResumeToken = this.mustFind
+      ? encodeToken({ ...this.mustFind, kind: 'event' })
+      : encodeToken({ ...this.position, kind: this.atEvent ? 'event' : 'highWaterMark' });
     return { docs, exhausted: this.invalidated, cursorFields: { postBatchResumeToken } };
   }
 
@@ -118,6 +122,7 @@ export class ChangeStreamCursor {
             bytes += size;
           }
           this.position = event.position;
+          this.atEvent = true;
           if (event.invalidates) this.invalidated = true;
           if (this.invalidated || docs.length >= batchSize) return docs;
         }
@@ -136,6 +141,7 @@ export class ChangeStreamCursor {
     if (order === 0) {
       this.mustFind = undefined;
       this.position = event.position;
+      this.atEvent = true;
       if (event.invalidates) this.invalidated = false;
       return true;
     }
@@ -203,7 +209,9 @@ export class ChangeStreamCursor {
   }
 
   private moveTo(position: StreamPosition): void {
-    if (comparePositions(position, this.position) > 0) this.position = position;
+    if (comparePositions(position, this.position) <= 0) return;
+    this.position = position;
+    this.atEvent = false;
   }
 
   /** Sleeps until a commit the stream may care about is readable (true), or the time is up or it is closed (false). */

@@ -3,7 +3,7 @@
  * Every committed change is a list of change records applied by `applyCommit` (atomically: all or none) and then
  * handed to `Persistence`; start-up replays `loadState()` through the same function.
  */
-import { UUID, type Timestamp } from 'bson';
+import { Binary, UUID, type Timestamp } from 'bson';
 import { MongoServerError } from '../errors';
 import type {
   CatalogStats,
@@ -144,20 +144,27 @@ export class EmbeddedStorage implements StorageEngine {
   /**
    * Applies a new commit, stamps it with the next cluster time and enters it in the change history; returns the
    * records to make durable (its marker first) and its time, which becomes readable once they are durable.
+   * `previous`: the commit before it in the same journal frame, whose UUIDs its marker need not repeat.
    */
-  private commitLive(records: ChangeRecord[], committing?: Transaction, origin?: TransactionOrigin): { records: ChangeRecord[]; ts: bigint } {
+  private commitLive(
+    records: ChangeRecord[],
+    committing?: Transaction,
+    origin?: TransactionOrigin,
+    previous?: CommitEntry,
+  ): { records: ChangeRecord[]; ts: bigint; entry: CommitEntry } {
     const uuids = this.uuidsOf(records);
     this.applyCommit(records, committing, true);
     const ts = this.clock.tick();
     const wallTime = new Date();
-    const marker: CommitMarker = { op: 'commit', ts: timestampOfKey(ts), wallTime, uuids: [...uuids].map(([ns, uuid]) => ({ ns, uuid })) };
+    const marker: CommitMarker = { op: 'commit', ts: timestampOfKey(ts), wallTime };
+    if (!previous || !sameUuids(previous.uuids, uuids)) marker.uuids = [...uuids].map(([ns, uuid]) => ({ ns, uuid }));
     if (origin) {
       marker.lsid = origin.lsid;
       marker.txnNumber = origin.txnNumber;
     }
     const entry: CommitEntry = { ts, wallTime, lsid: origin?.lsid, txnNumber: origin?.txnNumber, uuids, records };
     this.history.append(entry, this.historyBytes(records));
-    return { records: [marker, ...records], ts };
+    return { records: [marker, ...records], ts, entry };
   }
 
   /** Hands a commit's records to the persistence; once durable, its changes become readable to change streams. */
@@ -601,10 +608,12 @@ export class EmbeddedStorage implements StorageEngine {
 
   /** Writes that commit one by one as they are made (MongoDB batches are not atomic); `stamp` gets the last one's time. */
   private directBatch(committed: ChangeRecord[], stamp: { ts: bigint }): WriteBatch {
+    let previous: CommitEntry | undefined;
     const apply = (records: ChangeRecord[]): void => {
-      const stamped = this.commitLive(records);
+      const stamped = this.commitLive(records, undefined, undefined, previous);
       for (const record of stamped.records) committed.push(record);
       stamp.ts = stamped.ts;
+      previous = stamped.entry;
     };
     return {
       insert: (db, coll, doc) => {
@@ -853,6 +862,16 @@ function expiredIds(collection: Collection, index: CollectionIndex, cutoff: Date
 }
 
 function noop(): void {}
+
+function sameUuids(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [ns, uuid] of b) if (!a.has(ns) || !uuidEquals(a.get(ns), uuid)) return false;
+  return true;
+}
+
+function uuidEquals(a: unknown, b: unknown): boolean {
+  return a === b || (a instanceof UUID && b instanceof UUID && a.equals(b)) || (a instanceof Binary && b instanceof Binary && a.toString('hex') === b.toString('hex'));
+}
 
 function replaceRecord(ns: string, doc: Document, update: UpdateChange | undefined): ChangeRecord {
   return update ? { op: 'replace', ns, doc, update } : { op: 'replace', ns, doc };

@@ -10,7 +10,8 @@ import type { HistoryArchive } from './change-history';
 /**
  * Opens each commit of a record list: its cluster time, wall time and, for a transaction, the session it ran in.
  * Applying it only moves the cluster clock; the change history reads the commits back from these markers.
- * `uuids`: the collection UUID of every namespace the commit touches, for change events.
+ * `uuids`: the collection UUID of every namespace the commit touches, for change events; left out when the commit
+ * before it in the same journal frame had the same ones.
  */
 export interface CommitMarker {
   op: 'commit';

@@ -94,6 +94,25 @@ describe('durability: the change history', function () {
     await resumed.close();
   });
 
+  it('When a batch is read back from the journal after a restart, then each of its events names the collection UUID', async () => {
+    const dir = fresh('history-uuids');
+    let { coll, client } = await start(dir);
+    const stream = watch(coll, { showExpandedEvents: true });
+    assert.equal(await stream.tryNext(), null);
+    await coll.insertMany([{ _id: 1 as never }, { _id: 2 as never }, { _id: 3 as never }]);
+    const [create, ...inserts] = await nextEvents(stream, 4);
+    await stream.close();
+    const [info] = await client.db('app').listCollections({ name: 'suppliers' }).toArray();
+    await stop();
+
+    ({ coll } = await start(dir));
+    const resumed = watch(coll, { resumeAfter: create._id, showExpandedEvents: true });
+    const replayed = await nextEvents(resumed, 3);
+    assert.deepEqual(replayed.map((e) => e._id), inserts.map((e) => e._id));
+    for (const event of replayed) assert.equal(String(event.collectionUUID), String((info as { info: { uuid: unknown } }).info.uuid));
+    await resumed.close();
+  });
+
   it('When more than the history bound was written, then a token older than what is kept fails with 286, a recent one resumes', async () => {
     const dir = fresh('history-bound');
     const { coll, server } = await start(dir, { checkpointBytes: 8_000, changeHistory: { maxBytes: 40_000 } });

@@ -257,12 +257,18 @@ function startOffset(segment: Segment, after: bigint): number {
   return offset;
 }
 
-/** The commits of a journal frame: each marker opens one and takes the records up to the next. */
+/**
+ * The commits of a journal frame: each marker opens one and takes the records up to the next; a marker without
+ * UUIDs has those of the commit before it.
+ */
 export function commitsOf(records: ChangeRecord[]): CommitEntry[] {
   const commits: CommitEntry[] = [];
   let current: { marker: CommitMarker; records: ChangeRecord[] } | undefined;
+  let uuids = new Map<string, unknown>();
   const finish = (): void => {
-    if (current) commits.push(entryOf(current.marker, current.records));
+    if (!current) return;
+    if (current.marker.uuids) uuids = new Map(current.marker.uuids.map(({ ns, uuid }) => [ns, uuid] as const));
+    commits.push(entryOf(current.marker, current.records, uuids));
   };
   for (const record of records) {
     if (record.op === 'commit') {
@@ -274,8 +280,7 @@ export function commitsOf(records: ChangeRecord[]): CommitEntry[] {
   return commits;
 }
 
-function entryOf(marker: CommitMarker, records: ChangeRecord[]): CommitEntry {
-  const uuids = new Map((marker.uuids ?? []).map(({ ns, uuid }) => [ns, uuid] as const));
+function entryOf(marker: CommitMarker, records: ChangeRecord[], uuids: ReadonlyMap<string, unknown>): CommitEntry {
   return { ts: timestampKey(marker.ts), wallTime: marker.wallTime, lsid: marker.lsid, txnNumber: marker.txnNumber, uuids, records };
 }
 
