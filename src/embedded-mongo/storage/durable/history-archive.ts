@@ -195,16 +195,16 @@ export class JournalHistory implements HistoryArchive {
 
   private async dropBeyondBounds(): Promise<void> {
     const now = this.now();
-    const sizes = await Promise.all(this.segments.map((s) => fileSize(s.file)));
-    let total = sizes.reduce((sum, size) => sum + size, 0);
+    const stats = await Promise.all(this.segments.map((s) => journalStat(s.file)));
+    let total = stats.reduce((sum, stat) => sum + stat.size, 0);
     const currentSeq = this.current()?.seq;
     let dropped = 0;
     while (dropped < this.segments.length) {
       const oldest = this.segments[dropped];
       if (oldest.seq >= this.recoveryFloor || oldest.seq === currentSeq) break;
-      const tooOld = (await modifiedAt(oldest.file)) < now - this.limits.maxAgeMs;
+      const tooOld = stats[dropped].modifiedAt < now - this.limits.maxAgeMs;
       if (total <= this.limits.maxBytes && !tooOld) break;
-      total -= sizes[dropped];
+      total -= stats[dropped].size;
       dropped++;
     }
     if (dropped === 0) return;
@@ -293,20 +293,13 @@ async function openIfPresent(file: string): Promise<FileHandle | undefined> {
   }
 }
 
-async function fileSize(file: string): Promise<number> {
+/** Size and last modification of a journal (a missing one: empty and ancient). */
+async function journalStat(file: string): Promise<{ size: number; modifiedAt: number }> {
   try {
-    return (await fs.stat(file)).size;
+    const stat = await fs.stat(file);
+    return { size: stat.size, modifiedAt: stat.mtimeMs };
   } catch (err) {
-    if (isNotFound(err)) return 0;
-    throw err;
-  }
-}
-
-async function modifiedAt(file: string): Promise<number> {
-  try {
-    return (await fs.stat(file)).mtimeMs;
-  } catch (err) {
-    if (isNotFound(err)) return 0;
+    if (isNotFound(err)) return { size: 0, modifiedAt: 0 };
     throw err;
   }
 }
