@@ -55,6 +55,18 @@ export async function changeStreamGetMore(inv: Invocation, id: bigint, ns: strin
   return { cursor: { nextBatch: docs, ...cursorFields, id: exhausted ? 0n : id, ns }, ok: 1 };
 }
 
+/** `changeStreamPreAndPostImages` of create or collMod: `{enabled: <bool>}`, as mongod's IDL has it. */
+export function checkPreAndPostImagesOption(options: Document, command: string): void {
+  const setting = optionalDocument(options, 'changeStreamPreAndPostImages', command);
+  if (!setting) return;
+  const field = `${command}.changeStreamPreAndPostImages`;
+  for (const key of Object.keys(setting)) {
+    if (key !== 'enabled') throw mongoError('Location40415', `BSON field '${field}.${key}' is an unknown field.`);
+  }
+  if (setting.enabled === undefined) throw mongoError('Location40414', `BSON field '${field}.enabled' is missing but a required field`);
+  if (typeof setting.enabled !== 'boolean') throw mongoError('TypeMismatch', `BSON field '${field}.enabled' is the wrong type, expected type 'bool'`);
+}
+
 function targetCollection(target: unknown): string | undefined {
   if (typeof target === 'string') {
     validateCollectionName(target);

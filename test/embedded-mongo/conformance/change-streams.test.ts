@@ -353,6 +353,8 @@ describe('conformance: change streams', function () {
     assert.deepEqual(remove.fullDocumentBeforeChange, { _id: 1, status: 'submitted' });
 
     await suppliers.insertOne({ _id: 1 as never, status: 'draft' });
+    const [info] = await db.listCollections({ name: imaged.collectionName }).toArray();
+    assert.deepEqual((info as { options: Document }).options.changeStreamPreAndPostImages, { enabled: true });
     const optional = await watching(suppliers, [], { fullDocument: 'whenAvailable', fullDocumentBeforeChange: 'whenAvailable' });
     await suppliers.updateOne({ _id: 1 as never }, { $set: { status: 'submitted' } });
     const withoutImages = await optional.next();
@@ -366,12 +368,29 @@ describe('conformance: change streams', function () {
     await assert.rejects(strict.next(), (err: { code?: number }) => err.code === 47);
   });
 
+  it('When collMod turns pre- and post-images on, then a modify event says so and later changes carry their pre-image', async () => {
+    await suppliers.insertOne({ _id: 1 as never, status: 'draft' });
+    const stream = await watching(db, [{ $match: { 'ns.coll': suppliers.collectionName } }], { showExpandedEvents: true, fullDocumentBeforeChange: 'whenAvailable' });
+    await db.command({ collMod: suppliers.collectionName, changeStreamPreAndPostImages: { enabled: true } });
+    await suppliers.updateOne({ _id: 1 as never }, { $set: { status: 'submitted' } });
+    const [modify, update] = await nextEvents(stream, 2);
+    assert.equal(modify.operationType, 'modify');
+    assert.deepEqual(modify.operationDescription, { changeStreamPreAndPostImages: { enabled: true } });
+    assert.ok(modify.stateBeforeChange, 'the options before the change are shown');
+    assert.equal(update.operationType, 'update');
+    assert.deepEqual(update.fullDocumentBeforeChange, { _id: 1, status: 'draft' });
+  });
+
   it('When $changeStream options are wrong, then mongod’s errors come back', async () => {
     await rejectsWithCode(suppliers.aggregate([{ $changeStream: { fullDocument: 'everything' } }]).toArray(), 2);
     await rejectsWithCode(suppliers.aggregate([{ $changeStream: { notAnOption: true } }]).toArray(), 40415);
     await rejectsWithCode(db.aggregate([{ $changeStream: { allChangesForCluster: true } }]).toArray(), 72);
     await rejectsWithCode(client.db('admin').aggregate([{ $changeStream: {} }]).toArray(), 73);
     await rejectsWithCode(client.db('local').collection('oplog.rs').aggregate([{ $changeStream: {} }]).toArray(), 73);
+    const images = `${suppliers.collectionName}_bad_images`;
+    await rejectsWithCode(db.createCollection(images, { changeStreamPreAndPostImages: { enabled: 'yes' } } as never), 14);
+    await rejectsWithCode(db.createCollection(images, { changeStreamPreAndPostImages: {} } as never), 40414);
+    await rejectsWithCode(db.command({ collMod: suppliers.collectionName, changeStreamPreAndPostImages: { enabled: true, always: true } }), 40415);
   });
 });
 
