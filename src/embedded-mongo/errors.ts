@@ -143,7 +143,7 @@ export const ErrorCodes = {
   Location5858203: 5858203, Location5961700: 5961700,
   // change streams (change-streams/)
   NoMatchingDocument: 47, CursorKilled: 237, InvalidResumeToken: 260, ChangeStreamFatalError: 280,
-  ChangeStreamHistoryLost: 286, Location50808: 50808, Location50865: 50865, Location40674: 40674,
+  ChangeStreamHistoryLost: 286, CursorInUse: 292, Location50808: 50808, Location50865: 50865, Location40674: 40674,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

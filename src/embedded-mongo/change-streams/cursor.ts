@@ -24,6 +24,11 @@ export interface StreamBatch {
 
 /** How much history one read takes in. */
 const READ_BYTES = 4 * 1024 * 1024;
+/**
+ * Reads one batch may make: a stream far behind whose own stages filter out nearly everything gets an empty batch
+ * (its token moved on) now and then rather than one getMore reading the whole history.
+ */
+const READS_PER_BATCH = 8;
 /** A batch stays within a reply's 16 MB, envelope included. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 
@@ -48,6 +53,8 @@ export class ChangeStreamCursor {
   private closed = false;
   /** The history's readable time when the last read found nothing newer. */
   private readUpTo = -1n;
+  /** The last scan stopped with history left to read (it must not wait for new commits). */
+  private behind = false;
   private stopWaiting: (() => void) | undefined;
   private readonly watchKey: WatchKey;
 
@@ -67,7 +74,7 @@ export class ChangeStreamCursor {
   async next(batchSize: number, awaitMs: number, signal?: AbortSignal): Promise<StreamBatch> {
     let batch = await this.batchOf(batchSize);
     const deadline = Date.now() + awaitMs;
-    while (batch.docs.length === 0 && !batch.exhausted && !this.closed && !signal?.aborted) {
+    while (batch.docs.length === 0 && !batch.exhausted && !this.behind && !this.closed && !signal?.aborted) {
       const left = deadline - Date.now();
       if (left <= 0 || !(await this.waitForChange(left, signal))) break;
       batch = await this.batchOf(batchSize);
@@ -97,16 +104,18 @@ export class ChangeStreamCursor {
     const docs: Document[] = [];
     let bytes = 0;
     this.assertHistoryKept();
-    while (docs.length < batchSize && !this.invalidated) {
-      const horizon = history.visible;
-      const after = this.position.slot === AFTER_COMMIT ? this.position.ts : this.position.ts - 1n;
-      if (!history.touchedAfter(this.watchKey, after)) {
-        this.moveTo({ ts: horizon, slot: AFTER_COMMIT });
-        this.readUpTo = horizon;
+    this.behind = false;
+    for (let reads = 0; docs.length < batchSize && !this.invalidated; reads++) {
+      if (reads === READS_PER_BATCH) {
+        this.behind = true;
         break;
       }
-      const entries = await history.read(after, READ_BYTES);
+      const horizon = history.visible;
+      const after = this.position.slot === AFTER_COMMIT ? this.position.ts : this.position.ts - 1n;
+      const entries = history.touchedAfter(this.watchKey, after) ? await history.read(after, READ_BYTES) : [];
       if (entries.length === 0) {
+        // Nothing readable after the position up to `horizon` (read sees at least that far): the stream is there.
+        this.moveTo({ ts: horizon, slot: AFTER_COMMIT });
         this.readUpTo = horizon;
         break;
       }

@@ -48,7 +48,7 @@ export async function changeStreamGetMore(inv: Invocation, id: bigint, ns: strin
     if (next.error === 'wrongNamespace') {
       throw mongoError('Unauthorized', `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${next.ns}`);
     }
-    if (next.error === 'busy') throw mongoError('OperationFailed', `cursor id ${id} is already in use by another getMore`);
+    if (next.error === 'busy') throw mongoError('CursorInUse', `cursor id ${id} is already in use`);
     throw mongoError('CursorNotFound', `cursor id ${id} not found`);
   }
   const { docs, exhausted, cursorFields } = next.batch;

@@ -49,7 +49,8 @@ interface OpenLiveCursor {
   busy: boolean;
 }
 
-export type LiveLookup = { cursor: OpenLiveCursor } | { error: 'notFound' | 'wrongNamespace' | 'busy'; ns?: string };
+/** Why a getMore found no live cursor to take a batch from (`ns`: the one the cursor belongs to). */
+export type LiveMiss = { error: 'notFound' | 'wrongNamespace' | 'busy'; ns?: string };
 
 export class CursorRegistry {
   private readonly open = new Map<bigint, OpenCursor>();
@@ -94,7 +95,7 @@ export class CursorRegistry {
   }
 
   /** The next batch of live cursor `id`; the cursor is freed when exhausted, when the batch fails or `signal` aborts. */
-  async nextLive(id: bigint, ns: string, batchSize: number, awaitMs: number, signal?: AbortSignal): Promise<{ batch: Batch & { cursorFields: Document } } | Exclude<LiveLookup, { cursor: unknown }>> {
+  async nextLive(id: bigint, ns: string, batchSize: number, awaitMs: number, signal?: AbortSignal): Promise<{ batch: Batch & { cursorFields: Document } } | LiveMiss> {
     const entry = this.live.get(id);
     if (!entry) return { error: 'notFound' };
     if (entry.ns !== ns) return { error: 'wrongNamespace', ns: entry.ns };
