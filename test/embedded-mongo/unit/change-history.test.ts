@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { Timestamp, UUID } from 'bson';
+import type { ChangeRecord } from '../../../src/embedded-mongo/storage';
 import { ChangeHistory, type CommitEntry, type HistoryArchive } from '../../../src/embedded-mongo/storage/change-history';
+import { commitsOf } from '../../../src/embedded-mongo/storage/durable/history-archive';
+import { checkFrame, decodeRecords, encodeFrame } from '../../../src/embedded-mongo/storage/durable/frames';
 
 function commit(ts: bigint, ns = 'app.suppliers'): CommitEntry {
   return { ts, wallTime: new Date(0), uuids: new Map(), records: [{ op: 'insert', ns, doc: { _id: Number(ts) } }] };
@@ -80,5 +84,29 @@ describe('change history', () => {
     history.markDurable(13n);
     assert.deepEqual(await timesAfter(history, 12n), [13n], 'the small commit after it is in memory');
     assert.deepEqual(await timesAfter(history, 10n), [11n, 12n], 'the big one and those before it come from the archive');
+  });
+});
+
+describe('change history in journal frames', () => {
+  it('When a frame holds several commits, then each marker opens one, carrying the UUIDs of the one before when it has none', () => {
+    const uuid = new UUID();
+    const records: ChangeRecord[] = [
+      { op: 'commit', ts: new Timestamp({ t: 100, i: 1 }), wallTime: new Date(1000), uuids: [{ ns: 'app.suppliers', uuid }] },
+      { op: 'createCollection', ns: 'app.suppliers', options: {}, uuid },
+      { op: 'insert', ns: 'app.suppliers', doc: { _id: 1 } },
+      { op: 'commit', ts: new Timestamp({ t: 100, i: 2 }), wallTime: new Date(-5) },
+      { op: 'insert', ns: 'app.suppliers', doc: { _id: 2 } },
+    ];
+    const scan = checkFrame(encodeFrame(records), 0);
+    assert.equal(scan.kind, 'frame');
+    const decoded: ChangeRecord[] = [];
+    assert.ok(scan.kind === 'frame' && decodeRecords(scan.payload, Infinity, (batch) => decoded.push(...batch)));
+    assert.deepEqual(decoded[3], records[3], 'a bare marker reads back exactly');
+    const commits = commitsOf(decoded);
+    assert.deepEqual(commits.map((c) => [c.ts, c.records.length, c.uuids.get('app.suppliers')]), [
+      [(100n << 32n) | 1n, 2, uuid],
+      [(100n << 32n) | 2n, 1, uuid],
+    ]);
+    assert.equal(commits[1].wallTime.getTime(), -5);
   });
 });

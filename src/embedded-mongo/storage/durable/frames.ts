@@ -4,7 +4,7 @@
  * size (a transaction of many 16 MB documents) is one frame and is replayed all or nothing.
  */
 import { crc32 } from 'node:zlib';
-import { calculateObjectSize, deserialize, serialize, serializeWithBufferAndIndex } from 'bson';
+import { Timestamp, calculateObjectSize, deserialize, serialize, serializeWithBufferAndIndex } from 'bson';
 import type { Document } from '../../types';
 import type { ChangeRecord } from '../persistence';
 
@@ -104,13 +104,43 @@ export function decodeRecords(payload: Buffer, batchSize: number, apply: (record
 
 function decodeRecord(payload: Buffer, offset: number, size: number, names: NamespaceCache): ChangeRecord | undefined {
   try {
-    return decodeInsert(payload, offset, size, names) ?? (deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord);
+    return (
+      decodeInsert(payload, offset, size, names) ??
+      decodeBareMarker(payload, offset, size) ??
+      (deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord)
+    );
   } catch {
     return undefined;
   }
 }
 
 const INSERT = Buffer.from('insert\0', 'utf8');
+const COMMIT = Buffer.from('commit\0', 'utf8');
+const BSON_TIMESTAMP = 0x11;
+const BSON_DATE = 0x09;
+
+/**
+ * A commit marker with only its time and wall time (`{op: 'commit', ts, wallTime}`, what most commits of a batch
+ * write), read without the BSON decoder; undefined for any other record.
+ */
+function decodeBareMarker(bytes: Buffer, start: number, size: number): ChangeRecord | undefined {
+  const end = start + size;
+  let p = start + 4;
+  if (!elementNamed(bytes, p, 0x02, 'op', end)) return undefined;
+  const opEnd = stringElementEnd(bytes, p + 4, end);
+  if (opEnd < 0 || !sameBytes(bytes, p + 8, opEnd, COMMIT)) return undefined;
+  p = opEnd;
+  if (!elementNamed(bytes, p, BSON_TIMESTAMP, 'ts', end) || p + 12 > end) return undefined;
+  const increment = bytes.readUInt32LE(p + 4);
+  const seconds = bytes.readUInt32LE(p + 8);
+  p += 12;
+  if (!elementNamed(bytes, p, BSON_DATE, 'wallTime', end) || p + 18 > end) return undefined;
+  const wallTime = new Date(Number(bytes.readBigInt64LE(p + 10)));
+  p += 18;
+  // Exactly these three fields, then the record's terminating zero.
+  if (p !== end - 1 || bytes[p] !== 0) return undefined;
+  return { op: 'commit', ts: new Timestamp({ t: seconds, i: increment }), wallTime };
+}
 
 /**
  * An insert record (`{op: 'insert', ns, doc}` as `serializeRecord` writes it, nearly every record replayed) decoded
