@@ -5,12 +5,21 @@
  * directory (each commit fsync'd before its event may be read), and again with 1,000 more streams waiting on other
  * collections (their clients run in this process too). The server runs in a worker thread, as the app runs it.
  * The insert's own round trip (sent to acknowledged) is printed beside it as the baseline.
+ * A last section measures CPU (process time, so a busy machine skews it less than latency): per insert with and
+ * without a stream reading every event, and per second for 1,000 streams waiting with nothing to report.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ObjectId } from 'bson';
 import { MongoClient, type ChangeStream, type Document } from 'mongodb';
 import { startMongoServer } from '../src/embedded-mongo';
+import { newOpCounters, silentLogger, type ServerContext } from '../src/embedded-mongo/commands/context';
+import { CursorRegistry } from '../src/embedded-mongo/commands/cursors';
+import { dispatch } from '../src/embedded-mongo/commands/dispatcher';
+import { SessionRegistry } from '../src/embedded-mongo/commands/sessions';
+import { openStorage } from '../src/embedded-mongo/storage';
+import { encodeOpMsgReply } from '../src/embedded-mongo/wire/protocol';
 
 const RATE_PER_SECOND = 1000;
 const SECONDS = 5;
@@ -114,7 +123,94 @@ async function measure(label: string, options: { dbPath?: string; idle: boolean 
   }
 }
 
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** CPU of this process (clients and server) per sequential insert, with or without a stream reading each event. */
+async function cpuPerInsert(uri: string, withStream: boolean, inserts: number): Promise<number> {
+  const client = await new MongoClient(uri).connect();
+  try {
+    const coll = client.db('bench').collection<Document>(withStream ? 'cpu_watched' : 'cpu_plain');
+    await coll.insertOne({ warm: true });
+    const stream = withStream ? coll.watch([], { maxAwaitTimeMS: 1000 }) : undefined;
+    let seen = 0;
+    let caughtUp: () => void = () => {};
+    const allSeen = new Promise<void>((resolve) => (caughtUp = resolve));
+    stream?.on('change', () => {
+      if (++seen === inserts) caughtUp();
+    });
+    if (stream) await sleep(300);
+    const before = cpuMs();
+    for (let i = 0; i < inserts; i++) await coll.insertOne({ i, answer: 'yes', note: 'x'.repeat(200) });
+    if (stream) await Promise.race([allSeen, sleep(30_000)]);
+    const used = cpuMs() - before;
+    await stream?.close();
+    return used / inserts;
+  } finally {
+    await client.close();
+  }
+}
+
+async function cpuCosts(): Promise<void> {
+  const server = await startMongoServer({ port: 0, thread: 'worker', inMemory: true });
+  try {
+    process.stdout.write('\nCPU (clients and server, in memory)\n');
+    await cpuPerInsert(server.uri, true, 2000); // warm-up of both paths
+    const plain = await cpuPerInsert(server.uri, false, 5000);
+    const watched = await cpuPerInsert(server.uri, true, 5000);
+    line('CPU per insert, no stream (baseline)', `${(plain * 1000).toFixed(0)} µs`, '', undefined);
+    line('CPU per insert, a stream reading every event', `${(watched * 1000).toFixed(0)} µs`, `${(watched / plain).toFixed(2)}× baseline`, undefined);
+    const idle = await idleStreams(server.uri);
+    const before = cpuMs();
+    await sleep(5000);
+    const perSecond = (cpuMs() - before) / 5;
+    await idle.close();
+    line(`CPU of ${IDLE_STREAMS} idle streams (clients and server)`, `${(perSecond / 10).toFixed(1)} % of a core`, '', undefined);
+  } finally {
+    await server.close();
+  }
+  await serverIdleCost();
+}
+
+/**
+ * The server's own share of idle streams: their aggregates and awaiting getMores dispatched in-process (command
+ * handling and reply encoding, no sockets and no driver), each getMore waiting its second.
+ */
+async function serverIdleCost(): Promise<void> {
+  const storage = await openStorage({ inMemory: true }, silentLogger, { ttlIntervalMs: 0 });
+  const ctx: ServerContext = {
+    storage,
+    cursors: new CursorRegistry(),
+    sessions: new SessionRegistry(storage, silentLogger),
+    logger: silentLogger,
+    opcounters: newOpCounters(),
+    identity: { host: '127.0.0.1', port: 0, setName: 'embedded', electionId: new ObjectId(), startedAt: new Date(), inMemory: true },
+  };
+  const conn = { id: 1, remote: 'bench' };
+  let running = true;
+  try {
+    const loops = Array.from({ length: IDLE_STREAMS }, async (_, i) => {
+      const opened = await dispatch({ aggregate: `idle_${i}`, pipeline: [{ $changeStream: {} }], cursor: {}, $db: 'bench' }, conn, ctx);
+      const id = (opened.cursor as { id: bigint }).id;
+      while (running) encodeOpMsgReply(0, await dispatch({ getMore: id, collection: `idle_${i}`, maxTimeMS: 1000, $db: 'bench' }, conn, ctx));
+    });
+    await sleep(1500);
+    const before = cpuMs();
+    await sleep(5000);
+    const perSecond = (cpuMs() - before) / 5;
+    line(`server CPU of ${IDLE_STREAMS} idle streams (in-process)`, `${(perSecond / 10).toFixed(1)} % of a core`, '', undefined);
+    running = false;
+    ctx.cursors.killAll();
+    await Promise.all(loops);
+  } finally {
+    await storage.close();
+  }
+}
+
 async function main(): Promise<void> {
+  await cpuCosts();
   await measure('in memory', { idle: false });
   await measure(`in memory, ${IDLE_STREAMS} idle streams on other collections`, { idle: true });
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-change-streams-'));
