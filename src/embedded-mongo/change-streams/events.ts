@@ -60,6 +60,8 @@ interface Described {
 }
 
 function describe(record: ChangeRecord, entry: CommitEntry, spec: EventSpec): Described | undefined {
+  const view = viewDefinitionChange(record, spec);
+  if (view !== NOT_A_VIEW) return view;
   switch (record.op) {
     case 'insert':
       return crud(record.ns, spec, { operationType: 'insert', fullDocument: record.doc, documentKey: { _id: record.doc._id } });
@@ -106,6 +108,27 @@ function describe(record: ChangeRecord, entry: CommitEntry, spec: EventSpec): De
     case 'commit':
       return undefined;
   }
+}
+
+const NOT_A_VIEW = Symbol('not a view definition');
+const VIEWS_COLLECTION = 'system.views';
+
+/**
+ * A view is a document of `<db>.system.views`: a database or deployment stream with showExpandedEvents reports its
+ * insert as the view's create, its replacement as modify and its removal as drop, naming the view, as mongod does.
+ */
+function viewDefinitionChange(record: ChangeRecord, spec: EventSpec): Described | undefined | typeof NOT_A_VIEW {
+  if (record.op !== 'insert' && record.op !== 'replace' && record.op !== 'remove') return NOT_A_VIEW;
+  const { db, coll } = split(record.ns);
+  if (coll !== VIEWS_COLLECTION || spec.scope.kind === 'collection') return NOT_A_VIEW;
+  // Only expanded events show views (even their drop, a classic event type otherwise).
+  if (!spec.showExpandedEvents || !watchesDatabase(spec, db)) return undefined;
+  const id = record.op === 'remove' ? record.id : record.doc._id;
+  if (typeof id !== 'string' || !id.startsWith(`${db}.`)) return undefined;
+  const ns = { db, coll: id.slice(db.length + 1) };
+  if (record.op === 'remove') return { operationType: 'drop', ns };
+  const { _id: _ignored, ...definition } = record.doc;
+  return { operationType: record.op === 'insert' ? 'create' : 'modify', ns, operationDescription: definition };
 }
 
 function crud(ns: string, spec: EventSpec, fields: Omit<Described, 'ns' | 'uuidOf'>): Described | undefined {

@@ -340,6 +340,24 @@ describe('conformance: change streams', function () {
     assert.equal(String(insert.collectionUUID), String(create.collectionUUID));
   });
 
+  it('When views are created, changed and dropped, then a database stream with showExpandedEvents reports them by the view name', async () => {
+    const view = `${suppliers.collectionName}_swedish`;
+    const stream = await watching(db, [{ $match: { 'ns.coll': view } }], { showExpandedEvents: true });
+    const plain = await watching(db, [{ $match: { 'ns.coll': view } }]);
+    await db.createCollection(view, { viewOn: suppliers.collectionName, pipeline: [{ $match: { country: 'SE' } }] });
+    await db.command({ collMod: view, viewOn: suppliers.collectionName, pipeline: [{ $match: { country: 'VN' } }] });
+    await db.collection(view).drop();
+    const [create, modify, drop] = await nextEvents(stream, 3);
+    assert.equal(create.operationType, 'create');
+    assert.deepEqual(create.ns, { db: dbName, coll: view });
+    assert.equal(create.operationDescription.viewOn, suppliers.collectionName);
+    assert.deepEqual(create.operationDescription.pipeline, [{ $match: { country: 'SE' } }]);
+    assert.equal(modify.operationType, 'modify');
+    assert.deepEqual(modify.operationDescription.pipeline, [{ $match: { country: 'VN' } }]);
+    assert.equal(drop.operationType, 'drop');
+    assert.equal(await plain.tryNext(), null, 'a stream without expanded events shows no view change');
+  });
+
   it('When a collection keeps pre- and post-images, then required images are delivered; without them required fails with 47', async () => {
     const imaged = db.collection(`${suppliers.collectionName}_images`);
     await db.createCollection(imaged.collectionName, { changeStreamPreAndPostImages: { enabled: true } });
