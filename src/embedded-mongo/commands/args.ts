@@ -1,5 +1,6 @@
 /** Validation of command fields, with MongoDB's error codes and messages ("BSON field 'find.limit' is ..."). */
 import { Binary, Decimal128 } from 'bson';
+import { isDouble, jsNumber, numberOf } from '../bson/double';
 import { defineField } from '../bson/fields';
 import { mongoError } from '../errors';
 import { normalizeCollation } from '../query/collation';
@@ -15,6 +16,7 @@ function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'double';
+  if (isDouble(value)) return 'double';
   if (typeof value === 'bigint') return 'long';
   if (typeof value === 'boolean') return 'bool';
   if (typeof value === 'object') return isDocument(value) ? 'object' : (value.constructor?.name ?? 'object');
@@ -101,8 +103,8 @@ export function documentArray(body: Document, field: string, command: string): D
 export function optionalInteger(body: Document, field: string, command: string): number | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value);
+  const n = numberOf(value);
+  if (n !== undefined && Number.isFinite(n)) return Math.trunc(n);
   if (value instanceof Decimal128) {
     const n = Number(value.toString());
     if (Number.isFinite(n)) return Math.trunc(n);
@@ -122,7 +124,8 @@ export function optionalBoolean(body: Document, field: string, command: string):
   const value = body[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return value !== 0 && value !== 0n;
+  const n = numberOf(value);
+  if (n !== undefined) return n !== 0;
   throw wrongType(command, field, value, 'bool');
 }
 
@@ -164,8 +167,8 @@ export function binaryKey(value: unknown): string | undefined {
 /** int32/int64/double txnNumber as bigint. */
 export function toBigInt(value: unknown): bigint | undefined {
   if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-  return undefined;
+  const n = jsNumber(value);
+  return n !== undefined && Number.isInteger(n) ? BigInt(n) : undefined;
 }
 
 /** Fields any command may carry that are about the request rather than its arguments. */

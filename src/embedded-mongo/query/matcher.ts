@@ -9,6 +9,7 @@
 import type { Collator, Document } from '../types';
 import { mongoError } from '../errors';
 import { bsonTag, bsonType, compareValues, isNumeric, typeOrder } from '../bson/compare';
+import { isDouble, jsNumber } from '../bson/double';
 import { isTruthy } from '../bson/numeric';
 import { isPlainDocument, splitPath, walkPath, type PathCandidate } from './paths';
 import { compileRegex, regexSourceOf, type RegexSource } from './regex';
@@ -342,6 +343,7 @@ function equalityHashKey(v: unknown, collator: Collator | undefined): string | u
       return `b:${v}`;
     case 'object':
       if (v instanceof Date) return `d:${v.getTime()}`;
+      if (isDouble(v)) return `n:${v.value}`;
       if (bsonTag(v) === 'ObjectId') return `o:${(v as { toHexString(): string }).toHexString()}`;
       return undefined;
     default:
@@ -492,9 +494,10 @@ function bitOf(v: unknown): ((position: number) => boolean) | undefined {
     const bin = v as { buffer: Uint8Array; position: number };
     return (p) => p >> 3 < bin.position && (bin.buffer[p >> 3] & (1 << (p & 7))) !== 0;
   }
-  if (typeof v !== 'number' && typeof v !== 'bigint') return undefined;
-  if (typeof v === 'number' && (!Number.isInteger(v) || Math.abs(v) > 2 ** 63)) return undefined;
-  const n = BigInt.asUintN(64, BigInt(v));
+  const integral = typeof v === 'bigint' ? v : jsNumber(v);
+  if (integral === undefined) return undefined;
+  if (typeof integral === 'number' && (!Number.isInteger(integral) || Math.abs(integral) > 2 ** 63)) return undefined;
+  const n = BigInt.asUintN(64, BigInt(integral));
   return (p) => (p >= 64 ? n >> 63n === 1n : ((n >> BigInt(p)) & 1n) === 1n);
 }
 

@@ -1,5 +1,6 @@
 /** Small value helpers the storage engine needs beside `bson/compare`. */
 import { Binary, ObjectId } from 'bson';
+import { isDouble, jsNumber } from '../bson/double';
 
 /** A plain embedded document (not an array, Date or BSON class instance). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -14,7 +15,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  */
 export function idKey(value: unknown): string {
   if (typeof value === 'string') return `s:${value}`;
-  if (typeof value === 'number') return Number.isInteger(value) ? `n:${BigInt(value)}` : `n:${value}`;
+  const n = jsNumber(value);
+  if (n !== undefined) return Number.isInteger(n) ? `n:${BigInt(n)}` : `n:${n}`;
   if (typeof value === 'bigint') return `n:${value}`;
   if (value instanceof ObjectId) return `o:${value.toHexString()}`;
   if (value instanceof Date) return `d:${value.getTime()}`;
@@ -28,6 +30,7 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (isDouble(value)) return value.value.toFixed(1);
   if (typeof value === 'bigint') return `${value}`;
   if (value instanceof ObjectId) return `ObjectId('${value.toHexString()}')`;
   if (value instanceof Date) return `new Date(${value.getTime()})`;
