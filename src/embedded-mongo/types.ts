@@ -121,6 +121,8 @@ export interface StorageEngine {
   databaseStats(db: string): CatalogStats;
   collectionStats(db: string, coll: string): CatalogStats & { count: number; avgObjSize: number; nindexes: number; indexSizes: Record<string, number> };
   listCollections(db: string): CollectionInfo[];
+  /** The options `db.coll` was created with (shared, read-only), or undefined when there is no such collection. */
+  collectionOptions(db: string, coll: string): CollectionOptions | undefined;
   /** Throws 48 NamespaceExists. */
   createCollection(db: string, coll: string, options: CollectionOptions): Promise<void>;
   /** Returns false when there was no such collection. */

@@ -18,7 +18,7 @@ import type { CommandHandler, Invocation } from './context';
 import { collectionInfo } from './catalog';
 import { openCursor } from './cursors';
 import { explainReply } from './explain-plan';
-import { findMatching, readScope, storageReader, type ReadScope } from './matching';
+import { collationFor, findMatching, readScope, storageReader, type ReadScope } from './matching';
 
 export interface ParsedAggregate {
   /** undefined for a database-level aggregate (`aggregate: 1`). */
@@ -97,6 +97,7 @@ function endsWithWrite(pipeline: Document[]): boolean {
 
 const aggregate: CommandHandler = async (inv) => {
   const parsed = parseAggregate(inv.body);
+  parsed.request.collation = collationFor(inv, parsed.coll, parsed.request.collation);
   const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
   if (optionalBoolean(inv.body, 'explain', 'aggregate')) return explainReply(inv, { aggregate: parsed }, 'queryPlanner', scope.variables);
   const cursorOptions = optionalDocument(inv.body, 'cursor', 'aggregate');

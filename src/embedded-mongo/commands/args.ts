@@ -136,10 +136,17 @@ export function optionalString(body: Document, field: string, command: string): 
   return value;
 }
 
-/** A validated collation (MongoDB's defaults filled in); undefined when absent or `{locale: "simple"}`. */
+/**
+ * `{locale: 'simple'}` given explicitly: binary comparison even on a collection with a default collation (every
+ * collator factory reads it as no collator).
+ */
+export const SIMPLE_COLLATION: CollationSpec = Object.freeze({ locale: 'simple' });
+
+/** A validated collation (MongoDB's defaults filled in); `SIMPLE_COLLATION` for the simple one, undefined when absent. */
 export function optionalCollation(body: Document, command: string): CollationSpec | undefined {
   const value = optionalDocument(body, 'collation', command);
-  return value ? normalizeCollation(value) : undefined;
+  if (!value) return undefined;
+  return normalizeCollation(value) ?? SIMPLE_COLLATION;
 }
 
 export function optionalHint(body: Document, command: string): string | Document | undefined {

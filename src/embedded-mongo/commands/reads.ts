@@ -18,7 +18,7 @@ import {
 import type { CommandHandler } from './context';
 import { DEFAULT_FIRST_BATCH, openCursor } from './cursors';
 import { forEachWithin } from './deadline';
-import { findMatching, findSorted, readScope, storageReader, type ReadScope } from './matching';
+import { collationFor, findMatching, findSorted, readScope, storageReader, type ReadScope } from './matching';
 
 /** 0 means no limit; a negative limit counts like its absolute value. */
 function limitOf(raw: number): number {
@@ -60,9 +60,10 @@ function projector(projection: Document | undefined, filter: Document, scope: Re
 
 const find: CommandHandler = async (inv) => {
   const parsed = parseFind(inv.body);
-  const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
-  const transform = projector(parsed.projection, parsed.request.filter, scope);
-  const docs = findSorted(storageReader(inv, parsed.coll), parsed.request, scope);
+  const request = { ...parsed.request, collation: collationFor(inv, parsed.coll, parsed.request.collation) };
+  const scope = readScope(inv, request.collation, { acceptsLet: true });
+  const transform = projector(parsed.projection, request.filter, scope);
+  const docs = findSorted(storageReader(inv, parsed.coll), request, scope);
   const window = docs.slice(parsed.skip, parsed.skip + parsed.limit);
   const firstBatchSize = parsed.batchSize === 0 ? 0 : Math.min(parsed.batchSize ?? DEFAULT_FIRST_BATCH, parsed.limit);
   return openCursor(inv, { ns: `${inv.db}.${parsed.coll}`, docs: window, transform }, firstBatchSize, parsed.singleBatch);
@@ -115,8 +116,9 @@ export function parseCount(body: Document): { coll: string; request: FindRequest
 
 const count: CommandHandler = async (inv) => {
   const parsed = parseCount(inv.body);
-  const scope = readScope(inv, parsed.request.collation, { acceptsLet: false });
-  const { docs } = findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
+  const request = { ...parsed.request, collation: collationFor(inv, parsed.coll, parsed.request.collation) };
+  const scope = readScope(inv, request.collation, { acceptsLet: false });
+  const { docs } = findMatching(storageReader(inv, parsed.coll), request, scope);
   const n = Math.max(0, Math.min(docs.length - parsed.skip, parsed.limit));
   return { n, ok: 1 };
 };
@@ -147,9 +149,10 @@ export function distinctValues(doc: unknown, path: string[], out: unknown[]): vo
 
 const distinct: CommandHandler = async (inv) => {
   const parsed = parseDistinct(inv.body);
-  const scope = readScope(inv, parsed.request.collation, { acceptsLet: false });
+  const request = { ...parsed.request, collation: collationFor(inv, parsed.coll, parsed.request.collation) };
+  const scope = readScope(inv, request.collation, { acceptsLet: false });
   const { collator, deadline } = scope;
-  const { docs } = findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
+  const { docs } = findMatching(storageReader(inv, parsed.coll), request, scope);
   const values: unknown[] = [];
   const path = parsed.key.split('.');
   forEachWithin(docs, (doc) => distinctValues(doc, path, values), deadline);

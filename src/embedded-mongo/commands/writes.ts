@@ -19,7 +19,7 @@ import {
   optionalHint,
 } from './args';
 import type { CommandHandler, Invocation } from './context';
-import { findMatching, findSorted, optionalLet, plainScope, type ReadScope, type Variables } from './matching';
+import { collationFor, findMatching, findSorted, optionalLet, plainScope, type ReadScope, type Variables } from './matching';
 import { documentValidator, type DocumentCheck } from './validation';
 
 export interface WriteError {
@@ -231,7 +231,10 @@ const update: CommandHandler = async (inv) => {
   const now = new Date();
   const commandLet = optionalLet(inv.body, 'update', now, undefined);
   // Malformed statements fail the whole command before anything is written, as in MongoDB.
-  const statements = writeBatch(inv.body, 'updates', 'update').map((raw, i) => parseUpdateStatement(raw, i, commandLet));
+  const statements = writeBatch(inv.body, 'updates', 'update').map((raw, i) => {
+    const statement = parseUpdateStatement(raw, i, commandLet);
+    return { ...statement, collation: collationFor(inv, coll, statement.collation) };
+  });
   const validate = validatorOf(inv, coll);
   let n = 0;
   let nModified = 0;
@@ -255,7 +258,10 @@ const del: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'delete');
   const now = new Date();
   const variables = optionalLet(inv.body, 'delete', now, undefined);
-  const statements = writeBatch(inv.body, 'deletes', 'delete').map(parseDeleteStatement);
+  const statements = writeBatch(inv.body, 'deletes', 'delete').map((raw, i) => {
+    const statement = parseDeleteStatement(raw, i);
+    return { ...statement, collation: collationFor(inv, coll, statement.collation) };
+  });
   let n = 0;
   const writeErrors = await runStatements(inv, statements, (batch, statement) => {
     n += applyDelete(batch, inv.db, coll, statement, plainScope(createCollator(statement.collation), now, variables));

@@ -358,6 +358,10 @@ export class EmbeddedStorage implements StorageEngine {
     }));
   }
 
+  collectionOptions(db: string, coll: string): CollectionOptions | undefined {
+    return this.databases.get(db)?.get(coll)?.options;
+  }
+
   async createCollection(db: string, coll: string, options: CollectionOptions): Promise<void> {
     const ns = validNamespace(db, coll);
     if (this.findCollection(ns)) throw namespaceExists(ns);
