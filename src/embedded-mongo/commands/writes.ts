@@ -1,11 +1,11 @@
 /** insert, update and delete: batches of statements with per-statement write errors. */
-import { ObjectId, BSONRegExp } from 'bson';
+import { ObjectId } from 'bson';
 import { ErrorCodes, mongoError, MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
 import { MAX_DOCUMENT_BYTES } from '../storage/doc-store';
 import type { CompiledUpdate } from '../update';
-import { compileUpdate, stampEmptyTimestamps, upsertSeed } from '../update';
+import { assertStorableId, compileUpdate, stampEmptyTimestamps, upsertSeed } from '../update';
 import type { CollationSpec, Document, WriteBatch } from '../types';
 import {
   collectionArg,
@@ -41,8 +41,7 @@ export function toWriteError(inv: Invocation, index: number, err: unknown): Writ
 /** Puts `_id` first, generating an ObjectId when missing, and rejects ids MongoDB refuses. */
 export function withId(doc: Document): Document {
   const id = doc._id === undefined ? new ObjectId() : doc._id;
-  if (Array.isArray(id)) throw mongoError('InvalidIdField', "The '_id' value cannot be of type array");
-  if (id instanceof BSONRegExp) throw mongoError('InvalidIdField', "The '_id' value cannot be of type regex");
+  assertStorableId(id);
   const { _id: _ignored, ...rest } = doc;
   return { _id: id, ...rest };
 }

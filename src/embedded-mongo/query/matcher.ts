@@ -112,6 +112,11 @@ function compileTopLevel(op: string, value: unknown, opts: CompileOptions): DocP
       const check = compileJsonSchema(value);
       return (doc) => check(doc);
     }
+    case '$id':
+    case '$ref':
+    case '$db':
+      // DBRef fields are field names, compared by plain equality ($id under the collation, $ref and $db binary).
+      return compilePathCondition(op, anyValue(equalityTest(value, op === '$id' ? opts : { ...opts, collator: undefined })));
     default:
       return badValue(
         `unknown top level operator: ${op}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField.`,
@@ -145,17 +150,26 @@ function compileExpr(expr: unknown, env: CompileOptions['expression']): DocPredi
 // ---------------------------------------------------------------------------------------------------------------
 // Field conditions
 
-/** True when `v` is an operator object such as `{$gt: 1}` rather than a literal embedded document. */
+const DBREF_FIELDS = new Set(['$ref', '$id', '$db']);
+
+/**
+ * True when `v` is an operator object such as `{$gt: 1}` rather than a literal embedded document: its first field
+ * is `$`-prefixed and it is no DBRef (one holding both `$ref` and `$id` is a value, as in mongod).
+ */
 function isOperatorObject(v: unknown): v is Record<string, unknown> {
   if (!isRecord(v)) return false;
   const keys = Object.keys(v);
   if (keys.length === 0 || !keys[0].startsWith('$')) return false;
-  return !(keys[0] === '$ref' || keys[0] === '$id' || keys[0] === '$db');
+  return !(keys.includes('$ref') && keys.includes('$id'));
 }
 
 function compileFieldCondition(path: string, value: unknown, opts: CompileOptions): DocPredicate {
+  return compilePathCondition(path, compileValueCondition(value, opts));
+}
+
+/** Applies `predicate` to the values `path` reaches in a document. */
+function compilePathCondition(path: string, predicate: ValuesPredicate): DocPredicate {
   const parts = splitPath(path);
-  const predicate = compileValueCondition(value, opts);
   // Fast path while the path meets no array: a single reused candidate instead of a full walk. Reuse is safe
   // because evaluation is synchronous and a compiled condition never re-enters itself.
   const single: PathCandidate = { value: undefined, missing: false, expanded: false, arrayIndex: undefined };
@@ -217,7 +231,12 @@ function compileOperator(op: string, operand: unknown, ops: Record<string, unkno
       return not(anyValue(inTest(op, operand, opts)));
     case '$exists': {
       const wanted = isTruthy(operand);
-      return (candidates) => candidates.some((c) => !c.missing) === wanted;
+      // Like any path condition, an existing value reached through an array records its position (for `$`).
+      return (candidates, ctx) => {
+        const found = candidates.find((c) => !c.missing);
+        if (wanted && found?.arrayIndex !== undefined) ctx.arrayIndex = found.arrayIndex;
+        return (found !== undefined) === wanted;
+      };
     }
     case '$type':
       return anyValue(typeTest(operand));
@@ -532,12 +551,16 @@ function compileAll(operand: unknown, opts: CompileOptions): ValuesPredicate {
   return (candidates, ctx) => predicates.every((p) => p(candidates, ctx));
 }
 
-const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema']);
+/** Operators that take no path: at the head of an `$elemMatch` they make it a condition on element documents. */
+const PATHLESS_OPERATORS = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema', '$alwaysTrue', '$alwaysFalse', ...DBREF_FIELDS]);
 
-/** `{$elemMatch: {$gt: 1}}` tests elements as values; `{$elemMatch: {b: 1}}` tests them as documents. */
+/**
+ * `{$elemMatch: {$gt: 1}}` tests elements as values; `{$elemMatch: {b: 1}}` tests them as documents. As in mongod
+ * the first field decides, and any DBRef field (`{$elemMatch: {$id: x}}`) makes it a condition on documents.
+ */
 function isValueElemMatch(spec: Record<string, unknown>): boolean {
   const keys = Object.keys(spec);
-  return keys.length > 0 && keys.every((k) => k.startsWith('$') && !LOGICAL_OPERATORS.has(k));
+  return keys.length > 0 && keys[0].startsWith('$') && !PATHLESS_OPERATORS.has(keys[0]) && !keys.some((k) => DBREF_FIELDS.has(k));
 }
 
 function compileElemMatch(operand: unknown, opts: CompileOptions): ValuesPredicate {

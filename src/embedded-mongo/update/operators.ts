@@ -258,8 +258,11 @@ export function compileAddToSet(value: unknown, options: OperatorOptions): LeafO
   };
 }
 
-/** Operators a `$pull` condition may start with to be a condition on each element (not a query on its fields). */
-const TOP_LEVEL_ONLY = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema']);
+/**
+ * `$`-prefixed names that make a `$pull` condition a query on each element document's fields rather than a
+ * condition on each element (DBRef fields among them).
+ */
+const TOP_LEVEL_ONLY = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema', '$ref', '$id', '$db']);
 const WRAPPER = 'element';
 
 function isRegex(v: unknown): boolean {
