@@ -14,6 +14,7 @@ import {
   optionalHint,
   validateCollectionName,
 } from './args';
+import { checkNestedFields, CURSOR_OPTION_FIELDS } from './command-fields';
 import type { CommandHandler, Invocation } from './context';
 import { collectionInfo } from './catalog';
 import { openCursor } from './cursors';
@@ -90,23 +91,32 @@ function pipelineContext(inv: Invocation, scope: ReadScope): PipelineContext {
   };
 }
 
-function endsWithWrite(pipeline: Document[]): boolean {
+/** The writing stage ($out or $merge) that ends the pipeline, if any. */
+function writeStage(pipeline: Document[]): string | undefined {
   const last = pipeline[pipeline.length - 1];
-  return last !== undefined && ('$out' in last || '$merge' in last);
+  return last === undefined ? undefined : ['$out', '$merge'].find((stage) => stage in last);
+}
+
+/** mongod cannot make a write linearizable: $out and $merge refuse that read concern. */
+function checkReadConcernForWrite(body: Document, stage: string | undefined): void {
+  if (stage === undefined || !isDocument(body.readConcern) || body.readConcern.level !== 'linearizable') return;
+  throw mongoError('InvalidOptions', `${stage} cannot be used with a 'linearizable' read concern level`);
 }
 
 const aggregate: CommandHandler = async (inv) => {
   const parsed = parseAggregate(inv.body);
+  checkReadConcernForWrite(inv.body, writeStage(parsed.pipeline));
   parsed.request.collation = collationFor(inv, parsed.coll, parsed.request.collation);
   const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
   if (optionalBoolean(inv.body, 'explain', 'aggregate')) return explainReply(inv, { aggregate: parsed }, 'queryPlanner', scope.variables);
   const cursorOptions = optionalDocument(inv.body, 'cursor', 'aggregate');
   if (!cursorOptions) throw mongoError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
+  checkNestedFields('aggregate.cursor', cursorOptions, CURSOR_OPTION_FIELDS);
   const batchSize = nonNegativeInteger(cursorOptions, 'batchSize', 'aggregate.cursor');
   const input = parsed.coll === undefined ? [] : findMatching(storageReader(inv, parsed.coll), parsed.request, scope).docs;
   const output = await runPipeline(input, parsed.rest, pipelineContext(inv, scope));
   // Once $out or $merge has written, failing the command would misreport what happened.
-  if (!endsWithWrite(parsed.pipeline)) scope.deadline.check();
+  if (writeStage(parsed.pipeline) === undefined) scope.deadline.check();
   return openCursor(inv, { ns: `${inv.db}.${parsed.coll ?? '$cmd.aggregate'}`, docs: output }, batchSize, false);
 };
 

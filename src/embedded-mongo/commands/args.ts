@@ -4,6 +4,7 @@ import { isDouble, jsNumber, numberOf } from '../bson/double';
 import { defineField } from '../bson/fields';
 import { mongoError } from '../errors';
 import { normalizeCollation } from '../query/collation';
+import { GENERIC_ARGUMENTS } from './command-fields';
 import type { CollationSpec, Document, FindRequest } from '../types';
 
 export function isDocument(value: unknown): value is Document {
@@ -178,17 +179,11 @@ export function toBigInt(value: unknown): bigint | undefined {
   return n !== undefined && Number.isInteger(n) ? BigInt(n) : undefined;
 }
 
-/** Fields any command may carry that are about the request rather than its arguments. */
-const GENERIC_FIELDS = new Set([
-  '$db', 'lsid', 'txnNumber', 'autocommit', 'startTransaction', '$clusterTime', '$readPreference', 'readConcern',
-  'writeConcern', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', 'comment', 'maxTimeMS', '$audit', '$client',
-]);
-
 /** The command's own arguments: the body without its name field and the generic request fields. */
 export function commandArguments(body: Document, name: string): Document {
   const args: Document = {};
   for (const [key, value] of Object.entries(body)) {
-    if (key !== name && !GENERIC_FIELDS.has(key)) defineField(args, key, value);
+    if (key !== name && !GENERIC_ARGUMENTS.has(key)) defineField(args, key, value);
   }
   return args;
 }

@@ -8,6 +8,7 @@ import { isDocument, validateDatabaseName } from './args';
 import type { CommandHandler, ConnectionInfo, Invocation, OpCounters, ServerContext } from './context';
 import { aggregateCommands } from './aggregate';
 import { catalogCommands } from './catalog';
+import { checkCommandFields } from './command-fields';
 import { explainCommands } from './explain';
 import { findAndModifyCommands } from './find-and-modify';
 import { handshakeCommands } from './handshake';
@@ -75,6 +76,7 @@ function prepare(body: Document, conn: ConnectionInfo, ctx: ServerContext, optio
   if (name === undefined) throw mongoError('FailedToParse', 'Command body is empty');
   const handler = HANDLERS.get(name);
   if (!handler) throw mongoError('CommandNotFound', `no such command: '${name}'`);
+  checkCommandFields(name, body);
   const db = typeof body.$db === 'string' ? body.$db : options.defaultDb;
   if (db === undefined) throw mongoError('FailedToParse', "BSON field '$db' is missing but a required field");
   validateDatabaseName(db);

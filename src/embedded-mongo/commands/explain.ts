@@ -2,6 +2,7 @@
 import { mongoError } from '../errors';
 import type { Document } from '../types';
 import { collectionArg, isDocument, optionalDocument, optionalString, readRequest } from './args';
+import { checkCommandFields, checkNestedFields, DELETE_STATEMENT_FIELDS, UPDATE_STATEMENT_FIELDS } from './command-fields';
 import type { CommandHandler } from './context';
 import { parseAggregate } from './aggregate';
 import { explainReply, type ExplainTarget, type Verbosity } from './explain-plan';
@@ -20,6 +21,7 @@ function firstStatement(body: Document, field: string, command: string): Documen
 
 function explainTarget(inner: Document): ExplainTarget {
   const name = Object.keys(inner)[0];
+  if (name !== undefined) checkCommandFields(name, inner);
   switch (name) {
     case 'find': {
       const parsed = parseFind(inner);
@@ -37,10 +39,12 @@ function explainTarget(inner: Document): ExplainTarget {
     }
     case 'update': {
       const stmt = firstStatement(inner, 'updates', 'update');
+      checkNestedFields('update.updates', stmt, UPDATE_STATEMENT_FIELDS);
       return { find: { coll: collectionArg(inner, 'update'), request: readRequest(stmt, 'q', 'update') } };
     }
     case 'delete': {
       const stmt = firstStatement(inner, 'deletes', 'delete');
+      checkNestedFields('delete.deletes', stmt, DELETE_STATEMENT_FIELDS);
       return { find: { coll: collectionArg(inner, 'delete'), request: readRequest(stmt, 'q', 'delete') } };
     }
     case 'findAndModify':

@@ -11,7 +11,6 @@ import {
   optionalBoolean,
   optionalDocument,
   optionalInteger,
-  optionalString,
   readRequest,
   requiredArray,
 } from './args';
@@ -33,7 +32,12 @@ export interface ParsedFind {
   limit: number;
   batchSize?: number;
   singleBatch: boolean;
+  /** `noCursorTimeout`: the cursor stays open however long it is idle. */
+  noTimeout: boolean;
 }
+
+/** Options of find that change its results and that this server does not implement: refused, never ignored. */
+const UNSUPPORTED_FIND_OPTIONS = ['tailable', 'awaitData', 'returnKey', 'showRecordId'] as const;
 
 export function parseFind(body: Document): ParsedFind {
   const coll = collectionArg(body, 'find');
@@ -43,12 +47,18 @@ export function parseFind(body: Document): ParsedFind {
   const rawLimit = optionalInteger(body, 'limit', 'find') ?? 0;
   const batchSize = nonNegativeInteger(body, 'batchSize', 'find');
   let singleBatch = optionalBoolean(body, 'singleBatch', 'find') ?? false;
-  if (optionalBoolean(body, 'tailable', 'find')) throw mongoError('BadValue', 'tailable cursors are not supported by the embedded server');
-  optionalString(body, 'comment', 'find');
+  for (const option of UNSUPPORTED_FIND_OPTIONS) {
+    if (optionalBoolean(body, option, 'find')) throw mongoError('NotImplemented', `find with ${option} is not supported by the embedded server`);
+  }
+  for (const bound of ['min', 'max'] as const) {
+    const value = optionalDocument(body, bound, 'find');
+    if (value && Object.keys(value).length > 0) throw mongoError('NotImplemented', `find with ${bound} is not supported by the embedded server`);
+  }
+  const noTimeout = optionalBoolean(body, 'noCursorTimeout', 'find') ?? false;
   // A negative limit is the legacy way of asking for one batch of at most |limit| documents.
   if (rawLimit < 0) singleBatch = true;
   const limit = limitOf(rawLimit);
-  return { coll, request, projection, skip, limit, batchSize, singleBatch };
+  return { coll, request, projection, skip, limit, batchSize, singleBatch, noTimeout };
 }
 
 function projector(projection: Document | undefined, filter: Document, scope: ReadScope): ((doc: Document) => Document) | undefined {
@@ -66,7 +76,7 @@ const find: CommandHandler = async (inv) => {
   const docs = findSorted(storageReader(inv, parsed.coll), request, scope);
   const window = docs.slice(parsed.skip, parsed.skip + parsed.limit);
   const firstBatchSize = parsed.batchSize === 0 ? 0 : Math.min(parsed.batchSize ?? DEFAULT_FIRST_BATCH, parsed.limit);
-  return openCursor(inv, { ns: `${inv.db}.${parsed.coll}`, docs: window, transform }, firstBatchSize, parsed.singleBatch);
+  return openCursor(inv, { ns: `${inv.db}.${parsed.coll}`, docs: window, transform, noTimeout: parsed.noTimeout }, firstBatchSize, parsed.singleBatch);
 };
 
 function cursorIdArg(value: unknown): bigint {

@@ -18,6 +18,7 @@ import {
   optionalDocument,
   optionalHint,
 } from './args';
+import { checkNestedFields, DELETE_STATEMENT_FIELDS, UPDATE_STATEMENT_FIELDS } from './command-fields';
 import type { CommandHandler, Invocation } from './context';
 import { collationFor, findMatching, findSorted, optionalLet, plainScope, type ReadScope, type Variables } from './matching';
 import { documentValidator, type DocumentCheck } from './validation';
@@ -123,6 +124,7 @@ export interface UpdateStatement {
 
 function parseUpdateStatement(raw: Document, i: number, commandLet: Variables | undefined): UpdateStatement {
   const command = `update.updates.${i}`;
+  checkNestedFields('update.updates', raw, UPDATE_STATEMENT_FIELDS);
   const q = optionalDocument(raw, 'q', command) ?? {};
   const u = raw.u;
   if (!isDocument(u) && !(Array.isArray(u) && u.every(isDocument))) {
@@ -277,6 +279,7 @@ interface DeleteStatement {
 
 function parseDeleteStatement(raw: Document, i: number): DeleteStatement {
   const command = `delete.deletes.${i}`;
+  checkNestedFields('delete.deletes', raw, DELETE_STATEMENT_FIELDS);
   const q = optionalDocument(raw, 'q', command);
   if (!q) throw mongoError('NoSuchKey', `BSON field '${command}.q' is missing but a required field`);
   const limit = nonNegativeInteger(raw, 'limit', command);
