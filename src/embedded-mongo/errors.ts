@@ -7,6 +7,7 @@ export const ErrorCodes = {
   InternalError: 1,
   BadValue: 2,
   NoSuchKey: 4,
+  UnsupportedFormat: 12,
   FailedToParse: 9,
   TypeMismatch: 14,
   InvalidLength: 16,

@@ -72,10 +72,12 @@ async function replaceCollection(storage: StorageEngine, db: string, coll: strin
   }
 }
 
-function pipelineContext(inv: Invocation, scope: ReadScope): PipelineContext {
+function pipelineContext(inv: Invocation, scope: ReadScope, coll: string | undefined): PipelineContext {
   const storage = inv.ctx.storage;
   return {
     db: inv.db,
+    collection: coll,
+    logicalSessions: () => inv.ctx.sessions.list(),
     collator: scope.collator,
     now: scope.now,
     variables: scope.variables,
@@ -114,7 +116,7 @@ const aggregate: CommandHandler = async (inv) => {
   checkNestedFields('aggregate.cursor', cursorOptions, CURSOR_OPTION_FIELDS);
   const batchSize = nonNegativeInteger(cursorOptions, 'batchSize', 'aggregate.cursor');
   const input = parsed.coll === undefined ? [] : findMatching(storageReader(inv, parsed.coll), parsed.request, scope).docs;
-  const output = await runPipeline(input, parsed.rest, pipelineContext(inv, scope));
+  const output = await runPipeline(input, parsed.rest, pipelineContext(inv, scope, parsed.coll));
   // Once $out or $merge has written, failing the command would misreport what happened.
   if (writeStage(parsed.pipeline) === undefined) scope.deadline.check();
   return openCursor(inv, { ns: `${inv.db}.${parsed.coll ?? '$cmd.aggregate'}`, docs: output }, batchSize, false);
