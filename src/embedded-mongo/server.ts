@@ -7,11 +7,13 @@ import { errorReply, mongoError } from './errors';
 import type { Document } from './types';
 import { dispatch } from './commands/dispatcher';
 import type { ConnectionInfo, ServerContext } from './commands/context';
+import { CloseConnectionRequest } from './commands/fail-points';
 import { FramingError, MessageFramer } from './wire/framer';
 import { encodeOpMsgReply, encodeOpReply, parseRequest, ProtocolError, type Request } from './wire/protocol';
 
 class ClientConnection implements ConnectionInfo {
   readonly remote: string;
+  appName?: string;
   private readonly framer = new MessageFramer();
   /** Requests are handled one after another so pipelined replies keep their order. */
   private queue: Promise<void> = Promise.resolve();
@@ -71,6 +73,11 @@ class ClientConnection implements ConnectionInfo {
       const reply = await this.answer(request);
       if (reply && !this.closed) this.send(reply);
     } catch (err) {
+      if (err instanceof CloseConnectionRequest) {
+        this.ctx.logger.debug({ connectionId: this.id }, 'closing connection as the failCommand fail point asks');
+        this.destroy();
+        return;
+      }
       this.fail(err);
     }
   }

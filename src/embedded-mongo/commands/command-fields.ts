@@ -77,6 +77,14 @@ const COMMAND_FIELDS: Readonly<Record<string, readonly string[]>> = {
 /** Spellings mongod accepts for a command, parsed by the canonical command's struct. */
 const ALIASES: Readonly<Record<string, string>> = { findandmodify: 'findAndModify', deleteIndexes: 'dropIndexes', dbstats: 'dbStats' };
 
+/** Legacy spellings of the hand-parsed commands. */
+const LENIENT_ALIASES: Readonly<Record<string, string>> = { ismaster: 'isMaster', buildinfo: 'buildInfo', collstats: 'collStats' };
+
+/** The name mongod knows a command by (`findandmodify` is `findAndModify`). */
+export function canonicalCommandName(name: string): string {
+  return ALIASES[name] ?? LENIENT_ALIASES[name] ?? name;
+}
+
 const STRICT_COMMANDS = new Map(
   [...Object.entries(COMMAND_FIELDS), ...Object.entries(ALIASES).map(([alias, name]): [string, readonly string[]] => [alias, [alias, ...COMMAND_FIELDS[name]]])]
     .map(([name, fields]) => [name, new Set(fields)]),

@@ -2,6 +2,7 @@
 import type { ObjectId } from 'bson';
 import type { Document, StorageEngine, TransactionHandle } from '../types';
 import type { CursorRegistry } from './cursors';
+import type { FailPoints } from './fail-points';
 import type { LogicalSession, SessionRegistry } from './sessions';
 
 /** The subset of pino's logger the server uses (a pino logger fits as is). */
@@ -29,6 +30,8 @@ export interface ConnectionInfo {
   readonly id: number;
   /** "ip:port" of the peer. */
   readonly remote: string;
+  /** `client.application.name` of the connection's handshake, when the client sent one. */
+  appName?: string;
 }
 
 export interface ServerContext {
@@ -41,6 +44,8 @@ export interface ServerContext {
   connections?: () => number;
   /** Commands served, by MongoDB's serverStatus categories. */
   opcounters: OpCounters;
+  /** Present when the server was started with test commands (configureFailPoint and friends). */
+  failPoints?: FailPoints;
 }
 
 export interface OpCounters {

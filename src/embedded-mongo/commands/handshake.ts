@@ -23,6 +23,7 @@ function hostPort(inv: Invocation): string {
  * streaming monitoring) and no compressors.
  */
 function helloReply(inv: Invocation, legacy: boolean): Document {
+  rememberAppName(inv);
   const me = hostPort(inv);
   const now = new Date();
   const opTime = { ts: new Timestamp({ t: Math.floor(now.getTime() / 1000), i: 1 }), t: 1n };
@@ -48,6 +49,14 @@ function helloReply(inv: Invocation, legacy: boolean): Document {
     readOnly: false,
     ok: 1,
   };
+}
+
+/** The application name a client gives in its handshake metadata (what failCommand's `appName` matches). */
+function rememberAppName(inv: Invocation): void {
+  const client = inv.body.client;
+  const application = isDocument(client) ? client.application : undefined;
+  const name = isDocument(application) ? application.name : undefined;
+  if (typeof name === 'string' && inv.conn.appName === undefined) inv.conn.appName = name;
 }
 
 function buildInfo(): Document {
@@ -91,7 +100,7 @@ export const handshakeCommands: Record<string, CommandHandler> = {
     extra: {},
     ok: 1,
   }),
-  getParameter: async (inv) => getParameter(inv.body),
+  getParameter: async (inv) => getParameter(inv.body, { ...PARAMETERS, enableTestCommands: inv.ctx.failPoints !== undefined }),
   serverStatus: async (inv) => {
     const memory = process.memoryUsage();
     return {
@@ -148,14 +157,14 @@ const PARAMETERS: Document = {
   requireApiVersion: false,
 };
 
-function getParameter(body: Document): Document {
+function getParameter(body: Document, parameters: Document): Document {
   const selector = body.getParameter;
-  if (selector === '*' || (isDocument(selector) && selector.allParameters === true)) return { ...PARAMETERS, ok: 1 };
+  if (selector === '*' || (isDocument(selector) && selector.allParameters === true)) return { ...parameters, ok: 1 };
   const reply: Document = {};
   for (const key of Object.keys(body)) {
     if (key === 'getParameter' || key.startsWith('$') || key === 'lsid' || key === 'comment') continue;
-    if (!Object.hasOwn(PARAMETERS, key)) throw mongoError('InvalidOptions', `no option found to get: ${key}`);
-    reply[key] = PARAMETERS[key];
+    if (!Object.hasOwn(parameters, key)) throw mongoError('InvalidOptions', `no option found to get: ${key}`);
+    reply[key] = parameters[key];
   }
   if (Object.keys(reply).length === 0) throw mongoError('InvalidOptions', 'no option found to get');
   return { ...reply, ok: 1 };
