@@ -34,14 +34,30 @@ export interface ConnectionInfo {
   appName?: string;
 }
 
+/** What serverStatus reports about client connections and the bytes they moved. */
+export interface ConnectionStats {
+  /** Open client connections. */
+  current: number;
+  /** Connections accepted since the server started. */
+  totalCreated: number;
+  /** Connections with a command in progress right now. */
+  active: number;
+  /** Connections refused because `maxIncomingConnections` were open. */
+  rejected: number;
+  maxIncoming: number;
+  bytesIn: number;
+  bytesOut: number;
+  requests: number;
+}
+
 export interface ServerContext {
   storage: StorageEngine;
   cursors: CursorRegistry;
   sessions: SessionRegistry;
   logger: Logger;
   identity: ServerIdentity;
-  /** Number of open client connections. */
-  connections?: () => number;
+  /** The listener's connection statistics (set once it listens). */
+  connectionStats?: ConnectionStats;
   /** Commands served, by MongoDB's serverStatus categories. */
   opcounters: OpCounters;
   /** Present when the server was started with test commands (configureFailPoint and friends). */

@@ -4,7 +4,7 @@ import { Timestamp } from 'bson';
 import { mongoError } from '../errors';
 import type { Document } from '../types';
 import { isDocument } from './args';
-import type { CommandHandler, Invocation } from './context';
+import type { CommandHandler, ConnectionStats, Invocation } from './context';
 import { SESSION_TIMEOUT_MINUTES } from './sessions';
 
 export const SERVER_VERSION = '7.0.0';
@@ -76,6 +76,49 @@ function buildInfo(): Document {
   };
 }
 
+/** serverStatus's `connections` and `network` sections, as mongod names their fields. */
+function connectionSections(stats: ConnectionStats | undefined): Document {
+  const current = stats?.current ?? 0;
+  return {
+    connections: {
+      current,
+      available: Math.max(0, (stats?.maxIncoming ?? 0) - current),
+      totalCreated: stats?.totalCreated ?? 0,
+      rejected: stats?.rejected ?? 0,
+      active: stats?.active ?? 0,
+      threaded: current,
+      exhaustIsMaster: 0,
+      exhaustHello: 0,
+      awaitingTopologyChanges: 0,
+    },
+    network: {
+      bytesIn: BigInt(stats?.bytesIn ?? 0),
+      bytesOut: BigInt(stats?.bytesOut ?? 0),
+      physicalBytesIn: BigInt(stats?.bytesIn ?? 0),
+      physicalBytesOut: BigInt(stats?.bytesOut ?? 0),
+      numSlowDNSOperations: 0n,
+      numSlowSSLOperations: 0n,
+      numRequests: BigInt(stats?.requests ?? 0),
+    },
+  };
+}
+
+/** serverStatus's `repl` section of the one-member replica set (what hello says, from the server's side). */
+function replicaSetSection(inv: Invocation): Document {
+  const me = hostPort(inv);
+  return {
+    hosts: [me],
+    setName: inv.ctx.identity.setName,
+    setVersion: 1,
+    isWritablePrimary: true,
+    secondary: false,
+    primary: me,
+    me,
+    electionId: inv.ctx.identity.electionId,
+    rbid: 1,
+  };
+}
+
 const noAuth: CommandHandler = async (inv) => {
   throw mongoError('AuthenticationFailed', `${inv.name}: authentication is not supported by the embedded server; connect without credentials`);
 };
@@ -103,15 +146,18 @@ export const handshakeCommands: Record<string, CommandHandler> = {
   getParameter: async (inv) => getParameter(inv.body, { ...PARAMETERS, enableTestCommands: inv.ctx.failPoints !== undefined }),
   serverStatus: async (inv) => {
     const memory = process.memoryUsage();
+    const uptimeMs = Date.now() - inv.ctx.identity.startedAt.getTime();
     return {
       host: hostPort(inv),
       version: SERVER_VERSION,
       process: 'embedded-mongo',
       pid: BigInt(process.pid),
-      uptime: Math.floor((Date.now() - inv.ctx.identity.startedAt.getTime()) / 1000),
-      uptimeMillis: BigInt(Date.now() - inv.ctx.identity.startedAt.getTime()),
+      uptime: Math.floor(uptimeMs / 1000),
+      uptimeMillis: BigInt(uptimeMs),
+      uptimeEstimate: BigInt(Math.floor(uptimeMs / 1000)),
       localTime: new Date(),
-      connections: { current: inv.ctx.connections?.() ?? 0 },
+      ...connectionSections(inv.ctx.connectionStats),
+      repl: replicaSetSection(inv),
       mem: { bits: 64, resident: Math.round(memory.rss / 1024 / 1024), virtual: 0 },
       opcounters: { ...inv.ctx.opcounters },
       metrics: { cursor: { open: { total: inv.ctx.cursors.size } } },
