@@ -1,8 +1,8 @@
 /**
  * The fields each command accepts, as a MongoDB 7.0 server parses them. Commands mongod parses with its IDL (strict
  * structs) refuse any other field with 40415 "BSON field '<command>.<field>' is an unknown field."; so do the
- * statements inside update and delete. Commands mongod parses by hand (hello, ping, serverStatus and the other
- * diagnostics) ignore fields they do not know, and are not listed here.
+ * statements inside update and delete. The handshake and diagnostic commands (hello, ping, serverStatus…) are not
+ * listed: they ignore fields they do not know, so the extras a driver puts in its handshake never break a connection.
  */
 import { mongoError } from '../errors';
 import type { Document } from '../types';

@@ -26,46 +26,43 @@ function typesOf(doc: Document | undefined): string[] {
 
 const EXPECTED = ['double', 'double', 'int', 'long', 'decimal', 'double', 'int'];
 
+/**
+ * Writes the numbers document, stops the engine the way `stop` says (a crash leaves only the journal, a checkpoint
+ * holds everything), starts again on the directory and gives back the document found there.
+ */
+async function restartedNumbers(stop: 'crash' | 'checkpoint'): Promise<{ doc: Document | undefined; fromCheckpoint: boolean }> {
+  const data = tempDir(`numbers-${stop}`);
+  try {
+    const first = await open(data.dir);
+    await first.engine.write(undefined, (batch) => batch.insert('app', 'numbers', numbers()));
+    if (stop === 'crash') await first.persistence.abandon();
+    else await first.persistence.checkpoint();
+    await first.engine.close();
+    const second = await open(data.dir);
+    const [doc] = second.engine.find(undefined, 'app', 'numbers', { filter: {} }).docs;
+    await second.engine.close();
+    return { doc, fromCheckpoint: (second.persistence.lastRecovery?.checkpointBytes ?? 0) > 0 };
+  } finally {
+    data.remove();
+  }
+}
+
 describe('durability: numeric types survive a restart', function () {
   this.timeout(30_000);
-  const dirs: Array<{ remove(): void }> = [];
-  const fresh = (label: string): string => {
-    const made = tempDir(label);
-    dirs.push(made);
-    return made.dir;
-  };
-  after(() => dirs.forEach((d) => d.remove()));
 
   it('When the journal alone holds the documents (a crash), then replay gives back every numeric type', async () => {
-    const dir = fresh('numbers-journal');
-    const first = await open(dir);
-    await first.engine.write(undefined, (batch) => batch.insert('app', 'numbers', numbers()));
-    await first.persistence.abandon();
-    await first.engine.close();
-
-    const second = await open(dir);
-    const [doc] = second.engine.find(undefined, 'app', 'numbers', { filter: {} }).docs;
+    const { doc } = await restartedNumbers('crash');
     assert.deepEqual(typesOf(doc), EXPECTED);
-    await second.engine.close();
   });
 
   it('When a checkpoint holds the documents, then loading it gives back every numeric type', async () => {
-    const dir = fresh('numbers-checkpoint');
-    const first = await open(dir);
-    await first.engine.write(undefined, (batch) => batch.insert('app', 'numbers', numbers()));
-    await first.persistence.checkpoint();
-    await first.engine.close();
-
-    const second = await open(dir);
-    assert.ok((second.persistence.lastRecovery?.checkpointBytes ?? 0) > 0, 'the documents came from the checkpoint');
-    const [doc] = second.engine.find(undefined, 'app', 'numbers', { filter: {} }).docs;
+    const { doc, fromCheckpoint } = await restartedNumbers('checkpoint');
+    assert.ok(fromCheckpoint, 'the documents came from the checkpoint');
     assert.deepEqual(typesOf(doc), EXPECTED);
-    await second.engine.close();
   });
 
   it('When a driver writes and updates numbers and the server restarts, then the driver reads back the same types', async () => {
     const data = tempDir('numbers-wire');
-    dirs.push(data);
     const running = restartable(() => startMongoServer({ host: '127.0.0.1', port: 0, dbPath: data.dir }));
     try {
       const coll = (await running.start()).db('app').collection<{ _id: number }>('numbers');
@@ -80,6 +77,7 @@ describe('durability: numeric types survive a restart', function () {
       assert.ok(doc.l instanceof Long && doc.l.toNumber() === 2);
     } finally {
       await running.stop();
+      data.remove();
     }
   });
 });

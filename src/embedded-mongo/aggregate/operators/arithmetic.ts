@@ -216,7 +216,7 @@ function powOperator(args: unknown, scope: Scope, name: string): unknown {
   const e = toDouble(exponent);
   if (b === 0 && e < 0) throw mongoError('Location28764', '$pow cannot take a base of 0 and a negative exponent');
   if (isDecimal(base) || isDecimal(exponent)) return Decimal128.fromString(String(Math.pow(b, e)));
-  const integral = (v: NumericValue) => typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 2147483647);
+  const integral = (v: NumericValue) => typeof v === 'bigint' || (typeof v === 'number' && readsAsInt32(v));
   if (integral(base) && integral(exponent) && e >= 0) return integerPower(base as number | bigint, BigInt(exponent as number | bigint));
   return double(Math.pow(b, e));
 }

@@ -2,6 +2,7 @@
 import { defineField } from '../../bson/fields';
 import { calculateObjectSize } from 'bson';
 import { bsonTag } from '../../bson/compare';
+import { double } from '../../bson/double';
 import { mongoError } from '../../errors';
 import { evaluate, evaluateFixedArgs, readSpec, type OperatorFn, type Scope } from '../evaluate';
 import { isDocument, isNullish, typeName } from '../values';
@@ -32,7 +33,7 @@ function unsetFieldOperator(args: unknown, scope: Scope, name: string): unknown 
 
 function randOperator(args: unknown): unknown {
   if (!isDocument(args) || Object.keys(args).length > 0) throw mongoError('Location3040501', '$rand does not currently accept arguments');
-  return Math.random();
+  return double(Math.random());
 }
 
 function bsonSizeOperator(args: unknown, scope: Scope, name: string): unknown {
