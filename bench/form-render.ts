@@ -26,9 +26,10 @@ import { createApp } from '../src/app';
 import { createCampaign } from '../src/campaigns';
 import { createInvitation } from '../src/campaigns/invitation-service';
 import type { Config } from '../src/config';
-import type { AppDeps } from '../src/platform/deps';
+import { assembleDeps, type AppDeps } from '../src/deps';
 import { systemClock } from '../src/platform/clock';
-import { CapturingMailer } from '../src/platform/mailer';
+import { createI18n } from '../src/platform/i18n';
+import { CapturingTransport } from '../src/platform/mail/transport';
 import { paths } from '../src/platform/paths';
 import { loadQuestionnaires } from '../src/questionnaires';
 import { createSupplier } from '../src/suppliers';
@@ -177,20 +178,22 @@ async function main(): Promise<void> {
     mongodbUri: mongo.uri,
     dataDir,
     smtpUrl: undefined,
+    mailFrom: 'Bench <no-reply@bench.example>',
     sessionSecret: randomBytes(32).toString('hex'),
     nodeEnv: 'production',
     isProduction: false,
     logLevel: 'silent',
     supplierCacheMs: 5_000,
   };
-  const deps = {
+  const deps = assembleDeps({
     config,
     connection,
     logger: pino({ level: 'silent' }),
-    mailer: new CapturingMailer(),
     clock: systemClock,
     questionnaires: loadQuestionnaires(paths.questionnaires),
-  };
+    i18n: createI18n(),
+    transport: new CapturingTransport(),
+  });
   // As in production: compiled templates cached.
   const appServer = await listen(createApp(deps, { viewCache: true }));
   const servers: http.Server[] = [appServer];
@@ -292,9 +295,7 @@ async function createLinks(deps: AppDeps, organisationId: mongoose.Types.ObjectI
         name: `Bench Supplier ${i + 1} AB`,
         country: 'SE',
         organisationNumber: `556000-${String(i).padStart(4, '0')}`,
-        contactName: 'Bench',
-        contactEmail: `bench${i + 1}@supplier.example`,
-        preferredLanguage: 'en',
+        contacts: [{ name: 'Bench', email: `bench${i + 1}@supplier.example`, language: 'en' }],
       }),
     );
   }

@@ -4,19 +4,23 @@
  */
 import cookieParser from 'cookie-parser';
 import express, { type RequestHandler } from 'express';
-import { accountsRouter, createPassport } from './accounts';
+import { accountsRouter, createPassport, registerAccountsApi, requireRole, resolveApiToken } from './accounts';
 import { homeRouter } from './campaigns';
-import type { AppDeps } from './platform/deps';
+import type { AppDeps } from './deps';
+import { ApiRegistry, apiRouter } from './platform/api';
 import { errorHandler, notFoundHandler } from './platform/errors';
-import { createI18n, chooseLanguage, i18nMiddleware, useLanguage } from './platform/i18n';
+import { chooseLanguage, i18nMiddleware, useLanguage } from './platform/i18n';
 import { httpLogger } from './platform/logger';
+import { mailboxRouter } from './platform/mail/mailbox-routes';
+import { navigationLocals, type NavItem } from './platform/navigation';
 import { paths } from './platform/paths';
 import { bodyParsers, createCsrf, createSupplierCsrf, securityHeaders } from './platform/security';
 import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
+import { rulesRouter } from './questionnaires';
 import { supplierRouter } from './responses';
 
-export type { AppDeps } from './platform/deps';
+export type { AppDeps } from './deps';
 
 /** A logged-in user's own language ranks below an explicit `?lang=` / session choice, above Accept-Language. */
 function userViewLocals(): RequestHandler {
@@ -35,10 +39,22 @@ export interface AppOptions {
   viewCache?: boolean;
 }
 
+/** The main navigation, one line per domain page (a user sees the entries of their roles). */
+const NAVIGATION: NavItem[] = [
+  { href: '/', labelKey: 'common:nav.home', roles: ['buyer', 'auditor', 'admin'] },
+  { href: '/admin/mailbox', labelKey: 'mail:nav', roles: ['admin'] },
+];
+
+/** The JSON API's routes, one line per domain. */
+function apiRoutes(deps: AppDeps): ApiRegistry {
+  const api = new ApiRegistry();
+  registerAccountsApi(api, deps);
+  return api;
+}
+
 export function createApp(deps: AppDeps, options: AppOptions = {}): express.Express {
-  const { config, connection, logger } = deps;
+  const { config, connection, logger, i18n } = deps;
   const app = express();
-  const i18n = createI18n();
   const passport = createPassport(deps);
   const csrf = createCsrf(config);
 
@@ -55,6 +71,16 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   app.use(httpLogger(logger));
   app.use(securityHeaders(config));
   app.use('/static', express.static(paths.public, { maxAge: config.isProduction ? '1h' : 0, index: false }));
+  // The API authenticates by bearer token: no cookies, no session, no CSRF (a browser never sends the token itself).
+  app.use(
+    '/api/v1',
+    apiRouter(apiRoutes(deps), {
+      resolveToken: (token) => resolveApiToken(connection, token, deps.clock.now()),
+      logger,
+      i18n,
+      baseUrl: config.baseUrl,
+    }),
+  );
   app.use(bodyParsers());
   app.use(cookieParser());
 
@@ -63,18 +89,22 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   const supplierCsrf = createSupplierCsrf(config);
   app.use('/s', i18nMiddleware(i18n), supplierCsrf.exposeToken, supplierCsrf.protect);
   app.use(supplierRouter(deps));
+  // The published rules are public: no login, no session.
+  app.use('/rules', i18nMiddleware(i18n), rulesRouter(deps));
 
   app.use(sessionMiddleware(config, connection));
   app.use(i18nMiddleware(i18n));
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(userViewLocals());
+  app.use(navigationLocals(NAVIGATION, (req) => req.user?.roles ?? []));
   app.use(csrf.exposeToken);
   app.use(csrf.protect);
 
   // Routers: one line per domain.
   app.use(accountsRouter(deps, passport));
   app.use(homeRouter(deps));
+  app.use(mailboxRouter(deps, requireRole('admin')));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger, i18n));

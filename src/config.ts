@@ -31,6 +31,13 @@ const envSchema = z.object({
     .string()
     .regex(/^smtps?:\/\/\S+$/, 'must start with smtp:// or smtps://')
     .optional(),
+  /** Sender of every mail, e.g. `Region Demo <no-reply@region.example>`. Default: no-reply@ the BASE_URL's host. */
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .max(320)
+    .regex(/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/, 'must be an address, or a name and an <address>')
+    .optional(),
   /** Secret signing session cookies and CSRF tokens, ≥ 32 characters. Required in production. */
   SESSION_SECRET: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   /** development | production | test. Production turns on secure cookies and HSTS and requires SESSION_SECRET. */
@@ -54,8 +61,9 @@ export interface Config {
   mongodbUri: string | undefined;
   /** Absolute path. */
   dataDir: string;
-  /** undefined → mails go to `${dataDir}/outbox`. */
+  /** undefined → mail stays in the outbox, readable in the in-app mailbox (not allowed in production). */
   smtpUrl: string | undefined;
+  mailFrom: string;
   sessionSecret: string;
   nodeEnv: NodeEnv;
   isProduction: boolean;
@@ -96,21 +104,31 @@ export function parseEnv(rawEnv: Env): EnvSettings {
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
   const values = parsed.data;
   const isProduction = values.NODE_ENV === 'production';
-  if (isProduction && !values.SESSION_SECRET) {
-    throw new ConfigError([`SESSION_SECRET: required in production (at least ${MIN_SECRET_LENGTH} characters)`]);
-  }
+  const productionProblems = [
+    ...(isProduction && !values.SESSION_SECRET ? [`SESSION_SECRET: required in production (at least ${MIN_SECRET_LENGTH} characters)`] : []),
+    ...(isProduction && !values.SMTP_URL ? ['SMTP_URL: required in production (without it no mail would reach anyone)'] : []),
+  ];
+  if (productionProblems.length > 0) throw new ConfigError(productionProblems);
+  const baseUrl = values.BASE_URL ?? `http://localhost:${values.PORT}`;
   return {
     port: values.PORT,
-    baseUrl: values.BASE_URL ?? `http://localhost:${values.PORT}`,
+    baseUrl,
     mongodbUri: values.MONGODB_URI,
     dataDir: path.resolve(values.DATA_DIR),
     smtpUrl: values.SMTP_URL,
+    mailFrom: values.MAIL_FROM ?? defaultSender(baseUrl),
     sessionSecret: values.SESSION_SECRET,
     nodeEnv: values.NODE_ENV,
     isProduction,
     logLevel: values.LOG_LEVEL,
     supplierCacheMs: values.SUPPLIER_CACHE_MS,
   };
+}
+
+function defaultSender(baseUrl: string): string {
+  const host = new URL(baseUrl).hostname;
+  const domain = host.includes('.') ? host : 'localhost.localdomain';
+  return `Supplier self-assessment <no-reply@${domain}>`;
 }
 
 /**

@@ -4,26 +4,22 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import type pino from 'pino';
 import { createApp } from './app';
+import { registerBackgroundWork } from './background';
 import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase, type DatabaseHandle } from './platform/database';
-import type { AppDeps } from './platform/deps';
+import { assembleDeps, type AppDeps } from './deps';
 import { systemClock } from './platform/clock';
+import { createI18n } from './platform/i18n';
 import { createLogger } from './platform/logger';
-import { createMailer } from './platform/mailer';
 import { paths } from './platform/paths';
-import { seedDemoData, type SeedResult } from './platform/seed';
+import { seedDemoData, type SeedResult } from './demo/seed';
 import { loadQuestionnaires, QuestionnaireLoadError } from './questionnaires';
 
 const SHUTDOWN_GRACE_MS = 10_000;
-
-function senderAddress(baseUrl: string): string {
-  const host = new URL(baseUrl).hostname;
-  const domain = host.includes('.') ? host : 'localhost.localdomain';
-  return `Supplier self-assessment <no-reply@${domain}>`;
-}
+/** How often an instance looks for mail to send and jobs that fell due (each also reacts at once to its own work). */
+const MAIL_POLL_MS = 2_000;
+const JOB_POLL_MS = 15_000;
 
 class StartupError extends Error {
   override name = 'StartupError';
@@ -50,13 +46,15 @@ function printBanner(config: Config, port: number, database: string, seed: SeedR
     lines.push('', '  Demo logins (buyer organisation "Region Demo"):');
     for (const login of seed.logins) lines.push(`    ${login.role.padEnd(8)} ${login.email}  password: ${login.password}`);
     lines.push('', seed.supplierUrl ? `  Supplier link (no login needed): ${seed.supplierUrl}` : '  Supplier link: none recorded (delete the data folder to seed again)');
+    if (seed.apiToken) lines.push('', `  Demo API token: ${seed.apiToken}`, `    curl -H 'Authorization: Bearer ${seed.apiToken}' ${url}/api/v1/organisation`);
   }
-  if (!config.smtpUrl) lines.push('', `  Mail is not sent: messages are written to ${path.join(config.dataDir, 'outbox')}`);
+  if (!config.smtpUrl) lines.push('', `  Mail is not sent (SMTP_URL is unset): read it in the mailbox at ${url}/admin/mailbox (log in as admin)`);
   lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function installShutdown(server: http.Server, database: DatabaseHandle, logger: pino.Logger): void {
+function installShutdown(server: http.Server, database: DatabaseHandle, deps: AppDeps): void {
+  const { logger } = deps;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -68,7 +66,10 @@ function installShutdown(server: http.Server, database: DatabaseHandle, logger: 
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close(() => {
-      database.close().then(
+      // Work in progress finishes first: a message being handed to SMTP is marked sent before the database closes.
+      Promise.all([deps.outbox.stop(), deps.scheduler.stop()])
+        .then(() => database.close())
+        .then(
         () => process.exit(0),
         (error: unknown) => {
           logger.error({ err: error }, 'closing the database failed');
@@ -87,20 +88,16 @@ export async function start(): Promise<void> {
   const logger = createLogger(config);
   const questionnaires = loadQuestionnaires(paths.questionnaires);
   const database = await connectDatabase(config, logger);
-  const deps: AppDeps = {
-    config,
-    connection: database.connection,
-    logger,
-    mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: path.join(config.dataDir, 'outbox'), from: senderAddress(config.baseUrl), logger }),
-    clock: systemClock,
-    questionnaires,
-  };
+  const deps = assembleDeps({ config, connection: database.connection, logger, clock: systemClock, questionnaires, i18n: createI18n() });
+  registerBackgroundWork(deps);
   try {
     // Demo users with printed passwords never belong in production.
     const seed = config.isProduction ? undefined : await seedDemoData(deps);
     const server = http.createServer(createApp(deps));
     const port = await listen(server, config.port);
-    installShutdown(server, database, logger);
+    installShutdown(server, database, deps);
+    deps.outbox.start(MAIL_POLL_MS);
+    deps.scheduler.start(JOB_POLL_MS);
     printBanner(config, port, database.describe, seed);
   } catch (error) {
     await database.close();

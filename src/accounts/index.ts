@@ -10,3 +10,5 @@ export {
 export { createPassport } from './passport';
 export { requireRole, safeRedirectTarget } from './middleware';
 export { accountsRouter, LOGIN_ATTEMPTS_PER_WINDOW } from './routes';
+export { apiTokenModel, createApiToken, listApiTokens, resolveApiToken, revokeApiToken, type ApiTokenRecord } from './api-tokens';
+export { registerAccountsApi } from './api';

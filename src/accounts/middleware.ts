@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { HttpError, wantsJson } from '../platform/errors';
 import type { Role } from './model';
 
-/** Lets through logged-in users holding one of `roles`; sends others to the login page (or 401/403). */
+/** Lets through logged-in users holding at least one of `roles`; sends others to the login page (or 401/403). */
 export function requireRole(...roles: Role[]): RequestHandler {
   return (req, res, next) => {
     const user = req.user;
@@ -14,7 +14,7 @@ export function requireRole(...roles: Role[]): RequestHandler {
       next(new HttpError(401, 'common:errors.unauthenticated'));
       return;
     }
-    if (!roles.includes(user.role)) {
+    if (!user.roles.some((role) => roles.includes(role))) {
       next(new HttpError(403, 'common:errors.forbidden'));
       return;
     }

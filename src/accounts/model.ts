@@ -20,9 +20,22 @@ const userSchema = new Schema(
     email: { type: String, required: true, trim: true, lowercase: true, maxlength: 320 },
     name: { type: String, required: true, trim: true, maxlength: 200 },
     passwordHash: { type: String, required: true },
-    role: { type: String, enum: ROLES, required: true },
+    /** A user may hold several roles (an admin who also buys, say). */
+    roles: {
+      type: [{ type: String, enum: ROLES }],
+      required: true,
+      validate: { validator: (roles: unknown[]) => roles.length > 0, message: 'a user needs at least one role' },
+    },
+    /** Deactivated users cannot log in and their sessions end at once (passport reads the user on every request). */
+    active: { type: Boolean, required: true, default: true },
+    deactivatedAt: { type: Date, default: null },
     organisationId: { type: Schema.Types.ObjectId, required: true, index: true },
     locale: { type: String, enum: USER_LOCALES, default: 'sv' },
+    /** What the user is told about by email (critical-case alerts always reach buyers and auditors). */
+    notifications: {
+      /** A supplier submitted a response in one of the organisation's campaigns. */
+      submissions: { type: Boolean, default: true },
+    },
     lastLoginAt: { type: Date },
   },
   { timestamps: true, collection: 'users' },

@@ -1,6 +1,6 @@
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import type { AppDeps } from '../platform/deps';
+import type { AppDeps } from '../deps';
 import { authenticate, findSessionUser, type SessionUser } from './service';
 
 /** One passport instance per app (never the global one), so two apps in one test process do not share strategies. */

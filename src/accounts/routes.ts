@@ -1,6 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../platform/deps';
+import type { AppDeps } from '../deps';
 import { rateLimit } from '../platform/security';
 import type { createPassport } from './passport';
 import { safeRedirectTarget } from './middleware';
@@ -66,7 +66,7 @@ export function accountsRouter(deps: Pick<AppDeps, 'logger'>, passport: ReturnTy
           next(loginError);
           return;
         }
-        deps.logger.info({ userId: user.id, role: user.role }, 'login');
+        deps.logger.info({ userId: user.id, roles: user.roles }, 'login');
         res.redirect(303, target);
       });
     })(req, res, next);

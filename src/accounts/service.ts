@@ -14,7 +14,7 @@ export interface SessionUser {
   id: string;
   email: string;
   name: string;
-  role: Role;
+  roles: Role[];
   organisationId: string;
   locale: 'sv' | 'en';
 }
@@ -29,7 +29,7 @@ export const createUserInput = z.object({
   email: z.email().max(320).transform((email) => email.toLowerCase()),
   name: z.string().trim().min(1).max(200),
   password: z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH),
-  role: z.enum(ROLES),
+  roles: z.array(z.enum(ROLES)).min(1).transform((roles) => [...new Set(roles)]),
   organisationId: objectIdInput,
   locale: z.enum(USER_LOCALES).default('sv'),
 });
@@ -66,7 +66,7 @@ export function toSessionUser(user: UserDocument): SessionUser {
     id: user._id.toString(),
     email: user.email,
     name: user.name,
-    role: user.role,
+    roles: [...user.roles],
     organisationId: user.organisationId.toString(),
     locale: user.locale === 'en' ? 'en' : 'sv',
   };
@@ -79,7 +79,7 @@ const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', 10);
 export async function authenticate(conn: mongoose.Connection, email: string, password: string, now: Date): Promise<SessionUser | null> {
   const user = await userModel(conn).findOne({ email: email.trim().toLowerCase() });
   const matches = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !matches) return null;
+  if (!user || !matches || !user.active) return null;
   await userModel(conn).updateOne({ _id: user._id }, { $set: { lastLoginAt: now } });
   return toSessionUser(user);
 }
@@ -87,5 +87,5 @@ export async function authenticate(conn: mongoose.Connection, email: string, pas
 export async function findSessionUser(conn: mongoose.Connection, id: string): Promise<SessionUser | null> {
   if (!mongoose.isValidObjectId(id)) return null;
   const user = await userModel(conn).findById(id);
-  return user ? toSessionUser(user) : null;
+  return user?.active ? toSessionUser(user) : null;
 }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { findOrganisationById, requireRole } from '../accounts';
-import type { AppDeps } from '../platform/deps';
+import type { AppDeps } from '../deps';
 import { HttpError } from '../platform/errors';
 import { countryName } from '../questionnaires';
 import { campaignOverviews } from './service';

@@ -150,6 +150,8 @@ export interface RateLimitOptions {
   key?: (req: Request) => string;
   /** Count only failed requests (status ≥ 400), e.g. for logins. */
   skipSuccessfulRequests?: boolean;
+  /** With `skipSuccessfulRequests`: what counts as a failure (default: status ≥ 400). */
+  isFailure?: (req: Request, res: Response) => boolean;
   /** i18n key of the message shown when refused. */
   messageKey?: string;
 }
@@ -162,6 +164,7 @@ export function rateLimit(options: RateLimitOptions): RateLimitRequestHandler {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     skipSuccessfulRequests: options.skipSuccessfulRequests ?? false,
+    ...(options.isFailure ? { requestWasSuccessful: (req: Request, res: Response) => !options.isFailure?.(req, res) } : {}),
     ...(options.key ? { keyGenerator: options.key } : {}),
     handler: (req, _res, next, used) => {
       req.rateLimitRetryAfterSeconds = Math.ceil(used.windowMs / 1000);

@@ -14,4 +14,3 @@ export {
 } from './service';
 export { addEvidence, removeEvidence, DEFAULT_EVIDENCE_MAX_BYTES } from './evidence-service';
 export { detectFileType, type EvidenceType } from './file-type';
-export { seedDemoInvitations } from './seed';

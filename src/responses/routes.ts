@@ -10,7 +10,7 @@ import multer from 'multer';
 import { z } from 'zod';
 import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
 import { computeVisibility, sectionOf, visibleQuestions, type Answers, type Section, type Visibility } from '../questionnaires';
-import type { AppDeps } from '../platform/deps';
+import type { AppDeps } from '../deps';
 import { asyncHandler, HttpError, setRetryAfter, wantsJson } from '../platform/errors';
 import { chooseLanguage, formatDate, formatDateTime, isLang, memoizedTranslate, useLanguage, type Lang, type Translate } from '../platform/i18n';
 import { paths } from '../platform/paths';
@@ -511,7 +511,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
 
   async function sendReceipt(req: Request, ctx: SupplierContext): Promise<void> {
     const supplier = await getSupplier(deps.connection, ctx.invitation.organisationId, ctx.invitation.supplierId);
-    if (!supplier?.contactEmail) return;
+    const contact = supplier?.contacts[0];
+    if (!supplier || !contact) return;
     const lang = req.lang;
     const t = req.t;
     const locals = { ...receiptLocals(ctx, lang, t, supplier.name), t, lang, receiptUrl: `${deps.config.baseUrl}${req.baseUrl}/s/${String(req.params.token)}/receipt` };
@@ -520,10 +521,20 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         ejs.renderFile(path.join(paths.views, 'emails', 'receipt.ejs'), locals, TEMPLATE_OPTIONS),
         ejs.renderFile(path.join(paths.views, 'emails', 'receipt-text.ejs'), locals, TEMPLATE_OPTIONS),
       ]);
-      await deps.mailer.send({ to: supplier.contactEmail, subject: t('supplier:email.subject', { title: locals.questionnaireTitle }), text, html });
+      await deps.outbox.enqueue({
+        organisationId: ctx.invitation.organisationId,
+        to: contact.email,
+        subject: t('supplier:email.subject', { title: locals.questionnaireTitle }),
+        text,
+        html,
+        category: 'receipt',
+        refs: [`response:${locals.reference}`, `supplier:${ctx.invitation.supplierId.toHexString()}`],
+        // One receipt per submission, even if the request is retried.
+        dedupeKey: `receipt:${locals.reference}:${ctx.response.submittedAt?.toISOString() ?? ''}`,
+      });
     } catch (error) {
-      // The submission stands even when the mail cannot be sent; the receipt page shows the same content.
-      (req.log ?? deps.logger).error({ err: error, responseId: locals.reference }, 'receipt email not sent');
+      // The submission stands even when the mail cannot be queued; the receipt page shows the same content.
+      (req.log ?? deps.logger).error({ err: error, responseId: locals.reference }, 'receipt email not queued');
     }
   }
 

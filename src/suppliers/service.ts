@@ -14,9 +14,23 @@ export const createSupplierInput = z.object({
     .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
     .transform((code) => code.toUpperCase()),
   organisationNumber: z.string().trim().min(1).max(50),
-  contactName: z.string().trim().min(1).max(200),
-  contactEmail: z.email().max(320),
-  preferredLanguage: z.enum(SUPPLIER_LANGUAGES).default('sv'),
+  sector: z.string().trim().max(200).default(''),
+  contacts: z
+    .array(z.object({ name: z.string().trim().min(1).max(200), email: z.email().max(320), language: z.enum(SUPPLIER_LANGUAGES).default('sv') }))
+    .min(1)
+    .max(20),
+  sites: z
+    .array(
+      z.object({
+        name: z.string().trim().min(1).max(200),
+        country: z.string().trim().regex(/^[A-Za-z]{2}$/).transform((code) => code.toUpperCase()),
+        address: z.string().trim().max(500).default(''),
+        products: z.string().trim().max(1000).default(''),
+      }),
+    )
+    .max(50)
+    .default([]),
+  tags: z.array(z.string().trim().min(1).max(50)).max(30).default([]),
 });
 export type CreateSupplierInput = z.input<typeof createSupplierInput>;
 

@@ -22,8 +22,8 @@ function appWithUser(user: SessionUser | undefined): express.Express {
   return app;
 }
 
-const auditor: SessionUser = { id: 'a1', email: 'a@x.example', name: 'A', role: 'auditor', organisationId: 'o1', locale: 'sv' };
-const buyer: SessionUser = { ...auditor, id: 'b1', role: 'buyer' };
+const auditor: SessionUser = { id: 'a1', email: 'a@x.example', name: 'A', roles: ['auditor'], organisationId: 'o1', locale: 'sv' };
+const buyer: SessionUser = { ...auditor, id: 'b1', roles: ['buyer'] };
 
 describe('requireRole', () => {
   it('When the user holds the role, then the route runs', async () => {

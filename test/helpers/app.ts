@@ -12,10 +12,12 @@ import pino from 'pino';
 import request from 'supertest';
 import { createOrganisation, createUser, type Role } from '../../src/accounts';
 import { createApp } from '../../src/app';
+import { registerBackgroundWork } from '../../src/background';
 import type { Config } from '../../src/config';
+import { assembleDeps, type AppDeps } from '../../src/deps';
 import { ManualClock } from '../../src/platform/clock';
-import type { AppDeps } from '../../src/platform/deps';
-import { CapturingMailer } from '../../src/platform/mailer';
+import { createI18n } from '../../src/platform/i18n';
+import { CapturingTransport, type OutgoingMail } from '../../src/platform/mail/transport';
 import { paths } from '../../src/platform/paths';
 import { loadQuestionnaires, type QuestionnaireRegistry } from '../../src/questionnaires';
 import { mongoUri } from './mongo-target';
@@ -23,8 +25,13 @@ import { mongoUri } from './mongo-target';
 export interface TestApp {
   app: express.Express;
   deps: AppDeps;
-  mailer: CapturingMailer;
+  /** What the outbox handed over; messages arrive here only when the outbox delivers (see `deliverMail`). */
+  mailer: CapturingTransport;
   clock: ManualClock;
+  /** Delivers every queued message that is due by the test clock and returns the ones handed over now. */
+  deliverMail(): Promise<OutgoingMail[]>;
+  /** Runs every job due by the test clock, then delivers the mail they queued. */
+  runJobs(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,9 +41,18 @@ export interface TestAppOverrides {
   clock?: ManualClock;
   /** Label used in the database name (default: "app"). */
   label?: string;
+  /** The mail transport (default: a fresh capturing one). */
+  transport?: CapturingTransport;
 }
 
 let sharedQuestionnaires: QuestionnaireRegistry | undefined;
+let i18nInstance: ReturnType<typeof createI18n> | undefined;
+
+/** The locale files, read once per test run. */
+export function sharedI18n(): ReturnType<typeof createI18n> {
+  i18nInstance ??= createI18n();
+  return i18nInstance;
+}
 
 /** The shipped questionnaires, loaded once per test run. */
 export function shippedQuestionnaires(): QuestionnaireRegistry {
@@ -51,6 +67,7 @@ export function testConfig(dataDir: string, mongodbUri: string, overrides: Parti
     mongodbUri,
     dataDir,
     smtpUrl: undefined,
+    mailFrom: 'Supplier self-assessment <no-reply@saq.test>',
     sessionSecret: randomBytes(32).toString('hex'),
     nodeEnv: 'test',
     isProduction: false,
@@ -69,29 +86,70 @@ export async function buildTestApp(overrides: TestAppOverrides = {}): Promise<Te
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ssa-test-'));
   const config = testConfig(dataDir, uri, overrides.config);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? config.logLevel });
-  const mailer = new CapturingMailer();
+  const mailer = overrides.transport ?? new CapturingTransport();
   const clock = overrides.clock ?? new ManualClock();
-  const deps: AppDeps = {
+  const deps = assembleDeps({
     config,
     connection,
     logger,
-    mailer,
     clock,
     questionnaires: overrides.questionnaires ?? shippedQuestionnaires(),
-  };
+    i18n: sharedI18n(),
+    transport: mailer,
+  });
+  registerBackgroundWork(deps);
   const app = createApp(deps);
+  const deliverMail = async (): Promise<OutgoingMail[]> => {
+    const before = mailer.messages.length;
+    await deps.outbox.deliverDue();
+    return mailer.messages.slice(before);
+  };
   return {
     app,
     deps,
     mailer,
     clock,
+    deliverMail,
+    async runJobs() {
+      await deps.scheduler.runDue();
+      await deliverMail();
+    },
     async close() {
+      await Promise.all([deps.outbox.stop(), deps.scheduler.stop()]);
       try {
         await dropTestDatabase(connection, uri, dbName);
       } finally {
         await connection.close();
         rmSync(dataDir, { recursive: true, force: true });
       }
+    },
+  };
+}
+
+export interface SecondInstance {
+  app: express.Express;
+  deps: AppDeps;
+  mailer: CapturingTransport;
+  close(): Promise<void>;
+}
+
+/**
+ * Another app instance on the same database, as a second server process would be: its own connection, outbox,
+ * scheduler and caches, the same configuration (secret included) and clock.
+ */
+export async function buildSecondInstance(first: TestApp, options: { transport?: CapturingTransport } = {}): Promise<SecondInstance> {
+  const connection = mongoose.createConnection(await mongoUri(), { dbName: first.deps.connection.name, serverSelectionTimeoutMS: 5000 });
+  await connection.asPromise();
+  const mailer = options.transport ?? new CapturingTransport();
+  const deps = assembleDeps({ ...first.deps, connection, logger: pino({ level: 'silent' }), transport: mailer });
+  registerBackgroundWork(deps);
+  return {
+    app: createApp(deps),
+    deps,
+    mailer,
+    async close() {
+      await Promise.all([deps.outbox.stop(), deps.scheduler.stop()]);
+      await connection.close();
     },
   };
 }
@@ -141,11 +199,12 @@ export interface TestUser {
 export interface TestOrganisation {
   id: string;
   name: string;
+  admin: TestUser;
   buyer: TestUser;
   auditor: TestUser;
 }
 
-/** An organisation with one buyer and one auditor (fast bcrypt cost; passwords returned for logging in). */
+/** An organisation with one admin, one buyer and one auditor (fast bcrypt cost; passwords returned for logging in). */
 export async function createTestOrganisation(deps: Pick<AppDeps, 'connection'>, name: string): Promise<TestOrganisation> {
   const organisation = await createOrganisation(deps.connection, { name });
   const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -154,12 +213,12 @@ export async function createTestOrganisation(deps: Pick<AppDeps, 'connection'>, 
     const password = `${role}-password-${slug}`;
     const user = await createUser(
       deps.connection,
-      { email, name: `${role} of ${name}`, password, role, organisationId: organisation._id, locale: 'en' },
+      { email, name: `${role} of ${name}`, password, roles: [role], organisationId: organisation._id, locale: 'en' },
       { bcryptCost: 4 },
     );
     return { id: user._id.toString(), email, password, role };
   };
-  return { id: organisation._id.toString(), name, buyer: await makeUser('buyer'), auditor: await makeUser('auditor') };
+  return { id: organisation._id.toString(), name, admin: await makeUser('admin'), buyer: await makeUser('buyer'), auditor: await makeUser('auditor') };
 }
 
 /** Logs in through the real login form; returns the logged-in agent. */

@@ -102,9 +102,16 @@ describe('config', () => {
     assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['LOG_LEVEL', 'PORT']);
   });
 
-  it('When NODE_ENV=production without SESSION_SECRET, then start-up stops naming SESSION_SECRET', () => {
+  it('When NODE_ENV=production without SESSION_SECRET and SMTP_URL, then start-up stops naming both', () => {
     const problems = problemsOf(() => parseEnv({ NODE_ENV: 'production' }));
     assert.match(problems[0] ?? '', /^SESSION_SECRET: required in production/);
+    assert.match(problems[1] ?? '', /^SMTP_URL: required in production/);
+  });
+
+  it('When MAIL_FROM is unset, then mail comes from no-reply at the BASE_URL host; a bad MAIL_FROM is named', () => {
+    assert.equal(parseEnv({ BASE_URL: 'https://saq.region.example' }).mailFrom, 'Supplier self-assessment <no-reply@saq.region.example>');
+    assert.equal(parseEnv({ MAIL_FROM: 'Region Demo <inkop@region.example>' }).mailFrom, 'Region Demo <inkop@region.example>');
+    assert.match(problemsOf(() => parseEnv({ MAIL_FROM: 'Evil\r\nBcc: x@y.example' }))[0] ?? '', /^MAIL_FROM: /);
   });
 
   it('When SESSION_SECRET is unset outside production, then one is generated once and kept in DATA_DIR', () => {

@@ -21,19 +21,18 @@ describe('supplier and campaign services', () => {
     name: `Supplier ${number}`,
     country: 'se',
     organisationNumber: number,
-    contactName: 'Kim',
-    contactEmail: `kim@${number}.example`,
+    contacts: [{ name: 'Kim', email: `kim@${number}.example` }],
   });
 
   it('When a supplier is created, then the country is upper-cased and the language defaults to Swedish', async () => {
     const supplier = await createSupplier(t.deps.connection, supplierInput(a.id, '100'));
     assert.equal(supplier.country, 'SE');
-    assert.equal(supplier.preferredLanguage, 'sv');
+    assert.equal(supplier.contacts[0]?.language, 'sv');
   });
 
   it('When supplier input is invalid, then it is refused before anything is stored', async () => {
     await assert.rejects(createSupplier(t.deps.connection, { ...supplierInput(a.id, '101'), country: 'Sweden' }), /ISO 3166-1/);
-    await assert.rejects(createSupplier(t.deps.connection, { ...supplierInput(a.id, '102'), contactEmail: 'nope' }));
+    await assert.rejects(createSupplier(t.deps.connection, { ...supplierInput(a.id, '102'), contacts: [{ name: 'Kim', email: 'nope' }] }));
     assert.equal((await listSuppliers(t.deps.connection, a.id)).some((s) => s.organisationNumber !== '100'), false);
   });
 

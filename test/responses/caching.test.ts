@@ -7,18 +7,13 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
 import mongoose from 'mongoose';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../src/app';
 import { invitationModel } from '../../src/campaigns/invitation-model';
 import { hashToken, resolveInvitation, revokeInvitation } from '../../src/campaigns/invitation-service';
-import type { AppDeps } from '../../src/platform/deps';
-import { CapturingMailer } from '../../src/platform/mailer';
 import { responseModel, type ResponseData } from '../../src/responses/model';
 import { createRenderedPages, type SectionPageKey } from '../../src/responses/page-cache';
 import { cachedResponse, forgetResponse, rememberResponse } from '../../src/responses/response-cache';
-import { buildTestApp, extractCsrfToken, type TestApp } from '../helpers/app';
-import { mongoUri } from '../helpers/mongo-target';
+import { buildSecondInstance, buildTestApp, extractCsrfToken, type SecondInstance, type TestApp } from '../helpers/app';
 import { createSupplierLink, openSection, sectionForm, type SupplierLink } from './fixtures';
 
 const SECTION = 'company_profile';
@@ -166,18 +161,14 @@ describe('Supplier caches: this instance', () => {
 describe('Supplier caches: two app instances on one database', () => {
   const CACHE_MS = 300;
   let a: TestApp;
-  let otherConnection: mongoose.Connection;
-  let b: { app: ReturnType<typeof createApp>; deps: AppDeps };
+  let b: SecondInstance;
 
   before(async () => {
     a = await buildTestApp({ label: 'supplier_cache_two', config: { supplierCacheMs: CACHE_MS } });
-    otherConnection = mongoose.createConnection(await mongoUri(), { dbName: a.deps.connection.name, serverSelectionTimeoutMS: 5000 });
-    await otherConnection.asPromise();
-    const deps: AppDeps = { ...a.deps, connection: otherConnection, logger: pino({ level: 'silent' }), mailer: new CapturingMailer() };
-    b = { app: createApp(deps), deps };
+    b = await buildSecondInstance(a);
   });
   after(async () => {
-    await otherConnection.close();
+    await b.close();
     await a.close();
   });
 

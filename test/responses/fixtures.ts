@@ -34,9 +34,7 @@ export async function createSupplierLink(
     name: `Supplier ${counter} AB`,
     country: 'SE',
     organisationNumber: `55600${counter}-0000`,
-    contactName: 'Karin Lund',
-    contactEmail: supplierEmail,
-    preferredLanguage: options.language ?? 'en',
+    contacts: [{ name: 'Karin Lund', email: supplierEmail, language: options.language ?? 'en' }],
   });
   const campaign = await createCampaign(deps, {
     organisationId: organisation.id,

@@ -103,7 +103,7 @@ describe('Supplier form over HTTP, without JavaScript', () => {
     assert.deepEqual(stored?.declaration, { name: 'Karin Lund', role: 'CSR manager' });
     assert.equal(stored?.evidence.length, 1);
 
-    const mail = t.mailer.messages.find((m) => m.to === link.supplierEmail);
+    const mail = (await t.deliverMail()).find((m) => m.to === link.supplierEmail);
     assert.ok(mail, 'a receipt email was sent to the supplier contact');
     assert.match(mail.subject, /^Receipt: .* submitted$/);
     assert.match(mail.text, /Karin Lund, CSR manager/);
@@ -143,7 +143,7 @@ describe('Supplier form over HTTP, without JavaScript', () => {
     const receipt = await agent.get(`${link.path}/receipt`).expect(200);
     assert.match(receipt.text, /<html lang="sv">/);
     assert.match(receipt.text, /Kvitto: svaren är inskickade/);
-    const mail = t.mailer.messages.find((m) => m.to === link.supplierEmail);
+    const mail = (await t.deliverMail()).find((m) => m.to === link.supplierEmail);
     assert.ok(mail);
     assert.match(mail.subject, /^Kvitto: /);
     assert.match(mail.text, /Inskickat av: Karin Lund, Hållbarhetschef/);

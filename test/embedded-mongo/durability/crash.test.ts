@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
 import { MongoClient } from 'mongodb';
+import { bundleChild, childEnv } from './bundle-child';
 import { tempDir } from './harness';
 
 /**
@@ -21,15 +21,8 @@ interface Child {
   recovery: unknown;
 }
 
-/** Bundles the child once (esbuild comes with tsx): starting it under tsx costs seconds, 20 times over. */
-function bundleChild(outDir: string): string {
-  const outfile = path.join(outDir, 'crash-child.js');
-  buildSync({ entryPoints: [CHILD], bundle: true, platform: 'node', target: 'node20', outfile, external: ['mongodb'], logLevel: 'error' });
-  return outfile;
-}
-
 function startChild(script: string, dbPath: string): Promise<Child> {
-  const child = spawn(process.execPath, [script, dbPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, dbPath], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -141,7 +134,7 @@ describe('durability: crash test (SIGKILL at random moments)', function () {
   let child: Child | undefined;
 
   before(() => {
-    script = bundleChild(build.dir);
+    script = bundleChild(CHILD, build.dir);
   });
 
   after(async () => {

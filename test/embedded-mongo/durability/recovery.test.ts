@@ -226,7 +226,7 @@ describe('durability: journal recovery, format version, lock file', function () 
     await opened.engine.close();
   });
 
-  it('When the lock file names this process with its start time (another worker thread), then start-up is refused', async () => {
+  it('When the lock file was left by a live server without the OS lock (an earlier version; here this process, by its start time), then start-up is refused', async () => {
     const dir = fresh('thread');
     const started = Math.round(Date.now() - process.uptime() * 1000);
     await fs.writeFile(path.join(dir, 'mongod.lock'), `${process.pid}\n${started}\n`);

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
 import { MongoClient } from 'mongodb';
+import { bundleChild, childEnv } from './bundle-child';
 import { tempDir } from './harness';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'src', 'embedded-mongo', 'cli.ts');
 
 function startCli(script: string, dbPath: string): Promise<{ child: ChildProcess; uri: string }> {
-  const child = spawn(process.execPath, [script, '--port', '0', '--dbpath', dbPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, '--port', '0', '--dbpath', dbPath], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -35,8 +35,7 @@ describe('durability: graceful shutdown of `npm run db`', function () {
   const running: ChildProcess[] = [];
 
   before(() => {
-    script = path.join(build.dir, 'cli.js');
-    buildSync({ entryPoints: [CLI], bundle: true, platform: 'node', target: 'node20', outfile: script, logLevel: 'error' });
+    script = bundleChild(CLI, build.dir);
   });
 
   after(() => {

@@ -99,7 +99,7 @@ export class DurablePersistence implements Persistence {
   async loadState(): Promise<ChangeRecord[]> {
     const started = Date.now();
     await fs.mkdir(this.dir, { recursive: true });
-    this.lock = await acquireLock(this.dir, this.logger);
+    this.lock = await acquireLock(this.dir, { logger: this.logger });
     try {
       await ensureFormat(this.dir);
       this.spill.open();

@@ -81,7 +81,8 @@ export async function ensureFormat(dir: string): Promise<void> {
     if (!isNotFound(err)) throw err;
   }
   if (text === undefined) {
-    const entries = (await fs.readdir(dir)).filter((name) => name !== LOCK_FILE);
+    // The lock file, and the drafts of servers starting on the record lock (lock-file.ts).
+    const entries = (await fs.readdir(dir)).filter((name) => !name.startsWith(LOCK_FILE));
     if (entries.length > 0) {
       throw new DataDirectoryError(`data directory ${dir} is not empty but has no ${FORMAT_FILE} file (found ${entries.slice(0, 5).join(', ')}); refusing to start rather than misread it`);
     }

@@ -2,7 +2,7 @@
  * On-disk durability for the storage engine. A data directory (`--dbpath`) holds:
  *
  *   FORMAT                     "embedded-mongo data directory\nformat N": another N is refused, never misread
- *   mongod.lock                PID and start time of the server that has the directory open
+ *   mongod.lock                held with an OS file lock while a server has the directory open; names it (lock-file.ts)
  *   journal-<seq>.wal          16-byte header, then one frame per commit: [u32 length][u32 crc32][BSON records]
  *   checkpoint.bin             header (names the first journal after it), frames of the whole state, end marker
  *   checkpoint.tmp             a checkpoint being written (removed at start: the crash happened before its rename)
