@@ -220,6 +220,15 @@ describe('conformance: numeric types round-trip exactly', () => {
       );
     });
 
+    it('When a text score is a whole number, then it is still a double in aggregation and in a find projection', async () => {
+      await coll.createIndex({ name: 'text' });
+      await coll.insertOne({ _id: 1, name: 'cotton' });
+      const [row] = await coll.aggregate([{ $match: { $text: { $search: 'cotton' } } }, { $project: { t: { $type: { $meta: 'textScore' } } } }]).toArray();
+      assert.equal(row.t, 'double');
+      const [found] = await coll.find({ $text: { $search: 'cotton' } }, { projection: { score: { $meta: 'textScore' } }, ...EXACT }).toArray();
+      assert.ok(found.score instanceof Double);
+    });
+
     it('When documents with doubles pass through $match and $out, then the written documents keep their types', async () => {
       await coll.insertOne({ _id: 1, n: new Double(4) });
       const target = `${coll.collectionName}_out`;

@@ -55,7 +55,8 @@ function binarySizeOperator(args: unknown, scope: Scope, name: string): unknown 
 /** The text score of `$$ROOT` (missing when no `$text` search returned it). */
 function metaOperator(args: unknown, scope: Scope): unknown {
   checkMetaName(args);
-  return scope.textScore;
+  // A text score is always a double (1.0 too).
+  return scope.textScore === undefined ? undefined : double(scope.textScore);
 }
 
 export const miscOperators: Record<string, OperatorFn> = {
