@@ -11,12 +11,12 @@ import { catalogCommands } from './catalog';
 import { checkCommandFields } from './command-fields';
 import { explainCommands } from './explain';
 import { CloseConnectionRequest, FailPointError, testCommands, type FailCommandAction } from './fail-points';
-import type { SessionPlan } from './sessions';
 import { findAndModifyCommands } from './find-and-modify';
 import { handshakeCommands } from './handshake';
 import { indexCommands } from './indexes';
 import { readCommands } from './reads';
 import { sessionCommands } from './session-commands';
+import type { SessionPlan } from './sessions';
 import { writeCommands } from './writes';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(

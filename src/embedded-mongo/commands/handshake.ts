@@ -76,29 +76,34 @@ function buildInfo(): Document {
   };
 }
 
+const NOT_LISTENING: ConnectionStats = { current: 0, totalCreated: 0, active: 0, rejected: 0, maxIncoming: 0, bytesIn: 0, bytesOut: 0, requests: 0 };
+
 /** serverStatus's `connections` and `network` sections, as mongod names their fields. */
-function connectionSections(stats: ConnectionStats | undefined): Document {
-  const current = stats?.current ?? 0;
+function connectionSections(stats: ConnectionStats = NOT_LISTENING): Document {
+  const { current, totalCreated, active, rejected } = stats;
+  const bytesIn = BigInt(stats.bytesIn);
+  const bytesOut = BigInt(stats.bytesOut);
   return {
     connections: {
       current,
-      available: Math.max(0, (stats?.maxIncoming ?? 0) - current),
-      totalCreated: stats?.totalCreated ?? 0,
-      rejected: stats?.rejected ?? 0,
-      active: stats?.active ?? 0,
+      available: Math.max(0, stats.maxIncoming - current),
+      totalCreated,
+      rejected,
+      active,
       threaded: current,
       exhaustIsMaster: 0,
       exhaustHello: 0,
       awaitingTopologyChanges: 0,
     },
+    // No compression: the physical bytes are the logical ones.
     network: {
-      bytesIn: BigInt(stats?.bytesIn ?? 0),
-      bytesOut: BigInt(stats?.bytesOut ?? 0),
-      physicalBytesIn: BigInt(stats?.bytesIn ?? 0),
-      physicalBytesOut: BigInt(stats?.bytesOut ?? 0),
+      bytesIn,
+      bytesOut,
+      physicalBytesIn: bytesIn,
+      physicalBytesOut: bytesOut,
       numSlowDNSOperations: 0n,
       numSlowSSLOperations: 0n,
-      numRequests: BigInt(stats?.requests ?? 0),
+      numRequests: BigInt(stats.requests),
     },
   };
 }
