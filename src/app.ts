@@ -41,6 +41,10 @@ export interface AppOptions {
 /** The main navigation, one line per domain page (a user sees the entries of their roles). */
 const NAVIGATION: NavItem[] = [
   { href: '/', labelKey: 'common:nav.home', roles: ['buyer', 'auditor', 'admin'] },
+  { href: '/admin/users', labelKey: 'accounts:nav.users', roles: ['admin'] },
+  { href: '/admin/organisation', labelKey: 'accounts:nav.organisation', roles: ['admin'] },
+  { href: '/admin/api-tokens', labelKey: 'accounts:nav.apiTokens', roles: ['admin'] },
+  { href: '/admin/activity', labelKey: 'accounts:nav.activity', roles: ['admin'] },
   { href: '/admin/mailbox', labelKey: 'mail:nav', roles: ['admin'] },
 ];
 
@@ -74,7 +78,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   app.use(
     '/api/v1',
     apiRouter(apiRoutes(deps), {
-      resolveToken: (token) => resolveApiToken(connection, token, deps.clock.now()),
+      resolveToken: (token, call) => resolveApiToken(connection, token, deps.clock.now(), call),
       logger,
       i18n,
       baseUrl: config.baseUrl,
@@ -99,7 +103,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   app.use(csrf.protect);
 
   // Routers: one line per domain.
-  app.use(accountsRouter(deps, passport));
+  app.use(accountsRouter(deps));
   app.use(homeRouter(deps));
   app.use(mailboxRouter(deps, requireRole('admin')));
 
