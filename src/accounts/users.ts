@@ -129,7 +129,7 @@ export interface ChangeRolesInput {
 }
 
 export async function changeRoles(deps: UserAdminDeps, input: ChangeRolesInput): Promise<UserSummary> {
-  const roles = rolesInput.parse(input.roles);
+  const { roles } = z.object({ roles: rolesInput }).parse({ roles: input.roles });
   const now = deps.clock.now();
   return deps.connection.transaction(async (session) => {
     const user = await getOrganisationUser(deps.connection, input.organisationId, input.userId, session);
