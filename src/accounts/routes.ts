@@ -25,6 +25,8 @@ const loginForm = z.object({
   next: z.string().max(2000).optional(),
 });
 
+const forgotForm = z.object({ email: z.email().max(320) });
+
 /** Notices a page may show after a redirect: only these keys, so a link cannot put text on the page. */
 const LOGIN_NOTICES = ['passwordReset', 'loggedOut'] as const;
 
@@ -124,8 +126,8 @@ export function accountsRouter(deps: AccountsDeps): Router {
   router.post('/password/forgot', async (req, res) => {
     const email = textField(req.body, 'email').trim().slice(0, 320);
     try {
-      const valid = z.email().max(320).parse(email);
-      await requestPasswordReset(deps, { email: valid, ip: req.ip, lang: req.lang });
+      const valid = forgotForm.parse({ email });
+      await requestPasswordReset(deps, { email: valid.email, ip: req.ip, lang: req.lang });
     } catch (error) {
       const errors = formErrors(error, res.locals.t, { email: 'accounts:forgot.errors.email' });
       if (!errors) throw error;
