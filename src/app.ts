@@ -2,6 +2,7 @@
  * Builds the Express app from its dependencies. No I/O here: connecting, listening and seeding are the server's job,
  * so tests build as many apps as they like on their own databases.
  */
+import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type RequestHandler } from 'express';
 import { accountsRouter, createPassport, registerAccountsApi, requireRole, resolveApiToken } from './accounts';
@@ -74,6 +75,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   app.use(httpLogger(logger));
   app.use(securityHeaders(config));
   app.use('/static', express.static(paths.public, { maxAge: config.isProduction ? '1h' : 0, index: false }));
+  // Browsers ask for /favicon.ico whatever the page says.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(paths.public, 'favicon.ico'), { maxAge: config.isProduction ? '7d' : 0 }));
   // The API authenticates by bearer token: no cookies, no session, no CSRF (a browser never sends the token itself).
   app.use(
     '/api/v1',
