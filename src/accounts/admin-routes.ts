@@ -84,17 +84,13 @@ export function adminRouter(deps: AccountsDeps): Router {
     res.redirect(303, '/admin/users?notice=invited');
   });
 
-  router.post('/admin/users/invitations/:id/resend', admin, async (req, res) => {
-    const user = adminOf(req);
-    await resendInvitation(deps, { organisationId: user.organisationId, invitationId: String(req.params.id), actor: userActor(user) });
-    res.redirect(303, '/admin/users?notice=resent');
-  });
-
-  router.post('/admin/users/invitations/:id/revoke', admin, async (req, res) => {
-    const user = adminOf(req);
-    await revokeUserInvitation(deps, { organisationId: user.organisationId, invitationId: String(req.params.id), actor: userActor(user) });
-    res.redirect(303, '/admin/users?notice=revoked');
-  });
+  for (const [path, act, notice] of [['resend', resendInvitation, 'resent'], ['revoke', revokeUserInvitation, 'revoked']] as const) {
+    router.post(`/admin/users/invitations/:id/${path}`, admin, async (req, res) => {
+      const user = adminOf(req);
+      await act(deps, { organisationId: user.organisationId, invitationId: String(req.params.id), actor: userActor(user) });
+      res.redirect(303, `/admin/users?notice=${notice}`);
+    });
+  }
 
   const renderUser = async (req: Request, res: Response, status: number, userId: string, errors?: FormErrors, postedRoles?: string[]) => {
     const admin = adminOf(req);

@@ -10,6 +10,7 @@
  * hashes written before this module existed).
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import bcrypt from 'bcryptjs';
 
 export interface ScryptCost {
@@ -38,12 +39,38 @@ export function passwordHashingFor(config: { nodeEnv: string }): ScryptCost {
   return config.nodeEnv === 'test' ? TEST_PASSWORD_HASHING : PASSWORD_HASHING;
 }
 
+/**
+ * Hashes run on the thread pool, but they still need cores: four pool threads hashing at once on a two-core machine
+ * left the event loop a share of one core, and its delay grew with every login of a burst. At most one hash per core
+ * but one runs at a time, so a core is always left for the event loop; the rest wait in line (per process: every app
+ * in it shares the same cores).
+ */
+const HASH_SLOTS = Math.max(1, availableParallelism() - 1);
+let busySlots = 0;
+const waitingForSlot: Array<() => void> = [];
+
+async function inHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (busySlots < HASH_SLOTS) busySlots += 1;
+  else await new Promise<void>((resolve) => waitingForSlot.push(resolve));
+  try {
+    return await work();
+  } finally {
+    // The slot passes straight to the next in line, so no newcomer can slip in between.
+    const next = waitingForSlot.shift();
+    if (next) next();
+    else busySlots -= 1;
+  }
+}
+
 function scryptAsync(password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
   // scrypt needs 128 * N * r bytes; Node refuses more than 32 MiB unless told, so allow exactly what the cost needs.
   const options: ScryptOptions = { N: 2 ** cost.log2N, r: cost.r, p: cost.p, maxmem: 128 * 2 ** cost.log2N * cost.r + 1024 * 1024 };
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFKC'), salt, KEY_BYTES, options, (error, key) => (error ? reject(error) : resolve(key)));
-  });
+  return inHashSlot(
+    () =>
+      new Promise<Buffer>((resolve, reject) => {
+        scrypt(password.normalize('NFKC'), salt, KEY_BYTES, options, (error, key) => (error ? reject(error) : resolve(key)));
+      }),
+  );
 }
 
 function encode(buffer: Buffer): string {

@@ -132,6 +132,22 @@ async function refuseExistingAccount(conn: mongoose.Connection, email: string, s
   if (existing) throw new HttpError(409, 'accounts:invite.accountExists', { email }, { field: 'email' });
 }
 
+/** The invitation's entry in the activity log, in the transaction of the change. */
+async function recordInvitationActivity(
+  deps: InvitationDeps,
+  invitation: Pick<UserInvitationRecord, '_id' | 'organisationId' | 'email' | 'roles'>,
+  action: 'user.invited' | 'user.invitation_resent' | 'user.invitation_revoked',
+  actor: Actor,
+  at: Date,
+  session: mongoose.ClientSession,
+): Promise<void> {
+  await recordActivity(
+    deps.connection,
+    { organisationId: invitation.organisationId, actor, action, subject: ref('user_invitation', invitation._id), details: { email: invitation.email, roles: invitation.roles }, at },
+    { session },
+  );
+}
+
 export interface InviteUserInput {
   organisationId: string;
   email: string;
@@ -167,18 +183,7 @@ export async function inviteUser(deps: InvitationDeps, rawInput: InviteUserInput
     };
     await userInvitationModel(deps.connection).create([invitation], { session });
     await enqueueInvitationMail(deps, invitation, token, session);
-    await recordActivity(
-      deps.connection,
-      {
-        organisationId,
-        actor: rawInput.actor,
-        action: 'user.invited',
-        subject: ref('user_invitation', invitation._id),
-        details: { email: input.email, roles: input.roles },
-        at: now,
-      },
-      { session },
-    );
+    await recordInvitationActivity(deps, invitation, 'user.invited', rawInput.actor, now, session);
     return invitation;
   });
 }
@@ -227,18 +232,7 @@ export async function resendInvitation(deps: InvitationDeps, input: InvitationAc
       { session },
     );
     await enqueueInvitationMail(deps, updated, token, session);
-    await recordActivity(
-      deps.connection,
-      {
-        organisationId: invitation.organisationId,
-        actor: input.actor,
-        action: 'user.invitation_resent',
-        subject: ref('user_invitation', invitation._id),
-        details: { email: invitation.email, roles: invitation.roles },
-        at: now,
-      },
-      { session },
-    );
+    await recordInvitationActivity(deps, invitation, 'user.invitation_resent', input.actor, now, session);
     return updated;
   });
 }
@@ -248,18 +242,7 @@ export async function revokeUserInvitation(deps: InvitationDeps, input: Invitati
   return deps.connection.transaction(async (session) => {
     const invitation = await openInvitation(deps.connection, input, session);
     await userInvitationModel(deps.connection).updateOne({ _id: invitation._id }, { $set: { revokedAt: now } }, { session });
-    await recordActivity(
-      deps.connection,
-      {
-        organisationId: invitation.organisationId,
-        actor: input.actor,
-        action: 'user.invitation_revoked',
-        subject: ref('user_invitation', invitation._id),
-        details: { email: invitation.email },
-        at: now,
-      },
-      { session },
-    );
+    await recordInvitationActivity(deps, invitation, 'user.invitation_revoked', input.actor, now, session);
     return { ...invitation, revokedAt: now };
   });
 }

@@ -3,49 +3,35 @@
  * in the mail; password reset through its mail; every accounts page checked with axe-core and at 320 px.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createApiToken } from '../../src/accounts';
 import { recordActivity, ref } from '../../src/platform/activity';
 import { buildTestApp, createTestOrganisation, type TestApp, type TestOrganisation } from '../helpers/app';
-import { CHROMIUM, checkAccessibility, LAUNCH_ARGS, SCREENSHOTS, screenshotAt320 } from '../helpers/browser';
+import { chromiumAvailable, checkAccessibility, screenshotAt320, startBrowser, type BrowserHarness } from '../helpers/browser';
 
 describe('Accounts pages in a browser (chromium)', function () {
   this.timeout(240_000);
   let t: TestApp;
   let org: TestOrganisation;
-  let server: http.Server;
+  let harness: BrowserHarness;
   let origin: string;
-  let browser: Browser;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.warn(`    Skipping browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
-      this.skip();
-    }
+    if (!chromiumAvailable()) this.skip();
     t = await buildTestApp({ label: 'browser_accounts' });
     org = await createTestOrganisation(t.deps, 'Browser Region');
     await createApiToken(t.deps.connection, { organisationId: org.id, name: 'Procurement system' }, t.clock.now());
     await recordActivity(t.deps.connection, { organisationId: org.id, actor: { kind: 'system', name: 'system' }, action: 'reminder.sent', subject: ref('invitation', 'i1'), at: t.clock.now() });
-    server = await new Promise<http.Server>((resolve) => {
-      const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    harness = await startBrowser(t.app);
+    origin = harness.origin;
   });
 
   after(async () => {
-    await browser?.close();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await harness?.close();
     await t?.close();
   });
 
-  function newContext(): Promise<BrowserContext> {
-    return browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
-  }
+  const newContext = () => harness.newContext();
 
   async function checkPage(page: Page, name: string): Promise<void> {
     await checkAccessibility(page, name);

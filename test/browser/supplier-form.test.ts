@@ -4,46 +4,34 @@
  * 320 px wide screenshot of each page under test-output/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type http from 'node:http';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { findQuestion } from '../../src/responses/service';
 import { buildTestApp, type TestApp } from '../helpers/app';
-import { CHROMIUM, checkAccessibility, LAUNCH_ARGS, SCREENSHOTS, screenshotAt320 } from '../helpers/browser';
+import { chromiumAvailable, checkAccessibility, screenshotAt320, startBrowser, type BrowserHarness } from '../helpers/browser';
 import { createSupplierLink, SAQ, validInput, type SupplierLink } from '../responses/fixtures';
 import { PDF } from '../responses/files';
 
 describe('Supplier form in a browser (chromium)', function () {
   this.timeout(240_000);
   let t: TestApp;
-  let server: http.Server;
+  let harness: BrowserHarness;
   let origin: string;
-  let browser: Browser;
   const checkedPages = new Set<string>();
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.warn(`    Skipping browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
-      this.skip();
-    }
+    if (!chromiumAvailable()) this.skip();
     t = await buildTestApp({ label: 'browser' });
-    server = await new Promise<http.Server>((resolve) => {
-      const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    harness = await startBrowser(t.app);
+    origin = harness.origin;
   });
 
   after(async () => {
-    await browser?.close();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await harness?.close();
     await t?.close();
   });
 
   function newContext(): Promise<BrowserContext> {
-    return browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+    return harness.newContext();
   }
 
   async function checkPage(page: Page, name: string): Promise<void> {

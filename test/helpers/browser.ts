@@ -3,9 +3,12 @@
  * 320 px wide screenshot that also proves the page reflows without horizontal scrolling (WCAG 1.4.10).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type express from 'express';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { paths } from '../../src/platform/paths';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -52,4 +55,38 @@ export async function screenshotAt320(page: Page, name: string): Promise<void> {
   }
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
   await page.setViewportSize(original);
+}
+
+export interface BrowserHarness {
+  /** `http://127.0.0.1:<port>` of the app under test. */
+  origin: string;
+  browser: Browser;
+  /** A fresh browser profile (cookies of its own), English, desktop-sized. */
+  newContext(): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+/** Whether chromium is installed; without it a browser suite skips itself with a message. */
+export function chromiumAvailable(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  console.warn(`    Skipping browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
+  return false;
+}
+
+/** Serves `app` on a free port and launches chromium against it. */
+export async function startBrowser(app: express.Express): Promise<BrowserHarness> {
+  const server = await new Promise<http.Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    browser,
+    newContext: () => browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } }),
+    async close() {
+      await browser.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
