@@ -9,7 +9,7 @@
 import type { i18n as I18n } from 'i18next';
 import type mongoose from 'mongoose';
 import { z } from 'zod';
-import { activityActions, listActivity, streamActivity, type ActivityEntry, type ActivityFilter, type Actor } from '../platform/activity';
+import { activityActions, listActivity, recordActivity, ref, streamActivity, type ActivityEntry, type ActivityFilter, type Actor } from '../platform/activity';
 import { HttpError } from '../platform/errors';
 import { formatDateTime, type Lang, type Translate } from '../platform/i18n';
 import { endOfLocalDay, startOfLocalDay } from '../platform/local-day';
@@ -153,11 +153,36 @@ export async function actionChoices(conn: mongoose.Connection, organisationId: s
 
 export const CSV_HEADER_KEYS = ['at', 'atLocal', 'actorKind', 'actorId', 'actor', 'action', 'description', 'subject', 'refs', 'details'] as const;
 
-/** The filtered log as CSV rows (header first), every matching entry, newest first. */
-export async function* activityCsvRows(conn: mongoose.Connection, i18n: I18n, organisationId: string, query: ActivityQuery, lang: Lang): AsyncGenerator<string[]> {
+/** The query as it would be written in a URL, for the log entry of an export. */
+function describeFilter(query: ActivityQuery): string {
+  const { page: _page, ...filters } = query;
+  return new URLSearchParams(Object.entries(filters).filter((entry): entry is [string, string] => typeof entry[1] === 'string')).toString();
+}
+
+/**
+ * The filtered log as CSV rows (header first), every matching entry, newest first. The export itself is logged
+ * first: the log holds personal data (names, addresses, IP addresses), so who took a copy of it is on record.
+ */
+export async function* activityCsvRows(
+  deps: { connection: mongoose.Connection; i18n: I18n },
+  organisationId: string,
+  query: ActivityQuery,
+  lang: Lang,
+  export_: { actor: Actor; at: Date },
+): AsyncGenerator<string[]> {
+  const { connection: conn, i18n } = deps;
+  const filter = toActivityFilter(query);
+  await recordActivity(conn, {
+    organisationId,
+    actor: export_.actor,
+    action: 'activity.exported',
+    subject: ref('organisation', organisationId),
+    details: { filter: describeFilter(query) || '-' },
+    at: export_.at,
+  });
   const t = i18n.getFixedT(lang) as unknown as Translate;
   yield CSV_HEADER_KEYS.map((key) => t(`activity:csv.${key}`));
-  for await (const entry of streamActivity(conn, organisationId, toActivityFilter(query))) {
+  for await (const entry of streamActivity(conn, organisationId, filter)) {
     yield [
       entry.at.toISOString(),
       formatDateTime(lang, entry.at),

@@ -15,7 +15,7 @@ import { getOrganisationDetails, updateOrganisation, type OrganisationDetails } 
 import type { AccountsDeps } from './routes';
 import type { SessionUser } from './service';
 import { invitationStatus, inviteUser, listOpenInvitations, resendInvitation, revokeUserInvitation } from './user-invitations';
-import { changeRoles, getOrganisationUser, listUsers, setUserActive, userListQuery } from './users';
+import { changeRoles, getOrganisationUser, listUserNames, listUsers, setUserActive, userListQuery } from './users';
 
 const USER_NOTICES = ['invited', 'resent', 'revoked', 'rolesChanged', 'deactivated', 'reactivated'] as const;
 const ORGANISATION_NOTICES = ['saved'] as const;
@@ -218,14 +218,14 @@ export function adminRouter(deps: AccountsDeps): Router {
     const [page, families, people] = await Promise.all([
       activityPage(deps.connection, deps.i18n, user.organisationId, query, req.lang),
       actionChoices(deps.connection, user.organisationId),
-      listUsers(deps.connection, user.organisationId, { page: 1 }),
+      listUserNames(deps.connection, user.organisationId),
     ]);
     const filters = { action: query.action ?? '', actor: query.actor ?? '', ref: query.ref ?? '', from: query.from ?? '', to: query.to ?? '' };
     res.render('accounts/admin/activity', {
       title: res.locals.t('accounts:activity.title'),
       ...page,
       families,
-      people: people.users,
+      people,
       filters,
       exportUrl: `/admin/activity/export.csv?${new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== '')).toString()}`,
     });
@@ -235,7 +235,7 @@ export function adminRouter(deps: AccountsDeps): Router {
     const user = adminOf(req);
     const query = parseActivityQuery(req.query);
     const day = deps.clock.now().toISOString().slice(0, 10);
-    await sendCsv(res, `activity-${day}.csv`, req.lang, activityCsvRows(deps.connection, deps.i18n, user.organisationId, query, req.lang));
+    await sendCsv(res, `activity-${day}.csv`, req.lang, activityCsvRows(deps, user.organisationId, query, req.lang, { actor: userActor(user), at: deps.clock.now() }));
   });
 
   return router;

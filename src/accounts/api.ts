@@ -208,9 +208,10 @@ export function registerAccountsApi(api: ApiRegistry, deps: AccountsApiDeps): vo
       query: activityQuery,
       produces: 'text/csv',
     },
-    async ({ principal, query, req, res }) => {
+    async ({ principal, query, req, res, actor }) => {
       const lang = callerLanguage(req.acceptsLanguages('en', 'sv') === 'sv');
-      await sendCsv(res, `activity-${deps.clock.now().toISOString().slice(0, 10)}.csv`, lang, activityCsvRows(deps.connection, deps.i18n, principal.organisationId, query, lang));
+      const now = deps.clock.now();
+      await sendCsv(res, `activity-${now.toISOString().slice(0, 10)}.csv`, lang, activityCsvRows(deps, principal.organisationId, query, lang, { actor, at: now }));
     },
   );
 }

@@ -95,6 +95,15 @@ export async function listUsers(
   return { users: users.map(toSummary), total, page, pages: Math.max(1, Math.ceil(total / USERS_PAGE_SIZE)) };
 }
 
+/** Every user's id and name, by name (for choosing a person in a filter). */
+export async function listUserNames(conn: mongoose.Connection, organisationId: string): Promise<Array<{ id: string; name: string }>> {
+  const users = await userModel(conn)
+    .collection.find<{ _id: mongoose.Types.ObjectId; name: string }>({ organisationId: new mongoose.Types.ObjectId(organisationId) }, { projection: { name: 1 } })
+    .sort({ name: 1, _id: 1 })
+    .toArray();
+  return users.map((user) => ({ id: user._id.toHexString(), name: user.name }));
+}
+
 /** A user of the organisation; 404 for another organisation's user and for a malformed id alike. */
 export async function getOrganisationUser(conn: mongoose.Connection, organisationId: string, userId: string, session?: mongoose.ClientSession): Promise<UserSummary> {
   if (!/^[0-9a-f]{24}$/i.test(userId)) throw new HttpError(404, 'common:errors.notFound');

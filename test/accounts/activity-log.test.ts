@@ -108,7 +108,8 @@ describe('activity log page and CSV', () => {
     assert.deepEqual([...body.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
     const lines = body.toString('utf8').slice(1).trimEnd().split('\r\n');
     assert.match(lines[0] ?? '', /^Tid \(UTC\);Tid \(Stockholm\);Typ av aktör;/);
-    assert.equal(lines.filter((line) => !line.includes(';user.logged_in;')).length, 1 + 64);
+    assert.equal(lines.filter((line) => !/;(user\.logged_in|activity\.exported);/.test(line)).length, 1 + 64);
+    assert.match(lines[1] ?? '', /;activity\.exported;.* laddade ner aktivitetsloggen som CSV/, 'the export itself is logged, first');
     const hostile = lines.find((line) => line.includes('supplier.created'));
     assert.match(hostile ?? '', /;"'=HYPERLINK\(""http:\/\/evil\.example"",""Click""\)";/, 'the actor cell is neutralised');
     assert.doesNotMatch(hostile ?? '', /;"=HYPERLINK/, 'no cell starts with a formula');
@@ -117,6 +118,8 @@ describe('activity log page and CSV', () => {
     const enLines = en.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
     assert.match(enLines[0] ?? '', /^Time \(UTC\),Time \(Stockholm\),Actor kind,/);
     assert.equal(enLines.length, 2);
+    const exports = await agent.get('/admin/activity?lang=en&action=activity.exported').expect(200);
+    assert.match(entriesOf(exports.text), /admin of Log Region downloaded the activity log as CSV \(filter: action=user.deactivated\)/);
   });
 
   it('When a buyer asks for the log or its CSV, then 403', async () => {
