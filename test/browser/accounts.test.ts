@@ -6,32 +6,30 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { createApiToken } from '../../src/accounts';
 import { recordActivity, ref } from '../../src/platform/activity';
-import { buildTestApp, createTestOrganisation, type TestApp, type TestOrganisation } from '../helpers/app';
-import { chromiumAvailable, checkAccessibility, screenshotAt320, startBrowser, type BrowserHarness } from '../helpers/browser';
+import { createTestOrganisation, type TestApp, type TestOrganisation } from '../helpers/app';
+import { checkAccessibility, screenshotAt320, skipWithoutChromium, startBrowserTestApp, type BrowserTestApp } from '../helpers/browser';
 
 describe('Accounts pages in a browser (chromium)', function () {
   this.timeout(240_000);
   let t: TestApp;
   let org: TestOrganisation;
-  let harness: BrowserHarness;
+  let harness: BrowserTestApp;
   let origin: string;
 
   before(async function () {
-    if (!chromiumAvailable()) this.skip();
-    t = await buildTestApp({ label: 'browser_accounts' });
+    skipWithoutChromium(this);
+    harness = await startBrowserTestApp('browser_accounts');
+    ({ t, origin } = harness);
     org = await createTestOrganisation(t.deps, 'Browser Region');
     await createApiToken(t.deps.connection, { organisationId: org.id, name: 'Procurement system' }, t.clock.now());
     await recordActivity(t.deps.connection, { organisationId: org.id, actor: { kind: 'system', name: 'system' }, action: 'reminder.sent', subject: ref('invitation', 'i1'), at: t.clock.now() });
-    harness = await startBrowser(t.app);
-    origin = harness.origin;
   });
 
   after(async () => {
     await harness?.close();
-    await t?.close();
   });
 
-  const newContext = () => harness.newContext();
+  const newContext = () => harness.browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
 
   async function checkPage(page: Page, name: string): Promise<void> {
     await checkAccessibility(page, name);

@@ -4,34 +4,33 @@
  * 320 px wide screenshot of each page under test-output/screenshots/.
  */
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findQuestion } from '../../src/responses/service';
-import { buildTestApp, type TestApp } from '../helpers/app';
-import { chromiumAvailable, checkAccessibility, screenshotAt320, startBrowser, type BrowserHarness } from '../helpers/browser';
+import type { TestApp } from '../helpers/app';
+import { checkAccessibility, screenshotAt320, skipWithoutChromium, startBrowserTestApp, type BrowserTestApp } from '../helpers/browser';
 import { createSupplierLink, SAQ, validInput, type SupplierLink } from '../responses/fixtures';
 import { PDF } from '../responses/files';
 
 describe('Supplier form in a browser (chromium)', function () {
   this.timeout(240_000);
+  let session: BrowserTestApp | undefined;
   let t: TestApp;
-  let harness: BrowserHarness;
   let origin: string;
+  let browser: Browser;
   const checkedPages = new Set<string>();
 
   before(async function () {
-    if (!chromiumAvailable()) this.skip();
-    t = await buildTestApp({ label: 'browser' });
-    harness = await startBrowser(t.app);
-    origin = harness.origin;
+    skipWithoutChromium(this);
+    session = await startBrowserTestApp('browser');
+    ({ t, origin, browser } = session);
   });
 
   after(async () => {
-    await harness?.close();
-    await t?.close();
+    await session?.close();
   });
 
   function newContext(): Promise<BrowserContext> {
-    return harness.newContext();
+    return browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
   }
 
   async function checkPage(page: Page, name: string): Promise<void> {
