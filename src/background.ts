@@ -2,11 +2,12 @@
  * The app's time-driven work: each domain defines its persisted jobs on the scheduler here (one line per domain).
  * The server starts the scheduler after this ran; tests run due jobs by hand (`runJobs()` in test/helpers/app.ts).
  */
+import { registerAccountsJobs } from './accounts';
 import type { AppDeps } from './deps';
 
 type JobRegistrar = (deps: AppDeps) => void;
 
-const REGISTRARS: JobRegistrar[] = [];
+const REGISTRARS: JobRegistrar[] = [registerAccountsJobs];
 
 export function registerBackgroundWork(deps: AppDeps): void {
   for (const register of REGISTRARS) register(deps);

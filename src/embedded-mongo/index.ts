@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ObjectId } from 'bson';
 import { CursorRegistry } from './commands/cursors';
+import { FailPoints } from './commands/fail-points';
 import { newOpCounters, silentLogger, type Logger, type ServerContext } from './commands/context';
 import { SessionRegistry } from './commands/sessions';
 import { listen } from './server';
@@ -29,6 +30,11 @@ export interface MongoServerOptions {
    * work uses another core (the logger then receives the worker's records by message).
    */
   thread?: 'main' | 'worker';
+  /**
+   * Offer mongod's test commands (`configureFailPoint` with `failCommand`, `refreshLogicalSessionCacheNow`), as
+   * mongod does when started with `--setParameter enableTestCommands=1`; never on a production server.
+   */
+  enableTestCommands?: boolean;
   /**
    * How much change history change streams can resume from: at most `maxBytes` (default 256 MB with a data
    * directory, where it is kept in journal files and survives restarts; 32 MB in memory) and commits no older than
@@ -103,7 +109,7 @@ function connectionUri(host: string, port: number): string {
 export async function startMongoServer(options: MongoServerOptions = {}): Promise<RunningMongoServer> {
   const validated = validateOptions(options);
   if (options.thread === 'worker') {
-    return startInWorker({ ...validated, ttlIntervalMs: options.ttlIntervalMs }, options.logger ?? silentLogger);
+    return startInWorker({ ...validated, ttlIntervalMs: options.ttlIntervalMs, enableTestCommands: options.enableTestCommands }, options.logger ?? silentLogger);
   }
   const { host, port, inMemory, dbPath, changeHistory } = validated;
   const logger = options.logger ?? silentLogger;
@@ -113,7 +119,7 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
     maxAgeMs: changeHistory?.maxAgeSeconds === undefined ? undefined : changeHistory.maxAgeSeconds * 1000,
   };
   const storage = await openStorage(location, logger, { ttlIntervalMs: options.ttlIntervalMs, changeHistory: limits, durable: { changeHistory: limits } });
-  const served = await serveStorage(storage, { host, port, logger, inMemory, dbPath });
+  const served = await serveStorage(storage, { host, port, logger, inMemory, dbPath, enableTestCommands: options.enableTestCommands });
   return { uri: served.uri, port: served.port, close: served.close };
 }
 
@@ -127,6 +133,8 @@ export interface ServeOptions {
   now?: () => number;
   /** Kill idle cursors and expire sessions in the background (default true). */
   backgroundSweeps?: boolean;
+  /** See `MongoServerOptions.enableTestCommands`. */
+  enableTestCommands?: boolean;
 }
 
 /**
@@ -146,6 +154,7 @@ export async function serveStorage(
     sessions,
     logger,
     opcounters: newOpCounters(),
+    failPoints: options.enableTestCommands ? new FailPoints() : undefined,
     identity: { host, port, setName: REPLICA_SET_NAME, electionId: new ObjectId(), startedAt: new Date(), inMemory, dbPath },
   };
   let listening;
@@ -159,6 +168,7 @@ export async function serveStorage(
   const sweeper = options.backgroundSweeps === false ? undefined : startSweeper(cursors, sessions, logger);
   const uri = connectionUri(host, listening.port);
   logger.info({ uri, inMemory, dbPath }, 'embedded MongoDB server listening');
+  if (options.enableTestCommands) logger.warn({ uri }, 'test commands are enabled (configureFailPoint); never on a production server');
   let closing: Promise<void> | undefined;
   return {
     uri,

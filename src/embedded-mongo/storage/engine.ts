@@ -4,6 +4,7 @@
  * handed to `Persistence`; start-up replays `loadState()` through the same function.
  */
 import { Binary, UUID, type Timestamp } from 'bson';
+import { numberOf } from '../bson/double';
 import { MongoServerError } from '../errors';
 import type {
   CatalogStats,
@@ -473,6 +474,10 @@ export class EmbeddedStorage implements StorageEngine {
     }));
   }
 
+  collectionOptions(db: string, coll: string): CollectionOptions | undefined {
+    return this.databases.get(db)?.get(coll)?.options;
+  }
+
   async createCollection(db: string, coll: string, options: CollectionOptions): Promise<void> {
     const ns = validNamespace(db, coll);
     if (this.findCollection(ns)) throw namespaceExists(ns);
@@ -835,8 +840,8 @@ export class EmbeddedStorage implements StorageEngine {
 
 /** A capped collection's size or max as sent by a client (int32, int64 or double); Infinity when unset or <= 0. */
 function positiveLimit(value: unknown): number {
-  const n = typeof value === 'bigint' ? Number(value) : value;
-  return typeof n === 'number' && n > 0 ? n : Infinity;
+  const n = numberOf(value);
+  return n !== undefined && n > 0 ? n : Infinity;
 }
 
 function stagedKey(ns: string, id: unknown): string {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Long, MongoClient, Timestamp, type ChangeStream, type ChangeStreamOptions, type Collection, type Db, type Document } from 'mongodb';
 import { startMongoServer } from '../../../src/embedded-mongo';
-import { connectTestClient, usingRealMongo } from '../../helpers/mongo-target';
+import { connectTestClient, testCommandsEnabled, usingRealMongo } from '../../helpers/mongo-target';
 import { rejectsWithCode } from './server-errors';
 
 /** Streams typed as plain documents: the tests look at every field themselves. */
@@ -322,6 +322,23 @@ describe('conformance: change streams', function () {
     await db.command({ killCursors: suppliers.collectionName, cursors: [cursorId] });
     await suppliers.insertOne({ _id: 2 as never });
     assert.deepEqual((await stream.next()).documentKey, { _id: 2 });
+  });
+
+  it('When the connection drops under a getMore, then the driver resumes on a new one without losing an event', async function () {
+    if (!(await testCommandsEnabled(client))) this.skip();
+    const stream = await watching(suppliers);
+    await suppliers.insertOne({ _id: 1 as never });
+    assert.deepEqual((await stream.next()).documentKey, { _id: 1 });
+    const admin = client.db('admin');
+    const before = await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['getMore'], closeConnection: true } });
+    let after: Document | undefined;
+    try {
+      await suppliers.insertOne({ _id: 2 as never });
+      assert.deepEqual((await stream.next()).documentKey, { _id: 2 });
+    } finally {
+      after = await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+    assert.equal(Number(after.count) - Number(before.count), 1, 'the getMore lost its connection once');
   });
 
   it('When showExpandedEvents is set, then creates and index builds show with their descriptions and collection UUID', async () => {

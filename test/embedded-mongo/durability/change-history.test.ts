@@ -188,6 +188,7 @@ describe('durability: the change history', function () {
       host: '127.0.0.1',
       port: 27017,
       inMemory: true,
+      enableTestCommands: false,
       changeHistory: { maxBytes: 64 * 1024 * 1024, maxAgeSeconds: 5400 },
     });
     assert.throws(() => parseArgs(['--change-history-mb', '-1']), /--change-history-mb must be a number >= 0/);
