@@ -11,15 +11,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ObjectId } from 'bson';
 import { MongoClient, type ChangeStream, type Document } from 'mongodb';
 import { startMongoServer } from '../src/embedded-mongo';
-import { newOpCounters, silentLogger, type ServerContext } from '../src/embedded-mongo/commands/context';
-import { CursorRegistry } from '../src/embedded-mongo/commands/cursors';
+import { silentLogger } from '../src/embedded-mongo/commands/context';
 import { dispatch } from '../src/embedded-mongo/commands/dispatcher';
-import { SessionRegistry } from '../src/embedded-mongo/commands/sessions';
 import { openStorage } from '../src/embedded-mongo/storage';
 import { encodeOpMsgReply } from '../src/embedded-mongo/wire/protocol';
+import { inProcessContext } from './lib/embedded-context';
 
 const RATE_PER_SECOND = 1000;
 const SECONDS = 5;
@@ -180,14 +178,7 @@ async function cpuCosts(): Promise<void> {
  */
 async function serverIdleCost(): Promise<void> {
   const storage = await openStorage({ inMemory: true }, silentLogger, { ttlIntervalMs: 0 });
-  const ctx: ServerContext = {
-    storage,
-    cursors: new CursorRegistry(),
-    sessions: new SessionRegistry(storage, silentLogger),
-    logger: silentLogger,
-    opcounters: newOpCounters(),
-    identity: { host: '127.0.0.1', port: 0, setName: 'embedded', electionId: new ObjectId(), startedAt: new Date(), inMemory: true },
-  };
+  const ctx = inProcessContext(storage);
   const conn = { id: 1, remote: 'bench' };
   let running = true;
   try {

@@ -124,12 +124,8 @@ const BSON_DATE = 0x09;
  */
 function decodeBareMarker(bytes: Buffer, start: number, size: number): ChangeRecord | undefined {
   const end = start + size;
-  let p = start + 4;
-  if (!elementNamed(bytes, p, 0x02, 'op', end)) return undefined;
-  const opEnd = stringElementEnd(bytes, p + 4, end);
-  if (opEnd < 0 || !sameBytes(bytes, p + 8, opEnd, COMMIT)) return undefined;
-  p = opEnd;
-  if (!elementNamed(bytes, p, BSON_TIMESTAMP, 'ts', end) || p + 12 > end) return undefined;
+  let p = afterOp(bytes, start, end, COMMIT);
+  if (p < 0 || !elementNamed(bytes, p, BSON_TIMESTAMP, 'ts', end) || p + 12 > end) return undefined;
   const increment = bytes.readUInt32LE(p + 4);
   const seconds = bytes.readUInt32LE(p + 8);
   p += 12;
@@ -149,12 +145,8 @@ function decodeBareMarker(bytes: Buffer, start: number, size: number): ChangeRec
  */
 function decodeInsert(bytes: Buffer, start: number, size: number, names: NamespaceCache): ChangeRecord | undefined {
   const end = start + size;
-  let p = start + 4;
-  if (!elementNamed(bytes, p, 0x02, 'op', end)) return undefined;
-  const opEnd = stringElementEnd(bytes, p + 4, end);
-  if (opEnd < 0 || !sameBytes(bytes, p + 8, opEnd, INSERT)) return undefined;
-  p = opEnd;
-  if (!elementNamed(bytes, p, 0x02, 'ns', end)) return undefined;
+  let p = afterOp(bytes, start, end, INSERT);
+  if (p < 0 || !elementNamed(bytes, p, 0x02, 'ns', end)) return undefined;
   const nsEnd = stringElementEnd(bytes, p + 4, end);
   if (nsEnd < 0) return undefined;
   const nsStart = p + 8;
@@ -167,6 +159,14 @@ function decodeInsert(bytes: Buffer, start: number, size: number, names: Namespa
   const ns = names.get(bytes, nsStart, nsEnd - 1);
   const doc = decodeDocument(bytes.subarray(docStart, docStart + docSize));
   return { op: 'insert', ns, doc, size: docSize };
+}
+
+/** Where the record at `start` continues after its first field, `op: <op>` (`op` with its terminating zero); -1 otherwise. */
+function afterOp(bytes: Buffer, start: number, end: number, op: Buffer): number {
+  const p = start + 4;
+  if (!elementNamed(bytes, p, 0x02, 'op', end)) return -1;
+  const opEnd = stringElementEnd(bytes, p + 4, end);
+  return opEnd >= 0 && sameBytes(bytes, p + 8, opEnd, op) ? opEnd : -1;
 }
 
 /** The last namespace decoded, so consecutive records of one collection share one string. */
