@@ -32,7 +32,9 @@ import { createI18n } from '../src/platform/i18n';
 import { CapturingTransport } from '../src/platform/mail/transport';
 import { paths } from '../src/platform/paths';
 import { loadQuestionnaires } from '../src/questionnaires';
+import { SYSTEM_ACTOR } from '../src/platform/activity';
 import { createSupplier } from '../src/suppliers';
+import { organisationNumberFor } from '../test/helpers/suppliers';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 if (!Number.isInteger(SECONDS) || SECONDS < 1) throw new Error(`seconds per phase must be a whole number ≥ 1, not ${process.argv[2]}`);
@@ -290,13 +292,17 @@ async function createLinks(deps: AppDeps, organisationId: mongoose.Types.ObjectI
   const suppliers = [];
   for (let i = 0; i < count; i += 1) {
     suppliers.push(
-      await createSupplier(deps.connection, {
-        organisationId,
-        name: `Bench Supplier ${i + 1} AB`,
-        country: 'SE',
-        organisationNumber: `556000-${String(i).padStart(4, '0')}`,
-        contacts: [{ name: 'Bench', email: `bench${i + 1}@supplier.example`, language: 'en' }],
-      }),
+      await createSupplier(
+        deps,
+        {
+          organisationId,
+          name: `Bench Supplier ${i + 1} AB`,
+          country: 'SE',
+          organisationNumber: organisationNumberFor(i),
+          contacts: [{ name: 'Bench', email: `bench${i + 1}@supplier.example`, language: 'en' }],
+        },
+        SYSTEM_ACTOR,
+      ),
     );
   }
   const campaign = await createCampaign(deps, {

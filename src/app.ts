@@ -18,6 +18,7 @@ import { bodyParsers, createCsrf, createSupplierCsrf, securityHeaders } from './
 import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
 import { supplierRouter } from './responses';
+import { registerSuppliersApi, suppliersRouter } from './suppliers';
 
 export type { AppDeps } from './deps';
 
@@ -41,6 +42,7 @@ export interface AppOptions {
 /** The main navigation, one line per domain page (a user sees the entries of their roles). */
 const NAVIGATION: NavItem[] = [
   { href: '/', labelKey: 'common:nav.home', roles: ['buyer', 'auditor', 'admin'] },
+  { href: '/suppliers', labelKey: 'suppliers:nav', roles: ['buyer', 'auditor', 'admin'] },
   { href: '/admin/mailbox', labelKey: 'mail:nav', roles: ['admin'] },
 ];
 
@@ -48,6 +50,7 @@ const NAVIGATION: NavItem[] = [
 function apiRoutes(deps: AppDeps): ApiRegistry {
   const api = new ApiRegistry();
   registerAccountsApi(api, deps);
+  registerSuppliersApi(api, deps);
   return api;
 }
 
@@ -101,6 +104,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   // Routers: one line per domain.
   app.use(accountsRouter(deps, passport));
   app.use(homeRouter(deps));
+  app.use(suppliersRouter(deps));
   app.use(mailboxRouter(deps, requireRole('admin')));
 
   app.use(notFoundHandler);
