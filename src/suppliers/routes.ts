@@ -124,6 +124,11 @@ function handleSaveError(req: Request, res: Response, error: unknown, page: Form
   throw error;
 }
 
+/** Numbers in a message as the page's language writes them (10 000 in Swedish, 10,000 in English). */
+function formattedNumbers(res: Response, params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).map(([key, value]) => [key, typeof value === 'number' ? res.locals.formatNumber(value) : value]));
+}
+
 const revisionField = z.coerce.number().int().min(1);
 const rowsQuery = z.object({ show: z.enum(ROW_VIEWS).catch('problems'), page: z.coerce.number().int().min(1).max(10_000).catch(1) });
 const templateParams = z.object({ format: z.enum(['csv', 'xlsx']) });
@@ -201,7 +206,7 @@ export function suppliersRouter(deps: SupplierRouteDeps, options: SuppliersRoute
       res.status(error.status).render('suppliers/import', {
         title: res.locals.t('suppliers:import.title'),
         limits: IMPORT_LIMITS,
-        errors: [{ field: 'file', message: res.locals.t(error.messageKey, error.params) }],
+        errors: [{ field: 'file', message: res.locals.t(error.messageKey, formattedNumbers(res, error.params)) }],
       });
     }
   });
