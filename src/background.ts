@@ -3,10 +3,11 @@
  * The server starts the scheduler after this ran; tests run due jobs by hand (`runJobs()` in test/helpers/app.ts).
  */
 import type { AppDeps } from './deps';
+import { registerSupplierImportJobs } from './suppliers';
 
 type JobRegistrar = (deps: AppDeps) => void;
 
-const REGISTRARS: JobRegistrar[] = [];
+const REGISTRARS: JobRegistrar[] = [registerSupplierImportJobs];
 
 export function registerBackgroundWork(deps: AppDeps): void {
   for (const register of REGISTRARS) register(deps);

@@ -95,7 +95,7 @@ const importResponse = z.object({
   problems: z.array(z.object({ row: z.number(), column: z.string(), problem: z.string() })),
 });
 
-export function registerSuppliersApi(api: ApiRegistry, deps: Pick<AppDeps, 'connection' | 'clock' | 'i18n'>, options: { filters?: readonly SupplierFilterExtension[] } = {}): void {
+export function registerSuppliersApi(api: ApiRegistry, deps: Pick<AppDeps, 'connection' | 'clock' | 'i18n' | 'scheduler'>, options: { filters?: readonly SupplierFilterExtension[] } = {}): void {
   const filters = [NEVER_INVITED, ...(options.filters ?? [])];
   const english = deps.i18n.getFixedT('en');
 

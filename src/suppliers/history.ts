@@ -10,6 +10,7 @@ import { HttpError } from '../platform/errors';
 import type { Lang } from '../platform/i18n';
 import { requireSupplier, type SupplierDeps } from './service';
 import { supplierModel, type SupplierDocument } from './model';
+import { forgetFilterOptions } from './search';
 
 type Id = mongoose.Types.ObjectId | string;
 
@@ -56,6 +57,7 @@ export async function deleteSupplier(deps: SupplierDeps, organisationId: Id, sup
       { session },
     );
   });
+  forgetFilterOptions(deps.connection, supplier.organisationId);
 }
 
 /**

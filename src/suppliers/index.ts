@@ -18,3 +18,4 @@ export { filterOptions, matchingSupplierIds, NEVER_INVITED, searchSuppliers, sup
 export { deleteSupplier, hasHistory, noteSupplierInvited, noteSupplierResponded, supplierTimeline } from './history';
 export { suppliersRouter } from './routes';
 export { registerSuppliersApi } from './api';
+export { registerSupplierImportJobs } from './import/service';

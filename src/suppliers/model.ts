@@ -55,15 +55,25 @@ const supplierSchema = new Schema(
     /** Kept by the campaigns and responses domains through `noteSupplierInvited` / `noteSupplierResponded`. */
     lastInvitedAt: { type: Date, default: null },
     lastResponseAt: { type: Date, default: null },
+    /** The import that created the supplier, if one did. */
+    importId: { type: Schema.Types.ObjectId, default: undefined },
+    /** Set while the import creating the supplier is not committed: every register read leaves such suppliers out. */
+    pendingImportId: { type: Schema.Types.ObjectId, default: undefined },
   },
   { timestamps: true, collection: 'suppliers' },
 );
 supplierSchema.index({ organisationId: 1, duplicateKey: 1 }, { unique: true });
-supplierSchema.index({ organisationId: 1, nameSortKey: 1 });
-supplierSchema.index({ organisationId: 1, country: 1, nameSortKey: 1 });
-supplierSchema.index({ organisationId: 1, createdAt: -1 });
-supplierSchema.index({ organisationId: 1, lastResponseAt: -1 });
+// One per register sort (src/suppliers/search.ts), ending in _id as the sorts do, so the index gives the order.
+supplierSchema.index({ organisationId: 1, nameSortKey: 1, _id: 1 });
+supplierSchema.index({ organisationId: 1, country: 1, nameSortKey: 1, _id: 1 });
+supplierSchema.index({ organisationId: 1, createdAt: 1, _id: 1 });
+supplierSchema.index({ organisationId: 1, lastResponseAt: 1, nameSortKey: 1, _id: 1 });
 supplierSchema.index({ organisationId: 1, tags: 1 });
+supplierSchema.index({ importId: 1 }, { sparse: true });
+supplierSchema.index({ pendingImportId: 1 }, { sparse: true });
+
+/** The condition every register read adds: suppliers of an import that is not committed yet do not exist. */
+export const VISIBLE = { pendingImportId: null } as const;
 
 export type Supplier = InferSchemaType<typeof supplierSchema>;
 export type SupplierDocument = HydratedDocument<Supplier>;

@@ -27,7 +27,7 @@ import {
   updateSupplier,
 } from './service';
 
-type SupplierRouteDeps = Pick<AppDeps, 'connection' | 'clock' | 'i18n'>;
+type SupplierRouteDeps = Pick<AppDeps, 'connection' | 'clock' | 'i18n' | 'scheduler'>;
 
 export interface SuppliersRouterOptions {
   /** Filters other domains add to the register ("has an open follow-up"). */

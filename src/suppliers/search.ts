@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { escapeRegex } from '../platform/regex';
 import { foldForSearch } from './identifiers';
 import { countryCode } from './input';
-import { supplierModel } from './model';
+import { supplierModel, VISIBLE } from './model';
 
 type Filter = mongoose.mongo.Filter<mongoose.mongo.Document>;
 
@@ -80,7 +80,7 @@ export async function registerQuery(
   filter: Partial<SupplierFilter>,
   extensions: readonly SupplierFilterExtension[],
 ): Promise<Filter> {
-  const and: Filter[] = [{ organisationId }];
+  const and: Filter[] = [{ organisationId, ...VISIBLE }];
   const status = filter.status ?? 'active';
   if (status === 'active') and.push({ archivedAt: null });
   if (status === 'archived') and.push({ archivedAt: { $ne: null } });
@@ -165,14 +165,43 @@ export async function matchingSupplierIds(
   return docs.map((doc) => doc._id as mongoose.Types.ObjectId);
 }
 
+export interface FilterOptions {
+  countries: string[];
+  sectors: string[];
+  tags: string[];
+}
+
+/**
+ * The filter menus cost three scans of the register, so each instance keeps them a while per organisation. This
+ * instance's own changes drop them at once (`forgetFilterOptions`); another instance's show within the time.
+ */
+const OPTIONS_CACHE_MS = 30_000;
+const cachedOptions = new WeakMap<mongoose.Connection, Map<string, { expires: number; options: FilterOptions }>>();
+
+export function forgetFilterOptions(conn: mongoose.Connection, organisationId: mongoose.Types.ObjectId | string): void {
+  cachedOptions.get(conn)?.delete(String(organisationId));
+}
+
 /** The values the register's filter menus offer: the countries, sectors and tags the organisation's suppliers have. */
-export async function filterOptions(conn: mongoose.Connection, organisationId: mongoose.Types.ObjectId | string): Promise<{ countries: string[]; sectors: string[]; tags: string[] }> {
-  const orgId = new mongoose.Types.ObjectId(String(organisationId));
+export async function filterOptions(conn: mongoose.Connection, organisationId: mongoose.Types.ObjectId | string): Promise<FilterOptions> {
+  let byOrganisation = cachedOptions.get(conn);
+  if (!byOrganisation) {
+    byOrganisation = new Map();
+    cachedOptions.set(conn, byOrganisation);
+  }
+  const cached = byOrganisation.get(String(organisationId));
+  if (cached && cached.expires > performance.now()) return cached.options;
+  const options = await readFilterOptions(conn, new mongoose.Types.ObjectId(String(organisationId)));
+  byOrganisation.set(String(organisationId), { expires: performance.now() + OPTIONS_CACHE_MS, options });
+  return options;
+}
+
+async function readFilterOptions(conn: mongoose.Connection, orgId: mongoose.Types.ObjectId): Promise<FilterOptions> {
   const collection = supplierModel(conn).collection;
   const [countries, sectors, tags] = await Promise.all([
-    collection.distinct('country', { organisationId: orgId }),
-    collection.distinct('sector', { organisationId: orgId }),
-    collection.distinct('tags', { organisationId: orgId }),
+    collection.distinct('country', { organisationId: orgId, ...VISIBLE }),
+    collection.distinct('sector', { organisationId: orgId, ...VISIBLE }),
+    collection.distinct('tags', { organisationId: orgId, ...VISIBLE }),
   ]);
   const collator = new Intl.Collator('sv');
   const strings = (values: unknown[]) => values.filter((value): value is string => typeof value === 'string' && value !== '').sort(collator.compare);

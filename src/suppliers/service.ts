@@ -9,7 +9,8 @@ import { recordActivity, ref, type Actor } from '../platform/activity';
 import { HttpError } from '../platform/errors';
 import { objectIdInput } from '../platform/ids';
 import { derivedFields, fieldProblems, supplierInput, type FieldProblem, type SupplierFields, type SupplierInput } from './input';
-import { supplierModel, type Supplier, type SupplierDocument } from './model';
+import { supplierModel, VISIBLE, type Supplier, type SupplierDocument } from './model';
+import { forgetFilterOptions } from './search';
 
 export type SupplierDeps = Pick<AppDeps, 'connection' | 'clock'>;
 type Id = mongoose.Types.ObjectId | string;
@@ -99,12 +100,14 @@ export async function createSupplier(deps: SupplierDeps, input: SupplierInput & 
   const duplicate = await findDuplicate(deps.connection, organisationId, String(doc.duplicateKey));
   if (duplicate) throw duplicate;
   try {
-    return await deps.connection.transaction(async (session) => {
+    const supplier = await deps.connection.transaction(async (session) => {
       const [created] = await supplierModel(deps.connection).create([doc], { session, timestamps: false });
       if (!created) throw new Error('supplier not created');
       await recordActivity(deps.connection, createdActivity(organisationId, created, actor, now, { source: actor.kind === 'api' ? 'api' : 'form' }), { session });
       return created;
     });
+    forgetFilterOptions(deps.connection, organisationId);
+    return supplier;
   } catch (error) {
     // Two people creating the same supplier at once: the unique index let one through.
     if (isDuplicateKeyError(error)) throw (await findDuplicate(deps.connection, organisationId, String(doc.duplicateKey))) ?? error;
@@ -115,7 +118,7 @@ export async function createSupplier(deps: SupplierDeps, input: SupplierInput & 
 /** One supplier, only if it belongs to the organisation; null for foreign and malformed ids. */
 export async function getSupplier(conn: mongoose.Connection, organisationId: Id, supplierId: unknown): Promise<SupplierDocument | null> {
   if (!isValidId(organisationId) || !isValidId(supplierId)) return null;
-  return supplierModel(conn).findOne({ _id: supplierId, organisationId });
+  return supplierModel(conn).findOne({ _id: supplierId, organisationId, ...VISIBLE });
 }
 
 /** Like `getSupplier`, as the 404 pages and API routes answer with. */
@@ -127,13 +130,13 @@ export async function requireSupplier(conn: mongoose.Connection, organisationId:
 
 export async function findSuppliersByIds(conn: mongoose.Connection, organisationId: Id, ids: Id[]): Promise<SupplierDocument[]> {
   if (!isValidId(organisationId) || !ids.every(isValidId)) return [];
-  return supplierModel(conn).find({ organisationId, _id: { $in: ids } }).sort({ nameSortKey: 1 });
+  return supplierModel(conn).find({ organisationId, _id: { $in: ids }, ...VISIBLE }).sort({ nameSortKey: 1 });
 }
 
 /** Every supplier of the organisation, archived ones included, in Swedish alphabetical order. */
 export async function listSuppliers(conn: mongoose.Connection, organisationId: Id): Promise<SupplierDocument[]> {
   if (!isValidId(organisationId)) return [];
-  return supplierModel(conn).find({ organisationId }).sort({ nameSortKey: 1 });
+  return supplierModel(conn).find({ organisationId, ...VISIBLE }).sort({ nameSortKey: 1 });
 }
 
 /** The editable fields of a stored supplier, as the form and the API give them back. */
@@ -210,7 +213,10 @@ export async function updateSupplier(deps: SupplierDeps, organisationId: Id, sup
         );
         return saved;
       });
-      if (updated) return updated;
+      if (updated) {
+        forgetFilterOptions(deps.connection, current.organisationId);
+        return updated;
+      }
     } catch (error) {
       if (isDuplicateKeyError(error)) throw (await findDuplicate(deps.connection, current.organisationId, derived.duplicateKey, current._id)) ?? error;
       throw error;

@@ -1,6 +1,7 @@
+import type { Actor } from '../../platform/activity';
 import mongoose, { Schema } from 'mongoose';
 
-export const IMPORT_STATUSES = ['preview', 'imported', 'cancelled'] as const;
+export const IMPORT_STATUSES = ['preview', 'importing', 'committed', 'imported', 'cancelled'] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
 
 /** An uploaded file waiting for confirmation (rows in `supplier_import_rows`); removed by a TTL index after expiry. */
@@ -73,7 +74,7 @@ export interface ImportRowRecord {
 export interface ImportRecord {
   _id: mongoose.Types.ObjectId;
   organisationId: mongoose.Types.ObjectId;
-  createdBy: { kind: string; id?: string; name?: string };
+  createdBy: Actor;
   createdAt: Date;
   expiresAt: Date;
   status: ImportStatus;

@@ -5,11 +5,13 @@
  * an activity entry per supplier and one for the import.
  */
 import mongoose from 'mongoose';
-import { recordActivities, ref, type ActivityInput, type Actor } from '../../platform/activity';
+import type { AppDeps } from '../../deps';
+import { activityModel, recordActivities, ref, type ActivityInput, type Actor } from '../../platform/activity';
 import { HttpError } from '../../platform/errors';
 import { objectIdInput } from '../../platform/ids';
 import { derivedFields, fieldProblems, supplierInput, type SupplierFields } from '../input';
 import { supplierModel } from '../model';
+import { forgetFilterOptions } from '../search';
 import { createdActivity, newSupplierDocument, type SupplierDeps } from '../service';
 import { ColumnError, columnOfPath, mapColumns, rowToInput } from './columns';
 import { IMPORT_LIMITS } from './limits';
@@ -177,47 +179,130 @@ export interface ImportOutcome {
   skippedAsDuplicates: number;
 }
 
+export type ImportDeps = SupplierDeps & Pick<AppDeps, 'scheduler'>;
+
+/** How long a confirmation may take before the settle job takes over (rolls it back, or finishes a committed one). */
+const IMPORT_LOCK_MS = 10 * 60 * 1000;
+export const SETTLE_IMPORT_JOB = 'suppliers.import.settle';
+
+function importsCollection(conn: mongoose.Connection) {
+  return importModels(conn).imports.collection;
+}
+
 /**
- * Imports every valid new row of a preview in one transaction, once: the preview is claimed inside the transaction,
- * so a second confirmation (a double click, another instance) finds it imported, and a failure leaves it a preview.
+ * Imports every valid new row of a preview, all or nothing, without one huge transaction (MongoDB caps a
+ * transaction's lifetime, and 10,000 suppliers with their log entries would be one of the largest):
+ *  1. claim: preview → importing (a second confirmation finds it taken), with a settle job as the safety net;
+ *  2. the suppliers are inserted marked `pendingImportId`, which every register read leaves out, and which the unique
+ *     index still counts (a supplier added by hand meanwhile fails the import instead of being doubled);
+ *  3. commit: importing → committed, one atomic write; before it a failure (or the settle job, after a crash)
+ *     deletes the pending suppliers and makes the import a preview again; after it the import only moves forward;
+ *  4. settle: the suppliers become visible, their activity entries and the import's are written, → imported.
  */
-export async function confirmImport(deps: SupplierDeps, organisationId: Id, importId: unknown, actor: Actor): Promise<ImportOutcome> {
+export async function confirmImport(deps: ImportDeps, organisationId: Id, importId: unknown, actor: Actor): Promise<ImportOutcome> {
   const record = await getImport(deps, organisationId, importId);
-  if (record.status !== 'preview') throw new HttpError(409, `suppliers:import.already.${record.status}`);
-  const { imports, rows } = importModels(deps.connection);
-  return deps.connection.transaction(async (session) => {
-    const now = deps.clock.now();
-    const claimed = await imports.collection.findOneAndUpdate(
+  if (record.status !== 'preview') throw new HttpError(409, `suppliers:import.already.${record.status === 'cancelled' ? 'cancelled' : 'imported'}`);
+  const now = deps.clock.now();
+  const claimed = await deps.connection.transaction(async (session) => {
+    const result = await importsCollection(deps.connection).updateOne(
       { _id: record._id, organisationId: record.organisationId, status: 'preview', expiresAt: { $gt: now } },
-      { $set: { status: 'imported', importedAt: now } },
-      { session, returnDocument: 'after' },
+      { $set: { status: 'importing', confirmedBy: { ...actor }, lockedUntil: new Date(now.getTime() + IMPORT_LOCK_MS) } },
+      { session },
     );
-    if (!claimed) throw new HttpError(409, 'suppliers:import.already.imported');
-    const candidates = await rows.collection
-      .find<ImportRowRecord>({ importId: record._id, organisationId: record.organisationId, ...ROW_VIEW_FILTERS.new }, { session })
-      .sort({ rowNumber: 1 })
-      .toArray();
-    const taken = await registerEntriesByKey(deps.connection, record.organisationId, candidates.map((row) => row.duplicateKey as string), session);
-    const toCreate = candidates.filter((row) => !taken.has(row.duplicateKey as string));
-    const docs = toCreate.map((row) => newSupplierDocument(record.organisationId, row.fields as unknown as SupplierFields, now));
-    for (let start = 0; start < docs.length; start += 1000) {
-      await supplierModel(deps.connection).insertMany(docs.slice(start, start + 1000), { session, ordered: true });
-    }
-    const counts = { created: docs.length, skippedAsDuplicates: candidates.length - docs.length, invalid: record.counts.invalid, duplicateInFile: record.counts.duplicateInFile, duplicateInRegister: record.counts.duplicateInRegister, rows: record.counts.rows };
-    const entries: ActivityInput[] = docs.map((doc) =>
-      createdActivity(record.organisationId, doc as { _id: unknown; name: string; organisationNumber: string }, actor, now, { source: 'import', importId: record._id.toHexString() }),
-    );
-    entries.push({
-      organisationId: record.organisationId,
-      actor,
-      action: 'supplier.imported',
-      subject: ref('import', record._id),
-      details: { fileName: record.fileName, format: record.format, ...counts },
-      at: now,
-    });
-    for (let start = 0; start < entries.length; start += 1000) await recordActivities(deps.connection, entries.slice(start, start + 1000), { session });
-    await imports.collection.updateOne({ _id: record._id }, { $set: { created: docs.length } }, { session });
-    return { record: { ...record, status: 'imported', importedAt: now, created: docs.length }, created: docs.length, skippedAsDuplicates: counts.skippedAsDuplicates };
+    if (result.modifiedCount !== 1) return false;
+    await deps.scheduler.schedule(SETTLE_IMPORT_JOB, record._id.toHexString(), new Date(now.getTime() + IMPORT_LOCK_MS), { session, ifExists: 'again' });
+    return true;
+  });
+  if (!claimed) throw new HttpError(409, 'suppliers:import.already.imported');
+
+  let created: number;
+  let skipped: number;
+  try {
+    ({ created, skipped } = await insertPendingSuppliers(deps, record, now));
+  } catch (error) {
+    await rollBack(deps, record._id);
+    if (isDuplicateKeyError(error)) throw new HttpError(409, 'suppliers:import.registerChanged');
+    throw error;
+  }
+  const committed = await importsCollection(deps.connection).updateOne(
+    { _id: record._id, status: 'importing' },
+    { $set: { status: 'committed', created, skippedAsDuplicates: skipped, importedAt: now } },
+  );
+  if (committed.modifiedCount !== 1) {
+    // The settle job judged this confirmation dead and rolled it back meanwhile.
+    throw new HttpError(409, 'suppliers:import.registerChanged');
+  }
+  const settled = await settleImport(deps, record._id);
+  await deps.scheduler.cancel(SETTLE_IMPORT_JOB, record._id.toHexString());
+  return { record: settled ?? record, created, skippedAsDuplicates: skipped };
+}
+
+function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 11000;
+}
+
+async function insertPendingSuppliers(deps: SupplierDeps, record: ImportRecord, now: Date): Promise<{ created: number; skipped: number }> {
+  const candidates = await importModels(deps.connection)
+    .rows.collection.find<ImportRowRecord>({ importId: record._id, organisationId: record.organisationId, ...ROW_VIEW_FILTERS.new })
+    .sort({ rowNumber: 1 })
+    .toArray();
+  const taken = await registerEntriesByKey(deps.connection, record.organisationId, candidates.map((row) => row.duplicateKey as string));
+  const toCreate = candidates.filter((row) => !taken.has(row.duplicateKey as string));
+  for (let start = 0; start < toCreate.length; start += 1000) {
+    const docs = toCreate
+      .slice(start, start + 1000)
+      .map((row) => ({ ...newSupplierDocument(record.organisationId, row.fields as unknown as SupplierFields, now), importId: record._id, pendingImportId: record._id }));
+    await supplierModel(deps.connection).insertMany(docs, { ordered: true });
+  }
+  return { created: toCreate.length, skipped: candidates.length - toCreate.length };
+}
+
+/** Undoes an unfinished confirmation: its pending suppliers go, the import is a preview again. */
+async function rollBack(deps: SupplierDeps, importId: mongoose.Types.ObjectId): Promise<void> {
+  await supplierModel(deps.connection).collection.deleteMany({ pendingImportId: importId });
+  await importsCollection(deps.connection).updateOne({ _id: importId, status: 'importing' }, { $set: { status: 'preview' }, $unset: { lockedUntil: '', confirmedBy: '' } });
+}
+
+/**
+ * Finishes a committed import; safe to run again (the settle job after a crash): suppliers still pending become
+ * visible, the log entries not yet written are written, and the import is marked imported.
+ */
+export async function settleImport(deps: SupplierDeps, importId: mongoose.Types.ObjectId): Promise<ImportRecord | null> {
+  const record = await importsCollection(deps.connection).findOne<ImportRecord & { confirmedBy?: Actor; skippedAsDuplicates?: number }>({ _id: importId });
+  if (!record || record.status !== 'committed') return record;
+  const actor = record.confirmedBy ?? record.createdBy;
+  const at = record.importedAt ?? deps.clock.now();
+  const suppliers = supplierModel(deps.connection).collection;
+  await suppliers.updateMany({ organisationId: record.organisationId, pendingImportId: importId }, { $unset: { pendingImportId: '' } });
+  forgetFilterOptions(deps.connection, record.organisationId);
+  const importRef = ref('import', importId);
+  const activity = activityModel(deps.connection).collection;
+  const imported = await suppliers
+    .find<{ _id: mongoose.Types.ObjectId; name: string; organisationNumber: string }>({ organisationId: record.organisationId, importId }, { projection: { name: 1, organisationNumber: 1 } })
+    .toArray();
+  const logged = new Set(
+    (await activity.find<{ subject: string }>({ organisationId: record.organisationId, action: 'supplier.created', refs: importRef }, { projection: { subject: 1 } }).toArray()).map((entry) => entry.subject),
+  );
+  const entries: ActivityInput[] = imported
+    .filter((supplier) => !logged.has(ref('supplier', supplier._id)))
+    .map((supplier) => ({ ...createdActivity(record.organisationId, supplier, actor, at, { source: 'import', importId: importId.toHexString() }), refs: [importRef] }));
+  for (let start = 0; start < entries.length; start += 1000) await recordActivities(deps.connection, entries.slice(start, start + 1000));
+  if ((await activity.countDocuments({ organisationId: record.organisationId, action: 'supplier.imported', subject: importRef })) === 0) {
+    const counts = { created: imported.length, skippedAsDuplicates: record.skippedAsDuplicates ?? 0, invalid: record.counts.invalid, duplicateInFile: record.counts.duplicateInFile, duplicateInRegister: record.counts.duplicateInRegister, rows: record.counts.rows };
+    await recordActivities(deps.connection, [{ organisationId: record.organisationId, actor, action: 'supplier.imported', subject: importRef, details: { fileName: record.fileName, format: record.format, ...counts }, at }]);
+  }
+  await importsCollection(deps.connection).updateOne({ _id: importId, status: 'committed' }, { $set: { status: 'imported', created: imported.length } });
+  return { ...record, status: 'imported', created: imported.length };
+}
+
+/** The settle job: a confirmation that died before its commit is rolled back; one that died after it is finished. */
+export function registerSupplierImportJobs(deps: ImportDeps): void {
+  deps.scheduler.define(SETTLE_IMPORT_JOB, async (job) => {
+    if (!/^[0-9a-f]{24}$/.test(job.key)) return;
+    const importId = new mongoose.Types.ObjectId(job.key);
+    const record = await importsCollection(deps.connection).findOne<ImportRecord>({ _id: importId });
+    if (record?.status === 'importing') await rollBack(deps, importId);
+    else if (record?.status === 'committed') await settleImport(deps, importId);
   });
 }
 
