@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     ];
     console.log(`Supplier register with ${SUPPLIERS.toLocaleString('en')} suppliers, ${SECONDS} s per phase in 1 s turns, one client at a time`);
     console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; database: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded (worker thread)'}`);
-    console.log(`  import of ${SUPPLIERS.toLocaleString('en')} rows: preview ${(previewMs / 1000).toFixed(2)} s, confirm (one transaction) ${(confirmMs / 1000).toFixed(2)} s`);
+    console.log(`  import of ${SUPPLIERS.toLocaleString('en')} rows: preview ${(previewMs / 1000).toFixed(2)} s, confirm ${(confirmMs / 1000).toFixed(2)} s`);
     let failed = false;
     for (const page of pages) {
       const first = await fetch(`${origin}${page.path}`, { headers: { cookie } });

@@ -137,7 +137,8 @@ const templateQuery = z.object({ headers: z.enum(['sv', 'en']).optional() });
 export function suppliersRouter(deps: SupplierRouteDeps, options: SuppliersRouterOptions = {}): Router {
   const router = Router();
   const filters = [NEVER_INVITED, ...(options.filters ?? [])];
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: IMPORT_LIMITS.fileBytes, files: 1, fields: 5, parts: 6 } }).single('file');
+  // Browsers send file names in UTF-8 without saying so ("leverantörer.csv").
+  const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: IMPORT_LIMITS.fileBytes, files: 1, fields: 5, parts: 6 } }).single('file');
   const uploadLimiter = rateLimit({ windowMs: 15 * 60 * 1000, limit: 30, key: (req) => `supplier-import:${req.user?.id ?? ipKeyGenerator(req.ip ?? '')}`, messageKey: 'suppliers:import.tooManyUploads' });
 
   router.get('/suppliers', readers, async (req, res) => {
