@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import mongoose from 'mongoose';
-import { createCampaign } from '../../src/campaigns';
+import { createCampaign, createInvitation } from '../../src/campaigns';
 import { listActivity, recordActivity, ref, SYSTEM_ACTOR, type Actor } from '../../src/platform/activity';
 import {
   createSupplier,
@@ -146,6 +146,15 @@ describe('supplier register service', () => {
     const flagged = await createTestSupplier(t.deps, org.id);
     await recordActivity(t.deps.connection, { organisationId: org.id, actor: SYSTEM_ACTOR, action: 'flag.raised', subject: ref('flag', new mongoose.Types.ObjectId()), refs: [ref('supplier', flagged._id)], at: t.clock.now() });
     await assert.rejects(deleteSupplier(t.deps, org.id, flagged._id, ANNA), /hasHistory/);
+  });
+
+  it('When a supplier is invited to a campaign, then it is no longer "never invited" and can no longer be deleted', async () => {
+    const supplier = await createTestSupplier(t.deps, org.id, { name: 'Invited Once AB' });
+    assert.equal((await searchSuppliers(t.deps.connection, org.id, { q: 'invited once', filter: ['neverInvited'] })).total, 1);
+    const campaign = await createCampaign(t.deps, { organisationId: org.id, name: 'Invite', questionnaireId: 'code-of-conduct-saq', questionnaireVersion: 1, deadline: '2027-01-01' });
+    await createInvitation(t.deps, { organisationId: org.id, campaignId: campaign._id, supplierId: supplier._id, questionnaireId: 'code-of-conduct-saq', questionnaireVersion: 1, language: 'sv' });
+    assert.equal((await searchSuppliers(t.deps.connection, org.id, { q: 'invited once', filter: ['neverInvited'] })).total, 0);
+    await assert.rejects(deleteSupplier(t.deps, org.id, supplier._id, ANNA), /hasHistory/);
   });
 
   describe('search', () => {
