@@ -17,21 +17,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import express from 'express';
 import mongoose from 'mongoose';
-import pino from 'pino';
 import { createOrganisation } from '../src/accounts';
 import { createApp } from '../src/app';
 import { createCampaign } from '../src/campaigns';
 import { createInvitation } from '../src/campaigns/invitation-service';
-import type { Config } from '../src/config';
-import { assembleDeps, type AppDeps } from '../src/deps';
-import { systemClock } from '../src/platform/clock';
-import { createI18n } from '../src/platform/i18n';
-import { CapturingTransport } from '../src/platform/mail/transport';
-import { paths } from '../src/platform/paths';
-import { loadQuestionnaires } from '../src/questionnaires';
+import type { AppDeps } from '../src/deps';
+import { benchDeps } from './lib/deps';
 import { SYSTEM_ACTOR } from '../src/platform/activity';
 import { createSupplier } from '../src/suppliers';
 import { organisationNumberFor } from '../test/helpers/suppliers';
@@ -174,28 +167,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-form-'));
   const connection = mongoose.createConnection(mongo.uri, { dbName: `bench_form_${Date.now().toString(36)}` });
   await connection.asPromise();
-  const config: Config = {
-    port: 0,
-    baseUrl: 'http://127.0.0.1',
-    mongodbUri: mongo.uri,
-    dataDir,
-    smtpUrl: undefined,
-    mailFrom: 'Bench <no-reply@bench.example>',
-    sessionSecret: randomBytes(32).toString('hex'),
-    nodeEnv: 'production',
-    isProduction: false,
-    logLevel: 'silent',
-    supplierCacheMs: 5_000,
-  };
-  const deps = assembleDeps({
-    config,
-    connection,
-    logger: pino({ level: 'silent' }),
-    clock: systemClock,
-    questionnaires: loadQuestionnaires(paths.questionnaires),
-    i18n: createI18n(),
-    transport: new CapturingTransport(),
-  });
+  const deps = benchDeps(connection, mongo.uri, dataDir);
   // As in production: compiled templates cached.
   const appServer = await listen(createApp(deps, { viewCache: true }));
   const servers: http.Server[] = [appServer];

@@ -8,7 +8,6 @@
  * slices so the machine's load hits both alike. Embedded MongoDB in memory (or MONGODB_URI).
  * `npx tsx bench/supplier-register.ts [seconds per phase]`
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,16 +15,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import mongoose from 'mongoose';
-import pino from 'pino';
 import { createOrganisation, createUser } from '../src/accounts';
 import { createApp } from '../src/app';
-import type { Config } from '../src/config';
-import { assembleDeps } from '../src/deps';
-import { systemClock } from '../src/platform/clock';
-import { createI18n } from '../src/platform/i18n';
-import { CapturingTransport } from '../src/platform/mail/transport';
-import { paths } from '../src/platform/paths';
-import { loadQuestionnaires } from '../src/questionnaires';
+import { benchDeps } from './lib/deps';
 import { confirmImport, previewImport } from '../src/suppliers/import/service';
 import { organisationNumberFor } from '../test/helpers/suppliers';
 
@@ -138,28 +130,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-register-'));
   const connection = mongoose.createConnection(mongo.uri, { dbName: `bench_register_${Date.now().toString(36)}` });
   await connection.asPromise();
-  const config: Config = {
-    port: 0,
-    baseUrl: 'http://127.0.0.1',
-    mongodbUri: mongo.uri,
-    dataDir,
-    smtpUrl: undefined,
-    mailFrom: 'Bench <no-reply@bench.example>',
-    sessionSecret: randomBytes(32).toString('hex'),
-    nodeEnv: 'production',
-    isProduction: false,
-    logLevel: 'silent',
-    supplierCacheMs: 5_000,
-  };
-  const deps = assembleDeps({
-    config,
-    connection,
-    logger: pino({ level: 'silent' }),
-    clock: systemClock,
-    questionnaires: loadQuestionnaires(paths.questionnaires),
-    i18n: createI18n(),
-    transport: new CapturingTransport(),
-  });
+  const deps = benchDeps(connection, mongo.uri, dataDir);
   const servers: http.Server[] = [];
   const viewsDirs: string[] = [];
   try {

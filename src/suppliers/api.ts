@@ -11,7 +11,7 @@ import { contactInput, siteInput, supplierInput } from './input';
 import { IDENTIFIER_KINDS } from './identifiers';
 import type { SupplierDocument } from './model';
 import { NEVER_INVITED, searchSuppliers, supplierFilterInput, UnknownFilterError, type SupplierFilterExtension, type SupplierRow } from './search';
-import { createSupplier, requireSupplier, setSupplierArchived, SupplierValidationError, updateSupplier } from './service';
+import { createSupplier, editableFields, requireSupplier, setSupplierArchived, SupplierValidationError, updateSupplier } from './service';
 
 const idParams = z.object({ id: objectIdInput });
 
@@ -36,25 +36,21 @@ const supplierResponse = z.object({
 
 const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
 
-function supplierJson(supplier: SupplierDocument | SupplierRow, full = true): Record<string, unknown> {
-  const doc = supplier as SupplierDocument;
-  return {
+/** A register row (search results) or a whole supplier (one read or write), as the API answers. */
+function supplierJson(supplier: SupplierRow | SupplierDocument): Record<string, unknown> {
+  const common = {
     id: String(supplier._id),
-    name: supplier.name,
-    country: supplier.country,
-    organisationNumber: supplier.organisationNumber,
-    identifierKind: supplier.identifierKind,
-    sector: supplier.sector,
-    contacts: supplier.contacts.map((contact) => ({ name: contact.name, email: contact.email, language: contact.language })),
-    ...(full ? { sites: (doc.sites ?? []).map((site) => ({ name: site.name, country: site.country, address: site.address, products: site.products })) } : {}),
-    tags: [...supplier.tags],
     archived: Boolean(supplier.archivedAt),
     archivedAt: iso(supplier.archivedAt),
-    ...(full ? { revision: doc.revision, updatedAt: iso(doc.updatedAt) } : {}),
     createdAt: iso(supplier.createdAt),
     lastInvitedAt: iso(supplier.lastInvitedAt),
     lastResponseAt: iso(supplier.lastResponseAt),
   };
+  if (!('revision' in supplier)) {
+    const { name, country, organisationNumber, identifierKind, sector, tags } = supplier;
+    return { ...common, name, country, organisationNumber, identifierKind, sector, tags, contacts: supplier.contacts.map(({ name: n, email, language }) => ({ name: n, email, language })) };
+  }
+  return { ...common, ...editableFields(supplier), revision: supplier.revision, updatedAt: iso(supplier.updatedAt) };
 }
 
 const patchBody = z
@@ -113,7 +109,7 @@ export function registerSuppliersApi(api: ApiRegistry, deps: Pick<AppDeps, 'conn
     async ({ query, principal }) => {
       try {
         const page = await searchSuppliers(deps.connection, principal.organisationId, query, filters);
-        return { suppliers: page.rows.map((row) => supplierJson(row, false)), total: page.total, page: page.page, pageSize: page.pageSize, pages: page.pages };
+        return { suppliers: page.rows.map((row) => supplierJson(row)), total: page.total, page: page.page, pageSize: page.pageSize, pages: page.pages };
       } catch (error) {
         if (error instanceof UnknownFilterError) throw new HttpError(400, 'common:errors.invalidField', { field: 'query.filter', problem: `unknown filter ${error.filterName}` }, { field: 'query.filter' });
         throw error;

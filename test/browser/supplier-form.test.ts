@@ -4,19 +4,17 @@
  * 320 px wide screenshot of each page under test-output/screenshots/.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type http from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findQuestion } from '../../src/responses/service';
 import { buildTestApp, type TestApp } from '../helpers/app';
-import { checkAccessibility, chromiumAvailable, launchChromium, screenshotAt320 } from '../helpers/browser';
+import { checkAccessibility, chromiumAvailable, launchChromium, screenshotAt320, serveOnLoopback, type LoopbackServer } from '../helpers/browser';
 import { createSupplierLink, SAQ, validInput, type SupplierLink } from '../responses/fixtures';
 import { PDF } from '../responses/files';
 
 describe('Supplier form in a browser (chromium)', function () {
   this.timeout(240_000);
   let t: TestApp;
-  let server: http.Server;
+  let server: LoopbackServer | undefined;
   let origin: string;
   let browser: Browser;
   const checkedPages = new Set<string>();
@@ -24,16 +22,14 @@ describe('Supplier form in a browser (chromium)', function () {
   before(async function () {
     if (!chromiumAvailable()) this.skip();
     t = await buildTestApp({ label: 'browser' });
-    server = await new Promise<http.Server>((resolve) => {
-      const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveOnLoopback(t.app);
+    origin = server.origin;
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server?.close();
     await t?.close();
   });
 

@@ -4,12 +4,10 @@
  * 320 px reflow check on every page of the register.
  */
 import assert from 'node:assert/strict';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { searchSuppliers } from '../../src/suppliers';
 import { buildTestApp, createTestOrganisation, type TestApp, type TestOrganisation } from '../helpers/app';
-import { checkAccessibility, chromiumAvailable, launchChromium, screenshotAt320 } from '../helpers/browser';
+import { checkAccessibility, chromiumAvailable, launchChromium, screenshotAt320, serveOnLoopback, type LoopbackServer } from '../helpers/browser';
 import { organisationNumberFor } from '../helpers/suppliers';
 import { csvWindows1252 } from '../suppliers/import-files';
 
@@ -17,7 +15,7 @@ describe('Supplier register in a browser (chromium)', function () {
   this.timeout(240_000);
   let t: TestApp;
   let org: TestOrganisation;
-  let server: http.Server;
+  let server: LoopbackServer | undefined;
   let origin: string;
   let browser: Browser;
 
@@ -25,16 +23,14 @@ describe('Supplier register in a browser (chromium)', function () {
     if (!chromiumAvailable()) this.skip();
     t = await buildTestApp({ label: 'browser_register' });
     org = await createTestOrganisation(t.deps, 'Region Browser');
-    server = await new Promise<http.Server>((resolve) => {
-      const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveOnLoopback(t.app);
+    origin = server.origin;
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server?.close();
     await t?.close();
   });
 

@@ -4,7 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { paths } from '../../src/platform/paths';
 
@@ -64,4 +67,20 @@ export async function screenshotAt320(page: Page, name: string): Promise<void> {
   }
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
   await page.setViewportSize(original);
+}
+
+export interface LoopbackServer {
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Serves the app on a free loopback port for the browser. */
+export async function serveOnLoopback(app: express.Express): Promise<LoopbackServer> {
+  const server = await new Promise<http.Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
