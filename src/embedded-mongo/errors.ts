@@ -37,6 +37,11 @@ export const ErrorCodes = {
   Location17419: 17419,
   Location17420: 17420,
   InvalidIndexSpecificationOption: 197,
+  CannotBuildIndexKeys: 133,
+  NoQueryExecutionPlans: 291,
+  // text indexes and $text (text/)
+  Location17261: 17261, Location17262: 17262, Location17307: 17307, Location17308: 17308, Location17313: 17313,
+  Location40218: 40218,
   NoSuchTransaction: 251,
   TransactionCommitted: 256,
   TransactionTooOld: 225,
@@ -48,6 +53,18 @@ export const ErrorCodes = {
   OperationFailed: 96,
   NotImplemented: 238,
   DocumentValidationFailure: 121,
+  // views (commands/views.ts) and $merge (aggregate/stages/merge.ts, commands/merge.ts)
+  GraphContainsCycle: 5,
+  ViewDepthLimitExceeded: 165,
+  CommandNotSupportedOnView: 166,
+  OptionNotSupportedOnView: 167,
+  InvalidViewDefinition: 182,
+  ViewPipelineMaxSizeExceeded: 195,
+  MergeStageNoMatchingDocument: 13113,
+  Location31319: 31319, Location31320: 31320, Location31441: 31441, Location31465: 31465, Location51132: 51132,
+  Location51134: 51134, Location51178: 51178, Location51181: 51181, Location51183: 51183, Location51185: 51185,
+  Location51186: 51186, Location51187: 51187, Location51191: 51191, Location51199: 51199, Location51273: 51273,
+  Location40352: 40352, Location5786800: 5786800, Location5786801: 5786801,
   Location40324: 40324,
   DuplicateKey: 11000,
   Location16020: 16020,
@@ -153,6 +170,12 @@ export function mongoError(
   errorLabels?: string[],
 ): MongoServerError {
   return new MongoServerError(codeName, message, extra, errorLabels);
+}
+
+/** `err` with mongod's context in front of its message ("context :: caused by :: message"), code and extras kept. */
+export function withContext(err: MongoServerError, context: string): MongoServerError {
+  // Every MongoServerError is built from one of the ErrorCodes names.
+  return new MongoServerError(err.codeName as ErrorCodeName, `${context} :: caused by :: ${err.message}`, err.extra, err.errorLabels);
 }
 
 /** The reply document for a failed command. Never includes a stack trace. */

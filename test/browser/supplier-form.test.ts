@@ -6,31 +6,27 @@
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findQuestion } from '../../src/responses/service';
-import { buildTestApp, type TestApp } from '../helpers/app';
-import { checkAccessibility, chromiumAvailable, launchChromium, screenshotAt320, serveOnLoopback, type LoopbackServer } from '../helpers/browser';
+import type { TestApp } from '../helpers/app';
+import { checkAccessibility, screenshotAt320, skipWithoutChromium, startBrowserTestApp, type BrowserTestApp } from '../helpers/browser';
 import { createSupplierLink, SAQ, validInput, type SupplierLink } from '../responses/fixtures';
 import { PDF } from '../responses/files';
 
 describe('Supplier form in a browser (chromium)', function () {
   this.timeout(240_000);
+  let session: BrowserTestApp | undefined;
   let t: TestApp;
-  let server: LoopbackServer | undefined;
   let origin: string;
   let browser: Browser;
   const checkedPages = new Set<string>();
 
   before(async function () {
-    if (!chromiumAvailable()) this.skip();
-    t = await buildTestApp({ label: 'browser' });
-    server = await serveOnLoopback(t.app);
-    origin = server.origin;
-    browser = await launchChromium();
+    skipWithoutChromium(this);
+    session = await startBrowserTestApp('browser');
+    ({ t, origin, browser } = session);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await session?.close();
   });
 
   function newContext(): Promise<BrowserContext> {

@@ -6,32 +6,28 @@
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { searchSuppliers } from '../../src/suppliers';
-import { buildTestApp, createTestOrganisation, type TestApp, type TestOrganisation } from '../helpers/app';
-import { checkAccessibility, chromiumAvailable, launchChromium, screenshotAt320, serveOnLoopback, type LoopbackServer } from '../helpers/browser';
+import { createTestOrganisation, type TestApp, type TestOrganisation } from '../helpers/app';
+import { checkAccessibility, screenshotAt320, skipWithoutChromium, startBrowserTestApp, type BrowserTestApp } from '../helpers/browser';
 import { organisationNumberFor } from '../helpers/suppliers';
 import { csvWindows1252 } from '../suppliers/import-files';
 
 describe('Supplier register in a browser (chromium)', function () {
   this.timeout(240_000);
+  let running: BrowserTestApp | undefined;
   let t: TestApp;
   let org: TestOrganisation;
-  let server: LoopbackServer | undefined;
   let origin: string;
   let browser: Browser;
 
   before(async function () {
-    if (!chromiumAvailable()) this.skip();
-    t = await buildTestApp({ label: 'browser_register' });
+    skipWithoutChromium(this);
+    running = await startBrowserTestApp('browser_register');
+    ({ t, origin, browser } = running);
     org = await createTestOrganisation(t.deps, 'Region Browser');
-    server = await serveOnLoopback(t.app);
-    origin = server.origin;
-    browser = await launchChromium();
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await running?.close();
   });
 
   async function checkPage(page: Page, name: string): Promise<void> {

@@ -1,21 +1,18 @@
 /** mongoose 9 end to end against the server: the features the app relies on. */
 import assert from 'node:assert/strict';
 import mongoose, { Schema, type Connection } from 'mongoose';
-import { connectTestClient, mongoUri } from '../helpers/mongo-target';
+import { dropAndClose, openMongooseConnection } from '../helpers/mongoose-target';
 
 describe('mongoose end to end', function () {
   this.timeout(60_000);
   let conn: Connection;
 
   before(async function () {
-    const { client, dbName } = await connectTestClient('mongoose');
-    await client.close();
-    conn = await mongoose.createConnection(await mongoUri(), { dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
+    conn = await openMongooseConnection('mongoose');
   });
 
   after(async function () {
-    await conn.dropDatabase();
-    await conn.close();
+    await dropAndClose(conn);
   });
 
   interface Supplier {
@@ -183,5 +180,25 @@ describe('mongoose end to end', function () {
     assert.deepEqual(dropped, ['obsolete_1']);
     const names = (await collection.indexes()).map((i) => i.name).sort();
     assert.deepEqual(names, ['_id_', 'a_1_b_-1']);
+  });
+
+  it('When a schema has a text index, then $text finds by stemmed words and sorts by textScore; syncIndexes keeps the index', async function () {
+    const schema = new Schema({ name: String, products: String });
+    schema.index({ name: 'text', products: 'text' }, { weights: { name: 5 }, name: 'supplier_search' });
+    const Listed = conn.model('ListedSupplier', schema, 'listed_suppliers');
+    await Listed.init();
+    await Listed.create([
+      { name: 'Nordic Textiles', products: 'cotton shirts and towels' },
+      { name: 'Cotton Mill', products: 'cotton yarn' },
+      { name: 'Steel Works', products: 'steel beams' },
+    ]);
+    const found = await Listed.find({ $text: { $search: 'textile cottons' } }, { score: { $meta: 'textScore' } })
+      .sort({ score: { $meta: 'textScore' } })
+      .lean<Array<{ name: string; score: number }>>();
+    assert.deepEqual(found.map((doc) => doc.name), ['Cotton Mill', 'Nordic Textiles']);
+    assert.ok(found[0].score > found[1].score);
+    assert.deepEqual(await Listed.syncIndexes(), []);
+    const spec = (await Listed.collection.indexes()).find((index) => index.name === 'supplier_search');
+    assert.deepEqual(spec?.weights, { name: 5, products: 1 });
   });
 });

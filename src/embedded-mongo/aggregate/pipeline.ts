@@ -23,6 +23,7 @@ import {
 import { compileBucket, compileBucketAuto, compileGroup, compileSortByCount } from './stages/group';
 import { compileGraphLookup, compileLookup, compileUnionWith } from './stages/lookup';
 import { compileMatch } from './stages/match';
+import { compileMerge } from './stages/merge';
 import { compileDocuments, compileRedact } from './stages/redact';
 import { compileSetWindowFields } from './stages/window';
 import type { PipelineContext, Stage, StageCompiler, SubPipelineCompiler } from './stages/types';
@@ -53,6 +54,7 @@ const STAGES: Record<string, StageCompiler> = {
   $bucketAuto: compileBucketAuto,
   $sample: compileSample,
   $out: compileOut,
+  $merge: compileMerge,
   $setWindowFields: compileSetWindowFields,
   $redact: compileRedact,
   $documents: compileDocuments,
@@ -80,6 +82,9 @@ function parsePipeline(pipeline: unknown, ctx: PipelineContext, where?: string):
     }
     if (where === '$lookup' && LAST_ONLY.has(name)) {
       throw mongoError('Location51047', `${name} is not allowed within a $lookup's sub-pipeline`);
+    }
+    if (where === '$unionWith' && LAST_ONLY.has(name)) {
+      throw mongoError('Location31441', `${name} is not allowed within a $unionWith's sub-pipeline`);
     }
     if (name === '$documents' && index !== 0) {
       throw mongoError('Location40602', '$documents is only valid as the first stage in a pipeline');
@@ -120,6 +125,11 @@ function compileFacet(spec: unknown, ctx: PipelineContext): Stage {
     for (const facet of facets) out[facet.name] = await facet.run(docs);
     return [out];
   };
+}
+
+/** Parses and validates every stage of `pipeline` (a view's definition, say) without running it. */
+export function validatePipeline(pipeline: unknown, ctx: PipelineContext): void {
+  parsePipeline(pipeline, ctx);
 }
 
 /**

@@ -3,7 +3,9 @@ import { ObjectId } from 'bson';
 import { mongoError } from '../errors';
 import { runPipeline } from '../aggregate/pipeline';
 import type { PipelineContext } from '../aggregate/stages/types';
-import type { Document, FindRequest, StorageEngine } from '../types';
+import { createCollator, sameCollation } from '../query/collation';
+import { compileFilter } from '../query/matcher';
+import type { CollationSpec, Document, FindRequest, FindResult, StorageEngine } from '../types';
 import {
   documentArray,
   isDocument,
@@ -19,6 +21,10 @@ import { collectionInfo } from './catalog';
 import { openCursor } from './cursors';
 import { explainReply } from './explain-plan';
 import { findMatching, readScope, storageReader, type ReadScope } from './matching';
+import { prepareMerge } from './merge';
+import { lookupView, MAX_VIEW_DEPTH, notACollection, resolveView, SIMPLE_COLLATION, type ResolvedView } from './views';
+import { textClauseOf } from '../text/filter';
+import { mentionsTextScore, textScoreUnavailable } from '../text/metadata';
 
 export interface ParsedAggregate {
   /** undefined for a database-level aggregate (`aggregate: 1`). */
@@ -40,13 +46,39 @@ export function parseAggregate(body: Document): ParsedAggregate {
   }
   const pipeline = documentArray(body, 'pipeline', 'aggregate');
   const request: FindRequest = { filter: {}, collation: optionalCollation(body, 'aggregate'), hint: optionalHint(body, 'aggregate') };
-  let rest = pipeline;
+  return coll === undefined ? { coll, pipeline, request, rest: pipeline } : withLeadingMatch(coll, pipeline, request);
+}
+
+/** The aggregation `pipeline` over `coll`, its leading $match moved into the storage read (so indexes help). */
+function withLeadingMatch(coll: string, pipeline: Document[], request: FindRequest): ParsedAggregate {
   const first = pipeline[0];
-  if (coll !== undefined && first && Object.keys(first).length === 1 && isDocument(first.$match)) {
-    request.filter = first.$match;
-    rest = pipeline.slice(1);
+  if (first && Object.keys(first).length === 1 && isDocument(first.$match)) {
+    return { coll, pipeline, request: { ...request, filter: first.$match }, rest: pipeline.slice(1) };
   }
-  return { coll, pipeline, request, rest };
+  return { coll, pipeline, request, rest: pipeline };
+}
+
+/** What a read of a view may ask for: `collation` as the command sent it (even `{locale: "simple"}` counts). */
+export interface ViewReadOptions {
+  collation?: unknown;
+  hint?: FindRequest['hint'];
+}
+
+/** The documents a read of a view sees: the view's pipeline, then `stages`, in the view's collation. */
+export function readView(inv: Invocation, view: ResolvedView, stages: Document[], request: ViewReadOptions, scope: ReadScope): Promise<Document[]> {
+  return runAggregation(inv, viewAggregate(view, stages, request), scope, () => view.collation);
+}
+
+/**
+ * An aggregation over a view as the aggregation over its collection that mongod runs: the view's pipeline, then
+ * `stages`, in the view's collation (a read may not ask for another: 167).
+ */
+export function viewAggregate(view: ResolvedView, stages: Document[], request: ViewReadOptions): ParsedAggregate {
+  if (request.collation !== undefined && request.collation !== null && !sameCollation(request.collation, view.collation)) {
+    throw mongoError('OptionNotSupportedOnView', "Cannot override a view's default collation");
+  }
+  const parsed = withLeadingMatch(view.coll, [...view.pipeline, ...stages], { filter: {}, collation: view.collation ?? SIMPLE_COLLATION, hint: request.hint });
+  return { ...parsed, pipeline: stages };
 }
 
 /**
@@ -71,22 +103,90 @@ async function replaceCollection(storage: StorageEngine, db: string, coll: strin
   }
 }
 
-function pipelineContext(inv: Invocation, scope: ReadScope): PipelineContext {
+/** An aggregation's collation (a view's, the command's or the source collection's default), looked up when needed. */
+export type AggregationCollation = () => CollationSpec | undefined;
+
+/**
+ * What a pipeline of this command reads and writes; `depth` counts the views a $lookup, $graphLookup or $unionWith
+ * has read through.
+ */
+function pipelineContext(
+  inv: Invocation,
+  scope: ReadScope,
+  collation: AggregationCollation,
+  depth: number,
+  textScores: Map<Document, number> | undefined,
+): PipelineContext {
   const storage = inv.ctx.storage;
   return {
     db: inv.db,
     collator: scope.collator,
     now: scope.now,
     variables: scope.variables,
-    readCollection: (db: string, coll: string, filter?: Document): Document[] => {
+    textScores,
+    readCollection: (db: string, coll: string, filter?: Document): Document[] | Promise<Document[]> => {
       scope.deadline.check();
+      const view = resolveView(storage, db, coll);
+      if (view) return readThroughView(inv, view, scope, collation, depth, filter);
       return storage.find(inv.txn, db, coll, { filter: filter ?? {} }).docs;
     },
     writeCollection: async (db: string, coll: string, docs: Document[]): Promise<void> => {
       if (inv.txn) throw mongoError('IllegalOperation', '$out and $merge cannot be used in a transaction');
+      if (lookupView(storage, db, coll)) throw notACollection(db, coll);
       scope.deadline.check();
       await replaceCollection(storage, db, coll, docs);
     },
+    prepareMerge: (spec) => prepareMerge(inv, scope, collation(), spec),
+  };
+}
+
+/** A view read by a stage of another pipeline ($lookup, $graphLookup, $unionWith): it must share the collation. */
+async function readThroughView(
+  inv: Invocation,
+  view: ResolvedView,
+  scope: ReadScope,
+  collation: AggregationCollation,
+  depth: number,
+  filter: Document | undefined,
+): Promise<Document[]> {
+  if (!sameCollation(collation(), view.collation)) {
+    throw mongoError('OptionNotSupportedOnView', `The collation of view ${view.db}.${view.name} does not match the collation of the aggregation`);
+  }
+  if (depth >= MAX_VIEW_DEPTH) {
+    throw mongoError('ViewDepthLimitExceeded', `View depth too deep or view cycle detected; maximum depth is ${MAX_VIEW_DEPTH}`);
+  }
+  const docs = await runAggregation(inv, viewAggregate(view, [], {}), scope, () => view.collation, depth + 1);
+  if (!filter || Object.keys(filter).length === 0) return docs;
+  const matcher = compileFilter(filter, { collator: createCollator(view.collation), now: scope.now });
+  return docs.filter((doc) => matcher.test(doc));
+}
+
+/** Runs a parsed aggregation: the storage read of its leading $match, then the rest of the pipeline. */
+export async function runAggregation(inv: Invocation, parsed: ParsedAggregate, scope: ReadScope, collation: AggregationCollation, depth = 0): Promise<Document[]> {
+  const textSearch = parsed.coll !== undefined && textClauseOf(parsed.request.filter) !== undefined;
+  if (!textSearch && mentionsTextScore(parsed.rest)) throw textScoreUnavailable();
+  const input: Pick<FindResult, 'docs' | 'textScores'> = parsed.coll === undefined ? { docs: [] } : findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
+  return runPipeline(input.docs, parsed.rest, pipelineContext(inv, scope, collation, depth, input.textScores));
+}
+
+/** mongod refuses $merge under read concern "linearizable" before it looks at anything else. */
+function assertReadConcernAllowsMerge(body: Document, pipeline: Document[]): void {
+  const level = isDocument(body.readConcern) ? body.readConcern.level : undefined;
+  const last = pipeline[pipeline.length - 1];
+  if (level === 'linearizable' && last !== undefined && '$merge' in last) {
+    throw mongoError('InvalidOptions', "$merge cannot be used with a 'linearizable' read concern level");
+  }
+}
+
+/** The collation of an aggregation without a view: the command's, else its collection's default. */
+function aggregationCollation(inv: Invocation, parsed: ParsedAggregate): AggregationCollation {
+  let known: { collation: CollationSpec | undefined } | undefined;
+  return () => {
+    if (known) return known.collation;
+    const { coll, request } = parsed;
+    const fromCollection = request.collation === undefined && coll !== undefined;
+    known = { collation: fromCollection ? collectionInfo(inv.ctx.storage, inv.db, coll)?.options.collation : request.collation };
+    return known.collation;
   };
 }
 
@@ -96,17 +196,20 @@ function endsWithWrite(pipeline: Document[]): boolean {
 }
 
 const aggregate: CommandHandler = async (inv) => {
-  const parsed = parseAggregate(inv.body);
-  const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
+  const requested = parseAggregate(inv.body);
+  assertReadConcernAllowsMerge(inv.body, requested.pipeline);
+  const view = requested.coll === undefined ? undefined : resolveView(inv.ctx.storage, inv.db, requested.coll);
+  const parsed = view ? viewAggregate(view, requested.pipeline, { collation: inv.body.collation, hint: requested.request.hint }) : requested;
+  const collation = view ? view.collation : requested.request.collation;
+  const scope = readScope(inv, collation, { acceptsLet: true });
   if (optionalBoolean(inv.body, 'explain', 'aggregate')) return explainReply(inv, { aggregate: parsed }, 'queryPlanner', scope.variables);
   const cursorOptions = optionalDocument(inv.body, 'cursor', 'aggregate');
   if (!cursorOptions) throw mongoError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
   const batchSize = nonNegativeInteger(cursorOptions, 'batchSize', 'aggregate.cursor');
-  const input = parsed.coll === undefined ? [] : findMatching(storageReader(inv, parsed.coll), parsed.request, scope).docs;
-  const output = await runPipeline(input, parsed.rest, pipelineContext(inv, scope));
+  const output = await runAggregation(inv, parsed, scope, view ? () => view.collation : aggregationCollation(inv, parsed));
   // Once $out or $merge has written, failing the command would misreport what happened.
   if (!endsWithWrite(parsed.pipeline)) scope.deadline.check();
-  return openCursor(inv, { ns: `${inv.db}.${parsed.coll ?? '$cmd.aggregate'}`, docs: output }, batchSize, false);
+  return openCursor(inv, { ns: `${inv.db}.${requested.coll ?? '$cmd.aggregate'}`, docs: output }, batchSize, false);
 };
 
 export const aggregateCommands: Record<string, CommandHandler> = { aggregate };

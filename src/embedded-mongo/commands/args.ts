@@ -11,7 +11,8 @@ export function isDocument(value: unknown): value is Document {
   return proto === Object.prototype || proto === null;
 }
 
-function typeName(value: unknown): string {
+/** A value's BSON type as mongod's 'is the wrong type' messages name it. */
+export function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'double';

@@ -12,6 +12,8 @@ import {
 } from './args';
 import { cursorReply } from './cursors';
 import type { CommandHandler, Invocation } from './context';
+import { createView, dropView, modifyView } from './view-definitions';
+import { assertNotView, listViews, lookupView, viewInfo } from './views';
 
 function requireAdmin(inv: Invocation): void {
   if (inv.db !== 'admin') throw mongoError('Unauthorized', `${inv.name} may only be run against the admin database.`);
@@ -52,10 +54,10 @@ const listCollections: CommandHandler = async (inv) => {
   optionalDocument(inv.body, 'cursor', 'listCollections');
   const matcher = filter ? compileFilter(filter, {}) : undefined;
   const batch: Document[] = [];
-  for (const info of inv.ctx.storage.listCollections(inv.db)) {
-    const full: Document = { ...info };
+  const collections: Document[] = inv.ctx.storage.listCollections(inv.db).map((info) => ({ ...info }));
+  for (const full of [...collections, ...listViews(inv.ctx.storage, inv.db).map(viewInfo)]) {
     if (matcher && !matcher.test(full)) continue;
-    batch.push(nameOnly ? { name: info.name, type: info.type } : full);
+    batch.push(nameOnly ? { name: full.name, type: full.type } : full);
   }
   return cursorReply(`${inv.db}.$cmd.listCollections`, batch);
 };
@@ -64,8 +66,10 @@ const create: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'create');
   const options = commandArguments(inv.body, 'create');
   if (options.viewOn !== undefined || options.pipeline !== undefined) {
-    throw mongoError('NotImplemented', 'views are not supported by the embedded server');
+    await createView(inv, coll, options);
+    return { ok: 1 };
   }
+  if (lookupView(inv.ctx.storage, inv.db, coll)) throw mongoError('NamespaceExists', `A view already exists. NS: ${inv.db}.${coll}`);
   if (options.timeseries !== undefined || options.clusteredIndex !== undefined) {
     throw mongoError('NotImplemented', 'time-series and clustered collections are not supported by the embedded server');
   }
@@ -81,6 +85,11 @@ const create: CommandHandler = async (inv) => {
 const drop: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'drop');
   const storage = inv.ctx.storage;
+  const view = lookupView(storage, inv.db, coll);
+  if (view) {
+    await dropView(inv, view);
+    return { ns: `${inv.db}.${coll}`, ok: 1 };
+  }
   const exists = collectionInfo(storage, inv.db, coll) !== undefined;
   const nIndexesWas = exists ? storage.listIndexes(inv.db, coll).length : 0;
   await storage.dropCollection(inv.db, coll);
@@ -102,6 +111,8 @@ const renameCollection: CommandHandler = async (inv) => {
   const to = splitNamespace(toNs);
   if (fromNs === toNs) throw mongoError('IllegalOperation', "Can't rename a collection to itself");
   const dropTarget = optionalBoolean(inv.body, 'dropTarget', 'renameCollection') ?? false;
+  if (lookupView(inv.ctx.storage, from.db, from.coll)) throw mongoError('CommandNotSupportedOnView', `cannot rename view: ${fromNs}`);
+  if (lookupView(inv.ctx.storage, to.db, to.coll)) throw mongoError('NamespaceExists', `a view already exists with that name: ${toNs}`);
   await inv.ctx.storage.renameCollection(from.db, from.coll, to.db, to.coll, dropTarget);
   return { ok: 1 };
 };
@@ -109,6 +120,14 @@ const renameCollection: CommandHandler = async (inv) => {
 const collMod: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'collMod');
   const changes = commandArguments(inv.body, 'collMod');
+  const view = lookupView(inv.ctx.storage, inv.db, coll);
+  if (view) {
+    await modifyView(inv, view, changes);
+    return { ok: 1 };
+  }
+  for (const option of ['pipeline', 'viewOn']) {
+    if (changes[option] !== undefined) throw mongoError('InvalidOptions', `option only supported on a view: ${option}`);
+  }
   const result = await inv.ctx.storage.collMod(inv.db, coll, { collMod: coll, ...changes });
   return { ...result, ok: 1 };
 };
@@ -124,7 +143,7 @@ const dbStats: CommandHandler = async (inv) => {
   return {
     db: inv.db,
     collections: stats.collections,
-    views: 0,
+    views: listViews(inv.ctx.storage, inv.db).length,
     objects: stats.objects,
     avgObjSize: stats.objects ? stats.dataSize / stats.objects : 0,
     dataSize: Math.floor(stats.dataSize / scale),
@@ -139,6 +158,7 @@ const dbStats: CommandHandler = async (inv) => {
 
 const collStats: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'collStats');
+  assertNotView(inv.ctx.storage, inv.db, coll);
   const scale = scaleOf(inv);
   const stats = inv.ctx.storage.collectionStats(inv.db, coll);
   const indexSizes: Document = {};

@@ -1,12 +1,13 @@
 /** explain of find, aggregate, count, distinct, update, delete and findAndModify. */
 import { mongoError } from '../errors';
 import type { Document } from '../types';
-import { collectionArg, isDocument, optionalDocument, optionalString, readRequest } from './args';
-import type { CommandHandler } from './context';
-import { parseAggregate } from './aggregate';
+import { collectionArg, isDocument, optionalDocument, optionalHint, optionalString, readRequest } from './args';
+import type { CommandHandler, Invocation } from './context';
+import { parseAggregate, viewAggregate } from './aggregate';
 import { explainReply, type ExplainTarget, type Verbosity } from './explain-plan';
 import { optionalLet } from './matching';
-import { parseCount, parseDistinct, parseFind } from './reads';
+import { findStages, parseCount, parseDistinct, parseFind } from './reads';
+import { notACollection, resolveView } from './views';
 
 const VERBOSITIES = new Set(['queryPlanner', 'executionStats', 'allPlansExecution']);
 
@@ -54,12 +55,37 @@ function explainTarget(inner: Document): ExplainTarget {
   }
 }
 
+/**
+ * The explain of a read of a view is that of the aggregation mongod runs instead: over the view's collection, with
+ * the view's pipeline in front. Writes cannot address a view.
+ */
+function explainTargetOnView(inv: Invocation, inner: Document): ExplainTarget | undefined {
+  const name = Object.keys(inner)[0];
+  const coll = inner[name ?? ''];
+  if (typeof coll !== 'string') return undefined;
+  const view = resolveView(inv.ctx.storage, inv.db, coll);
+  if (!view) return undefined;
+  const options = { collation: inner.collation, hint: optionalHint(inner, name ?? 'explain') };
+  switch (name) {
+    case 'find':
+      return { aggregate: viewAggregate(view, findStages(parseFind(inner)), options) };
+    case 'count':
+      return { aggregate: viewAggregate(view, findStages(parseCount(inner)), options) };
+    case 'distinct':
+      return { aggregate: viewAggregate(view, findStages({ ...parseDistinct(inner), skip: 0, limit: Infinity }), options) };
+    case 'aggregate':
+      return { aggregate: viewAggregate(view, parseAggregate(inner).pipeline, options) };
+    default:
+      throw notACollection(inv.db, coll);
+  }
+}
+
 const explain: CommandHandler = async (inv) => {
   const inner = inv.body.explain;
   if (!isDocument(inner)) throw mongoError('FailedToParse', 'explain command requires a nested object');
   const verbosity = optionalString(inv.body, 'verbosity', 'explain') ?? 'allPlansExecution';
   if (!VERBOSITIES.has(verbosity)) throw mongoError('FailedToParse', `verbosity string must be one of {'queryPlanner', 'executionStats', 'allPlansExecution'}`);
-  const target = explainTarget(inner);
+  const target = explainTargetOnView(inv, inner) ?? explainTarget(inner);
   const variables = optionalLet(inner, Object.keys(inner)[0] ?? 'explain', new Date(), undefined);
   return explainReply(inv, target, verbosity as Verbosity, variables);
 };

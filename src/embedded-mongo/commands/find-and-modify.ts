@@ -1,7 +1,7 @@
 /** findAndModify: one document updated or removed atomically, returning its old or new version. */
 import { mongoError } from '../errors';
 import { createCollator } from '../query/collation';
-import { compileFilter } from '../query/matcher';
+import { compileFilter, TEXT_SEARCH_MATCHED } from '../query/matcher';
 import { compileProjection } from '../query/projection';
 import type { Document } from '../types';
 import {
@@ -15,6 +15,7 @@ import {
 } from './args';
 import type { CommandHandler } from './context';
 import { findSorted, optionalLet, plainScope } from './matching';
+import { assertNotView } from './views';
 import { applyUpdate, validatorOf } from './writes';
 
 interface FindAndModifyResult {
@@ -25,6 +26,7 @@ interface FindAndModifyResult {
 const findAndModify: CommandHandler = async (inv) => {
   const name = inv.name;
   const coll = collectionArg(inv.body, name);
+  assertNotView(inv.ctx.storage, inv.db, coll);
   const query = optionalDocument(inv.body, 'query', name) ?? {};
   const sort = optionalDocument(inv.body, 'sort', name);
   const fields = optionalDocument(inv.body, 'fields', name);
@@ -50,7 +52,7 @@ const findAndModify: CommandHandler = async (inv) => {
   const now = new Date();
   const variables = optionalLet(inv.body, name, now, collator);
   const project = fields && Object.keys(fields).length
-    ? compileProjection(fields, { matcher: compileFilter(query, { collator, now, variables }), collator, now, variables })
+    ? compileProjection(fields, { matcher: compileFilter(query, { collator, now, variables, text: TEXT_SEARCH_MATCHED }), collator, now, variables })
     : (doc: Document) => doc;
 
   const validate = remove ? () => undefined : validatorOf(inv, coll);
@@ -58,7 +60,7 @@ const findAndModify: CommandHandler = async (inv) => {
     inv.txn,
     (batch): FindAndModifyResult => {
       if (remove) {
-        const docs = findSorted((request) => batch.find(inv.db, coll, request), { filter: query, sort, collation, hint }, plainScope(collator, now, variables));
+        const { docs } = findSorted((request) => batch.find(inv.db, coll, request), { filter: query, sort, collation, hint }, plainScope(collator, now, variables));
         const target = docs[0];
         if (!target) return { value: null, lastErrorObject: { n: 0 } };
         batch.remove(inv.db, coll, target._id);

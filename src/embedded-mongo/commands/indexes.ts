@@ -4,6 +4,7 @@ import type { Document, IndexSpec } from '../types';
 import { collectionArg, isDocument, requiredArray } from './args';
 import { cursorReply } from './cursors';
 import type { CommandHandler } from './context';
+import { assertNotView } from './views';
 
 function toIndexSpec(raw: unknown, i: number): IndexSpec {
   if (!isDocument(raw)) throw mongoError('TypeMismatch', `BSON field 'createIndexes.indexes.${i}' is the wrong type, expected type 'object'`);
@@ -39,6 +40,7 @@ function defaultIndexName(key: Document): string {
 
 const createIndexes: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'createIndexes');
+  assertNotView(inv.ctx.storage, inv.db, coll);
   const raw = requiredArray(inv.body, 'indexes', 'createIndexes');
   if (raw.length === 0) throw mongoError('BadValue', 'Must specify at least one index to create');
   const specs = raw.map(toIndexSpec);
@@ -48,12 +50,14 @@ const createIndexes: CommandHandler = async (inv) => {
 
 const listIndexes: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'listIndexes');
+  assertNotView(inv.ctx.storage, inv.db, coll);
   const indexes = inv.ctx.storage.listIndexes(inv.db, coll);
   return cursorReply(`${inv.db}.${coll}`, indexes.map((spec) => ({ ...spec })));
 };
 
 const dropIndexes: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, inv.name);
+  assertNotView(inv.ctx.storage, inv.db, coll);
   const which = inv.body.index;
   if (typeof which === 'string' || isDocument(which)) {
     const result = await inv.ctx.storage.dropIndexes(inv.db, coll, which);

@@ -1,7 +1,8 @@
 /** find, getMore, killCursors, count, distinct. */
 import { mongoError } from '../errors';
 import { compareValues, valuesEqual } from '../bson/compare';
-import { compileFilter } from '../query/matcher';
+import { compileFilter, TEXT_SEARCH_MATCHED } from '../query/matcher';
+import { textClauseOf } from '../text/filter';
 import { compileProjection } from '../query/projection';
 import type { Document, FindRequest } from '../types';
 import {
@@ -15,10 +16,12 @@ import {
   readRequest,
   requiredArray,
 } from './args';
-import type { CommandHandler } from './context';
+import { readView } from './aggregate';
+import type { CommandHandler, Invocation } from './context';
 import { DEFAULT_FIRST_BATCH, openCursor } from './cursors';
 import { forEachWithin } from './deadline';
 import { findMatching, findSorted, readScope, storageReader, type ReadScope } from './matching';
+import { resolveView, type ResolvedView } from './views';
 
 /** 0 means no limit; a negative limit counts like its absolute value. */
 function limitOf(raw: number): number {
@@ -51,22 +54,69 @@ export function parseFind(body: Document): ParsedFind {
   return { coll, request, projection, skip, limit, batchSize, singleBatch };
 }
 
-function projector(projection: Document | undefined, filter: Document, scope: ReadScope): ((doc: Document) => Document) | undefined {
+function projector(
+  projection: Document | undefined,
+  filter: Document,
+  scope: ReadScope,
+  textScore: ((doc: Document) => number | undefined) | undefined,
+): ((doc: Document) => Document) | undefined {
   if (!projection || Object.keys(projection).length === 0) return undefined;
   const positional = Object.keys(projection).some((path) => path.endsWith('.$'));
-  const matcher = positional ? compileFilter(filter, { collator: scope.collator, now: scope.now, variables: scope.variables }) : undefined;
-  return compileProjection(projection, { matcher, collator: scope.collator, now: scope.now, variables: scope.variables });
+  const matcher = positional ? compileFilter(filter, { collator: scope.collator, now: scope.now, variables: scope.variables, text: TEXT_SEARCH_MATCHED }) : undefined;
+  return compileProjection(projection, { matcher, collator: scope.collator, now: scope.now, variables: scope.variables, textScore });
+}
+
+function firstBatchSizeOf(parsed: ParsedFind): number {
+  return parsed.batchSize === 0 ? 0 : Math.min(parsed.batchSize ?? DEFAULT_FIRST_BATCH, parsed.limit);
 }
 
 const find: CommandHandler = async (inv) => {
+  const view = resolveView(inv.ctx.storage, inv.db, collectionArg(inv.body, 'find'));
+  if (view) return findOnView(inv, view);
   const parsed = parseFind(inv.body);
   const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
-  const transform = projector(parsed.projection, parsed.request.filter, scope);
-  const docs = findSorted(storageReader(inv, parsed.coll), parsed.request, scope);
+  // The projection is checked before the read; the scores it shows come with the read.
+  let textScores: Map<Document, number> | undefined;
+  const textScore = textClauseOf(parsed.request.filter) ? (doc: Document) => textScores?.get(doc) : undefined;
+  const transform = projector(parsed.projection, parsed.request.filter, scope, textScore);
+  const result = findSorted(storageReader(inv, parsed.coll), parsed.request, scope);
+  textScores = result.textScores;
+  const docs = result.docs;
   const window = docs.slice(parsed.skip, parsed.skip + parsed.limit);
-  const firstBatchSize = parsed.batchSize === 0 ? 0 : Math.min(parsed.batchSize ?? DEFAULT_FIRST_BATCH, parsed.limit);
-  return openCursor(inv, { ns: `${inv.db}.${parsed.coll}`, docs: window, transform }, firstBatchSize, parsed.singleBatch);
+  return openCursor(inv, { ns: `${inv.db}.${parsed.coll}`, docs: window, transform }, firstBatchSizeOf(parsed), parsed.singleBatch);
 };
+
+/** find options an aggregation cannot express, refused on a view with mongod's 168. */
+const FIND_ONLY_OPTIONS = ['showRecordId', 'returnKey', 'awaitData', 'noCursorTimeout', 'allowPartialResults', 'min', 'max', 'readOnce', 'allowSpeculativeMajorityRead', 'requestResumeToken', 'resumeAfter'];
+
+function assertAnswerableByAggregation(body: Document): void {
+  if (optionalBoolean(body, 'tailable', 'find')) throw mongoError('InvalidPipelineOperator', 'Tailable cursors are not supported in aggregation.');
+  for (const option of FIND_ONLY_OPTIONS) {
+    const value = body[option];
+    if (value === undefined || value === null || value === false || (isDocument(value) && Object.keys(value).length === 0)) continue;
+    throw mongoError('InvalidPipelineOperator', `Option ${option} not supported in aggregation.`);
+  }
+}
+
+/** A find as the stages mongod appends to a view's pipeline: $match, $sort, $skip, $limit, $project. */
+export function findStages(parsed: Pick<ParsedFind, 'request' | 'skip' | 'limit'> & { projection?: Document }): Document[] {
+  const stages: Document[] = [];
+  const { filter, sort } = parsed.request;
+  if (Object.keys(filter).length > 0) stages.push({ $match: filter });
+  if (sort && Object.keys(sort).length > 0) stages.push({ $sort: sort });
+  if (parsed.skip > 0) stages.push({ $skip: parsed.skip });
+  if (parsed.limit !== Infinity) stages.push({ $limit: parsed.limit });
+  if (parsed.projection && Object.keys(parsed.projection).length > 0) stages.push({ $project: parsed.projection });
+  return stages;
+}
+
+async function findOnView(inv: Invocation, view: ResolvedView): Promise<Document> {
+  assertAnswerableByAggregation(inv.body);
+  const parsed = parseFind(inv.body);
+  const scope = readScope(inv, view.collation, { acceptsLet: true });
+  const docs = await readView(inv, view, findStages(parsed), { collation: inv.body.collation, hint: parsed.request.hint }, scope);
+  return openCursor(inv, { ns: `${inv.db}.${view.name}`, docs }, firstBatchSizeOf(parsed), parsed.singleBatch);
+}
 
 function cursorIdArg(value: unknown): bigint {
   if (typeof value === 'bigint') return value;
@@ -115,6 +165,12 @@ export function parseCount(body: Document): { coll: string; request: FindRequest
 
 const count: CommandHandler = async (inv) => {
   const parsed = parseCount(inv.body);
+  const view = resolveView(inv.ctx.storage, inv.db, parsed.coll);
+  if (view) {
+    const scope = readScope(inv, view.collation, { acceptsLet: false });
+    const docs = await readView(inv, view, findStages(parsed), { collation: inv.body.collation, hint: parsed.request.hint }, scope);
+    return { n: docs.length, ok: 1 };
+  }
   const scope = readScope(inv, parsed.request.collation, { acceptsLet: false });
   const { docs } = findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
   const n = Math.max(0, Math.min(docs.length - parsed.skip, parsed.limit));
@@ -147,11 +203,21 @@ export function distinctValues(doc: unknown, path: string[], out: unknown[]): vo
 
 const distinct: CommandHandler = async (inv) => {
   const parsed = parseDistinct(inv.body);
+  const view = resolveView(inv.ctx.storage, inv.db, parsed.coll);
+  if (view) {
+    const scope = readScope(inv, view.collation, { acceptsLet: false });
+    const docs = await readView(inv, view, findStages({ ...parsed, skip: 0, limit: Infinity }), { collation: inv.body.collation, hint: parsed.request.hint }, scope);
+    return { values: distinctOf(docs, parsed.key, scope), ok: 1 };
+  }
   const scope = readScope(inv, parsed.request.collation, { acceptsLet: false });
-  const { collator, deadline } = scope;
   const { docs } = findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
+  return { values: distinctOf(docs, parsed.key, scope), ok: 1 };
+};
+
+/** The distinct values of `key` in `docs`, in sort order. */
+function distinctOf(docs: Document[], key: string, { collator, deadline }: Pick<ReadScope, 'collator' | 'deadline'>): unknown[] {
   const values: unknown[] = [];
-  const path = parsed.key.split('.');
+  const path = key.split('.');
   forEachWithin(docs, (doc) => distinctValues(doc, path, values), deadline);
   values.sort((a, b) => compareValues(a, b, collator));
   deadline.check();
@@ -159,7 +225,7 @@ const distinct: CommandHandler = async (inv) => {
   for (const value of values) {
     if (unique.length === 0 || !valuesEqual(unique[unique.length - 1], value, collator)) unique.push(value);
   }
-  return { values: unique, ok: 1 };
-};
+  return unique;
+}
 
 export const readCommands: Record<string, CommandHandler> = { find, getMore, killCursors, count, distinct };

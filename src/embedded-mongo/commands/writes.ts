@@ -2,7 +2,7 @@
 import { ObjectId, BSONRegExp } from 'bson';
 import { ErrorCodes, mongoError, MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
-import { compileFilter } from '../query/matcher';
+import { compileFilter, TEXT_SEARCH_MATCHED } from '../query/matcher';
 import { MAX_DOCUMENT_BYTES } from '../storage/doc-store';
 import type { CompiledUpdate } from '../update';
 import { compileUpdate, stampEmptyTimestamps, upsertSeed } from '../update';
@@ -21,6 +21,7 @@ import {
 import type { CommandHandler, Invocation } from './context';
 import { findMatching, findSorted, optionalLet, plainScope, type ReadScope, type Variables } from './matching';
 import { documentValidator, type DocumentCheck } from './validation';
+import { viewWriteErrors } from './views';
 
 export interface WriteError {
   index: number;
@@ -67,8 +68,12 @@ function writeBatch(body: Document, field: string, command: string): Document[] 
  * Applies each statement in one storage write batch, collecting per-statement write errors; an ordered batch
  * stops at the first failure. Statements applied before a failure stay applied (MongoDB batches are not atomic).
  */
+function isOrdered(inv: Invocation): boolean {
+  return optionalBoolean(inv.body, 'ordered', inv.name) ?? true;
+}
+
 async function runStatements<T>(inv: Invocation, statements: T[], apply: (batch: WriteBatch, statement: T, index: number) => void): Promise<WriteError[]> {
-  const ordered = optionalBoolean(inv.body, 'ordered', inv.name) ?? true;
+  const ordered = isOrdered(inv);
   const writeErrors: WriteError[] = [];
   await inv.ctx.storage.write(
     inv.txn,
@@ -97,6 +102,8 @@ function finishWrite(inv: Invocation, reply: Document, writeErrors: WriteError[]
 const insert: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'insert');
   const documents = writeBatch(inv.body, 'documents', 'insert');
+  const refused = viewWriteErrors(inv, coll, documents.length, isOrdered(inv));
+  if (refused) return finishWrite(inv, { n: 0, ok: 1 }, refused);
   const validate = validatorOf(inv, coll);
   const now = new Date();
   let n = 0;
@@ -178,7 +185,7 @@ export function applyUpdate(
   if (stmt.multi && update.kind === 'replacement') {
     throw mongoError('FailedToParse', 'multi update is not supported for replacement-style update');
   }
-  const docs = findSorted(
+  const { docs } = findSorted(
     (request) => batch.find(db, coll, request),
     { filter: stmt.q, sort, collation: stmt.collation, hint: stmt.hint },
     plainScope(collator, now, variables),
@@ -191,7 +198,7 @@ export function applyUpdate(
     return { matched: 0, modified: 0, upsertedId: inserted._id, after: inserted };
   }
   const targets = stmt.multi ? docs : docs.slice(0, 1);
-  const matcher = usesPositional(stmt.u) ? compileFilter(stmt.q, { collator, now, variables }) : undefined;
+  const matcher = usesPositional(stmt.u) ? compileFilter(stmt.q, { collator, now, variables, text: TEXT_SEARCH_MATCHED }) : undefined;
   let modified = 0;
   let last: { before: Document; after: Document } | undefined;
   for (const doc of targets) {
@@ -232,6 +239,8 @@ const update: CommandHandler = async (inv) => {
   const commandLet = optionalLet(inv.body, 'update', now, undefined);
   // Malformed statements fail the whole command before anything is written, as in MongoDB.
   const statements = writeBatch(inv.body, 'updates', 'update').map((raw, i) => parseUpdateStatement(raw, i, commandLet));
+  const refused = viewWriteErrors(inv, coll, statements.length, isOrdered(inv));
+  if (refused) return finishWrite(inv, { n: 0, nModified: 0, ok: 1 }, refused);
   const validate = validatorOf(inv, coll);
   let n = 0;
   let nModified = 0;
@@ -256,6 +265,8 @@ const del: CommandHandler = async (inv) => {
   const now = new Date();
   const variables = optionalLet(inv.body, 'delete', now, undefined);
   const statements = writeBatch(inv.body, 'deletes', 'delete').map(parseDeleteStatement);
+  const refused = viewWriteErrors(inv, coll, statements.length, isOrdered(inv));
+  if (refused) return finishWrite(inv, { n: 0, ok: 1 }, refused);
   let n = 0;
   const writeErrors = await runStatements(inv, statements, (batch, statement) => {
     n += applyDelete(batch, inv.db, coll, statement, plainScope(createCollator(statement.collation), now, variables));
