@@ -81,9 +81,26 @@ async function findDuplicate(
   );
 }
 
-/** The document a new supplier is stored as (the import builds many at once). */
+/**
+ * The whole document a new supplier is stored as, defaults and sub-document ids included, so the import can insert
+ * thousands through the driver (mongoose's insertMany casts each one again: six times slower here).
+ */
 export function newSupplierDocument(organisationId: mongoose.Types.ObjectId, fields: SupplierFields, now: Date): Record<string, unknown> {
-  return { _id: new mongoose.Types.ObjectId(), organisationId, ...fields, ...derivedFields(fields), revision: 1, createdAt: now, updatedAt: now };
+  return {
+    _id: new mongoose.Types.ObjectId(),
+    organisationId,
+    ...fields,
+    contacts: fields.contacts.map((contact) => ({ _id: new mongoose.Types.ObjectId(), ...contact })),
+    sites: fields.sites.map((site) => ({ _id: new mongoose.Types.ObjectId(), ...site })),
+    ...derivedFields(fields),
+    archivedAt: null,
+    lastInvitedAt: null,
+    lastResponseAt: null,
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+    __v: 0,
+  };
 }
 
 export function createdActivity(organisationId: mongoose.Types.ObjectId, supplier: { _id: unknown; name: string; organisationNumber: string }, actor: Actor, at: Date, details: Record<string, unknown> = {}) {

@@ -252,7 +252,7 @@ async function insertPendingSuppliers(deps: SupplierDeps, record: ImportRecord, 
     const docs = toCreate
       .slice(start, start + 1000)
       .map((row) => ({ ...newSupplierDocument(record.organisationId, row.fields as unknown as SupplierFields, now), importId: record._id, pendingImportId: record._id }));
-    await supplierModel(deps.connection).insertMany(docs, { ordered: true });
+    await supplierModel(deps.connection).collection.insertMany(docs, { ordered: true });
   }
   return { created: toCreate.length, skipped: candidates.length - toCreate.length };
 }
