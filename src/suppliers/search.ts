@@ -139,15 +139,19 @@ export async function searchSuppliers(
   const query = await registerQuery(conn, orgId, filter, extensions);
   const pageSize = filter.pageSize ?? 50;
   const collection = supplierModel(conn).collection;
-  const total = await collection.countDocuments(query);
+  const pageOf = (page: number) =>
+    collection
+      .find<SupplierRow>(query, { projection: ROW_PROJECTION })
+      .sort(sortOf(filter))
+      .skip((page - 1) * pageSize)
+      .limit(pageSize)
+      .toArray();
+  // The count and the page are read at once; a page past the end (the register shrank) is read again as the last.
+  const requested = filter.page ?? 1;
+  const [total, firstTry] = await Promise.all([collection.countDocuments(query), pageOf(requested)]);
   const pages = Math.max(1, Math.ceil(total / pageSize));
-  const page = Math.min(filter.page ?? 1, pages);
-  const rows = await collection
-    .find<SupplierRow>(query, { projection: ROW_PROJECTION })
-    .sort(sortOf(filter))
-    .skip((page - 1) * pageSize)
-    .limit(pageSize)
-    .toArray();
+  const page = Math.min(requested, pages);
+  const rows = page === requested ? firstTry : await pageOf(page);
   return { rows, total, page, pageSize, pages };
 }
 
