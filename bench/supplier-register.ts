@@ -8,15 +8,15 @@
  * slices so the machine's load hits both alike. Embedded MongoDB in memory (or MONGODB_URI).
  * `npx tsx bench/supplier-register.ts [seconds per phase]`
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import express from 'express';
 import mongoose from 'mongoose';
 import { createOrganisation, createUser } from '../src/accounts';
 import { createApp } from '../src/app';
+import { listen, serveBareRender, type BareRender } from './lib/bare-render';
 import { benchDeps } from './lib/deps';
 import { confirmImport, previewImport } from '../src/suppliers/import/service';
 import { organisationNumberFor } from '../test/helpers/suppliers';
@@ -39,12 +39,6 @@ function registerCsv(): Buffer {
     lines.push(`Leverantör ${String(i).padStart(5, '0')} ${country === 'SE' ? 'AB' : 'Ltd'};${number};${country};${SECTORS[i % SECTORS.length]};${tags};Kontakt ${i};kontakt${i}@leverantor${i}.example;Fabrik ${i};Produkt ${i % 300}`);
   }
   return Buffer.from(`\ufeff${lines.join('\r\n')}\r\n`, 'utf8');
-}
-
-function listen(app: express.Express): Promise<http.Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
 }
 
 const portOf = (server: http.Server) => (server.address() as AddressInfo).port;
@@ -111,20 +105,6 @@ async function measure(pageUrl: string, bareUrl: string, cookie: string): Promis
   return { page, bare };
 }
 
-async function bareServerFor(html: string, servers: http.Server[], viewsDirs: string[]): Promise<string> {
-  const viewsDir = mkdtempSync(path.join(tmpdir(), 'bench-register-views-'));
-  viewsDirs.push(viewsDir);
-  writeFileSync(path.join(viewsDir, 'page.ejs'), html.replace(/<%/g, '<%%'));
-  const bare = express();
-  bare.set('views', viewsDir);
-  bare.set('view engine', 'ejs');
-  bare.set('view cache', true);
-  bare.get('/page', (_req, res) => res.render('page'));
-  const server = await listen(bare);
-  servers.push(server);
-  return `http://127.0.0.1:${portOf(server)}/page`;
-}
-
 async function main(): Promise<void> {
   const mongo = await mongoTarget();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-register-'));
@@ -132,7 +112,7 @@ async function main(): Promise<void> {
   await connection.asPromise();
   const deps = benchDeps(connection, mongo.uri, dataDir);
   const servers: http.Server[] = [];
-  const viewsDirs: string[] = [];
+  const bareRenders: BareRender[] = [];
   try {
     await connection.syncIndexes();
     const organisation = await createOrganisation(connection, { name: 'Bench Region' });
@@ -165,7 +145,9 @@ async function main(): Promise<void> {
       const first = await fetch(`${origin}${page.path}`, { headers: { cookie } });
       const html = await first.text();
       if (first.status !== 200 || !html.includes('supplier-table')) throw new Error(`${page.path} did not render the register (${first.status})`);
-      const bareUrl = await bareServerFor(html, servers, viewsDirs);
+      const bareRender = await serveBareRender(html);
+      bareRenders.push(bareRender);
+      const bareUrl = `http://127.0.0.1:${bareRender.port}${bareRender.path}`;
       const { page: app, bare } = await measure(`${origin}${page.path}`, bareUrl, cookie);
       const p50 = percentile(app.latencies, 0.5);
       const bareP50 = percentile(bare.latencies, 0.5);
@@ -182,7 +164,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    for (const dir of viewsDirs) rmSync(dir, { recursive: true, force: true });
+    for (const bareRender of bareRenders) await bareRender.close();
     await connection.dropDatabase().catch(() => undefined);
     await connection.close();
     await mongo.close();
