@@ -151,8 +151,9 @@ async function main(): Promise<void> {
       const { page: app, bare } = await measure(`${origin}${page.path}`, bareUrl, cookie);
       const p50 = percentile(app.latencies, 0.5);
       const bareP50 = percentile(bare.latencies, 0.5);
-      const meets = p50 < TARGET_P50_MS && app.errors === 0;
-      failed ||= !meets;
+      const meets = p50 < TARGET_P50_MS;
+      // Like the other benches: a failed request fails the run; a missed target is reported, not an error.
+      failed ||= app.errors > 0;
       console.log(`  ${page.label} (${(html.length / 1024).toFixed(0)} kB)`);
       console.log(`    app   p50 ${p50.toFixed(1)} ms  p99 ${percentile(app.latencies, 0.99).toFixed(1)} ms  (${app.latencies.length} requests, ${app.errors} errors)`);
       console.log(`    bare  p50 ${bareP50.toFixed(1)} ms  p99 ${percentile(bare.latencies, 0.99).toFixed(1)} ms  (${bare.latencies.length} requests)`);
