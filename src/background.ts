@@ -4,10 +4,11 @@
  */
 import { registerAccountsJobs } from './accounts';
 import type { AppDeps } from './deps';
+import { registerSupplierImportJobs } from './suppliers';
 
 type JobRegistrar = (deps: AppDeps) => void;
 
-const REGISTRARS: JobRegistrar[] = [registerAccountsJobs];
+const REGISTRARS: JobRegistrar[] = [registerAccountsJobs, registerSupplierImportJobs];
 
 export function registerBackgroundWork(deps: AppDeps): void {
   for (const register of REGISTRARS) register(deps);

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import mongoose from 'mongoose';
 import { z } from 'zod';
 import { objectIdInput } from '../platform/ids';
+import { noteSupplierInvited } from '../suppliers';
 import { invitationModel, INVITATION_LANGUAGES, type InvitationData, type InvitationDocument } from './invitation-model';
 
 export const DEFAULT_INVITATION_DAYS = 60;
@@ -59,6 +60,8 @@ export async function createInvitation(
     buyerContact: input.buyerContact,
     expiresAt,
   });
+  // The register's "never invited" filter and its history guard read this.
+  await noteSupplierInvited(deps.connection, input.organisationId, [input.supplierId], deps.clock.now());
   return { invitation, token, url: supplierUrl(deps.config.baseUrl, token) };
 }
 

@@ -23,6 +23,7 @@ import {
 } from '../questionnaires';
 import type { InvitationData } from '../campaigns/invitation-model';
 import { HttpError } from '../platform/errors';
+import { noteSupplierResponded } from '../suppliers';
 import { responseModel, type ResponseData, type ResponseUpdate, type StoredAnswer } from './model';
 import { answerWriterFor } from './answer-writer';
 import { cachedResponse, forgetResponse, rememberResponse, revisionOf } from './response-cache';
@@ -389,6 +390,8 @@ export async function submitResponse(deps: ResponseDeps, ctx: SupplierContext, r
   const response = await updateDraft(deps, ctx.response, {
     $set: { status: 'submitted', submittedAt: now, updatedAt: now, declaration: { name: parsed.data.name, role: parsed.data.role } },
   });
+  // The register sorts suppliers by their latest response.
+  await noteSupplierResponded(deps.connection, response.organisationId, response.supplierId, now);
   return { ok: true, response };
 }
 

@@ -4,8 +4,8 @@ import type express from 'express';
 import { createCampaign } from '../../src/campaigns';
 import { createInvitation } from '../../src/campaigns/invitation-service';
 import { visibleQuestions, type Answers, type Question, type Section } from '../../src/questionnaires';
-import { createSupplier } from '../../src/suppliers';
 import { createTestOrganisation, extractCsrfToken, type TestApp } from '../helpers/app';
+import { createTestSupplier } from '../helpers/suppliers';
 
 export const SAQ = { id: 'code-of-conduct-saq', version: 1 } as const;
 export const BUYER_CONTACT = { name: 'Anna Inköpare', email: 'anna@region-test.example' };
@@ -29,11 +29,8 @@ export async function createSupplierLink(
   const { deps } = testApp;
   const organisation = await createTestOrganisation(deps, `Region ${counter} ${Date.now().toString(36)}`);
   const supplierEmail = `contact${counter}@supplier.example`;
-  const supplier = await createSupplier(deps.connection, {
-    organisationId: organisation.id,
+  const supplier = await createTestSupplier(deps, organisation.id, {
     name: `Supplier ${counter} AB`,
-    country: 'SE',
-    organisationNumber: `55600${counter}-0000`,
     contacts: [{ name: 'Karin Lund', email: supplierEmail, language: options.language ?? 'en' }],
   });
   const campaign = await createCampaign(deps, {
