@@ -17,7 +17,7 @@ import { paths } from './platform/paths';
 import { bodyParsers, createCsrf, createSupplierCsrf, securityHeaders } from './platform/security';
 import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
-import { supplierRouter } from './responses';
+import { buyerResponsesRouter, registerResponsesApi, supplierRouter } from './responses';
 
 export type { AppDeps } from './deps';
 
@@ -48,6 +48,7 @@ const NAVIGATION: NavItem[] = [
 function apiRoutes(deps: AppDeps): ApiRegistry {
   const api = new ApiRegistry();
   registerAccountsApi(api, deps);
+  registerResponsesApi(api, deps);
   return api;
 }
 
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   // Routers: one line per domain.
   app.use(accountsRouter(deps, passport));
   app.use(homeRouter(deps));
+  app.use(buyerResponsesRouter(deps));
   app.use(mailboxRouter(deps, requireRole('admin')));
 
   app.use(notFoundHandler);
