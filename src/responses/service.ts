@@ -91,9 +91,12 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDat
         answers: {},
         evidence: [],
         revision: 0,
+        // The buyer's page shows when the supplier started: the injected clock's time, not mongoose's.
+        createdAt: deps.clock.now(),
+        updatedAt: deps.clock.now(),
       },
     },
-    { upsert: true, returnDocument: 'after' },
+    { upsert: true, returnDocument: 'after', timestamps: false },
   ).lean<ResponseData>();
   if (!response) throw new Error('Upsert of the response returned nothing');
   return { invitation, response: rememberResponse(deps.connection, response, cacheMsOf(deps)), definition };
