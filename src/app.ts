@@ -17,6 +17,7 @@ import { paths } from './platform/paths';
 import { bodyParsers, createCsrf, createSupplierCsrf, securityHeaders } from './platform/security';
 import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
+import { rulesRouter } from './questionnaires';
 import { buyerResponsesRouter, registerResponsesApi, supplierRouter } from './responses';
 
 export type { AppDeps } from './deps';
@@ -89,6 +90,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   const supplierCsrf = createSupplierCsrf(config);
   app.use('/s', i18nMiddleware(i18n), supplierCsrf.exposeToken, supplierCsrf.protect);
   app.use(supplierRouter(deps));
+  // The published rules are public: no login, no session.
+  app.use('/rules', i18nMiddleware(i18n), rulesRouter(deps));
 
   app.use(sessionMiddleware(config, connection));
   app.use(i18nMiddleware(i18n));

@@ -37,6 +37,11 @@ export const ErrorCodes = {
   Location17419: 17419,
   Location17420: 17420,
   InvalidIndexSpecificationOption: 197,
+  CannotBuildIndexKeys: 133,
+  NoQueryExecutionPlans: 291,
+  // text indexes and $text (text/)
+  Location17261: 17261, Location17262: 17262, Location17307: 17307, Location17308: 17308, Location17313: 17313,
+  Location40218: 40218,
   NoSuchTransaction: 251,
   TransactionCommitted: 256,
   TransactionTooOld: 225,

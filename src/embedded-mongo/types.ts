@@ -64,13 +64,15 @@ export interface CollectionInfo {
 
 /** What `explain` reports about how a read was planned. */
 export interface PlanInfo {
-  stage: 'IXSCAN' | 'COLLSCAN' | 'IDHACK' | 'EOF';
+  stage: 'IXSCAN' | 'COLLSCAN' | 'IDHACK' | 'EOF' | 'TEXT';
   indexName?: string;
   keyPattern?: Document;
   /** true when the documents come back already in the requested sort order (no in-memory sort needed). */
   providesSort: boolean;
   docsExamined: number;
   keysExamined: number;
+  /** A `$text` search: the text index's prefix values, the parsed query and the terms looked up. */
+  text?: { indexPrefix: Document; parsedTextQuery: Document; textIndexVersion: number; terms: string[] };
 }
 
 export interface FindRequest {
@@ -84,6 +86,8 @@ export interface FindResult {
   /** Documents matching `filter` (already fully filtered), in `sort` order when `plan.providesSort`. */
   docs: Document[];
   plan: PlanInfo;
+  /** For a `$text` filter: each returned document's text score (`{$meta: 'textScore'}`), keyed by the document. */
+  textScores?: Map<Document, number>;
 }
 
 /** An open multi-document transaction (or undefined for a plain, auto-committed operation). */

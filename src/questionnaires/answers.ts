@@ -262,3 +262,57 @@ export function evidenceSpecOf(question: Question): EvidenceSpec | undefined {
   return question.evidence;
 }
 
+
+/**
+ * Whether `value` is an answer to `question` in the form answers are stored (what parseAnswer returns): the rules
+ * evaluator and rule examples read stored answers, never form input. Date bounds relative to today are not checked,
+ * so the result never depends on when it is asked.
+ */
+export function storedAnswerProblem(question: Question, value: unknown): string | undefined {
+  switch (question.type) {
+    case 'yes_no':
+      return value === 'yes' || value === 'no' ? undefined : 'must be yes or no';
+    case 'single_choice':
+      return typeof value === 'string' && question.options.some((o) => o.id === value) ? undefined : `must be one of ${optionList(question.options)}`;
+    case 'multiple_choice':
+      return multipleChoiceProblem(question.options, value);
+    case 'number':
+    case 'integer':
+    case 'percentage':
+      return numericProblem(question, value);
+    case 'date':
+      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && isCalendarDate(value) ? undefined : 'must be a date written YYYY-MM-DD';
+    case 'short_text':
+    case 'long_text':
+      return typeof value === 'string' && value.trim() !== '' && [...value].length <= question.maxLength ? undefined : `must be a text of at most ${question.maxLength} characters`;
+    case 'country':
+      return typeof value === 'string' && isCountryCode(value) ? undefined : 'must be an ISO 3166-1 alpha-2 country code';
+    case 'evidence':
+      return Array.isArray(value) && value.length > 0 && value.length <= question.evidence.maxFiles && value.every(isEvidenceFile)
+        ? undefined
+        : `must be a list of at most ${question.evidence.maxFiles} files ({fileId, filename, size, contentType})`;
+  }
+}
+
+function optionList(options: ChoiceOption[]): string {
+  return options.map((o) => o.id).join(', ');
+}
+
+function multipleChoiceProblem(options: ChoiceOption[], value: unknown): string | undefined {
+  const problem = `must be a non-empty list of options from ${optionList(options)}, each once`;
+  if (!Array.isArray(value) || value.length === 0 || value.length > options.length) return problem;
+  if (!value.every((item) => typeof item === 'string' && options.some((o) => o.id === item))) return problem;
+  if (new Set(value).size !== value.length) return problem;
+  const exclusive = options.find((o) => o.exclusive === true && value.includes(o.id));
+  return exclusive && value.length > 1 ? `"${exclusive.id}" cannot be combined with other options` : undefined;
+}
+
+function numericProblem(question: NumericQuestion, value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number';
+  if (question.type === 'integer' && !Number.isInteger(value)) return 'must be a whole number';
+  const min = question.min ?? (question.type === 'percentage' ? 0 : undefined);
+  const max = question.max ?? (question.type === 'percentage' ? 100 : undefined);
+  if (min !== undefined && value < min) return `must be at least ${min}`;
+  if (max !== undefined && value > max) return `must be at most ${max}`;
+  return undefined;
+}

@@ -1,15 +1,16 @@
 /**
  * Checks that need the whole definition: unique ids, and conditions that only read earlier questions with values
- * those questions can actually have. Structural validity is already established by the zod schema.
+ * those questions can actually have. Structural validity is already established by the zod schema. The value checks
+ * serve rules files too (rules-checks.ts).
  */
-import { conditionReferences, type Issue, type IssuePath } from './conditions-schema';
+import { conditionReferences, leafOperand, type ConditionReference, type Issue, type IssuePath, type LeafCondition } from './conditions-schema';
 import { isCountryCode } from './countries';
 import { isCalendarDate } from './schema';
-import type { Condition, Question, QuestionnaireDefinition } from './types';
+import type { Question, QuestionnaireDefinition, RuleCondition } from './types';
 
 const NUMERIC_TYPES: ReadonlySet<Question['type']> = new Set(['number', 'integer', 'percentage']);
 
-interface Located {
+export interface Located {
   question: Question;
   sectionIndex: number;
   order: number;
@@ -20,12 +21,11 @@ export function crossCheck(definition: QuestionnaireDefinition): Issue[] {
   const located = locateQuestions(definition, issues);
   checkDuplicateSections(definition, issues);
   checkOptions(definition, issues);
-  checkRedFlagIds(definition, issues);
   checkConditions(definition, located, issues);
   return issues;
 }
 
-function locateQuestions(definition: QuestionnaireDefinition, issues: Issue[]): Map<string, Located> {
+export function locateQuestions(definition: QuestionnaireDefinition, issues: Issue[] = []): Map<string, Located> {
   const located = new Map<string, Located>();
   let order = 0;
   definition.sections.forEach((section, s) =>
@@ -61,16 +61,6 @@ function checkOptions(definition: QuestionnaireDefinition, issues: Issue[]): voi
   });
 }
 
-function checkRedFlagIds(definition: QuestionnaireDefinition, issues: Issue[]): void {
-  const seen = new Set<string>();
-  forEachQuestion(definition, (question, s, q) =>
-    question.red_flags?.forEach((flag, f) => {
-      if (seen.has(flag.id)) issues.push({ path: questionPath(s, q, 'red_flags', f, 'id'), message: `duplicate red flag id "${flag.id}"` });
-      seen.add(flag.id);
-    }),
-  );
-}
-
 function checkConditions(definition: QuestionnaireDefinition, located: Map<string, Located>, issues: Issue[]): void {
   let order = 0;
   definition.sections.forEach((section, s) => {
@@ -91,17 +81,14 @@ function checkConditions(definition: QuestionnaireDefinition, located: Map<strin
               : `refers to a later question ("${target.question.id}"); conditions can only refer to earlier questions`,
         );
       }
-      question.red_flags?.forEach((flag, f) =>
-        checkCondition(flag.when, questionPath(s, q, 'red_flags', f, 'when'), located, issues, () => undefined),
-      );
     });
   });
 }
 
 function checkCondition(
-  condition: Condition,
+  condition: RuleCondition,
   path: IssuePath,
-  located: Map<string, Located>,
+  located: ReadonlyMap<string, Located>,
   issues: Issue[],
   positionProblem: (target: Located) => string | undefined,
 ): void {
@@ -111,15 +98,52 @@ function checkCondition(
       issues.push({ path: ref.path, message: `refers to unknown question "${ref.id}"` });
       continue;
     }
-    const problem = positionProblem(target) ?? valueProblem(ref.leaf, target.question);
+    const problem = positionProblem(target) ?? referenceProblem(ref, target.question, located);
     if (problem) issues.push({ path: ref.path, message: problem });
   }
 }
 
+/** Rules may read any question, in any order; only what they read and compare is checked. */
+export function checkRuleCondition(condition: RuleCondition, path: IssuePath, questions: ReadonlyMap<string, Located>, issues: Issue[]): void {
+  checkCondition(condition, path, questions, issues, () => undefined);
+}
+
+function referenceProblem(ref: ConditionReference, target: Question, located: ReadonlyMap<string, Located>): string | undefined {
+  if (ref.role === 'country') {
+    return target.type === 'country'
+      ? undefined
+      : `minimum_working_age_of needs a country question; "${target.id}" is ${target.type}`;
+  }
+  if (ref.role === 'operand') return undefined;
+  const operand = leafOperand(ref.leaf);
+  if (typeof operand === 'object') {
+    const other = located.get('question' in operand ? operand.question : operand.minimum_working_age_of)?.question;
+    return other === undefined ? undefined : operandProblem(ref.leaf, target, 'question' in operand ? other : undefined);
+  }
+  return valueProblem(ref.leaf, target);
+}
+
+/** A leaf comparing with another answer (or with country context, when `other` is undefined) needs comparable types. */
+function operandProblem(leaf: LeafCondition, target: Question, other: Question | undefined): string | undefined {
+  if ('equals' in leaf) {
+    if (other === undefined) return undefined;
+    if (target.type === 'multiple_choice' || target.type === 'evidence') return `"${target.id}" is ${target.type}; equals can only compare single answers`;
+    if (sameKind(target, other)) return undefined;
+    return `"${target.id}" (${target.type}) and "${other.id}" (${other.type}) cannot be compared`;
+  }
+  if (!NUMERIC_TYPES.has(target.type)) return `gt, gte, lt and lte only work on number, integer and percentage questions; "${target.id}" is ${target.type}`;
+  if (other !== undefined && !NUMERIC_TYPES.has(other.type)) return `"${other.id}" is ${other.type}; it can only be compared as a number if it is one`;
+  return undefined;
+}
+
+function sameKind(a: Question, b: Question): boolean {
+  return a.type === b.type || (NUMERIC_TYPES.has(a.type) && NUMERIC_TYPES.has(b.type));
+}
+
 /** Whether the value a leaf compares with is one the referenced question can have. */
-function valueProblem(leaf: Condition, target: Question): string | undefined {
+function valueProblem(leaf: LeafCondition, target: Question): string | undefined {
   if ('answered' in leaf) return undefined;
-  if ('equals' in leaf) return scalarProblem(leaf.equals, target, 'equals');
+  if ('equals' in leaf) return scalarProblem(leaf.equals as string | number, target, 'equals');
   if ('in' in leaf) {
     for (const value of leaf.in) {
       const problem = scalarProblem(value, target, 'in');

@@ -1,32 +1,21 @@
 /**
- * Loading `questionnaires/<id>@<version>.yaml` at start-up. Any problem stops start-up with a QuestionnaireLoadError
- * naming the file, the path inside it and what is wrong, so a buyer editing a file can fix it without reading code.
+ * Loading `questionnaires/<id>@<version>.yaml` at start-up, with the rules files beside them (rules-loader.ts) and
+ * the country context they use. Any problem stops start-up with a QuestionnaireLoadError naming the file, the path
+ * inside it and what is wrong, so a buyer editing a file can fix it without reading code.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { bindSelf, type Issue, type IssuePath } from './conditions-schema';
+import { canonicalHash, deepFreeze } from './canonical';
+import type { Issue } from './conditions-schema';
+import { createCountryContext, loadCountryContext, type CountryContext } from './country-context';
 import { crossCheck } from './cross-checks';
+import { formatPath, QuestionnaireLoadError, yamlProblem, type LoadProblem } from './data-files';
 import { indexDefinition } from './logic';
+import { loadRuleSets, ruleSetHash, ruleSetKey, type LoadedRuleSet } from './rules-loader';
 import { definitionSchema } from './schema';
-import type { QuestionnaireDefinition } from './types';
-
-export interface LoadProblem {
-  path: string;
-  message: string;
-}
-
-export class QuestionnaireLoadError extends Error {
-  override readonly name = 'QuestionnaireLoadError';
-  constructor(
-    readonly file: string,
-    readonly problems: LoadProblem[],
-  ) {
-    super(`${file}: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`);
-  }
-}
+import type { QuestionnaireDefinition, RuleSet } from './types';
 
 /**
  * Where the hash of every published version is recorded when it is published. When the file exists, each published
@@ -41,13 +30,18 @@ export interface QuestionnaireRegistry {
   latest(id: string, options?: { includeDrafts?: boolean }): QuestionnaireDefinition | undefined;
   /** Every loaded definition, by id then version. */
   list(): QuestionnaireDefinition[];
-}
-
-export function formatPath(issuePath: IssuePath | readonly PropertyKey[]): string {
-  return issuePath.reduce<string>((out, key) => {
-    if (typeof key === 'number') return `${out}[${key}]`;
-    return out === '' ? String(key) : `${out}.${String(key)}`;
-  }, '');
+  /** Every rules version of a questionnaire version, oldest first, drafts included (for dry runs and old cases). */
+  ruleSets(id: string, version: number): RuleSet[];
+  ruleSet(id: string, version: number, rulesVersion: number): RuleSet | undefined;
+  /** The highest published rules version of a questionnaire version (drafts only when asked for). */
+  currentRuleSet(id: string, version: number, options?: { includeDrafts?: boolean }): RuleSet | undefined;
+  /** The country data rules compare answers with. */
+  countryContext: CountryContext;
+  /**
+   * Whether a response that recorded `hash` answered this questionnaire version: the current definition hash, or an
+   * earlier one recorded in published-hashes.json for the same questions (e.g. before red flags moved out).
+   */
+  isDefinitionHash(id: string, version: number, hash: string): boolean;
 }
 
 /**
@@ -57,7 +51,7 @@ export function formatPath(issuePath: IssuePath | readonly PropertyKey[]): strin
 export function parseDefinition(data: unknown, source: string): QuestionnaireDefinition {
   const result = definitionSchema.safeParse(data, { reportInput: true });
   if (!result.success) throw new QuestionnaireLoadError(source, result.error.issues.map(zodProblem));
-  const definition = bindRedFlagSelfReferences(result.data);
+  const definition = result.data;
   const issues = crossCheck(definition);
   if (issues.length > 0) throw new QuestionnaireLoadError(source, issues.map(issueProblem));
   deepFreeze(definition);
@@ -77,36 +71,10 @@ function issueProblem(issue: Issue): LoadProblem {
   return { path: formatPath(issue.path), message: issue.message };
 }
 
-function bindRedFlagSelfReferences(definition: QuestionnaireDefinition): QuestionnaireDefinition {
-  return {
-    ...definition,
-    sections: definition.sections.map((section) => ({
-      ...section,
-      questions: section.questions.map((question) =>
-        question.red_flags
-          ? { ...question, red_flags: question.red_flags.map((flag) => ({ ...flag, when: bindSelf(flag.when, question.id) })) }
-          : question,
-      ),
-    })),
-  };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
 export function parseDefinitionFile(file: string): QuestionnaireDefinition {
   const name = path.basename(file);
   const document = parseDocument(fs.readFileSync(file, 'utf8'), { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    // Later YAML errors are usually echoes of the first one; its line and column are what the author needs.
-    const first = document.errors[0]?.message.split('\n')[0]?.replace(/:$/, '') ?? 'unreadable';
-    throw new QuestionnaireLoadError(name, [{ path: '', message: `YAML syntax: ${first}` }]);
-  }
+  if (document.errors.length > 0) throw new QuestionnaireLoadError(name, [yamlProblem(document.errors)]);
   const definition = parseDefinition(document.toJS(), name);
   const expected = `${definition.id}@${definition.version}`;
   const match = FILE_NAME.exec(name);
@@ -116,7 +84,10 @@ export function parseDefinitionFile(file: string): QuestionnaireDefinition {
   return definition;
 }
 
-/** Reads every `.yaml`/`.yml` file directly in `dir` (sub-folders are left to other data, such as risk rules). */
+/**
+ * Reads every `.yaml`/`.yml` file directly in `dir` as a questionnaire, then the rules under `rules/` and the country
+ * context under `context/` (sub-folders are never read as questionnaires).
+ */
 export function loadQuestionnaires(dir: string): QuestionnaireRegistry {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new QuestionnaireLoadError(dir, [{ path: '', message: 'the questionnaire folder does not exist' }]);
@@ -137,19 +108,30 @@ export function loadQuestionnaires(dir: string): QuestionnaireRegistry {
     if (other) throw new QuestionnaireLoadError(file, [{ path: '', message: `${key} is also defined in ${other.file}` }]);
     byKey.set(key, { definition, file });
   }
-  checkPublishedHashes(dir, [...byKey.values()]);
-  return createRegistry([...byKey.values()].map((entry) => entry.definition));
+  const definitions = [...byKey.values()];
+  const countryContext = loadCountryContext(dir);
+  const ruleSets = loadRuleSets(dir, definitions.map((entry) => entry.definition), countryContext);
+  const recorded = readPublishedHashes(dir);
+  if (recorded) checkPublishedHashes(recorded, definitions, ruleSets);
+  return createRegistry(
+    definitions.map((entry) => entry.definition),
+    { ruleSets: ruleSets.map((entry) => entry.ruleSet), countryContext, earlierHashes: recorded ? earlierHashesOf(recorded) : {} },
+  );
 }
 
-function checkPublishedHashes(dir: string, loaded: Array<{ definition: QuestionnaireDefinition; file: string }>): void {
-  const hashesFile = path.join(dir, PUBLISHED_HASHES_FILE);
-  if (!fs.existsSync(hashesFile)) return;
-  const recorded = readHashes(hashesFile);
-  for (const { definition, file } of loaded) {
-    const key = `${definition.id}@${definition.version}`;
-    if (definition.status !== 'published') continue;
-    const expected = recorded[key];
-    const actual = definitionHash(definition);
+/** A recorded hash, with the hashes the same questions had before a change that left them as they were. */
+interface RecordedHash {
+  hash: string;
+  earlier: Array<{ hash: string; reason: string }>;
+}
+
+function checkPublishedHashes(recorded: Record<string, RecordedHash>, definitions: Array<{ definition: QuestionnaireDefinition; file: string }>, ruleSets: LoadedRuleSet[]): void {
+  const published = [
+    ...definitions.filter((d) => d.definition.status === 'published').map((d) => ({ key: `${d.definition.id}@${d.definition.version}`, actual: definitionHash(d.definition), file: d.file })),
+    ...ruleSets.filter((r) => r.ruleSet.status === 'published').map((r) => ({ key: ruleSetKey(r.ruleSet), actual: ruleSetHash(r.ruleSet), file: r.file })),
+  ];
+  for (const { key, actual, file } of published) {
+    const expected = recorded[key]?.hash;
     if (expected === undefined) {
       throw new QuestionnaireLoadError(file, [
         { path: '', message: `published ${key} has no recorded hash; add "${key}": "${actual}" to ${PUBLISHED_HASHES_FILE}` },
@@ -166,7 +148,12 @@ function checkPublishedHashes(dir: string, loaded: Array<{ definition: Questionn
   }
 }
 
-function readHashes(file: string): Record<string, string> {
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const HASHES_FORMAT = 'maps "<id>@<version>" (or "<id>@<version>/rules@<n>") to a sha256 hex hash, or to {"hash": …, "earlier": [{"hash": …, "reason": …}]}';
+
+function readPublishedHashes(dir: string): Record<string, RecordedHash> | undefined {
+  const file = path.join(dir, PUBLISHED_HASHES_FILE);
+  if (!fs.existsSync(file)) return undefined;
   let data: unknown;
   try {
     data = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -174,46 +161,73 @@ function readHashes(file: string): Record<string, string> {
     throw new QuestionnaireLoadError(PUBLISHED_HASHES_FILE, [{ path: '', message: `not valid JSON: ${(error as Error).message}` }]);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new QuestionnaireLoadError(PUBLISHED_HASHES_FILE, [{ path: '', message: 'must map "<id>@<version>" to a sha256 hex hash' }]);
+    throw new QuestionnaireLoadError(PUBLISHED_HASHES_FILE, [{ path: '', message: HASHES_FORMAT }]);
   }
-  const hashes: Record<string, string> = {};
+  const hashes: Record<string, RecordedHash> = {};
   for (const [key, value] of Object.entries(data)) {
-    if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) {
-      throw new QuestionnaireLoadError(PUBLISHED_HASHES_FILE, [{ path: key, message: 'must be a sha256 hex hash' }]);
-    }
-    hashes[key] = value;
+    const entry = recordedHash(value);
+    if (!entry) throw new QuestionnaireLoadError(PUBLISHED_HASHES_FILE, [{ path: key, message: `must be a sha256 hex hash; the file ${HASHES_FORMAT}` }]);
+    hashes[key] = entry;
   }
   return hashes;
 }
 
-export function createRegistry(definitions: QuestionnaireDefinition[]): QuestionnaireRegistry {
+function recordedHash(value: unknown): RecordedHash | undefined {
+  if (typeof value === 'string') return SHA256_HEX.test(value) ? { hash: value, earlier: [] } : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { hash, earlier, ...rest } = value as { hash?: unknown; earlier?: unknown };
+  if (typeof hash !== 'string' || !SHA256_HEX.test(hash) || Object.keys(rest).length > 0 || !Array.isArray(earlier)) return undefined;
+  const previous = earlier.map((item: unknown) => {
+    const { hash: h, reason } = (typeof item === 'object' && item !== null ? item : {}) as { hash?: unknown; reason?: unknown };
+    return typeof h === 'string' && SHA256_HEX.test(h) && typeof reason === 'string' && reason.trim() !== '' ? { hash: h, reason } : undefined;
+  });
+  return previous.every((p) => p !== undefined) ? { hash, earlier: previous as RecordedHash['earlier'] } : undefined;
+}
+
+function earlierHashesOf(recorded: Record<string, RecordedHash>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(recorded).map(([key, entry]) => [key, entry.earlier.map((e) => e.hash)]));
+}
+
+export interface RegistryExtras {
+  ruleSets?: RuleSet[];
+  countryContext?: CountryContext;
+  /** By `<id>@<version>`: definition hashes recorded for the same questions before a later, content-neutral change. */
+  earlierHashes?: Record<string, string[]>;
+}
+
+export function createRegistry(definitions: QuestionnaireDefinition[], extras: RegistryExtras = {}): QuestionnaireRegistry {
   const sorted = [...definitions].sort((a, b) => (a.id === b.id ? a.version - b.version : a.id < b.id ? -1 : 1));
+  const rules = [...(extras.ruleSets ?? [])].sort((a, b) => a.version - b.version);
+  const rulesOf = (id: string, version: number) => rules.filter((r) => r.questionnaire.id === id && r.questionnaire.version === version);
+  const get = (id: string, version: number) => sorted.find((d) => d.id === id && d.version === version);
   return {
-    get: (id, version) => sorted.find((d) => d.id === id && d.version === version),
+    get,
     latest: (id, options) =>
       sorted.filter((d) => d.id === id && (d.status === 'published' || options?.includeDrafts === true)).at(-1),
     list: () => [...sorted],
+    ruleSets: rulesOf,
+    ruleSet: (id, version, rulesVersion) => rulesOf(id, version).find((r) => r.version === rulesVersion),
+    currentRuleSet: (id, version, options) =>
+      rulesOf(id, version).filter((r) => r.status === 'published' || options?.includeDrafts === true).at(-1),
+    countryContext: extras.countryContext ?? createCountryContext(undefined),
+    isDefinitionHash: (id, version, hash) => {
+      const definition = get(id, version);
+      if (!definition) return false;
+      return definitionHash(definition) === hash || (extras.earlierHashes?.[`${id}@${version}`] ?? []).includes(hash);
+    },
   };
 }
 
 const hashes = new WeakMap<QuestionnaireDefinition, string>();
 
-/** sha256 of the canonical JSON (keys sorted, undefined left out): what a response records to prove what it answered. */
+/**
+ * sha256 of the canonical JSON (keys sorted, undefined left out) of the definition, which holds exactly what a
+ * supplier sees: what a response records to prove what it answered. Rules are hashed on their own.
+ */
 export function definitionHash(definition: QuestionnaireDefinition): string {
   const cached = hashes.get(definition);
   if (cached) return cached;
-  const hash = createHash('sha256').update(canonicalJson(definition)).digest('hex');
+  const hash = canonicalHash(definition);
   if (Object.isFrozen(definition)) hashes.set(definition, hash);
   return hash;
-}
-
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

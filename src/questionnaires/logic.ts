@@ -1,11 +1,12 @@
 /**
- * Conditional display, progress and red flags over a loaded definition. Pure functions of (definition, answers).
+ * Conditional display and progress over a loaded definition. Pure functions of (definition, answers); rules are
+ * evaluated over the same visibility in rules-evaluator.ts.
  *
  * Visibility is transitive: a question whose section or own condition is false is hidden, and a hidden question
  * counts as unanswered for every condition that reads it, whatever is stored for it. Because conditions may only
  * read earlier questions, one pass in document order settles everything.
  */
-import type { AnswerValue, Answers, Condition, Question, QuestionnaireDefinition, RedFlag, Section } from './types';
+import type { AnswerValue, Answers, Comparison, Condition, Question, QuestionnaireDefinition, Section } from './types';
 
 interface DefinitionIndex {
   definition: QuestionnaireDefinition;
@@ -61,11 +62,6 @@ export interface SectionProgress {
   complete: boolean;
 }
 
-export interface TriggeredRedFlag {
-  question: Question;
-  flag: RedFlag;
-}
-
 /**
  * What the questionnaire looks like for one set of answers, computed in one pass. A page that asks many questions
  * (section list, progress, visible questions) should compute it once and ask it, rather than call the functions
@@ -80,7 +76,6 @@ export interface Visibility {
   progress(section: Section): SectionProgress;
   missingRequired(): Question[];
   hiddenAnswerIds(): string[];
-  triggeredRedFlags(): TriggeredRedFlag[];
 }
 
 export function computeVisibility(definition: QuestionnaireDefinition, answers: Answers): Visibility {
@@ -110,14 +105,6 @@ export function computeVisibility(definition: QuestionnaireDefinition, answers: 
     missingRequired: () => index.questions.filter((q) => q.required && questions.has(q) && !shown.has(q.id)),
     hiddenAnswerIds: () =>
       index.questions.filter((q) => !questions.has(q) && isAnswered(ownAnswer(answers, q.id))).map((q) => q.id),
-    triggeredRedFlags: () => {
-      const triggered: TriggeredRedFlag[] = [];
-      for (const question of index.questions) {
-        if (!questions.has(question) || !question.red_flags) continue;
-        for (const flag of question.red_flags) if (evaluateCondition(flag.when, valueOf)) triggered.push({ question, flag });
-      }
-      return triggered;
-    },
   };
 }
 
@@ -135,7 +122,7 @@ function progressOf(visible: Question[], valueOf: (id: string) => AnswerValue | 
 }
 
 /** Only own properties count as answers: an id such as `constructor` must not find Object.prototype. */
-function ownAnswer(answers: Answers, id: string): AnswerValue | undefined {
+export function ownAnswer(answers: Answers, id: string): AnswerValue | undefined {
   return Object.prototype.hasOwnProperty.call(answers, id) ? answers[id] : undefined;
 }
 
@@ -147,13 +134,35 @@ export function evaluateCondition(condition: Condition, valueOf: (questionId: st
   const value = valueOf(condition.question);
   if (value === undefined) return false;
   if ('equals' in condition) return value === condition.equals;
-  if ('in' in condition) return (typeof value === 'string' || typeof value === 'number') && condition.in.includes(value);
-  if ('includes' in condition) return Array.isArray(value) && value.some((item) => item === condition.includes);
+  if ('in' in condition) return isOneOf(value, condition.in);
+  if ('includes' in condition) return includesOption(value, condition.includes);
+  if ('gt' in condition) return compareNumbers('gt', value, condition.gt);
+  if ('gte' in condition) return compareNumbers('gte', value, condition.gte);
+  if ('lt' in condition) return compareNumbers('lt', value, condition.lt);
+  return compareNumbers('lte', value, condition.lte);
+}
+
+/** The leaf comparisons, shared with the rules evaluator: anything but a number never compares. */
+export function compareNumbers(operator: Comparison, value: AnswerValue, operand: number): boolean {
   if (typeof value !== 'number') return false;
-  if ('gt' in condition) return value > condition.gt;
-  if ('gte' in condition) return value >= condition.gte;
-  if ('lt' in condition) return value < condition.lt;
-  return value <= condition.lte;
+  switch (operator) {
+    case 'gt':
+      return value > operand;
+    case 'gte':
+      return value >= operand;
+    case 'lt':
+      return value < operand;
+    case 'lte':
+      return value <= operand;
+  }
+}
+
+export function isOneOf(value: AnswerValue, options: ReadonlyArray<string | number>): boolean {
+  return (typeof value === 'string' || typeof value === 'number') && options.includes(value);
+}
+
+export function includesOption(value: AnswerValue, option: string): boolean {
+  return Array.isArray(value) && value.some((item) => item === option);
 }
 
 export function isVisible(question: Question, answers: Answers): boolean {
@@ -182,11 +191,6 @@ export function sectionProgress(section: Section, answers: Answers): SectionProg
 /** Required questions that are visible and unanswered, in document order; submit is refused while any remain. */
 export function missingRequired(definition: QuestionnaireDefinition, answers: Answers): Question[] {
   return computeVisibility(definition, answers).missingRequired();
-}
-
-/** Red flags whose condition holds for the visible answers; input for the risk engine. */
-export function triggeredRedFlags(definition: QuestionnaireDefinition, answers: Answers): TriggeredRedFlag[] {
-  return computeVisibility(definition, answers).triggeredRedFlags();
 }
 
 export function sectionOf(question: Question): Section {

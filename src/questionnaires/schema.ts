@@ -4,16 +4,7 @@
  */
 import { z } from 'zod';
 import { readCondition, type Issue } from './conditions-schema';
-import {
-  CONVENTIONS,
-  EVIDENCE_KINDS,
-  SEVERITIES,
-  TOPICS,
-  type Condition,
-  type EvidenceSpec,
-  type ForcedLabourIndicator,
-  type QuestionnaireDefinition,
-} from './types';
+import { CONVENTIONS, EVIDENCE_KINDS, TOPICS, type Condition, type EvidenceSpec, type ForcedLabourIndicator, type QuestionnaireDefinition } from './types';
 
 export const DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_EVIDENCE_MAX_FILES = 5;
@@ -26,24 +17,26 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 // YAML 1.2 reads `yes` as text, so `required: yes` must be caught with a hint rather than a bare type error.
 const trueOrFalse = z.boolean({ error: 'write true or false' });
 
-const snakeId = z.string().regex(SNAKE_CASE, 'must be a snake_case id (a-z, 0-9 and _), e.g. employs_migrants');
+export const snakeId = z.string().regex(SNAKE_CASE, 'must be a snake_case id (a-z, 0-9 and _), e.g. employs_migrants');
+
+/** Longest text a file may hold in one language; a paragraph, never a document. */
+const MAX_TEXT_LENGTH = 5000;
 
 function text(language: string) {
-  return z.string().trim().min(1, `the ${language} text is empty`);
+  return z.string().trim().min(1, `the ${language} text is empty`).max(MAX_TEXT_LENGTH, `the ${language} text is longer than ${MAX_TEXT_LENGTH} characters`);
 }
 
 export const localizedSchema = z.strictObject({ sv: text('Swedish (sv)'), en: text('English (en)') });
 
-function conditionSchema(implicitQuestion: boolean) {
-  return z.unknown().transform((raw, ctx): Condition => {
-    const issues: Issue[] = [];
-    const condition = readCondition(raw, [], issues, implicitQuestion);
-    for (const issue of issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-    return condition ?? (z.NEVER as never);
-  });
-}
+/** The display dialect only: a show_if condition never holds rule operators (readCondition refuses them). */
+const displayConditionSchema = z.unknown().transform((raw, ctx): Condition => {
+  const issues: Issue[] = [];
+  const condition = readCondition(raw, [], issues, 'display');
+  for (const issue of issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return (condition as Condition | undefined) ?? (z.NEVER as never);
+});
 
-const indicatorSchema = z
+export const indicatorSchema = z
   .number()
   .int()
   .min(1, 'ILO forced-labour indicators are numbered 1 to 11')
@@ -54,15 +47,6 @@ const tagsSchema = z.strictObject({
   indicators: z.array(indicatorSchema).optional(),
   conventions: z.array(z.enum(CONVENTIONS)).optional(),
   topics: z.array(z.enum(TOPICS)).optional(),
-});
-
-const redFlagSchema = z.strictObject({
-  id: snakeId,
-  when: conditionSchema(true),
-  severity: z.enum(SEVERITIES),
-  indicators: z.array(indicatorSchema).optional(),
-  conventions: z.array(z.enum(CONVENTIONS)).optional(),
-  reason: localizedSchema,
 });
 
 const evidenceSpecSchema = z
@@ -79,10 +63,13 @@ const common = {
   label: localizedSchema,
   help: localizedSchema.optional(),
   required: trueOrFalse.default(false),
-  show_if: conditionSchema(false).optional(),
+  show_if: displayConditionSchema.optional(),
   evidence: evidenceSpecSchema.optional(),
   tags: tagsSchema.optional(),
-  red_flags: z.array(redFlagSchema).optional(),
+  // Named so an old file gets directions instead of a bare "unrecognized key".
+  red_flags: z
+    .never({ error: 'red flags are no longer part of a questionnaire: write them as rules in rules/<id>@<version>/rules@<n>.yaml (see questionnaires/README.md)' })
+    .optional(),
 };
 
 const optionSchema = z.strictObject({ id: snakeId, label: localizedSchema });
@@ -145,7 +132,7 @@ const sectionSchema = z.strictObject({
   id: snakeId,
   title: localizedSchema,
   intro: localizedSchema.optional(),
-  show_if: conditionSchema(false).optional(),
+  show_if: displayConditionSchema.optional(),
   questions: z.array(questionSchema).min(1, 'a section needs at least one question'),
 });
 

@@ -27,7 +27,28 @@ export const QUESTION_TYPES = [
 ] as const;
 export type QuestionType = (typeof QUESTION_TYPES)[number];
 
-export const CONVENTIONS = ['C29', 'C105', 'P29', 'C138', 'C182', 'C87', 'C98', 'C100', 'C111'] as const;
+/**
+ * ILO instruments a question or rule may name: the fundamental conventions (forced labour, child labour, association,
+ * discrimination) and those the rules need for wages, hours, recruitment, safety and harassment.
+ */
+export const CONVENTIONS = [
+  'C29',
+  'C105',
+  'P29',
+  'C138',
+  'C182',
+  'C87',
+  'C98',
+  'C100',
+  'C111',
+  'C1',
+  'C14',
+  'C95',
+  'C131',
+  'C155',
+  'C181',
+  'C190',
+] as const;
 export type Convention = (typeof CONVENTIONS)[number];
 
 /** ILO forced-labour indicators, numbered 1–11 as in ILO's list. */
@@ -65,8 +86,9 @@ export const YES_NO_VALUES = ['yes', 'no'] as const;
 export type YesNo = (typeof YES_NO_VALUES)[number];
 
 /**
- * Conditional display and red-flag rules. A leaf compares the (visible) answer of an earlier question; a question
- * that is hidden or unanswered has no value, so every leaf except `not` around it is false for it.
+ * Conditional display (`show_if`). A leaf compares the (visible) answer of an earlier question; a question that is
+ * hidden or unanswered has no value, so every leaf except `not` around it is false for it. Rules use the larger
+ * `RuleCondition` below.
  */
 export type Condition =
   | { question: string; equals: string | number }
@@ -88,18 +110,6 @@ export interface Tags {
   topics?: Topic[];
 }
 
-/** A risky answer: data for the risk engine, which turns triggered flags into findings. */
-export interface RedFlag {
-  /** Stable snake_case id, unique within the definition, so findings can refer to it across versions. */
-  id: string;
-  /** Leaves without `question` refer to the question the flag belongs to. */
-  when: Condition;
-  severity: Severity;
-  indicators?: ForcedLabourIndicator[];
-  conventions?: Convention[];
-  reason: Localized;
-}
-
 /** The documents a question asks for, either as its whole answer (type `evidence`) or attached to another answer. */
 export interface EvidenceSpec {
   accept: EvidenceKind[];
@@ -118,7 +128,6 @@ interface QuestionBase {
   /** On a non-evidence question: documents requested alongside the answer ("evidence requested"). */
   evidence?: EvidenceSpec;
   tags?: Tags;
-  red_flags?: RedFlag[];
 }
 
 export interface ChoiceOption {
@@ -206,3 +215,75 @@ export interface EvidenceFile {
  */
 export type AnswerValue = string | number | string[] | EvidenceFile[];
 export type Answers = Record<string, AnswerValue | undefined>;
+
+/** What a triggered rule calls for, from the lightest to the heaviest follow-up. */
+export const FOLLOW_UPS = ['desk_review', 'desk_audit', 'on_site_audit', 'unannounced_on_site_audit'] as const;
+export type FollowUp = (typeof FOLLOW_UPS)[number];
+
+/** Another answer, compared with the leaf's answer. */
+export interface AnswerReference {
+  question: string;
+}
+/** The legal minimum working age of the country given as the answer to a `country` question (country context). */
+export interface MinimumWorkingAgeReference {
+  minimum_working_age_of: string;
+}
+export type NumberOperand = number | AnswerReference | MinimumWorkingAgeReference;
+export type ScalarOperand = string | number | AnswerReference;
+
+export const COMPARISONS = ['gt', 'gte', 'lt', 'lte'] as const;
+export type Comparison = (typeof COMPARISONS)[number];
+
+/** How many of a `count` group's conditions must hold. */
+export type CountComparison = { gt: number } | { gte: number } | { lt: number } | { lte: number } | { equals: number };
+
+/**
+ * A rule's condition: the display conditions, plus comparisons with another answer or with country context and
+ * `count` (how many of several conditions hold). Rules may read any question, earlier or later; hidden and
+ * unanswered questions have no value, as in `show_if`.
+ */
+export type RuleCondition =
+  | { question: string; equals: ScalarOperand }
+  | { question: string; in: Array<string | number> }
+  | { question: string; gt: NumberOperand }
+  | { question: string; gte: NumberOperand }
+  | { question: string; lt: NumberOperand }
+  | { question: string; lte: NumberOperand }
+  | { question: string; includes: string }
+  | { answered: string }
+  | { all: RuleCondition[] }
+  | { any: RuleCondition[] }
+  | { not: RuleCondition }
+  | ({ count: RuleCondition[] } & CountComparison);
+
+/** Answer sets that document a rule and are run as tests: the first must trigger it, the second must not. */
+export interface RuleExamples {
+  triggers: Answers[];
+  does_not_trigger: Answers[];
+}
+
+export interface Rule {
+  /** Stable snake_case id, unique in its rules file and kept across versions while the meaning stays. */
+  id: string;
+  /** What was found, in one short sentence: the heading of the rule and of every flag it raises. */
+  title: Localized;
+  when: RuleCondition;
+  severity: Severity;
+  /** ILO forced-labour indicators (1–11) the rule bears on. */
+  indicators: ForcedLabourIndicator[];
+  conventions: Convention[];
+  follow_up: FollowUp;
+  /** Why these answers call for a follow-up, shown to suppliers, buyers and auditors. */
+  rationale: Localized;
+  examples: RuleExamples;
+}
+
+/** One version of the rules for one questionnaire version: `questionnaires/rules/<id>@<version>/rules@<n>.yaml`. */
+export interface RuleSet {
+  questionnaire: { id: string; version: number };
+  version: number;
+  status: 'published' | 'draft';
+  /** What this version changed, for the published rules page. */
+  changes?: Localized;
+  rules: Rule[];
+}

@@ -4,6 +4,7 @@
  */
 import {
   computeVisibility,
+  countryName,
   formatBytes,
   type Answers,
   type Locale,
@@ -12,7 +13,7 @@ import {
   type Visibility,
 } from '../questionnaires';
 import type { Translate } from '../platform/i18n';
-import { flagMarks, flagsByQuestion, type FlagMark } from './flags';
+import { flagMarks, flagsByQuestion, type FlagDeps, type FlagMark } from './flags';
 import type { EvidenceRef, ResponseData } from './model';
 import { answersOf } from './service';
 import type { SubmissionData } from './submission-model';
@@ -24,11 +25,17 @@ export interface AnswerSet {
   evidence: EvidenceRef[];
   visibility: Visibility;
   flags: FlagMark[];
+  /** The rules version the flags come from; undefined when none is published for the questionnaire version. */
+  rulesVersion: number | undefined;
 }
 
-export function answerSetOf(definition: QuestionnaireDefinition, record: Pick<ResponseData, 'answers' | 'evidence'> | SubmissionData): AnswerSet {
+export function answerSetOf(deps: FlagDeps, definition: QuestionnaireDefinition, record: Pick<ResponseData, 'answers' | 'evidence'> | SubmissionData): AnswerSet {
   const answers = answersOf(record, definition);
-  return { definition, answers, evidence: record.evidence, visibility: computeVisibility(definition, answers), flags: flagMarks(definition, answers) };
+  const visibility = computeVisibility(definition, answers);
+  const shown = new Set(visibility.visibleQuestions().map((q) => q.id));
+  const flags = flagMarks(deps, definition, answers, (id) => shown.has(id));
+  const rulesVersion = deps.questionnaires.currentRuleSet(definition.id, definition.version)?.version;
+  return { definition, answers, evidence: record.evidence, visibility, flags, rulesVersion };
 }
 
 /** Files stored for a question: the answer of an evidence question, or the documents asked for beside another answer. */
@@ -48,9 +55,13 @@ export interface FlagView {
   id: string;
   severity: FlagMark['severity'];
   severityLabel: string;
-  reason: string;
-  /** "ILO indicator 7: Retention of identity documents", then conventions ("ILO C29 Forced Labour Convention"). */
+  title: string;
+  rationale: string;
+  followUp: string;
+  /** "ILO forced-labour indicator 7: Retention of identity documents", then conventions ("ILO C29: Forced Labour …"). */
   bearsOn: string[];
+  /** What the rule compared the answers with ("Minimum working age in Bangladesh: 14 years (source)"). */
+  comparedWith: string[];
   questionIds: string[];
 }
 
@@ -74,12 +85,21 @@ export function flagView(mark: FlagMark, lang: Locale, t: Translate): FlagView {
   return {
     id: mark.id,
     severity: mark.severity,
-    severityLabel: t(`questionnaire:severity.${mark.severity}`),
-    reason: mark.reason[lang],
+    severityLabel: t(`rules:severity.${mark.severity}`),
+    title: mark.title[lang],
+    rationale: mark.rationale[lang],
+    followUp: t(`rules:followUp.${mark.followUp}`),
     bearsOn: [
-      ...mark.indicators.map((n) => t('responses:flags.indicator', { number: n, name: t(`questionnaire:indicators.${n}`) })),
-      ...mark.conventions.map((c) => t(`questionnaire:conventions.${c}`)),
+      ...mark.indicators.map((n) => t('responses:flags.indicator', { number: n, name: t(`rules:indicators.${n}`) })),
+      ...mark.conventions.map((code) => t('responses:flags.convention', { code, name: t(`rules:conventions.${code}`) })),
     ],
+    comparedWith: mark.context.map((c) =>
+      t(c.fallback ? 'responses:flags.minimumAgeFallback' : 'responses:flags.minimumAge', {
+        country: countryName(c.country, lang) ?? c.country,
+        age: c.age,
+        source: c.source.title,
+      }),
+    ),
     questionIds: mark.questionIds,
   };
 }

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import type { ApiRegistry } from '../platform/api';
-import { allQuestions, CONVENTIONS, QUESTION_TYPES, SEVERITIES, type Question } from '../questionnaires';
+import { allQuestions, CONVENTIONS, FOLLOW_UPS, QUESTION_TYPES, SEVERITIES, type Question } from '../questionnaires';
 import { filesOf, type AnswerSet } from './answer-set';
 import { sendCampaignExport } from './buyer-routes';
 import {
@@ -43,12 +43,20 @@ const evidenceJson = z.object({
 });
 
 const flagJson = z.object({
+  /** The rule's id. */
   id: z.string(),
+  title: localized,
+  rationale: localized,
   severity: z.enum(SEVERITIES),
+  followUp: z.enum(FOLLOW_UPS),
+  rulesKey: z.string(),
+  /** The shown questions whose answers raise it. */
   questionIds: z.array(z.string()),
   indicators: z.array(z.number().int()),
   conventions: z.array(z.enum(CONVENTIONS)),
-  reason: localized,
+  context: z.array(
+    z.object({ kind: z.literal('minimum_working_age'), question: z.string(), country: z.string(), age: z.number(), fallback: z.boolean(), source: z.object({ title: z.string(), url: z.string() }) }),
+  ),
 });
 
 const answerJson = z.object({
@@ -105,7 +113,18 @@ function evidenceOf(ref: EvidenceRef): z.infer<typeof evidenceJson> {
 }
 
 function flagOf(mark: FlagMark): z.infer<typeof flagJson> {
-  return { id: mark.id, severity: mark.severity, questionIds: mark.questionIds, indicators: mark.indicators, conventions: mark.conventions, reason: mark.reason };
+  return {
+    id: mark.id,
+    title: mark.title,
+    rationale: mark.rationale,
+    severity: mark.severity,
+    followUp: mark.followUp,
+    rulesKey: mark.rulesKey,
+    questionIds: mark.questionIds,
+    indicators: mark.indicators,
+    conventions: mark.conventions,
+    context: mark.context,
+  };
 }
 
 function valueOf(question: Question, set: AnswerSet): z.infer<typeof answerJson>['value'] {

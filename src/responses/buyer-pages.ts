@@ -88,13 +88,23 @@ export interface AnswersView {
   sections: AnswerSectionView[];
   flags: FlagView[];
   flagCounts: ReturnType<typeof severityCounts>;
+  /** The published rules the flags come from, with the page that shows them. */
+  rules: { text: string; href: string } | undefined;
 }
 
 export function answersView(record: BuyerResponse, set: AnswerSet, lang: Lang, t: Translate): AnswersView {
+  const { definition, rulesVersion } = set;
   return {
     sections: answerSections(set, lang, t, fileHrefOf(record.response._id.toHexString())),
     flags: set.flags.map((mark) => flagView(mark, lang, t)),
     flagCounts: severityCounts(set.flags),
+    rules:
+      rulesVersion === undefined
+        ? undefined
+        : {
+            text: t('responses:flags.rules', { title: definition.title[lang], version: definition.version, rulesVersion }),
+            href: `/rules/${definition.id}/${definition.version}/rules/${rulesVersion}`,
+          },
   };
 }
 

@@ -98,7 +98,7 @@ export async function loadBuyerResponse(deps: Pick<AppDeps, 'connection' | 'ques
       : undefined,
     campaign: campaign ? { id: campaign._id.toHexString(), name: campaign.name, deadline: campaign.deadline } : undefined,
     submissions,
-    current: answerSetOf(definition, response),
+    current: answerSetOf(deps, definition, response),
   };
 }
 
@@ -110,7 +110,7 @@ export function submissionOf(record: BuyerResponse, number: number): SubmissionD
 }
 
 export function submissionSet(deps: Pick<AppDeps, 'questionnaires'>, submission: SubmissionData): AnswerSet {
-  return answerSetOf(definitionOf(deps, submission), submission);
+  return answerSetOf(deps, definitionOf(deps, submission), submission);
 }
 
 export interface EvidenceDownload {

@@ -83,7 +83,7 @@ export async function campaignResponses(
   const items = shown.map((s): ResponseListItem => {
     const supplier = supplierOf.get(s.supplierId.toHexString());
     const response = fullOf.get(s._id.toHexString());
-    const flags = response ? answerSetOf(definitionOf(deps, response), response).flags : [];
+    const flags = response ? answerSetOf(deps, definitionOf(deps, response), response).flags : [];
     return {
       responseId: s._id.toHexString(),
       supplierId: s.supplierId.toHexString(),

@@ -109,7 +109,7 @@ function columnsOf(definition: QuestionnaireDefinition, lang: Lang, t: Translate
     {
       id: 'red_flags',
       header: t('responses:export.columns.flags'),
-      cell: (r) => text(r.set.flags.map((f) => `${t(`questionnaire:severity.${f.severity}`)}: ${f.reason[lang]}`).join('; ')),
+      cell: (r) => text(r.set.flags.map((f) => `${t(`rules:severity.${f.severity}`)}: ${f.title[lang]}`).join('; ')),
     },
   ];
   const questions: Column[] = allQuestions(definition).flatMap((question) => {
@@ -174,7 +174,7 @@ async function* exportRows(
         supplier,
         response,
         submission,
-        set: answerSetOf(definitionOf(deps, source), source),
+        set: answerSetOf(deps, definitionOf(deps, source), source),
         submittedAt: submission?.submittedAt ?? submittedAtOf(response),
         submissionNumber: submission?.number ?? Math.max(1, response.submissionCount ?? 0),
         declaration: submission?.declaration ?? response.declaration ?? { name: '', role: '' },

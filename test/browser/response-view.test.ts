@@ -4,32 +4,26 @@
  * supplier sees the request on the form. axe-core on every page, and each reflows at 320 px.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type http from 'node:http';
 import type { Browser, Page } from 'playwright-core';
-import { buildTestApp, type TestApp } from '../helpers/app';
-import { checkAccessibility, chromiumInstalled, launchChromium, screenshotAt320 } from '../helpers/browser';
+import type { TestApp } from '../helpers/app';
+import { checkAccessibility, screenshotAt320, skipWithoutChromium, startBrowserTestApp, type BrowserTestApp } from '../helpers/browser';
 import { answerQuestionnaire } from '../responses/buyer-fixtures';
 import { PDF } from '../responses/files';
 import { createSupplierLink, type SupplierLink } from '../responses/fixtures';
 
 describe('Buyer response pages in a browser (chromium)', function () {
   this.timeout(120_000);
+  let session: BrowserTestApp | undefined;
   let t: TestApp;
-  let server: http.Server;
   let origin: string;
   let browser: Browser;
   let link: SupplierLink;
   let responseId: string;
 
   before(async function () {
-    if (!chromiumInstalled()) this.skip();
-    t = await buildTestApp({ label: 'browser_responses' });
-    server = await new Promise<http.Server>((resolve) => {
-      const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium();
+    skipWithoutChromium(this);
+    session = await startBrowserTestApp('browser_responses');
+    ({ t, origin, browser } = session);
     const earlier = await createSupplierLink(t, { supplierName: 'Shenzhen Bright Gloves Co., Ltd.', campaignName: 'Code of conduct 2025' });
     await answerQuestionnaire(t, earlier, { answers: { free_to_resign: 'yes', workers_total: '80' } });
     t.clock.advance(86_400_000);
@@ -43,9 +37,7 @@ describe('Buyer response pages in a browser (chromium)', function () {
   });
 
   after(async () => {
-    await browser?.close();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    await t?.close();
+    await session?.close();
   });
 
   async function checkPage(page: Page, name: string): Promise<void> {

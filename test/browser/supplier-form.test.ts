@@ -4,37 +4,29 @@
  * 320 px wide screenshot of each page under test-output/screenshots/.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type http from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findQuestion } from '../../src/responses/service';
-import { buildTestApp, type TestApp } from '../helpers/app';
-import { checkAccessibility, chromiumInstalled, launchChromium, screenshotAt320 } from '../helpers/browser';
+import type { TestApp } from '../helpers/app';
+import { checkAccessibility, screenshotAt320, skipWithoutChromium, startBrowserTestApp, type BrowserTestApp } from '../helpers/browser';
 import { createSupplierLink, SAQ, validInput, type SupplierLink } from '../responses/fixtures';
 import { PDF } from '../responses/files';
 
 describe('Supplier form in a browser (chromium)', function () {
   this.timeout(240_000);
+  let session: BrowserTestApp | undefined;
   let t: TestApp;
-  let server: http.Server;
   let origin: string;
   let browser: Browser;
   const checkedPages = new Set<string>();
 
   before(async function () {
-    if (!chromiumInstalled()) this.skip();
-    t = await buildTestApp({ label: 'browser' });
-    server = await new Promise<http.Server>((resolve) => {
-      const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium();
+    skipWithoutChromium(this);
+    session = await startBrowserTestApp('browser');
+    ({ t, origin, browser } = session);
   });
 
   after(async () => {
-    await browser?.close();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    await t?.close();
+    await session?.close();
   });
 
   function newContext(): Promise<BrowserContext> {

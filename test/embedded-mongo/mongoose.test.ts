@@ -181,4 +181,24 @@ describe('mongoose end to end', function () {
     const names = (await collection.indexes()).map((i) => i.name).sort();
     assert.deepEqual(names, ['_id_', 'a_1_b_-1']);
   });
+
+  it('When a schema has a text index, then $text finds by stemmed words and sorts by textScore; syncIndexes keeps the index', async function () {
+    const schema = new Schema({ name: String, products: String });
+    schema.index({ name: 'text', products: 'text' }, { weights: { name: 5 }, name: 'supplier_search' });
+    const Listed = conn.model('ListedSupplier', schema, 'listed_suppliers');
+    await Listed.init();
+    await Listed.create([
+      { name: 'Nordic Textiles', products: 'cotton shirts and towels' },
+      { name: 'Cotton Mill', products: 'cotton yarn' },
+      { name: 'Steel Works', products: 'steel beams' },
+    ]);
+    const found = await Listed.find({ $text: { $search: 'textile cottons' } }, { score: { $meta: 'textScore' } })
+      .sort({ score: { $meta: 'textScore' } })
+      .lean<Array<{ name: string; score: number }>>();
+    assert.deepEqual(found.map((doc) => doc.name), ['Cotton Mill', 'Nordic Textiles']);
+    assert.ok(found[0].score > found[1].score);
+    assert.deepEqual(await Listed.syncIndexes(), []);
+    const spec = (await Listed.collection.indexes()).find((index) => index.name === 'supplier_search');
+    assert.deepEqual(spec?.weights, { name: 5, products: 1 });
+  });
 });

@@ -1,13 +1,15 @@
 /**
- * Browser tests drive Debian's chromium through playwright-core (never a downloaded browser): launching it, axe-core
- * on a page (WCAG 2.1 A/AA; serious and critical violations fail) and a 320 px wide screenshot that must not scroll
- * sideways (WCAG 1.4.10), saved under test-output/screenshots/.
+ * Driving Debian's chromium (playwright-core, never a downloaded browser) in browser tests: launch options, axe-core
+ * on a page, and the 320 px reflow check with a screenshot under test-output/screenshots/.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { paths } from '../../src/platform/paths';
+import { buildTestApp, type TestApp } from './app';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = path.join(paths.root, 'test-output', 'screenshots');
@@ -30,15 +32,39 @@ interface AxeViolation {
   nodes: Array<{ target: unknown }>;
 }
 
-export function chromiumInstalled(): boolean {
-  if (existsSync(CHROMIUM)) return true;
+/** In a `before` hook: skips the file's tests, saying why, when chromium is not installed. */
+export function skipWithoutChromium(context: Mocha.Context): void {
+  if (existsSync(CHROMIUM)) return;
   console.warn(`    Skipping browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
-  return false;
+  context.skip();
 }
 
-export async function launchChromium(): Promise<Browser> {
+export interface BrowserTestApp {
+  t: TestApp;
+  /** Where the app listens, e.g. http://127.0.0.1:41234. */
+  origin: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** A test app on a fresh database, listening on a free localhost port, and a chromium to drive it. */
+export async function startBrowserTestApp(label: string): Promise<BrowserTestApp> {
+  const t = await buildTestApp({ label });
+  const server = await new Promise<http.Server>((resolve) => {
+    const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
   mkdirSync(SCREENSHOTS, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  return {
+    t,
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    browser,
+    async close() {
+      await browser.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await t.close();
+    },
+  };
 }
 
 /** axe-core (WCAG 2.1 A/AA rules) on the current page; serious and critical violations fail the test. */

@@ -11,7 +11,6 @@ import {
   missingRequired,
   sectionOf,
   sectionProgress,
-  triggeredRedFlags,
   visibleQuestions,
   type AnswerValue,
   type Answers,
@@ -57,10 +56,6 @@ describe('Conditional display', () => {
     it('then those stored answers are reported as hidden, to be discarded', () => {
       assert.deepEqual(hiddenAnswerIds(definition, answers), ['migrant_share', 'passports_held', 'passport_storage']);
     });
-
-    it('then red flags on hidden answers are not raised', () => {
-      assert.deepEqual(triggeredRedFlags(definition, answers), []);
-    });
   });
 
   describe('When the chain is answered all the way', () => {
@@ -81,14 +76,6 @@ describe('Conditional display', () => {
 
     it('then an `all` condition needs every part: a share of 0 hides the passport question', () => {
       assert.equal(isVisible(question('passports_held'), { ...answers, migrant_share: 0 }), false);
-    });
-
-    it('then the red flag of the risky answer is raised with its severity and indicator', () => {
-      const flags = triggeredRedFlags(definition, answers);
-      assert.deepEqual(
-        flags.map((f) => [f.question.id, f.flag.id, f.flag.severity, f.flag.indicators]),
-        [['passports_held', 'passports_retained', 'critical', [7]]],
-      );
     });
   });
 
@@ -272,7 +259,6 @@ describe('Computing visibility once for a page', () => {
       }
       assert.deepEqual(ids(visibility.missingRequired()), ids(missingRequired(definition, answers)));
       assert.deepEqual(visibility.hiddenAnswerIds(), hiddenAnswerIds(definition, answers));
-      assert.deepEqual(visibility.triggeredRedFlags(), triggeredRedFlags(definition, answers));
     });
   }
 });

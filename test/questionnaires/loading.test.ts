@@ -63,11 +63,6 @@ describe('Loading questionnaire definitions', () => {
       assert.equal(storage.maxLength, 100);
     });
 
-    it('then red-flag conditions without a question refer to their own question', () => {
-      const passports = allQuestions(registry.get('supplier-check', 1)!).find((q) => q.id === 'passports_held');
-      assert.deepEqual(passports?.red_flags?.[0]?.when, { question: 'passports_held', equals: 'yes' });
-    });
-
     it('then a loaded definition cannot be changed by the code using it', () => {
       const definition = registry.get('supplier-check', 1)!;
       assert.throws(() => {
@@ -135,12 +130,10 @@ describe('Loading questionnaire definitions', () => {
       ['condition-empty-all', 'supplier-check@1.yaml', 'sections[1].questions[2].show_if.all', /non-empty list/],
       ['condition-not-a-mapping', 'supplier-check@1.yaml', 'sections[1].questions[1].show_if', /must be a mapping/],
       ['section-condition-same-section', 'supplier-check@1.yaml', 'sections[2].show_if', /earlier sections/],
-      ['red-flag-invalid-answer', 'supplier-check@1.yaml', 'sections[1].questions[2].red_flags[0].when', /yes or no, not "maybe"/],
-      ['red-flag-unknown-question', 'supplier-check@1.yaml', 'sections[1].questions[4].red_flags[0].when.all[1]', /unknown question "overtime_paid"/],
-      ['red-flag-severity', 'supplier-check@1.yaml', 'sections[1].questions[2].red_flags[0].severity', /critical.*low/],
-      ['red-flag-missing-reason', 'supplier-check@1.yaml', 'sections[1].questions[2].red_flags[0].reason', /is required/],
-      ['red-flag-duplicate-id', 'supplier-check@1.yaml', 'sections[1].questions[4].red_flags[0].id', /duplicate red flag id/],
-      ['indicator-out-of-range', 'supplier-check@1.yaml', 'sections[1].questions[4].red_flags[0].indicators[0]', /1 to 11/],
+      ['red-flags-in-questionnaire', 'supplier-check@1.yaml', 'sections[1].questions[2].red_flags', /no longer part of a questionnaire.*rules\/<id>@<version>\/rules@<n>\.yaml/],
+      ['condition-count-in-show-if', 'supplier-check@1.yaml', 'sections[1].questions[2].show_if', /count can only be used in rules/],
+      ['condition-too-deep', 'supplier-check@1.yaml', 'sections[1].questions[2].show_if.not.not.not.not.not.not.not.not', /nested at most 8 levels/],
+      ['indicator-out-of-range', 'supplier-check@1.yaml', 'sections[1].questions[2].tags.indicators[0]', /1 to 11/],
       ['unknown-convention', 'supplier-check@1.yaml', 'sections[1].questions[2].tags.conventions[0]', /C29/],
       ['percentage-bounds', 'supplier-check@1.yaml', 'sections[1].questions[1].max', /between 0 and 100/],
       ['min-above-max', 'supplier-check@1.yaml', 'sections[0].questions[2].min', /min is greater than max/],

@@ -43,7 +43,7 @@ describe('Buyer response pages', () => {
     org = link.organisation;
     other = await createTestOrganisation(t.deps, 'Region Elsewhere');
     const ctx = await answerQuestionnaire(t, link, {
-      answers: { id_documents_retained: 'yes', company_name: XSS, policy_commitment: 'yes', max_weekly_hours: '48', head_office_country: 'CN' },
+      answers: { id_documents_retained: 'yes', company_name: XSS, policy_commitment: 'yes', max_weekly_hours: '48', head_office_country: 'CN', minimum_hiring_age: '15' },
       files: [{ questionId: 'payroll_sample', buffer: PDF, name: 'payroll "march".pdf' }],
     });
     responseId = ctx.response._id.toHexString();
@@ -55,7 +55,7 @@ describe('Buyer response pages', () => {
     await t.close();
   });
 
-  it('When a buyer opens a submitted response, then every visible answer is shown by section with red flags marked (severity, indicator, convention, reason) and evidence listed with type and size', async () => {
+  it('When a buyer opens a submitted response, then every visible answer is shown by section with red flags marked (severity, what was found and why, the follow-up, indicators and conventions) and evidence listed with type and size', async () => {
     const agent = await loginAgent(t.app, org.buyer);
     const page = await agent.get(`/responses/${responseId}`).expect(200);
     assert.match(page.text, /<h2 id="section-company_profile">Company profile<\/h2>/);
@@ -67,11 +67,18 @@ describe('Buyer response pages', () => {
     assert.match(retained, /answers__row--flagged answers__row--critical/);
     assert.match(retained, /<p class="answers__value">Yes<\/p>/);
     assert.match(retained, /Red flag – Critical:<\/span> Workers&#39; identity documents are held by the employer or an agent\./);
-    assert.match(retained, /ILO forced-labour indicator 7: Retention of identity documents; ILO C29 Forced Labour Convention/);
+    assert.match(retained, /<p class="flag__rationale">Workers without their passport or work permit cannot leave the job or the country\./);
+    assert.match(retained, /Calls for: Unannounced on-site audit/);
+    assert.match(retained, /ILO forced-labour indicator 7: Retention of identity documents; ILO C29: Forced Labour Convention, 1930/);
+    assert.match(page.text, /<a href="\/rules\/code-of-conduct-saq\/1\/rules\/1">Checked against the published rules: Supplier code of conduct self-assessment, version 1, rules version 1\.<\/a>/);
     assert.doesNotMatch(answerRow(page.text, 'policy_commitment'), /flag/);
     assert.match(page.text, /<a href="#answer-id_documents_retained">Workers&#39; identity documents/);
 
     assert.match(answerRow(page.text, 'head_office_country'), /<p class="answers__value">China<\/p>/);
+    const hiring = answerRow(page.text, 'minimum_hiring_age');
+    assert.match(hiring, /Red flag – High:/);
+    assert.match(hiring, /Compared with the legal minimum working age in China: 16 years \(/, 'the country figure the rule compared with');
+    assert.match(answerRow(page.text, 'head_office_country'), /Compared with the legal minimum working age in China/, 'marked on every answer that raised it');
     assert.match(answerRow(page.text, 'max_weekly_hours'), /<p class="answers__value">48 hours per week<\/p>/);
     const payroll = answerRow(page.text, 'payroll_sample');
     assert.match(payroll, new RegExp(`<a href="/responses/${responseId}/files/${fileId}" download>payroll &#34;march&#34;.pdf</a> <span class="muted">\\(PDF, 1 kB\\)</span>`));

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import mongoose from 'mongoose';
 import YAML from 'yaml';
-import { parseDefinition, type QuestionnaireDefinition } from '../../src/questionnaires';
+import { createCountryContext, createRegistry, parseDefinition, parseRuleSet, type QuestionnaireDefinition } from '../../src/questionnaires';
 import { answerSetOf } from '../../src/responses/answer-set';
 import { compareAnswerSets } from '../../src/responses/compare';
 import type { EvidenceRef } from '../../src/responses/model';
@@ -15,7 +15,9 @@ import { buildTestApp, loginAgent, type TestApp } from '../helpers/app';
 import { answerQuestionnaire } from './buyer-fixtures';
 import { createSupplierLink } from './fixtures';
 
-const FIXTURE = path.join(__dirname, '..', 'questionnaires', 'fixtures', 'valid', 'supplier-check@1.yaml');
+const FIXTURES = path.join(__dirname, '..', 'questionnaires', 'fixtures', 'valid');
+const FIXTURE = path.join(FIXTURES, 'supplier-check@1.yaml');
+const FIXTURE_RULES = path.join(FIXTURES, 'rules', 'supplier-check@1', 'rules@1.yaml');
 
 interface RawQuestion {
   id: string;
@@ -67,9 +69,18 @@ function file(questionId: string, filename: string, size = 100): EvidenceRef {
   return { fileId: new mongoose.Types.ObjectId(), questionId, filename, detectedType: 'png', size, uploadedAt: new Date('2026-01-01T00:00:00Z') };
 }
 
+/** The fixture's rules, for version 1 and (the same rules, which read only questions both have) for version 2. */
+function registryWithRules(v1: QuestionnaireDefinition, v2: QuestionnaireDefinition) {
+  const context = createCountryContext(undefined);
+  const raw = YAML.parse(readFileSync(FIXTURE_RULES, 'utf8')) as Record<string, unknown>;
+  const ruleSets = [parseRuleSet(raw, v1, context, 'rules v1 (test)'), parseRuleSet({ ...raw, questionnaire: 'supplier-check@2' }, v2, context, 'rules v2 (test)')];
+  return { questionnaires: createRegistry([v1, v2], { ruleSets, countryContext: context }) };
+}
+
 describe('Comparing answer sets', () => {
   const v1 = parseDefinition(rawFixture(), 'supplier-check@1 (test)');
   const v2 = secondVersion();
+  const deps = registryWithRules(v1, v2);
   const earlier = {
     company_name: 'Bright Gloves',
     country: 'CN',
@@ -85,8 +96,8 @@ describe('Comparing answer sets', () => {
   };
 
   it('When two submissions of one version differ, then changed, new and removed answers and gained and lost flags are told apart; the rest is unchanged', () => {
-    const before = answerSetOf(v1, { answers: stored(earlier), evidence: [file('housing_photos', 'dorm.png')] });
-    const after = answerSetOf(v1, {
+    const before = answerSetOf(deps, v1, { answers: stored(earlier), evidence: [file('housing_photos', 'dorm.png')] });
+    const after = answerSetOf(deps, v1, {
       answers: stored({ ...earlier, passports_held: 'no', weekly_hours: 48, benefits: ['meals', 'housing'], contract_type: undefined, dormitory_locked: 'no' }),
       evidence: [file('housing_photos', 'dorm.png'), file('housing_photos', 'kitchen.png')],
     });
@@ -110,8 +121,8 @@ describe('Comparing answer sets', () => {
   });
 
   it('When an answer is hidden by a condition on one side, then it counts as not answered there', () => {
-    const before = answerSetOf(v1, { answers: stored(earlier), evidence: [] });
-    const after = answerSetOf(v1, { answers: stored({ ...earlier, employs_migrants: 'no' }), evidence: [] });
+    const before = answerSetOf(deps, v1, { answers: stored(earlier), evidence: [] });
+    const after = answerSetOf(deps, v1, { answers: stored({ ...earlier, employs_migrants: 'no' }), evidence: [] });
     const kinds = Object.fromEntries(compareAnswerSets(after, before).changes.map((c) => [c.questionId, c.kind]));
     assert.equal(kinds.employs_migrants, 'changed');
     assert.equal(kinds.migrant_share, 'disappeared');
@@ -119,8 +130,8 @@ describe('Comparing answer sets', () => {
   });
 
   it('When the sets are of different versions, then questions are matched by id and those added, removed or changed in kind are listed as not comparable', () => {
-    const before = answerSetOf(v1, { answers: stored(earlier), evidence: [] });
-    const after = answerSetOf(v2, { answers: stored({ ...earlier, workers: 'large', audited: 'yes', founded: undefined, weekly_hours: 61 }), evidence: [] });
+    const before = answerSetOf(deps, v1, { answers: stored(earlier), evidence: [] });
+    const after = answerSetOf(deps, v2, { answers: stored({ ...earlier, workers: 'large', audited: 'yes', founded: undefined, weekly_hours: 61 }), evidence: [] });
     const comparison = compareAnswerSets(after, before);
     assert.equal(comparison.sameVersion, false);
     const notComparable = Object.fromEntries(comparison.notComparable.map((n) => [n.questionId, `${n.reason}:${n.answered}`]));

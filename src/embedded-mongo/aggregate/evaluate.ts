@@ -7,6 +7,7 @@ import { Timestamp } from 'bson';
 import { mongoError, type ErrorCodeName } from '../errors';
 import type { Collator } from '../types';
 import { readFieldPath } from '../query/paths';
+import { checkMetaName } from '../text/metadata';
 import { isDocument } from './values';
 
 export { readFieldPath };
@@ -20,6 +21,8 @@ export interface Scope {
   /** `$$NOW`: one instant for the whole command. */
   readonly now: Date;
   readonly collator?: Collator;
+  /** `{$meta: 'textScore'}` of `$$ROOT`, when a `$text` search returned it. */
+  readonly textScore?: number;
 }
 
 /** Receives its arguments unevaluated, so it can short-circuit or bind variables. */
@@ -31,9 +34,12 @@ export function registerOperators(group: Record<string, OperatorFn>): void {
   for (const [name, fn] of Object.entries(group)) operators.set(name, fn);
 }
 
-export function createScope(root: unknown, options: { vars?: Record<string, unknown> | ReadonlyMap<string, unknown>; now?: Date; collator?: Collator } = {}): Scope {
+export function createScope(
+  root: unknown,
+  options: { vars?: Record<string, unknown> | ReadonlyMap<string, unknown>; now?: Date; collator?: Collator; textScore?: number } = {},
+): Scope {
   const vars = options.vars instanceof Map ? options.vars : new Map(Object.entries(options.vars ?? {}));
-  return { root, current: root, vars, now: options.now ?? new Date(), collator: options.collator };
+  return { root, current: root, vars, now: options.now ?? new Date(), collator: options.collator, textScore: options.textScore };
 }
 
 export function withVars(scope: Scope, bindings: Record<string, unknown>): Scope {
@@ -157,6 +163,7 @@ export function checkExpression(expr: unknown): void {
   if (isOperatorExpression(keys)) {
     operatorNamed(keys[0]);
     if (keys[0] === '$literal') return;
+    if (keys[0] === '$meta') checkMetaName(expr.$meta);
   }
   for (const key of keys) checkExpression(expr[key]);
 }

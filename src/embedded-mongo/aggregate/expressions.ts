@@ -28,6 +28,8 @@ export interface ExpressionOptions {
   /** `$$NOW`; defaults to the current time. Pass the command's clock so every document sees one instant. */
   now?: Date;
   collator?: Collator;
+  /** The root document's text score (`{$meta: 'textScore'}`), when a `$text` search returned it. */
+  textScore?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface ExpressionOptions {
  * Returns undefined for a missing value. Throws MongoServerError (168 for an unknown operator, etc.).
  */
 export function evaluateExpression(expr: unknown, root: unknown, vars?: Record<string, unknown>, options: ExpressionOptions = {}): unknown {
-  return evaluate(expr, createScope(root, { vars, now: options.now, collator: options.collator }));
+  return evaluate(expr, createScope(root, { vars, now: options.now, collator: options.collator, textScore: options.textScore }));
 }
 
 export { checkExpression, createScope, evaluate, readFieldPath, parseFieldPath, type Scope } from './evaluate';

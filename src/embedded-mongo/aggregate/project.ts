@@ -6,6 +6,7 @@ import { defineField, idFirst } from '../bson/fields';
 import { mongoError } from '../errors';
 import type { Document } from '../types';
 import { checkExpression, checkFieldName, evaluate, type Scope } from './evaluate';
+import { isMetaObject } from '../text/metadata';
 import { hasOwn, isDocument } from './values';
 
 type FieldNode =
@@ -67,6 +68,8 @@ interface ProjectionParse {
   root: NestedNode;
   mode: 'inclusion' | 'exclusion' | undefined;
   idSpecified: boolean;
+  /** A `{$meta: …}` field: allowed in either mode, and alone it makes an inclusion (aggregate's rule). */
+  hasMeta: boolean;
 }
 
 function projectionError(code: 'Location31253' | 'Location31254' | 'Location31252', message: string): never {
@@ -101,7 +104,8 @@ function parseProjectionField(state: ProjectionParse, path: string, value: unkno
     return;
   }
   checkExpression(value);
-  if (!isId) setMode(state, 'inclusion', path, true);
+  if (isMetaObject(value)) state.hasMeta = true;
+  else if (!isId) setMode(state, 'inclusion', path, true);
   insertNode(state.root, parts, { kind: 'computed', expr: value }, path);
 }
 
@@ -109,10 +113,10 @@ export function compileProjection(spec: unknown): Projection {
   if (!isDocument(spec)) throw mongoError('Location15969', '$project specification must be an object');
   const entries = Object.entries(spec);
   if (entries.length === 0) throw mongoError('Location51272', 'Invalid $project :: caused by :: projection specification must have at least one field');
-  const state: ProjectionParse = { root: newNested(), mode: undefined, idSpecified: false };
+  const state: ProjectionParse = { root: newNested(), mode: undefined, idSpecified: false, hasMeta: false };
   for (const [path, value] of entries) parseProjectionField(state, path, value);
   const idNode = state.root.children.get('_id');
-  const mode = state.mode ?? (idNode?.kind === 'exclude' ? 'exclusion' : 'inclusion');
+  const mode = state.mode ?? (!state.hasMeta && idNode?.kind === 'exclude' ? 'exclusion' : 'inclusion');
   if (mode === 'inclusion' && !state.idSpecified) {
     state.root.children = new Map([['_id', { kind: 'include' } as FieldNode], ...state.root.children]);
   }
@@ -120,7 +124,7 @@ export function compileProjection(spec: unknown): Projection {
   return {
     mode,
     // A computed _id is appended like any computed field, but MongoDB always answers with _id first.
-    apply: (doc, scope) => (mode === 'inclusion' ? idFirst(applyInclusion(root, doc, scope)) : applyExclusion(root, doc)),
+    apply: (doc, scope) => (mode === 'inclusion' ? idFirst(applyInclusion(root, doc, scope)) : applyExclusion(root, doc, scope)),
   };
 }
 
@@ -173,19 +177,21 @@ function includeInArray(node: NestedNode, values: unknown[], scope: Scope): unkn
   return out;
 }
 
-function applyExclusion(node: NestedNode, doc: Document): Document {
+/** Exclusion; the only computed fields an exclusion can hold are `$meta` ones, set after the kept fields. */
+function applyExclusion(node: NestedNode, doc: Document, scope?: Scope): Document {
   const out: Document = {};
   for (const [key, value] of Object.entries(doc)) {
     const child = node.children.get(key);
     if (child === undefined || child.kind === 'include') defineField(out, key, value);
-    else if (child.kind === 'nested') defineField(out, key, excludeInValue(child, value));
+    else if (child.kind === 'nested') defineField(out, key, excludeInValue(child, value, scope));
   }
+  if (scope) for (const [key, child] of node.children) if (child.kind === 'computed') setComputed(out, key, evaluate(child.expr, scope));
   return out;
 }
 
-function excludeInValue(node: NestedNode, value: unknown): unknown {
-  if (isDocument(value)) return applyExclusion(node, value);
-  if (Array.isArray(value)) return value.map((element) => excludeInValue(node, element));
+function excludeInValue(node: NestedNode, value: unknown, scope: Scope | undefined): unknown {
+  if (isDocument(value)) return applyExclusion(node, value, scope);
+  if (Array.isArray(value)) return value.map((element) => excludeInValue(node, element, scope));
   return value;
 }
 

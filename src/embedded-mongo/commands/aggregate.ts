@@ -5,7 +5,7 @@ import { runPipeline } from '../aggregate/pipeline';
 import type { PipelineContext } from '../aggregate/stages/types';
 import { createCollator, sameCollation } from '../query/collation';
 import { compileFilter } from '../query/matcher';
-import type { CollationSpec, Document, FindRequest, StorageEngine } from '../types';
+import type { CollationSpec, Document, FindRequest, FindResult, StorageEngine } from '../types';
 import {
   documentArray,
   isDocument,
@@ -23,6 +23,8 @@ import { explainReply } from './explain-plan';
 import { findMatching, readScope, storageReader, type ReadScope } from './matching';
 import { prepareMerge } from './merge';
 import { lookupView, MAX_VIEW_DEPTH, notACollection, resolveView, SIMPLE_COLLATION, type ResolvedView } from './views';
+import { textClauseOf } from '../text/filter';
+import { mentionsTextScore, textScoreUnavailable } from '../text/metadata';
 
 export interface ParsedAggregate {
   /** undefined for a database-level aggregate (`aggregate: 1`). */
@@ -108,13 +110,20 @@ export type AggregationCollation = () => CollationSpec | undefined;
  * What a pipeline of this command reads and writes; `depth` counts the views a $lookup, $graphLookup or $unionWith
  * has read through.
  */
-function pipelineContext(inv: Invocation, scope: ReadScope, collation: AggregationCollation, depth = 0): PipelineContext {
+function pipelineContext(
+  inv: Invocation,
+  scope: ReadScope,
+  collation: AggregationCollation,
+  depth: number,
+  textScores: Map<Document, number> | undefined,
+): PipelineContext {
   const storage = inv.ctx.storage;
   return {
     db: inv.db,
     collator: scope.collator,
     now: scope.now,
     variables: scope.variables,
+    textScores,
     readCollection: (db: string, coll: string, filter?: Document): Document[] | Promise<Document[]> => {
       scope.deadline.check();
       const view = resolveView(storage, db, coll);
@@ -154,8 +163,10 @@ async function readThroughView(
 
 /** Runs a parsed aggregation: the storage read of its leading $match, then the rest of the pipeline. */
 export async function runAggregation(inv: Invocation, parsed: ParsedAggregate, scope: ReadScope, collation: AggregationCollation, depth = 0): Promise<Document[]> {
-  const input = parsed.coll === undefined ? [] : findMatching(storageReader(inv, parsed.coll), parsed.request, scope).docs;
-  return runPipeline(input, parsed.rest, pipelineContext(inv, scope, collation, depth));
+  const textSearch = parsed.coll !== undefined && textClauseOf(parsed.request.filter) !== undefined;
+  if (!textSearch && mentionsTextScore(parsed.rest)) throw textScoreUnavailable();
+  const input: Pick<FindResult, 'docs' | 'textScores'> = parsed.coll === undefined ? { docs: [] } : findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
+  return runPipeline(input.docs, parsed.rest, pipelineContext(inv, scope, collation, depth, input.textScores));
 }
 
 /** mongod refuses $merge under read concern "linearizable" before it looks at anything else. */

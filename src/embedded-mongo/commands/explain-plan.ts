@@ -34,11 +34,41 @@ export function planStages(plan: PlanInfo, sort: Document | undefined): Document
     case 'EOF':
       stage = { stage: 'EOF' };
       break;
+    case 'TEXT':
+      stage = textStages(plan);
+      break;
     default:
       stage = { stage: 'COLLSCAN', direction: 'forward' };
   }
-  if (sort && Object.keys(sort).length > 0 && !plan.providesSort) stage = { stage: 'SORT', sortPattern: sort, inputStage: stage };
+  const sorted = plan.providesSort && plan.stage !== 'TEXT';
+  if (sort && Object.keys(sort).length > 0 && !sorted) stage = { stage: 'SORT', sortPattern: sort, inputStage: stage };
   return stage;
+}
+
+/** mongod's `$text` plan: TEXT_MATCH (negations, phrases) over TEXT_OR (scores) over one IXSCAN per term. */
+function textStages(plan: PlanInfo): Document {
+  const text = plan.text ?? { indexPrefix: {}, parsedTextQuery: {}, textIndexVersion: 3, terms: [] };
+  const scans = text.terms.map(() => ({
+    stage: 'IXSCAN',
+    keyPattern: plan.keyPattern ?? {},
+    indexName: plan.indexName ?? '',
+    isMultiKey: true,
+    isUnique: false,
+    isSparse: false,
+    isPartial: false,
+    indexVersion: 2,
+    direction: 'backward',
+    indexBounds: {},
+  }));
+  const textOr: Document = scans.length === 1 ? { stage: 'TEXT_OR', inputStage: scans[0] } : { stage: 'TEXT_OR', inputStages: scans };
+  return {
+    stage: 'TEXT_MATCH',
+    indexPrefix: text.indexPrefix,
+    indexName: plan.indexName ?? '',
+    parsedTextQuery: text.parsedTextQuery,
+    textIndexVersion: text.textIndexVersion,
+    inputStage: textOr,
+  };
 }
 
 /** `variables`: the explained command's `let`, for the `$expr` of its filter. */

@@ -1,7 +1,7 @@
 /** findAndModify: one document updated or removed atomically, returning its old or new version. */
 import { mongoError } from '../errors';
 import { createCollator } from '../query/collation';
-import { compileFilter } from '../query/matcher';
+import { compileFilter, TEXT_SEARCH_MATCHED } from '../query/matcher';
 import { compileProjection } from '../query/projection';
 import type { Document } from '../types';
 import {
@@ -52,7 +52,7 @@ const findAndModify: CommandHandler = async (inv) => {
   const now = new Date();
   const variables = optionalLet(inv.body, name, now, collator);
   const project = fields && Object.keys(fields).length
-    ? compileProjection(fields, { matcher: compileFilter(query, { collator, now, variables }), collator, now, variables })
+    ? compileProjection(fields, { matcher: compileFilter(query, { collator, now, variables, text: TEXT_SEARCH_MATCHED }), collator, now, variables })
     : (doc: Document) => doc;
 
   const validate = remove ? () => undefined : validatorOf(inv, coll);
@@ -60,7 +60,7 @@ const findAndModify: CommandHandler = async (inv) => {
     inv.txn,
     (batch): FindAndModifyResult => {
       if (remove) {
-        const docs = findSorted((request) => batch.find(inv.db, coll, request), { filter: query, sort, collation, hint }, plainScope(collator, now, variables));
+        const { docs } = findSorted((request) => batch.find(inv.db, coll, request), { filter: query, sort, collation, hint }, plainScope(collator, now, variables));
         const target = docs[0];
         if (!target) return { value: null, lastErrorObject: { n: 0 } };
         batch.remove(inv.db, coll, target._id);

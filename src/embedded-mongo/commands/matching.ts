@@ -6,7 +6,7 @@
 import { createScope, evaluate, checkVariableName } from '../aggregate/evaluate';
 import { defineField } from '../bson/fields';
 import { createCollator } from '../query/collation';
-import { compileFilter } from '../query/matcher';
+import { compileFilter, TEXT_SEARCH_MATCHED } from '../query/matcher';
 import { compileSort } from '../query/sort';
 import type { Collator, CollationSpec, Document, FindRequest, FindResult } from '../types';
 import { isDocument, optionalDocument } from './args';
@@ -80,20 +80,17 @@ export function findMatching(find: (request: FindRequest) => FindResult, request
   }
   const result = find({ ...request, filter: withoutExpr(request.filter) });
   scope.deadline.check();
-  const matcher = compileFilter(request.filter, { collator: scope.collator, now: scope.now, variables: scope.variables });
+  const matcher = compileFilter(request.filter, { collator: scope.collator, now: scope.now, variables: scope.variables, text: TEXT_SEARCH_MATCHED });
   return { ...result, docs: filterWithin(result.docs, (doc) => matcher.test(doc), scope.deadline) };
 }
 
-export function sortDocs(docs: Document[], sort: Document, collator: Collator | undefined): Document[] {
-  return [...docs].sort(compileSort(sort, collator));
-}
-
-/** The matching documents in `request.sort` order, sorting in memory when the plan did not deliver the order. */
-export function findSorted(find: (request: FindRequest) => FindResult, request: FindRequest, scope: ReadScope): Document[] {
+/** The matching documents (and their text scores) in `request.sort` order, sorting in memory when the plan did not. */
+export function findSorted(find: (request: FindRequest) => FindResult, request: FindRequest, scope: ReadScope): FindResult {
   const result = findMatching(find, request, scope);
   const sort = request.sort;
-  if (!sort || Object.keys(sort).length === 0 || result.plan.providesSort) return result.docs;
-  const sorted = sortDocs(result.docs, sort, scope.collator);
+  if (!sort || Object.keys(sort).length === 0 || result.plan.providesSort) return result;
+  const scores = result.textScores;
+  const sorted = [...result.docs].sort(compileSort(sort, scope.collator, scores && { textScore: (doc) => scores.get(doc) }));
   scope.deadline.check();
-  return sorted;
+  return { ...result, docs: sorted };
 }

@@ -1,7 +1,8 @@
 /** find, getMore, killCursors, count, distinct. */
 import { mongoError } from '../errors';
 import { compareValues, valuesEqual } from '../bson/compare';
-import { compileFilter } from '../query/matcher';
+import { compileFilter, TEXT_SEARCH_MATCHED } from '../query/matcher';
+import { textClauseOf } from '../text/filter';
 import { compileProjection } from '../query/projection';
 import type { Document, FindRequest } from '../types';
 import {
@@ -53,11 +54,16 @@ export function parseFind(body: Document): ParsedFind {
   return { coll, request, projection, skip, limit, batchSize, singleBatch };
 }
 
-function projector(projection: Document | undefined, filter: Document, scope: ReadScope): ((doc: Document) => Document) | undefined {
+function projector(
+  projection: Document | undefined,
+  filter: Document,
+  scope: ReadScope,
+  textScore: ((doc: Document) => number | undefined) | undefined,
+): ((doc: Document) => Document) | undefined {
   if (!projection || Object.keys(projection).length === 0) return undefined;
   const positional = Object.keys(projection).some((path) => path.endsWith('.$'));
-  const matcher = positional ? compileFilter(filter, { collator: scope.collator, now: scope.now, variables: scope.variables }) : undefined;
-  return compileProjection(projection, { matcher, collator: scope.collator, now: scope.now, variables: scope.variables });
+  const matcher = positional ? compileFilter(filter, { collator: scope.collator, now: scope.now, variables: scope.variables, text: TEXT_SEARCH_MATCHED }) : undefined;
+  return compileProjection(projection, { matcher, collator: scope.collator, now: scope.now, variables: scope.variables, textScore });
 }
 
 function firstBatchSizeOf(parsed: ParsedFind): number {
@@ -69,8 +75,13 @@ const find: CommandHandler = async (inv) => {
   if (view) return findOnView(inv, view);
   const parsed = parseFind(inv.body);
   const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
-  const transform = projector(parsed.projection, parsed.request.filter, scope);
-  const docs = findSorted(storageReader(inv, parsed.coll), parsed.request, scope);
+  // The projection is checked before the read; the scores it shows come with the read.
+  let textScores: Map<Document, number> | undefined;
+  const textScore = textClauseOf(parsed.request.filter) ? (doc: Document) => textScores?.get(doc) : undefined;
+  const transform = projector(parsed.projection, parsed.request.filter, scope, textScore);
+  const result = findSorted(storageReader(inv, parsed.coll), parsed.request, scope);
+  textScores = result.textScores;
+  const docs = result.docs;
   const window = docs.slice(parsed.skip, parsed.skip + parsed.limit);
   return openCursor(inv, { ns: `${inv.db}.${parsed.coll}`, docs: window, transform }, firstBatchSizeOf(parsed), parsed.singleBatch);
 };

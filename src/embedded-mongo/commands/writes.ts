@@ -2,7 +2,7 @@
 import { ObjectId, BSONRegExp } from 'bson';
 import { ErrorCodes, mongoError, MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
-import { compileFilter } from '../query/matcher';
+import { compileFilter, TEXT_SEARCH_MATCHED } from '../query/matcher';
 import { MAX_DOCUMENT_BYTES } from '../storage/doc-store';
 import type { CompiledUpdate } from '../update';
 import { compileUpdate, stampEmptyTimestamps, upsertSeed } from '../update';
@@ -185,7 +185,7 @@ export function applyUpdate(
   if (stmt.multi && update.kind === 'replacement') {
     throw mongoError('FailedToParse', 'multi update is not supported for replacement-style update');
   }
-  const docs = findSorted(
+  const { docs } = findSorted(
     (request) => batch.find(db, coll, request),
     { filter: stmt.q, sort, collation: stmt.collation, hint: stmt.hint },
     plainScope(collator, now, variables),
@@ -198,7 +198,7 @@ export function applyUpdate(
     return { matched: 0, modified: 0, upsertedId: inserted._id, after: inserted };
   }
   const targets = stmt.multi ? docs : docs.slice(0, 1);
-  const matcher = usesPositional(stmt.u) ? compileFilter(stmt.q, { collator, now, variables }) : undefined;
+  const matcher = usesPositional(stmt.u) ? compileFilter(stmt.q, { collator, now, variables, text: TEXT_SEARCH_MATCHED }) : undefined;
   let modified = 0;
   let last: { before: Document; after: Document } | undefined;
   for (const doc of targets) {

@@ -15,7 +15,7 @@ export type EvaluateExpression = (
   expr: unknown,
   root: unknown,
   vars?: Record<string, unknown>,
-  options?: { now?: Date; collator?: Collator },
+  options?: { now?: Date; collator?: Collator; textScore?: number },
 ) => unknown;
 
 interface ExpressionModule {

@@ -28,7 +28,16 @@ export interface MatcherOptions {
   now?: Date;
   /** `$$name` variables inside `$expr` (a command's `let`, a $lookup's `let`). */
   variables?: Record<string, unknown>;
+  /**
+   * What a top-level `$text` tests (the text search's own checks, or `TEXT_SEARCH_MATCHED` for documents a text
+   * search returned); without it `$text` is refused as mongod refuses it outside queries (validators, partial
+   * indexes).
+   */
+  text?: (doc: Document) => boolean;
 }
+
+/** For re-checking documents that a text search returned: their `$text` holds. */
+export const TEXT_SEARCH_MATCHED = (): boolean => true;
 
 /** What a successful match learned about the array element it went through (the last condition to see one wins, as in MongoDB). */
 interface MatchContext {
@@ -43,6 +52,9 @@ interface CompileOptions {
   collator: Collator | undefined;
   /** Fixed once per compiled filter, so every document (and every `$expr` in it) sees one `$$NOW`. */
   expression: ExpressionEnv & { now: Date };
+  text: ((doc: Document) => boolean) | undefined;
+  /** Inside `$elemMatch`: conditions on array elements, not on the document. */
+  nested?: boolean;
 }
 
 function badValue(message: string): never {
@@ -55,7 +67,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 export function compileFilter(filter: unknown, options: MatcherOptions = {}): Matcher {
   const expression = { now: options.now ?? new Date(), collator: options.collator, variables: options.variables };
-  const predicate = compileDocument(filter ?? {}, { collator: options.collator, expression });
+  const predicate = compileDocument(filter ?? {}, { collator: options.collator, expression, text: options.text });
   return {
     test: (doc) => predicate(doc, {}),
     positionalIndex: (doc) => {
@@ -105,8 +117,12 @@ function compileTopLevel(op: string, value: unknown, opts: CompileOptions): DocP
       return () => false;
     case '$where':
       return badValue('$where is not supported by this server');
-    case '$text':
-      throw mongoError('IndexNotFound', 'text index required for $text query');
+    case '$text': {
+      if (opts.nested) badValue('$text can only be applied to the top-level document');
+      const test = opts.text;
+      if (!test) badValue('$text is not allowed in this context');
+      return (doc) => test(doc as Document);
+    }
     case '$jsonSchema': {
       const check = compileJsonSchema(value);
       return (doc) => check(doc);
@@ -558,7 +574,7 @@ function elementValueMatcher(operators: Record<string, unknown>, opts: CompileOp
 }
 
 function elementDocumentMatcher(filter: Record<string, unknown>, opts: CompileOptions): (element: unknown) => boolean {
-  const predicate = compileDocument(filter, opts);
+  const predicate = compileDocument(filter, { ...opts, nested: true });
   return (element) => (isRecord(element) || Array.isArray(element)) && predicate(element, {});
 }
 

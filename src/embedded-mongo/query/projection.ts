@@ -14,6 +14,7 @@ import { defineField } from '../bson/fields';
 import { compileFilter, type Matcher } from './matcher';
 import { isPlainDocument, splitPath } from './paths';
 import { checkExpression, loadEvaluateExpression } from './expression-loader';
+import { checkMetaName, mentionsTextScore, textScoreUnavailable } from '../text/metadata';
 
 export interface ProjectionOptions {
   /** The query's matcher: needed for positional (`a.$`) projections. */
@@ -23,6 +24,11 @@ export interface ProjectionOptions {
   now?: Date;
   /** `$$name` variables in computed fields (the command's `let`). */
   variables?: Record<string, unknown>;
+  /**
+   * The text score of a document a `$text` search returned, for `{$meta: 'textScore'}`; without it (no `$text` in
+   * the query) asking for the score is 40218.
+   */
+  textScore?: (doc: Document) => number | undefined;
 }
 
 export type Projector = (doc: Document) => Document;
@@ -33,7 +39,8 @@ type Leaf =
   | { kind: 'computed'; expr: unknown }
   | { kind: 'slice'; skip: number | undefined; limit: number }
   | { kind: 'elemMatch'; matches: (element: unknown) => boolean }
-  | { kind: 'positional' };
+  | { kind: 'positional' }
+  | { kind: 'textScore' };
 
 interface Tree {
   kind: 'tree';
@@ -56,9 +63,10 @@ export function compileProjection(projection: unknown, options: ProjectionOption
   if (projection === undefined || projection === null) return (doc) => doc;
   if (!isPlainDocument(projection)) badValue('projection must be an object');
   if (Object.keys(projection).length === 0) return (doc) => doc;
+  if (!options.textScore && mentionsTextScore(projection)) throw textScoreUnavailable();
   const parsed = new ProjectionParser(options).parse(projection);
   const expression = { now: options.now ?? new Date(), collator: options.collator, variables: options.variables };
-  return (doc) => applyProjection(doc, parsed, options.matcher, expression);
+  return (doc) => applyProjection(doc, parsed, options.matcher, { ...expression, textScore: options.textScore?.(doc) });
 }
 
 interface ParsedProjection {
@@ -129,7 +137,12 @@ class ProjectionParser {
 
   private addOperator(path: string[], op: string, operand: unknown): void {
     const dotted = path.join('.');
-    if (op === '$meta') badValue(`$meta projection is not supported by this server (at ${dotted})`);
+    if (op === '$meta') {
+      // A $meta field decides neither inclusion nor exclusion (find's rule: alone, it is an exclusion projection).
+      checkMetaName(operand);
+      this.insert(path, { kind: 'textScore' });
+      return;
+    }
     if (op === '$slice') {
       this.insert(path, parseSlice(operand));
       return;
@@ -248,13 +261,13 @@ function applyElemMatch(value: unknown, leaf: Extract<Leaf, { kind: 'elemMatch' 
 
 /** Asked per document and array element: remembered on the tree, which no longer changes once the projection is parsed. */
 function hasComputed(tree: Tree): boolean {
-  tree.hasComputed ??= [...tree.children.values()].some((node) => node.kind === 'computed' || (node.kind === 'tree' && hasComputed(node)));
+  tree.hasComputed ??= [...tree.children.values()].some((node) => node.kind === 'computed' || node.kind === 'textScore' || (node.kind === 'tree' && hasComputed(node)));
   return tree.hasComputed;
 }
 
 interface ApplyContext {
   root: Document;
-  expression: { now: Date; collator: Collator | undefined; variables: Record<string, unknown> | undefined };
+  expression: { now: Date; collator: Collator | undefined; variables: Record<string, unknown> | undefined; textScore: number | undefined };
 }
 
 function includeValue(value: unknown, node: Node, ctx: ApplyContext): unknown {
@@ -264,6 +277,7 @@ function includeValue(value: unknown, node: Node, ctx: ApplyContext): unknown {
       return value;
     case 'exclude':
     case 'computed':
+    case 'textScore':
       return undefined;
     case 'slice':
       return applySlice(value, node);
@@ -300,6 +314,8 @@ function includeFields(doc: Document, tree: Tree, ctx: ApplyContext): Document {
     if (node.kind === 'computed') {
       const computed = loadEvaluateExpression()(node.expr, ctx.root, ctx.expression.variables, ctx.expression);
       if (computed !== undefined) defineField(out, key, computed);
+    } else if (node.kind === 'textScore') {
+      if (ctx.expression.textScore !== undefined) defineField(out, key, ctx.expression.textScore);
     } else if (node.kind === 'tree' && hasComputed(node) && !Object.prototype.hasOwnProperty.call(out, key)) {
       defineField(out, key, includeFields({}, node, ctx));
     }
@@ -307,32 +323,38 @@ function includeFields(doc: Document, tree: Tree, ctx: ApplyContext): Document {
   return out;
 }
 
-function excludeValue(value: unknown, node: Node): unknown {
+function excludeValue(value: unknown, node: Node, textScore: number | undefined): unknown {
   switch (node.kind) {
     case 'exclude':
       return undefined;
     case 'slice':
       return applySlice(value, node);
     case 'tree':
-      return excludeNested(value, node);
+      return excludeNested(value, node, textScore);
+    case 'textScore':
+      return textScore;
     default:
       return value;
   }
 }
 
 /** Exclusion below a field: documents lose the excluded fields, arrays element-wise, scalars stay. */
-function excludeNested(value: unknown, tree: Tree): unknown {
-  if (isPlainDocument(value)) return excludeFields(value, tree);
-  if (Array.isArray(value)) return value.map((element) => excludeNested(element, tree));
+function excludeNested(value: unknown, tree: Tree, textScore: number | undefined): unknown {
+  if (isPlainDocument(value)) return excludeFields(value, tree, textScore);
+  if (Array.isArray(value)) return value.map((element) => excludeNested(element, tree, textScore));
   return value;
 }
 
-function excludeFields(doc: Document, tree: Tree): Document {
+/** Excluded fields go; `$meta` fields are set (in place when the document has the field, else after the others). */
+function excludeFields(doc: Document, tree: Tree, textScore: number | undefined): Document {
   const out: Document = {};
   for (const [key, value] of Object.entries(doc)) {
     const node = tree.children.get(key);
-    const projected = node ? excludeValue(value, node) : value;
+    const projected = node ? excludeValue(value, node, textScore) : value;
     if (projected !== undefined) defineField(out, key, projected);
+  }
+  for (const [key, node] of tree.children) {
+    if (node.kind === 'textScore' && textScore !== undefined && !Object.prototype.hasOwnProperty.call(out, key)) defineField(out, key, textScore);
   }
   return out;
 }
@@ -358,7 +380,7 @@ function keepPositionalElement(value: unknown, path: string[], i: number, index:
 
 function applyProjection(doc: Document, parsed: ParsedProjection, matcher: Matcher | undefined, expression: ApplyContext['expression']): Document {
   const ctx: ApplyContext = { root: doc, expression };
-  if (parsed.mode === 'exclusion') return excludeFields(doc, parsed.root);
+  if (parsed.mode === 'exclusion') return excludeFields(doc, parsed.root, expression.textScore);
   const projected = includeFields(doc, parsed.root, ctx);
   if (!parsed.positionalPath) return projected;
   if (!matcher) throw positionalNotFound();

@@ -7,6 +7,8 @@
 import type { Collator } from '../types';
 import { mongoError } from '../errors';
 import { compareWithBottom, isNumeric } from '../bson/compare';
+import { isMetaObject, TEXT_SCORE, textScoreUnavailable } from '../text/metadata';
+import type { Document } from '../types';
 import { isPlainDocument, splitPath, walkPath } from './paths';
 
 export type Comparator = (a: unknown, b: unknown) => number;
@@ -14,6 +16,13 @@ export type Comparator = (a: unknown, b: unknown) => number;
 export interface SortKeySpec {
   path: string;
   direction: 1 | -1;
+  /** `{$meta: 'textScore'}`: the document's text score, highest first. */
+  textScore?: true;
+}
+
+/** The text score of each document a `$text` search returned (what `{$meta: 'textScore'}` sort keys read). */
+export interface SortMetadata {
+  textScore(doc: Document): number | undefined;
 }
 
 /** Stands for an empty array, which sorts after MinKey and before null. */
@@ -35,6 +44,10 @@ function directionOf(v: unknown): 1 | -1 {
   throw mongoError('Location15975', ORDER_MESSAGE);
 }
 
+function isTextScoreKey(v: unknown): boolean {
+  return isMetaObject(v) && v.$meta === TEXT_SCORE;
+}
+
 /** Validates a sort document and lists its keys in order. */
 export function parseSortSpec(sortSpec: unknown): SortKeySpec[] {
   if (sortSpec === undefined || sortSpec === null) return [];
@@ -46,6 +59,7 @@ export function parseSortSpec(sortSpec: unknown): SortKeySpec[] {
     if (path.startsWith('$') && path !== NATURAL) {
       throw mongoError('BadValue', `FieldPath field names may not start with '$'. Consider using $getField or $setField.`);
     }
+    if (isTextScoreKey(value)) return { path, direction: -1, textScore: true };
     return { path, direction: directionOf(value) };
   });
 }
@@ -89,17 +103,20 @@ export function naturalSortDirection(sortSpec: unknown): 1 | -1 | undefined {
 interface SortKey {
   parts: string[];
   direction: 1 | -1;
+  textScore?: true;
 }
 
-/** The keys a sort compares documents on (`$natural` left to storage). */
-function sortKeys(sortSpec: unknown): SortKey[] {
-  return parseSortSpec(sortSpec)
+/** The keys a sort compares documents on (`$natural` left to storage); a text score key needs `metadata` (40218). */
+function sortKeys(sortSpec: unknown, metadata: SortMetadata | undefined): SortKey[] {
+  const keys = parseSortSpec(sortSpec)
     .filter((k) => k.path !== NATURAL)
-    .map((k) => ({ parts: splitPath(k.path), direction: k.direction }));
+    .map((k) => ({ parts: splitPath(k.path), direction: k.direction, textScore: k.textScore }));
+  if (!metadata && keys.some((k) => k.textScore)) throw textScoreUnavailable();
+  return keys;
 }
 
-function keyValuesOf(doc: unknown, keys: SortKey[], collator: Collator | undefined): unknown[] {
-  return keys.map((k) => sortKeyOf(doc, k.parts, k.direction, collator));
+function keyValuesOf(doc: unknown, keys: SortKey[], collator: Collator | undefined, metadata: SortMetadata | undefined): unknown[] {
+  return keys.map((k) => (k.textScore ? (metadata?.textScore(doc as Document) ?? null) : sortKeyOf(doc, k.parts, k.direction, collator)));
 }
 
 /** Compares two documents' key values, key by key, each in its direction. */
@@ -112,8 +129,8 @@ function compareKeyValues(a: unknown[], b: unknown[], keys: SortKey[], collator:
 }
 
 /** A comparator for `Array.prototype.sort` (stable: ties keep their input order). */
-export function compileSort(sortSpec: unknown, collator?: Collator): Comparator {
-  const keys = sortKeys(sortSpec);
+export function compileSort(sortSpec: unknown, collator?: Collator, metadata?: SortMetadata): Comparator {
+  const keys = sortKeys(sortSpec, metadata);
   if (keys.length === 0) return () => 0;
   // A Map, not a WeakMap: the comparator lives for one sort, and large WeakMaps make garbage collection slow.
   const cache = new Map<unknown, unknown[]>();
@@ -129,7 +146,7 @@ export function compileSort(sortSpec: unknown, collator?: Collator): Comparator 
     if (doc === lastDoc) return lastKeys;
     let values = cache.get(doc);
     if (!values) {
-      values = keyValuesOf(doc, keys, collator);
+      values = keyValuesOf(doc, keys, collator, metadata);
       // The cache serves one synchronous sort: it is dropped at the next microtask, so a comparator kept around
       // (a compiled pipeline, an accumulator) neither pins old documents nor sees stale keys.
       if (cache.size === 0) queueMicrotask(forget);
@@ -147,10 +164,10 @@ export function compileSort(sortSpec: unknown, collator?: Collator): Comparator 
  * Sorts documents (returning a new array, stable) computing each document's sort key once; faster than
  * `docs.sort(compileSort(spec))` for large inputs.
  */
-export function sortDocuments<T>(docs: readonly T[], sortSpec: unknown, collator?: Collator): T[] {
-  const keys = sortKeys(sortSpec);
+export function sortDocuments<T>(docs: readonly T[], sortSpec: unknown, collator?: Collator, metadata?: SortMetadata): T[] {
+  const keys = sortKeys(sortSpec, metadata);
   if (keys.length === 0) return [...docs];
-  const decorated = docs.map((doc, index) => ({ doc, index, values: keyValuesOf(doc, keys, collator) }));
+  const decorated = docs.map((doc, index) => ({ doc, index, values: keyValuesOf(doc, keys, collator, metadata) }));
   decorated.sort((a, b) => compareKeyValues(a.values, b.values, keys, collator) || a.index - b.index);
   return decorated.map((d) => d.doc);
 }

@@ -4,6 +4,8 @@ import { compareStrings, compareValues } from '../bson/compare';
 import { MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
+import { isTextIndexKey } from '../text/index-spec';
+import { TextIndexDefinition } from '../text/text-index';
 import type { Collator, Document, IndexSpec } from '../types';
 import { getDoc, type StoredRecord } from './doc-store';
 import { documentKeys } from './index-keys';
@@ -29,6 +31,8 @@ export class CollectionIndex {
   readonly fields: string[];
   readonly directions: number[];
   readonly collator: Collator | undefined;
+  /** Set for a text index: its keys are `[...prefix, term, score, ...suffix]` (see text/text-index.ts). */
+  readonly text: TextIndexDefinition | undefined;
   multikey = false;
   private readonly partial: { test(doc: Document): boolean } | undefined;
   private readonly entries: SortedList<IndexEntry>;
@@ -44,7 +48,9 @@ export class CollectionIndex {
 
   constructor(public spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
-    this.directions = this.fields.map((f) => keyDirection(spec.key[f]));
+    this.text = isTextIndexKey(spec.key) ? new TextIndexDefinition(spec) : undefined;
+    // A text index's term and score fields are ordered ascending like the rest.
+    this.directions = this.fields.map((f) => (this.text && (f === '_fts' || f === '_ftsx') ? 1 : keyDirection(spec.key[f])));
     this.collator = createCollator(spec.collation);
     this.partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression, { collator: this.collator }) : undefined;
     this.entries = new SortedList(this.compareEntries.bind(this));
@@ -63,9 +69,19 @@ export class CollectionIndex {
     return this.entries.size + this.pending.length;
   }
 
+  /** Whether the index's partial filter (if any) lets `doc` in. */
+  covers(doc: Document): boolean {
+    return !this.partial || this.partial.test(doc);
+  }
+
   /** The key tuples `doc` has in this index, or [] when the index leaves it out (sparse or partial). */
   keysFor(doc: Document): unknown[][] {
     if (this.partial && !this.partial.test(doc)) return [];
+    if (this.text) {
+      const terms = this.text.keys(doc);
+      if (terms.length > 1) this.multikey = true;
+      return terms;
+    }
     const keys = documentKeys(doc, this.fields, this.paths);
     if (this.spec.sparse === true && !keys.anyFieldPresent) return [];
     if (keys.multikey) this.multikey = true;
@@ -77,6 +93,7 @@ export class CollectionIndex {
    * are read at this index's paths (and its partial filter, which may read any field).
    */
   keysMayChange(changedFields: readonly string[]): boolean {
+    if (this.text) return this.partial !== undefined || this.text.readsAnyOf(changedFields);
     return this.partial !== undefined || this.paths.some((parts) => changedFields.includes(parts[0]));
   }
 

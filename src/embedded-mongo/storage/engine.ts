@@ -5,9 +5,6 @@
  */
 import { UUID } from 'bson';
 import { MongoServerError } from '../errors';
-import { createCollator } from '../query/collation';
-import { compileFilter } from '../query/matcher';
-import { compileSort } from '../query/sort';
 import type {
   CatalogStats,
   CollectionInfo,
@@ -34,8 +31,8 @@ import {
   withValidId,
   writeConflict,
 } from './catalog-rules';
-import { describeSpec, normaliseIndexSpec, sameIndex, sameKeyAndCollation } from './index-spec';
-import { effectiveCollation, planAndRun } from './planner';
+import { alreadyExists, normaliseIndexSpec } from './index-spec';
+import { planAndRun } from './planner';
 import { namespace, splitNamespace, type ChangeRecord, type Persistence } from './persistence';
 import { Transaction } from './transaction';
 import { idKey } from './values';
@@ -421,18 +418,7 @@ export class EmbeddedStorage implements StorageEngine {
     const before = current.length;
     for (const raw of specs) {
       const spec = normaliseIndexSpec(raw, options.collation);
-      const sameName = current.find((s) => s.name === spec.name);
-      if (sameName) {
-        if (sameIndex(sameName, spec)) continue;
-        throw new MongoServerError(
-          'IndexKeySpecsConflict',
-          `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${describeSpec(spec)}, existing index: ${describeSpec(sameName)}`,
-        );
-      }
-      const sameKeyDifferentName = current.find((s) => sameKeyAndCollation(s, spec));
-      if (sameKeyDifferentName) {
-        throw new MongoServerError('IndexOptionsConflict', `Index already exists with a different name: ${sameKeyDifferentName.name}`);
-      }
+      if (alreadyExists(current, spec)) continue;
       current.push(spec);
       records.push({ op: 'createIndex', ns, spec });
     }
@@ -463,18 +449,16 @@ export class EmbeddedStorage implements StorageEngine {
   find(txn: TransactionHandle | undefined, db: string, coll: string, request: FindRequest): FindResult {
     const ns = namespace(db, coll);
     const collection = this.findCollection(ns);
-    const read = planAndRun(collection, request);
+    const read = planAndRun(collection, ns, request);
     const transaction = txn ? this.requireTransaction(txn) : undefined;
     const overlay = transaction?.overlay(ns);
-    if (!overlay || overlay.size === 0) return read;
+    if (!overlay || overlay.size === 0) return { docs: read.docs, plan: read.plan, textScores: read.textScores };
 
     // The transaction's view: committed results minus documents it sees differently, plus its visible versions.
-    const collator = createCollator(effectiveCollation(request, collection));
-    const matcher = compileFilter(request.filter, { collator });
     const docs = read.docs.filter((doc) => !overlay.has(idKey(doc._id)));
-    for (const { doc } of overlay.values()) if (doc && matcher.test(doc)) docs.push(doc);
-    if (request.sort && Object.keys(request.sort).length > 0) docs.sort(compileSort(request.sort, collator));
-    return { docs, plan: { ...read.plan, providesSort: false } };
+    for (const { doc } of overlay.values()) if (doc && read.admits(doc)) docs.push(doc);
+    if (read.compare) docs.sort(read.compare);
+    return { docs, plan: { ...read.plan, providesSort: false }, textScores: read.textScores };
   }
 
   // ---------------------------------------------------------------- writes

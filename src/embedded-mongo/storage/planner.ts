@@ -8,12 +8,14 @@ import { compareValues } from '../bson/compare';
 import { MongoServerError } from '../errors';
 import { createCollator, sameCollation as sameSpec } from '../query/collation';
 import { compileFilter } from '../query/matcher';
-import { compileSort } from '../query/sort';
-import type { CollationSpec, Collator, Document, FindRequest, PlanInfo } from '../types';
+import { compileSort, type Comparator } from '../query/sort';
+import { textClauseOf } from '../text/filter';
+import type { CollationSpec, Collator, Document, FindRequest, FindResult, PlanInfo } from '../types';
 import type { Collection } from './collection';
 import { ID_INDEX_NAME, type CollectionIndex, type KeyRange } from './collection-index';
 import { getDoc } from './doc-store';
 import { sameKey } from './index-spec';
+import { runTextSearch } from './text-search';
 import { isPlainObject } from './values';
 
 /** One sargable condition on a path, before it is turned into intervals under an index's collation. */
@@ -35,9 +37,14 @@ interface IndexPlan {
   sortDirection: 1 | -1 | undefined;
 }
 
-export interface PlannedRead {
-  docs: Document[];
-  plan: PlanInfo;
+export interface PlannedRead extends FindResult {
+  /**
+   * Whether a document this read did not see (a transaction's own write) belongs in its result; a text search
+   * also scores it into `textScores`.
+   */
+  admits(doc: Document): boolean;
+  /** The request's order; undefined when it has no sort. */
+  compare: Comparator | undefined;
 }
 
 const FULL: Interval = { lo: new MinKey(), loInclusive: true, hi: new MaxKey(), hiInclusive: true };
@@ -46,18 +53,23 @@ export function effectiveCollation(request: FindRequest, collection: Collection 
   return request.collation ?? collection?.options.collation;
 }
 
-/** Runs `request` against the committed documents of `collection`; docs come back sorted when `request.sort` is set. */
-export function planAndRun(collection: Collection | undefined, request: FindRequest): PlannedRead {
+/**
+ * Runs `request` against the committed documents of `collection` (of namespace `ns`); docs come back sorted when
+ * `request.sort` is set. A `$text` filter goes to the text index.
+ */
+export function planAndRun(collection: Collection | undefined, ns: string, request: FindRequest): PlannedRead {
+  const text = textClauseOf(request.filter);
+  if (text) return runTextSearch(collection, ns, request, text);
   const collator = createCollator(effectiveCollation(request, collection));
   const matcher = compileFilter(request.filter, { collator });
-  const sorter = request.sort && Object.keys(request.sort).length > 0 ? compileSort(request.sort, collator) : undefined;
-  if (!collection) return { docs: [], plan: emptyPlan('EOF') };
+  const compare = request.sort && Object.keys(request.sort).length > 0 ? compileSort(request.sort, collator) : undefined;
+  const admits = (doc: Document): boolean => matcher.test(doc);
+  if (!collection) return { docs: [], plan: emptyPlan('EOF'), admits, compare };
 
   const chosen = idPointPlan(collection, request, collator) ?? planFromConstraints(collection, request, collator);
-  const test = (doc: Document): boolean => matcher.test(doc);
-  const read = chosen === 'collscan' || chosen === 'reverse-collscan' ? collectionScan(collection, test, chosen === 'reverse-collscan') : indexScan(collection, chosen, test, isIdHack(request, chosen));
-  if (sorter && !read.plan.providesSort) read.docs.sort(sorter);
-  return read;
+  const read = chosen === 'collscan' || chosen === 'reverse-collscan' ? collectionScan(collection, admits, chosen === 'reverse-collscan') : indexScan(collection, chosen, admits, isIdHack(request, chosen));
+  if (compare && !read.plan.providesSort) read.docs.sort(compare);
+  return { ...read, admits, compare };
 }
 
 export function emptyPlan(stage: PlanInfo['stage']): PlanInfo {
@@ -65,7 +77,7 @@ export function emptyPlan(stage: PlanInfo['stage']): PlanInfo {
 }
 
 /** Each stored document is read once (`getDoc` may go to disk); the matcher and the sort work on that copy. */
-function collectionScan(collection: Collection, test: (doc: Document) => boolean, reverse: boolean): PlannedRead {
+function collectionScan(collection: Collection, test: (doc: Document) => boolean, reverse: boolean): FindResult {
   const docs: Document[] = [];
   for (const record of collection.documents()) {
     const doc = getDoc(record);
@@ -75,7 +87,7 @@ function collectionScan(collection: Collection, test: (doc: Document) => boolean
   return { docs, plan: { ...emptyPlan('COLLSCAN'), docsExamined: collection.count } };
 }
 
-function indexScan(collection: Collection, chosen: IndexPlan, test: (doc: Document) => boolean, idHack: boolean): PlannedRead {
+function indexScan(collection: Collection, chosen: IndexPlan, test: (doc: Document) => boolean, idHack: boolean): FindResult {
   const docs: Document[] = [];
   const seen = new Set<number>();
   let keysExamined = 0;
@@ -143,7 +155,8 @@ function isIdHack(request: FindRequest, chosen: IndexPlan): boolean {
 function choosePlan(collection: Collection, request: FindRequest, constraints: Map<string, Constraint[]>, collator: Collator | undefined): IndexPlan | 'collscan' {
   let best: IndexPlan | undefined;
   for (const index of collection.indexes.values()) {
-    if (index.spec.hidden === true) continue;
+    // A text index answers `$text` queries only (text-search.ts).
+    if (index.spec.hidden === true || index.text) continue;
     // Under another collation the query's strings would match documents the partial filter left out.
     const partial = index.spec.partialFilterExpression;
     if (partial && (!sameCollation(index.collator, collator) || !impliesPartialFilter(request.filter, partial))) continue;
@@ -167,7 +180,7 @@ function hintedPlan(collection: Collection, request: FindRequest, constraints: M
     return Number(hint.$natural) < 0 ? 'reverse-collscan' : 'collscan';
   }
   const index = [...collection.indexes.values()].find((ix) => (typeof hint === 'string' ? ix.name === hint : isPlainObject(hint) && sameKey(ix.spec.key, hint)));
-  if (!index || index.spec.hidden === true) throw new MongoServerError('BadValue', 'hint provided does not correspond to an existing index');
+  if (!index || index.spec.hidden === true || index.text) throw new MongoServerError('BadValue', 'hint provided does not correspond to an existing index');
   return planForIndex(index, request, constraints, collator);
 }
 

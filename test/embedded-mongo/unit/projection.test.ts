@@ -126,11 +126,25 @@ describe('embedded-mongo query/projection', () => {
     assertRejects({ scores: 0, label: 'x' }, 31253, 'Cannot do inclusion on field label in exclusion projection');
   });
 
-  it('rejects colliding paths, $meta and empty sub-projections', () => {
+  it('rejects colliding paths, a text score without a text search, unknown $meta names and empty sub-projections', () => {
     assertRejects({ address: 1, 'address.city': 1 }, 31250, 'Path collision at address.city remaining portion city');
-    assertRejects({ score: { $meta: 'textScore' } }, 2, /\$meta/);
+    assertRejects({ score: { $meta: 'textScore' } }, 40218, 'query requires text score metadata, but it is not available');
+    assertThrowsMongoError(() => compileProjection({ s: { $meta: 'bogus' } }, { textScore: () => 1 }), 17308, 'Unsupported argument to $meta: bogus');
     assertRejects({ address: {} }, 51270, /empty sub-projection/);
     assertRejects({ 'scores.$': 1, 'contacts.$': 1 }, 31276, 'Cannot specify more than one positional projection per query.');
+  });
+
+  it('When $meta textScore is projected alone, then the whole document comes back with the score added', () => {
+    const withScore = compileProjection({ score: { $meta: 'textScore' } }, { textScore: () => 1.5 })(doc);
+    assert.deepEqual(withScore, { ...doc, score: 1.5 });
+  });
+
+  it('When $meta textScore sits beside inclusions or exclusions, then it joins that projection', () => {
+    const textScore = (): number => 0.75;
+    assert.deepEqual(compileProjection({ name: 1, score: { $meta: 'textScore' } }, { textScore })(doc), { _id: 7, name: 'Acme', score: 0.75 });
+    assert.deepEqual(compileProjection({ _id: 1, score: { $meta: 'textScore' } }, { textScore })(doc), { _id: 7, score: 0.75 });
+    const excluded = compileProjection({ contacts: 0, scores: 0, score: { $meta: 'textScore' } }, { textScore })(doc);
+    assert.deepEqual(excluded, { _id: 7, name: 'Acme', address: doc.address, score: 0.75 });
   });
 
   it('never modifies the input document', () => {

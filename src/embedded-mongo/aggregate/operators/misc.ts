@@ -1,8 +1,9 @@
-/** $setField, $unsetField, $rand, $bsonSize and $binarySize. */
+/** $setField, $unsetField, $rand, $bsonSize, $binarySize and $meta. */
 import { defineField } from '../../bson/fields';
 import { calculateObjectSize } from 'bson';
 import { bsonTag } from '../../bson/compare';
 import { mongoError } from '../../errors';
+import { checkMetaName } from '../../text/metadata';
 import { evaluate, evaluateFixedArgs, readSpec, type OperatorFn, type Scope } from '../evaluate';
 import { isDocument, isNullish, typeName } from '../values';
 
@@ -50,7 +51,14 @@ function binarySizeOperator(args: unknown, scope: Scope, name: string): unknown 
   throw mongoError('Location51276', `$binarySize requires a string or BinData argument, found: ${typeName(value)}`);
 }
 
+/** The text score of `$$ROOT` (missing when no `$text` search returned it). */
+function metaOperator(args: unknown, scope: Scope): unknown {
+  checkMetaName(args);
+  return scope.textScore;
+}
+
 export const miscOperators: Record<string, OperatorFn> = {
+  $meta: metaOperator,
   $setField: setFieldOperator,
   $unsetField: unsetFieldOperator,
   $rand: randOperator,

@@ -8,24 +8,25 @@ import { checkExpression, evaluate, parseFieldPath } from '../evaluate';
 import { compileAddFields, compileProjection, compileUnset } from '../project';
 import { describeValue, hasOwn, isDocument, isNumericValue, toDouble, typeName } from '../values';
 import { getField, setField } from './fields';
-import { documentScope } from './scope';
+import { isMetaObject, TEXT_SCORE } from '../../text/metadata';
+import { documentScope, keepMetadata, mapKeepingMetadata } from './scope';
 import type { PipelineContext, Stage } from './types';
 
 export function compileProject(spec: unknown, ctx: PipelineContext): Stage {
   const projection = compileProjection(spec);
-  return (docs) => docs.map((doc) => projection.apply(doc, documentScope(doc, ctx)));
+  return (docs) => mapKeepingMetadata(docs, ctx, (doc) => projection.apply(doc, documentScope(doc, ctx)));
 }
 
 export function addFieldsCompiler(stageName: string) {
   return (spec: unknown, ctx: PipelineContext): Stage => {
     const setter = compileAddFields(spec, stageName);
-    return (docs) => docs.map((doc) => setter(doc, documentScope(doc, ctx)));
+    return (docs) => mapKeepingMetadata(docs, ctx, (doc) => setter(doc, documentScope(doc, ctx)));
   };
 }
 
-export function compileUnsetStage(spec: unknown): Stage {
+export function compileUnsetStage(spec: unknown, ctx: PipelineContext): Stage {
   const unset = compileUnset(spec);
-  return (docs) => docs.map(unset);
+  return (docs) => mapKeepingMetadata(docs, ctx, unset);
 }
 
 export function compileSortStage(spec: unknown, ctx: PipelineContext): Stage {
@@ -33,12 +34,14 @@ export function compileSortStage(spec: unknown, ctx: PipelineContext): Stage {
   const entries = Object.entries(spec);
   if (entries.length === 0) throw mongoError('Location15976', '$sort stage must have at least one sort key');
   for (const [key, value] of entries) {
+    if (isMetaObject(value) && value.$meta === TEXT_SCORE) continue;
     if (isDocument(value)) throw mongoError('Location17312', `$meta is the only expression supported by $sort right now (field ${key})`);
     if (!isNumericValue(value) || (toDouble(value) !== 1 && toDouble(value) !== -1)) {
       throw mongoError('Location15975', '$sort key ordering must be 1 (for ascending) or -1 (for descending)');
     }
   }
-  const comparator = compileSort(spec, ctx.collator);
+  const scores = ctx.textScores;
+  const comparator = compileSort(spec, ctx.collator, scores && { textScore: (doc) => scores.get(doc) });
   return (docs) => [...docs].sort(comparator);
 }
 
@@ -72,7 +75,7 @@ export function compileCount(spec: unknown): Stage {
 function replaceRootWith(expr: unknown, ctx: PipelineContext): Stage {
   checkExpression(expr);
   return (docs) =>
-    docs.map((doc) => {
+    mapKeepingMetadata(docs, ctx, (doc) => {
       const value = evaluate(expr, documentScope(doc, ctx));
       if (!isDocument(value)) {
         throw mongoError(
@@ -165,9 +168,9 @@ function parseUnwindPath(path: string): string[] {
   return parseFieldPath(path.slice(1));
 }
 
-function unwindDocument(doc: Document, spec: UnwindSpec, out: Document[]): void {
+function unwindDocument(doc: Document, spec: UnwindSpec, ctx: PipelineContext, out: Document[]): void {
   const value = getField(doc, spec.path);
-  const withIndex = (d: Document, index: bigint | null) => (spec.indexField ? setField(d, spec.indexField, index) : d);
+  const withIndex = (d: Document, index: bigint | null) => keepMetadata(ctx, doc, spec.indexField ? setField(d, spec.indexField, index) : d);
   if (Array.isArray(value)) {
     if (value.length === 0) {
       if (spec.preserve) out.push(withIndex(setField(doc, spec.path, undefined), null));
@@ -183,11 +186,11 @@ function unwindDocument(doc: Document, spec: UnwindSpec, out: Document[]): void 
   out.push(withIndex(doc, null));
 }
 
-export function compileUnwind(spec: unknown): Stage {
+export function compileUnwind(spec: unknown, ctx: PipelineContext): Stage {
   const parsed = parseUnwind(spec);
   return (docs) => {
     const out: Document[] = [];
-    for (const doc of docs) unwindDocument(doc, parsed, out);
+    for (const doc of docs) unwindDocument(doc, parsed, ctx, out);
     return out;
   };
 }

@@ -6,7 +6,7 @@ import type { Document } from '../../types';
 import { checkExpression, checkVariableName, evaluate, parseFieldPath, readFieldPath } from '../evaluate';
 import { isDocument, isNumericValue, toDouble, typeName, valueKey } from '../values';
 import { setField } from './fields';
-import { documentScope } from './scope';
+import { documentScope, keepMetadata } from './scope';
 import type { PipelineContext, Stage, SubPipelineCompiler } from './types';
 
 const LOOKUP_FIELDS = new Set(['from', 'localField', 'foreignField', 'as', 'let', 'pipeline']);
@@ -167,7 +167,7 @@ export function compileLookup(spec: unknown, ctx: PipelineContext, compileSub: S
         const run = compileSub(spec.pipeline, { ...ctx, variables: { ...ctx.variables, ...vars } }, '$lookup');
         joined = await run(joined);
       }
-      out.push(setField(doc, asParts, joined));
+      out.push(keepMetadata(ctx, doc, setField(doc, asParts, joined)));
     }
     return out;
   };

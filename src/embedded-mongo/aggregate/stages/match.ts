@@ -5,6 +5,7 @@
 import { defineField } from '../../bson/fields';
 import { mongoError } from '../../errors';
 import { compileFilter } from '../../query/matcher';
+import { textClauseOf } from '../../text/filter';
 import type { Document } from '../../types';
 import { evaluate, type Scope } from '../evaluate';
 import { isDocument } from '../values';
@@ -14,6 +15,8 @@ const SYSTEM_VARIABLES = new Set(['ROOT', 'CURRENT', 'REMOVE']);
 
 export function compileMatch(spec: unknown, ctx: PipelineContext): Stage {
   if (!isDocument(spec)) throw mongoError('Location15959', 'the match filter must be an expression in an object');
+  // A leading $match with $text is answered by the text index before the pipeline runs (commands/aggregate.ts).
+  if (textClauseOf(spec)) throw mongoError('Location17313', '$match with $text is only allowed as the first pipeline stage');
   const filter = mentionsVariables(spec) ? inlineFilterVariables(spec, ctx.variables ?? {}, ctx) : spec;
   const matcher = compileFilter(filter, { collator: ctx.collator, now: ctx.now });
   return (docs) => docs.filter((doc) => matcher.test(doc));

@@ -4,7 +4,7 @@ import { mongoError } from '../../errors';
 import type { Document } from '../../types';
 import { checkExpression, evaluate, type Scope } from '../evaluate';
 import { describeValue, isDocument } from '../values';
-import { documentScope } from './scope';
+import { documentScope, keepMetadata } from './scope';
 import type { PipelineContext, Stage } from './types';
 
 const KEEP = Symbol('$$KEEP');
@@ -54,7 +54,7 @@ export function compileRedact(spec: unknown, ctx: PipelineContext): Stage {
       vars.set('PRUNE', PRUNE);
       vars.set('DESCEND', DESCEND);
       const kept = redactDocument(doc, spec, { ...base, vars });
-      if (kept) out.push(kept);
+      if (kept) out.push(keepMetadata(ctx, doc, kept));
     }
     return out;
   };

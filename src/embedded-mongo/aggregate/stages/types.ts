@@ -18,6 +18,11 @@ export interface PipelineContext {
    * function that writes the stage's input into its target.
    */
   prepareMerge?(spec: MergeSpec): (docs: Document[]) => Promise<void>;
+  /**
+   * Set when the pipeline starts with a `$match` holding `$text`: each document's text score (`{$meta:
+   * 'textScore'}`). Stages that turn one document into another (or several) give the new ones the score too.
+   */
+  textScores?: Map<Document, number>;
 }
 
 /** A parsed `$merge` (aggregate/stages/merge.ts); the command layer does the writing (commands/merge.ts). */

@@ -12,7 +12,7 @@ import { addToDate } from '../operators/dates';
 import { UTC } from '../timezone';
 import { compareAgg, hasOwn, isDocument, isNullish, isNumericValue, toDouble, typeName, valueKey } from '../values';
 import { setField } from './fields';
-import { documentScope } from './scope';
+import { documentScope, keepMetadata } from './scope';
 import type { PipelineContext, Stage } from './types';
 
 type Bound = 'unbounded' | 'current' | number;
@@ -232,7 +232,7 @@ export function compileSetWindowFields(spec: unknown, ctx: PipelineContext): Sta
         outputs.forEach((output, k) => {
           doc = setField(doc, output.path, columns[k][i]);
         });
-        out.push(doc);
+        out.push(keepMetadata(ctx, row.doc, doc));
       });
     }
     return out;
