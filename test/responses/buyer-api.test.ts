@@ -8,15 +8,9 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { createApiToken } from '../../src/accounts';
 import { buildTestApp, type TestApp } from '../helpers/app';
-import { answerQuestionnaire } from './buyer-fixtures';
+import { answerQuestionnaire, binary } from './buyer-fixtures';
 import { PDF } from './files';
 import { createSupplierLink, type SupplierLink } from './fixtures';
-
-function binary(res: request.Response, callback: (error: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
-}
 
 interface AnswerJson {
   questionId: string;

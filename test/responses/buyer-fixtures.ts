@@ -3,6 +3,7 @@ import { resolveInvitation } from '../../src/campaigns/invitation-service';
 import { addEvidence } from '../../src/responses/evidence-service';
 import { answersOf, openResponse, saveAnswers, submitResponse, type SupplierContext } from '../../src/responses/service';
 import { visibleQuestions } from '../../src/questionnaires';
+import type request from 'supertest';
 import type { TestApp } from '../helpers/app';
 import { validInput, type SupplierLink } from './fixtures';
 
@@ -50,4 +51,11 @@ export async function answerQuestionnaire(t: TestApp, link: SupplierLink, option
   const outcome = await submitResponse(t.deps, ctx, { ...declaration, confirm: 'yes' });
   if (!outcome.ok) throw new Error(`submitting: ${JSON.stringify(outcome.errors)} missing ${outcome.missing.map((q) => q.id).join(', ')}`);
   return { ...ctx, response: outcome.response };
+}
+
+/** A supertest parser that keeps the body as bytes (downloads, exports). */
+export function binary(res: request.Response, callback: (error: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => callback(null, Buffer.concat(chunks)));
 }

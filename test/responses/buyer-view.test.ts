@@ -9,17 +9,11 @@ import { createUser } from '../../src/accounts';
 import { listActivity } from '../../src/platform/activity';
 import { removeEvidence } from '../../src/responses/evidence-service';
 import { buildTestApp, createTestOrganisation, loginAgent, type TestApp, type TestOrganisation } from '../helpers/app';
-import { answerQuestionnaire, supplierContext } from './buyer-fixtures';
+import { answerQuestionnaire, binary, supplierContext } from './buyer-fixtures';
 import { PDF } from './files';
 import { createSupplierLink, type SupplierLink } from './fixtures';
 
 const XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>';
-
-function binary(res: request.Response, callback: (error: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
-}
 
 /** The marked row of one answer on a response page. */
 function answerRow(html: string, questionId: string): string {
@@ -54,6 +48,20 @@ describe('Buyer response pages', () => {
   after(async () => {
     await t.close();
   });
+
+  /** Every buyer page that names the response or its campaign. */
+  function buyerPages(): string[] {
+    return [
+      `/responses/${responseId}`,
+      `/responses/${responseId}/submissions/1`,
+      `/responses/${responseId}/compare`,
+      `/responses/${responseId}/print`,
+      `/responses/${responseId}/files/${fileId}`,
+      `/campaigns/${link.campaignId}/responses`,
+      `/campaigns/${link.campaignId}/export.csv`,
+      `/campaigns/${link.campaignId}/export.xlsx`,
+    ];
+  }
 
   it('When a buyer opens a submitted response, then every visible answer is shown by section with red flags marked (severity, what was found and why, the follow-up, indicators and conventions) and evidence listed with type and size', async () => {
     const agent = await loginAgent(t.app, org.buyer);
@@ -129,16 +137,7 @@ describe('Buyer response pages', () => {
   });
 
   it('When nobody is logged in, then every buyer page sends to the login page and "request changes" is refused', async () => {
-    for (const path of [
-      `/responses/${responseId}`,
-      `/responses/${responseId}/submissions/1`,
-      `/responses/${responseId}/compare`,
-      `/responses/${responseId}/print`,
-      `/responses/${responseId}/files/${fileId}`,
-      `/campaigns/${link.campaignId}/responses`,
-      `/campaigns/${link.campaignId}/export.csv`,
-      `/campaigns/${link.campaignId}/export.xlsx`,
-    ]) {
+    for (const path of buyerPages()) {
       const res = await request(t.app).get(path).expect(302);
       assert.equal(res.headers.location, `/login?next=${encodeURIComponent(path)}`);
     }
@@ -151,16 +150,7 @@ describe('Buyer response pages', () => {
     const own = await loginAgent(t.app, org.buyer);
     const unknown = new mongoose.Types.ObjectId().toHexString();
     const before = (await listActivity(t.deps.connection, org.id)).total;
-    for (const path of [
-      `/responses/${responseId}`,
-      `/responses/${responseId}/submissions/1`,
-      `/responses/${responseId}/compare`,
-      `/responses/${responseId}/print`,
-      `/responses/${responseId}/files/${fileId}`,
-      `/campaigns/${link.campaignId}/responses`,
-      `/campaigns/${link.campaignId}/export.csv`,
-      `/campaigns/${link.campaignId}/export.xlsx`,
-    ]) {
+    for (const path of buyerPages()) {
       const res = await foreign.get(path).expect(404);
       assert.doesNotMatch(res.text, /Karin Lund|Nordic/, path);
     }
@@ -230,6 +220,8 @@ describe('Buyer response pages', () => {
 
   it('When a campaign\'s responses are listed, then each supplier shows its state and red flags by severity, linked to its response', async () => {
     const agent = await loginAgent(t.app, org.auditor);
+    const home = await agent.get('/').expect(200);
+    assert.match(home.text, new RegExp(`<a href="/campaigns/${link.campaignId}/responses">Responses and exports for Code of conduct 2026</a>`));
     const page = await agent.get(`/campaigns/${link.campaignId}/responses`).expect(200);
     assert.match(page.text, new RegExp(`<a href="/responses/${responseId}">Nordic &lt;script&gt;`));
     assert.match(page.text, /Critical: 2/);

@@ -15,15 +15,9 @@ import { neutralise } from '../../src/responses/export';
 import { responseModel } from '../../src/responses/model';
 import { supplierModel } from '../../src/suppliers';
 import { buildTestApp, loginAgent, refreshCsrf, type TestApp } from '../helpers/app';
-import { answerQuestionnaire } from './buyer-fixtures';
+import { answerQuestionnaire, binary } from './buyer-fixtures';
 import { PDF } from './files';
 import { BUYER_CONTACT, createSupplierLink, SAQ, type SupplierLink } from './fixtures';
-
-function binary(res: request.Response, callback: (error: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
-}
 
 type Table = Array<Record<string, string>>;
 
