@@ -103,7 +103,8 @@ export function buyerResponsesRouter(deps: AppDeps): Router {
       canRequestChanges: !options.viewing && header.state === 'submitted' && canRequestChanges(req),
       message: options.message ?? '',
       errors,
-      notice: parseOr400(noticeQuery, req.query).notice,
+      // A notice is only a courtesy after a redirect: an unknown one is ignored rather than refused.
+      notice: noticeQuery.safeParse(req.query).data?.notice,
     });
   }
 
@@ -142,26 +143,22 @@ export function buyerResponsesRouter(deps: AppDeps): Router {
     const lang = req.lang;
     const t = translate(res);
     const header = responseHeader(record, lang, t, undefined);
+    const baselineSet = baseline ? submissionSet(deps, baseline) : undefined;
     res.render('responses/compare', {
       title: t('responses:compare.title', { supplier: header.supplier?.name ?? '' }),
       header,
       options: candidateOptions(candidates, baseline, lang, t),
       all: query.all === '1',
-      withKey: query.with,
-      comparison: baseline
-        ? comparisonView(
-            compareAnswerSets(record.current, submissionSet(deps, baseline)),
-            {
-              subject: record.current,
-              baseline: submissionSet(deps, baseline),
-              subjectResponseId: header.responseId,
-              baselineResponseId: baseline.responseId.toHexString(),
-            },
-            lang,
-            t,
-            query.all === '1',
-          )
-        : undefined,
+      comparison:
+        baseline && baselineSet
+          ? comparisonView(
+              compareAnswerSets(record.current, baselineSet),
+              { subject: record.current, baseline: baselineSet, subjectResponseId: header.responseId, baselineResponseId: baseline.responseId.toHexString() },
+              lang,
+              t,
+              query.all === '1',
+            )
+          : undefined,
     });
   });
 
