@@ -17,22 +17,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import express from 'express';
-import mongoose from 'mongoose';
-import pino from 'pino';
+import type mongoose from 'mongoose';
 import { createOrganisation } from '../src/accounts';
 import { createApp } from '../src/app';
 import { createCampaign } from '../src/campaigns';
 import { createInvitation } from '../src/campaigns/invitation-service';
-import type { Config } from '../src/config';
-import { assembleDeps, type AppDeps } from '../src/deps';
-import { systemClock } from '../src/platform/clock';
-import { createI18n } from '../src/platform/i18n';
-import { CapturingTransport } from '../src/platform/mail/transport';
-import { paths } from '../src/platform/paths';
-import { loadQuestionnaires } from '../src/questionnaires';
+import type { AppDeps } from '../src/deps';
 import { createSupplier } from '../src/suppliers';
+import { benchDeps } from './lib/bench-deps';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 if (!Number.isInteger(SECONDS) || SECONDS < 1) throw new Error(`seconds per phase must be a whole number ≥ 1, not ${process.argv[2]}`);
@@ -150,12 +143,6 @@ function portOf(server: http.Server): number {
   return (server.address() as AddressInfo).port;
 }
 
-async function mongoTarget(): Promise<{ uri: string; close(): Promise<void> }> {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, close: async () => undefined };
-  const { startMongoServer } = await import('../src/embedded-mongo');
-  return startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true, thread: DB_THREAD });
-}
-
 function cookiesOf(res: Response): string {
   return res.headers
     .getSetCookie()
@@ -168,32 +155,8 @@ function format(result: Result): string {
 }
 
 async function main(): Promise<void> {
-  const mongo = await mongoTarget();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-form-'));
-  const connection = mongoose.createConnection(mongo.uri, { dbName: `bench_form_${Date.now().toString(36)}` });
-  await connection.asPromise();
-  const config: Config = {
-    port: 0,
-    baseUrl: 'http://127.0.0.1',
-    mongodbUri: mongo.uri,
-    dataDir,
-    smtpUrl: undefined,
-    mailFrom: 'Bench <no-reply@bench.example>',
-    sessionSecret: randomBytes(32).toString('hex'),
-    nodeEnv: 'production',
-    isProduction: false,
-    logLevel: 'silent',
-    supplierCacheMs: 5_000,
-  };
-  const deps = assembleDeps({
-    config,
-    connection,
-    logger: pino({ level: 'silent' }),
-    clock: systemClock,
-    questionnaires: loadQuestionnaires(paths.questionnaires),
-    i18n: createI18n(),
-    transport: new CapturingTransport(),
-  });
+  const { deps, close } = await benchDeps('form', DB_THREAD);
+  const { connection } = deps;
   // As in production: compiled templates cached.
   const appServer = await listen(createApp(deps, { viewCache: true }));
   const servers: http.Server[] = [appServer];
@@ -250,10 +213,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    await connection.dropDatabase().catch(() => undefined);
-    await connection.close();
-    await mongo.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

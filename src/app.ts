@@ -2,6 +2,7 @@
  * Builds the Express app from its dependencies. No I/O here: connecting, listening and seeding are the server's job,
  * so tests build as many apps as they like on their own databases.
  */
+import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type RequestHandler } from 'express';
 import { accountsRouter, createPassport, registerAccountsApi, requireRole, resolveApiToken } from './accounts';
@@ -42,6 +43,10 @@ export interface AppOptions {
 /** The main navigation, one line per domain page (a user sees the entries of their roles). */
 const NAVIGATION: NavItem[] = [
   { href: '/', labelKey: 'common:nav.home', roles: ['buyer', 'auditor', 'admin'] },
+  { href: '/admin/users', labelKey: 'accounts:nav.users', roles: ['admin'] },
+  { href: '/admin/organisation', labelKey: 'accounts:nav.organisation', roles: ['admin'] },
+  { href: '/admin/api-tokens', labelKey: 'accounts:nav.apiTokens', roles: ['admin'] },
+  { href: '/admin/activity', labelKey: 'accounts:nav.activity', roles: ['admin'] },
   { href: '/admin/mailbox', labelKey: 'mail:nav', roles: ['admin'] },
 ];
 
@@ -72,11 +77,13 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   app.use(httpLogger(logger));
   app.use(securityHeaders(config));
   app.use('/static', express.static(paths.public, { maxAge: config.isProduction ? '1h' : 0, index: false }));
+  // Browsers ask for /favicon.ico whatever the page says.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(paths.public, 'favicon.ico'), { maxAge: config.isProduction ? '7d' : 0 }));
   // The API authenticates by bearer token: no cookies, no session, no CSRF (a browser never sends the token itself).
   app.use(
     '/api/v1',
     apiRouter(apiRoutes(deps), {
-      resolveToken: (token) => resolveApiToken(connection, token, deps.clock.now()),
+      resolveToken: (token, call) => resolveApiToken(connection, token, deps.clock.now(), call),
       logger,
       i18n,
       baseUrl: config.baseUrl,
@@ -103,7 +110,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   app.use(csrf.protect);
 
   // Routers: one line per domain.
-  app.use(accountsRouter(deps, passport));
+  app.use(accountsRouter(deps));
   app.use(homeRouter(deps));
   app.use(buyerResponsesRouter(deps));
   app.use(mailboxRouter(deps, requireRole('admin')));

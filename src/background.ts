@@ -3,11 +3,12 @@
  * registers its listeners on `deps.responseHooks` (submissions, reopenings) in the same registrar.
  * The server starts the scheduler after this ran; tests run due jobs by hand (`runJobs()` in test/helpers/app.ts).
  */
+import { registerAccountsJobs } from './accounts';
 import type { AppDeps } from './deps';
 
 type JobRegistrar = (deps: AppDeps) => void;
 
-const REGISTRARS: JobRegistrar[] = [];
+const REGISTRARS: JobRegistrar[] = [registerAccountsJobs];
 
 export function registerBackgroundWork(deps: AppDeps): void {
   for (const register of REGISTRARS) register(deps);

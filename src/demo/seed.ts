@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { apiTokenModel, createApiToken, createOrganisation, createUser, findOrganisationByName, organisationModel, userModel, type Role } from '../accounts';
+import { apiTokenModel, createApiToken, createOrganisation, createUser, findOrganisationByName, organisationModel, passwordHashingFor, userModel, type Role } from '../accounts';
 import type { OrganisationDocument } from '../accounts/model';
 import { campaignModel, createCampaign, type CampaignDocument } from '../campaigns';
 import { seedDemoInvitations } from './invitations';
@@ -96,7 +96,7 @@ function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 11000;
 }
 
-async function createDemoData(deps: SeedDeps, bcryptCost: number | undefined): Promise<DemoSeed> {
+async function createDemoData(deps: SeedDeps): Promise<DemoSeed> {
   const organisation = await createOrganisation(deps.connection, {
     name: DEMO_ORGANISATION_NAME,
     contactName: 'Inköpsavdelningen, Region Demo',
@@ -106,7 +106,7 @@ async function createDemoData(deps: SeedDeps, bcryptCost: number | undefined): P
     await createUser(
       deps.connection,
       { email: login.email, name: DEMO_USER_NAMES[login.role] ?? login.email, password: login.password, roles: [login.role], organisationId: organisation._id, locale: 'sv' },
-      { bcryptCost },
+      { hashing: passwordHashingFor(deps.config) },
     );
   }
   const suppliers: SupplierDocument[] = [];
@@ -164,7 +164,7 @@ async function removePartialDemo(deps: SeedDeps): Promise<void> {
   await organisationModel(deps.connection).deleteOne({ _id: organisationId });
 }
 
-export async function seedDemoData(deps: SeedDeps, options: { bcryptCost?: number } = {}): Promise<SeedResult> {
+export async function seedDemoData(deps: SeedDeps): Promise<SeedResult> {
   await ensureIndexes(deps);
   if (await findOrganisationByName(deps.connection, DEMO_ORGANISATION_NAME)) return recalled(deps);
   if (!deps.questionnaires.get(DEMO_QUESTIONNAIRE.id, DEMO_QUESTIONNAIRE.version)) {
@@ -172,7 +172,7 @@ export async function seedDemoData(deps: SeedDeps, options: { bcryptCost?: numbe
   }
   let demo: DemoSeed;
   try {
-    demo = await createDemoData(deps, options.bcryptCost);
+    demo = await createDemoData(deps);
   } catch (error) {
     // Another process seeded at the same moment: its data stands.
     if (isDuplicateKey(error)) return recalled(deps);

@@ -93,6 +93,14 @@ function viewTranslate(res: Response): Translate {
   return res.locals.t as Translate;
 }
 
+/**
+ * An error-summary line: the question, then what is wrong. Most labels are questions, so a colon after them read
+ * "…?: Answer the question"; a label ending in its own punctuation is followed by a space only.
+ */
+export function summaryItem(label: string, error: string): string {
+  return /[?!.:]$/.test(label.trim()) ? `${label.trim()} ${error}` : `${label}: ${error}`;
+}
+
 export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {}): Router {
   const router = express.Router();
 
@@ -226,8 +234,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const nav = sectionNav(ctx.definition, answers, section.id, lang, t, visibility);
     const index = nav.findIndex((item) => item.id === section.id);
     const errorList = questions.flatMap((q) => [
-      ...(q.error ? [{ field: q.targetId, message: `${q.label}: ${q.error}` }] : []),
-      ...(q.evidence?.error ? [{ field: `file-${q.id}`, message: `${q.label}: ${q.evidence.error}` }] : []),
+      ...(q.error ? [{ field: q.targetId, message: summaryItem(q.label, q.error) }] : []),
+      ...(q.evidence?.error ? [{ field: `file-${q.id}`, message: summaryItem(q.label, q.evidence.error) }] : []),
     ]);
     return {
       ...PAGE_ASSETS,

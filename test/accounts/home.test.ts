@@ -133,7 +133,7 @@ describe('buyer and auditor home page', () => {
     await agent.get('/?lang=sv').expect(200);
     const res = await agent.get('/').expect(200);
     assert.match(res.text, /<html lang="sv">/);
-    assert.match(res.text, /Uppföljningar/);
+    assert.match(res.text, /Kampanjer/);
     assert.match(res.text, /Inskickad/);
     assert.doesNotMatch(res.text, /<form[^>]+action="\/(?!logout)/, 'no forms other than logout');
   });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { createUser } from '../../src/accounts';
+import { createUser, TEST_PASSWORD_HASHING } from '../../src/accounts';
 import { listActivity } from '../../src/platform/activity';
 import { removeEvidence } from '../../src/responses/evidence-service';
 import { buildTestApp, createTestOrganisation, loginAgent, type TestApp, type TestOrganisation } from '../helpers/app';
@@ -105,7 +105,7 @@ describe('Buyer response pages', () => {
     const user = await createUser(
       t.deps.connection,
       { email: 'svensk@region.example', name: 'Sara Svensk', password: 'svensk-password-1', roles: ['buyer'], organisationId: org.id, locale: 'sv' },
-      { bcryptCost: 4 },
+      { hashing: TEST_PASSWORD_HASHING },
     );
     assert.ok(user);
     const agent = await loginAgent(t.app, { email: 'svensk@region.example', password: 'svensk-password-1' });

@@ -108,6 +108,10 @@ describe('Request changes and resubmission', () => {
     assert.ok(reopened?.refs.includes(`supplier:${link.supplierId}`) && reopened.refs.includes(`campaign:${link.campaignId}`));
     assert.equal(timeline[2]?.actor.kind, 'supplier');
 
+    const log = await (await loginAgent(t.app, link.organisation.admin)).get('/admin/activity?lang=en').expect(200);
+    assert.match(log.text, /Karin Lund submitted the response \(code-of-conduct-saq@1\)/);
+    assert.match(log.text, /buyer of [^<]* asked contact\d+@supplier\.example for changes to submission 1: “Please attach the payroll &lt;script&gt;/);
+    assert.match(log.text, /Karin Lund submitted the response again \(submission 2\)/);
     const history = await agent.get(`/responses/${id}`).expect(200);
     assert.match(history.text, /Submitted again \(submission 2\)/);
     assert.match(history.text, /<a href="\/responses\/[0-9a-f]{24}\/submissions\/1">Submission 1<\/a>/);
