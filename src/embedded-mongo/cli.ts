@@ -1,5 +1,5 @@
 /**
- * `npm run db -- --port 27017 --dbpath ./data/db [--host 127.0.0.1] [--in-memory]`
+ * `npm run db -- --port 27017 --dbpath ./data/db [--host 127.0.0.1] [--in-memory] [--setParameter enableTestCommands=1]`
  * Runs the embedded server in the foreground until SIGINT/SIGTERM, then closes it cleanly.
  */
 import { startMongoServer, type Logger } from './index';
@@ -9,12 +9,22 @@ interface CliOptions {
   port: number;
   dbPath?: string;
   inMemory: boolean;
+  enableTestCommands: boolean;
 }
 
-const USAGE = 'usage: npm run db -- [--host 127.0.0.1] [--port 27017] (--dbpath ./data/db | --in-memory)';
+const USAGE =
+  'usage: npm run db -- [--host 127.0.0.1] [--port 27017] (--dbpath ./data/db | --in-memory) [--setParameter enableTestCommands=1]';
+
+/** mongod's `--setParameter name=value`; only enableTestCommands (fail points for tests) exists here. */
+function parseSetParameter(setting: string, options: CliOptions): void {
+  const [name, value] = setting.split('=', 2);
+  if (name !== 'enableTestCommands') throw new Error(`--setParameter: unknown parameter '${name}' (only enableTestCommands is supported)`);
+  if (!['1', 'true', '0', 'false'].includes(value ?? '')) throw new Error(`--setParameter enableTestCommands must be 1, true, 0 or false, got '${value ?? ''}'`);
+  options.enableTestCommands = value === '1' || value === 'true';
+}
 
 export function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { host: '127.0.0.1', port: 27017, inMemory: false };
+  const options: CliOptions = { host: '127.0.0.1', port: 27017, inMemory: false, enableTestCommands: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -40,6 +50,9 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--in-memory':
         options.inMemory = true;
+        break;
+      case '--setParameter':
+        parseSetParameter(value(), options);
         break;
       case '--help':
       case '-h':

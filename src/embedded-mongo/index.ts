@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ObjectId } from 'bson';
 import { CursorRegistry } from './commands/cursors';
+import { FailPoints } from './commands/fail-points';
 import { newOpCounters, silentLogger, type Logger, type ServerContext } from './commands/context';
 import { SessionRegistry } from './commands/sessions';
 import { listen } from './server';
@@ -29,6 +30,11 @@ export interface MongoServerOptions {
    * work uses another core (the logger then receives the worker's records by message).
    */
   thread?: 'main' | 'worker';
+  /**
+   * Offer mongod's test commands (`configureFailPoint` with `failCommand`, `refreshLogicalSessionCacheNow`), as
+   * mongod does when started with `--setParameter enableTestCommands=1`; never on a production server.
+   */
+  enableTestCommands?: boolean;
 }
 
 export interface RunningMongoServer {
@@ -82,13 +88,13 @@ function connectionUri(host: string, port: number): string {
 export async function startMongoServer(options: MongoServerOptions = {}): Promise<RunningMongoServer> {
   const validated = validateOptions(options);
   if (options.thread === 'worker') {
-    return startInWorker({ ...validated, ttlIntervalMs: options.ttlIntervalMs }, options.logger ?? silentLogger);
+    return startInWorker({ ...validated, ttlIntervalMs: options.ttlIntervalMs, enableTestCommands: options.enableTestCommands }, options.logger ?? silentLogger);
   }
   const { host, port, inMemory, dbPath } = validated;
   const logger = options.logger ?? silentLogger;
   const location = inMemory ? { inMemory: true as const } : { dbPath: dbPath as string };
   const storage = await openStorage(location, logger, { ttlIntervalMs: options.ttlIntervalMs });
-  const served = await serveStorage(storage, { host, port, logger, inMemory, dbPath });
+  const served = await serveStorage(storage, { host, port, logger, inMemory, dbPath, enableTestCommands: options.enableTestCommands });
   return { uri: served.uri, port: served.port, close: served.close };
 }
 
@@ -102,6 +108,8 @@ export interface ServeOptions {
   now?: () => number;
   /** Kill idle cursors and expire sessions in the background (default true). */
   backgroundSweeps?: boolean;
+  /** See `MongoServerOptions.enableTestCommands`. */
+  enableTestCommands?: boolean;
 }
 
 /**
@@ -121,6 +129,7 @@ export async function serveStorage(
     sessions,
     logger,
     opcounters: newOpCounters(),
+    failPoints: options.enableTestCommands ? new FailPoints() : undefined,
     identity: { host, port, setName: REPLICA_SET_NAME, electionId: new ObjectId(), startedAt: new Date(), inMemory, dbPath },
   };
   let listening;
@@ -134,6 +143,7 @@ export async function serveStorage(
   const sweeper = options.backgroundSweeps === false ? undefined : startSweeper(cursors, sessions, logger);
   const uri = connectionUri(host, listening.port);
   logger.info({ uri, inMemory, dbPath }, 'embedded MongoDB server listening');
+  if (options.enableTestCommands) logger.warn({ uri }, 'test commands are enabled (configureFailPoint); never on a production server');
   let closing: Promise<void> | undefined;
   return {
     uri,

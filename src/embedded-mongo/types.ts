@@ -1,12 +1,15 @@
 /**
  * Shared contracts between the parts of the embedded server (see DESIGN.md beside this file).
  *
- * Value representation (everywhere inside the server): documents are what `bson.deserialize` returns with
- * `{useBigInt64: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true}`:
- *   int32 and double -> JS number (an integer-valued number in int32 range reports as 'int', otherwise 'double')
+ * Value representation (everywhere inside the server): documents are what `bson/decode.ts` makes of BSON bytes
+ * (bson's `deserialize` with `{useBigInt64: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true}`, then
+ * exact number types and plain DBRef documents restored):
+ *   int32 -> JS number in int32 range; double -> JS number, except a double whose value would read as an int32
+ *   (integral, in int32 range, not -0), which is a bson.Double (`bson/double.ts`), so every type round-trips;
  *   int64 -> bigint, Decimal128 -> bson.Decimal128, ObjectId -> bson.ObjectId, binData -> bson.Binary,
  *   regex -> bson.BSONRegExp, timestamp -> bson.Timestamp, minKey/maxKey -> bson.MinKey/MaxKey, date -> Date,
- *   undefined -> undefined (deprecated BSON type), null -> null, arrays -> arrays, embedded docs -> plain objects.
+ *   undefined -> undefined (deprecated BSON type), null -> null, arrays -> arrays, embedded docs -> plain objects
+ *   (also those holding `$ref`/`$id`, which bson alone would turn into DBRef instances).
  * Serialising a reply with `bson.serialize` turns bigint back into int64 (cursor ids MUST be bigint).
  * Documents handed out by the storage engine are shared, read-only objects: nothing may mutate them.
  */
@@ -122,6 +125,8 @@ export interface StorageEngine {
   databaseStats(db: string): CatalogStats;
   collectionStats(db: string, coll: string): CatalogStats & { count: number; avgObjSize: number; nindexes: number; indexSizes: Record<string, number> };
   listCollections(db: string): CollectionInfo[];
+  /** The options `db.coll` was created with (shared, read-only), or undefined when there is no such collection. */
+  collectionOptions(db: string, coll: string): CollectionOptions | undefined;
   /** Throws 48 NamespaceExists. */
   createCollection(db: string, coll: string, options: CollectionOptions): Promise<void>;
   /** Returns false when there was no such collection. */

@@ -73,6 +73,8 @@ const create: CommandHandler = async (inv) => {
   if (options.timeseries !== undefined || options.clusteredIndex !== undefined) {
     throw mongoError('NotImplemented', 'time-series and clustered collections are not supported by the embedded server');
   }
+  if (options.expireAfterSeconds !== undefined) throw mongoError('InvalidOptions', "'expireAfterSeconds' requires clustering to be enabled");
+  if (options.encryptedFields !== undefined) throw mongoError('NotImplemented', 'queryable encryption is not supported by the embedded server');
   if (options.validator !== undefined) optionalDocument(options, 'validator', 'create');
   if (options.capped !== undefined && optionalBoolean(options, 'capped', 'create') && options.size === undefined) {
     throw mongoError('InvalidOptions', 'the size field is required when creating a capped collection');

@@ -18,6 +18,8 @@ export interface CursorSource {
   /** Applied to each document as it is handed out (projection). */
   transform?: (doc: Document) => Document;
   sessionKey?: string;
+  /** `noCursorTimeout`: never killed for being idle (only by killCursors, its session ending or a shutdown). */
+  noTimeout?: boolean;
 }
 
 interface OpenCursor extends CursorSource {
@@ -82,7 +84,7 @@ export class CursorRegistry {
     const cutoff = this.now() - CURSOR_IDLE_TIMEOUT_MS;
     let killed = 0;
     for (const [id, cursor] of this.open) {
-      if (cursor.lastUsed < cutoff) {
+      if (cursor.lastUsed < cutoff && !cursor.noTimeout) {
         this.open.delete(id);
         killed++;
       }

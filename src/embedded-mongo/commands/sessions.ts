@@ -177,6 +177,11 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
+  /** Every open session: its id and when a command last used it. */
+  list(): Array<{ id: Binary; lastUse: Date }> {
+    return [...this.sessions.values()].map((session) => ({ id: session.id, lastUse: new Date(session.lastUse) }));
+  }
+
   private planTransaction(session: LogicalSession, name: string, body: Document, txnNumber: bigint): SessionPlan {
     if (body.autocommit !== false) throw mongoError('InvalidOptions', 'autocommit must be false when present');
     if (name === 'count') throw mongoError('Location50851', "Cannot run 'count' in a multi-document transaction.");

@@ -4,6 +4,7 @@
  * handed to `Persistence`; start-up replays `loadState()` through the same function.
  */
 import { UUID } from 'bson';
+import { numberOf } from '../bson/double';
 import { MongoServerError } from '../errors';
 import type {
   CatalogStats,
@@ -352,6 +353,10 @@ export class EmbeddedStorage implements StorageEngine {
       info: { readOnly: false, uuid: c.uuid },
       idIndex: { ...c.idIndex.spec },
     }));
+  }
+
+  collectionOptions(db: string, coll: string): CollectionOptions | undefined {
+    return this.databases.get(db)?.get(coll)?.options;
   }
 
   async createCollection(db: string, coll: string, options: CollectionOptions): Promise<void> {
@@ -706,8 +711,8 @@ export class EmbeddedStorage implements StorageEngine {
 
 /** A capped collection's size or max as sent by a client (int32, int64 or double); Infinity when unset or <= 0. */
 function positiveLimit(value: unknown): number {
-  const n = typeof value === 'bigint' ? Number(value) : value;
-  return typeof n === 'number' && n > 0 ? n : Infinity;
+  const n = numberOf(value);
+  return n !== undefined && n > 0 ? n : Infinity;
 }
 
 function stagedKey(ns: string, id: unknown): string {

@@ -4,15 +4,14 @@
  * size (a transaction of many 16 MB documents) is one frame and is replayed all or nothing.
  */
 import { crc32 } from 'node:zlib';
-import { deserialize, serialize } from 'bson';
+import { serialize } from 'bson';
+import { decodeDocument } from '../../bson/decode';
 import type { Document } from '../../types';
 import type { ChangeRecord } from '../persistence';
 
 export const FRAME_HEADER_BYTES = 8;
 /** Frames larger than this are taken as damage (a flipped length byte), never as a real commit. */
 export const MAX_FRAME_BYTES = 1024 * 1024 * 1024;
-
-const DESERIALIZE_OPTIONS = { useBigInt64: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true } as const;
 
 export function encodeFrame(records: ChangeRecord[]): Buffer {
   return frameOfParts(records.map(serializeRecord));
@@ -95,7 +94,7 @@ export function decodeRecords(payload: Buffer, batchSize: number, apply: (record
 
 function decodeRecord(payload: Buffer, offset: number, size: number, names: NamespaceCache): ChangeRecord | undefined {
   try {
-    return decodeInsert(payload, offset, size, names) ?? (deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord);
+    return decodeInsert(payload, offset, size, names) ?? (decodeDocument(payload.subarray(offset, offset + size)) as unknown as ChangeRecord);
   } catch {
     return undefined;
   }
@@ -127,7 +126,7 @@ function decodeInsert(bytes: Buffer, start: number, size: number, names: Namespa
   // Exactly the three fields: the document, then the record's terminating zero.
   if (docSize < 5 || docStart + docSize !== end - 1 || bytes[end - 1] !== 0) return undefined;
   const ns = names.get(bytes, nsStart, nsEnd - 1);
-  const doc = deserialize(bytes.subarray(docStart, docStart + docSize), DESERIALIZE_OPTIONS) as Document;
+  const doc = decodeDocument(bytes.subarray(docStart, docStart + docSize));
   return { op: 'insert', ns, doc, size: docSize };
 }
 
