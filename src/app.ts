@@ -19,7 +19,7 @@ import { bodyParsers, createCsrf, createSupplierCsrf, securityHeaders } from './
 import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
 import { rulesRouter } from './questionnaires';
-import { supplierRouter } from './responses';
+import { buyerResponsesRouter, registerResponsesApi, supplierRouter } from './responses';
 import { registerSuppliersApi, suppliersRouter } from './suppliers';
 
 export type { AppDeps } from './deps';
@@ -57,6 +57,7 @@ function apiRoutes(deps: AppDeps): ApiRegistry {
   const api = new ApiRegistry();
   registerAccountsApi(api, deps);
   registerSuppliersApi(api, deps);
+  registerResponsesApi(api, deps);
   return api;
 }
 
@@ -115,6 +116,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   app.use(accountsRouter(deps));
   app.use(homeRouter(deps));
   app.use(suppliersRouter(deps));
+  app.use(buyerResponsesRouter(deps));
   app.use(mailboxRouter(deps, requireRole('admin')));
 
   app.use(notFoundHandler);

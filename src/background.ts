@@ -1,5 +1,6 @@
 /**
- * The app's time-driven work: each domain defines its persisted jobs on the scheduler here (one line per domain).
+ * The app's time-driven work: each domain defines its persisted jobs on the scheduler here (one line per domain), and
+ * registers its listeners on `deps.responseHooks` (submissions, reopenings) in the same registrar.
  * The server starts the scheduler after this ran; tests run due jobs by hand (`runJobs()` in test/helpers/app.ts).
  */
 import { registerAccountsJobs } from './accounts';
