@@ -13,7 +13,7 @@ import { createInvitation } from '../../src/campaigns/invitation-service';
 import { listActivity } from '../../src/platform/activity';
 import { neutralise } from '../../src/responses/export';
 import { responseModel } from '../../src/responses/model';
-import { supplierModel } from '../../src/suppliers';
+import { createTestSupplier } from '../helpers/suppliers';
 import { buildTestApp, loginAgent, refreshCsrf, type TestApp } from '../helpers/app';
 import { answerQuestionnaire, binary } from './buyer-fixtures';
 import { PDF } from './files';
@@ -57,11 +57,8 @@ describe('Campaign exports', () => {
     const { deps } = t;
     const organisationId = link.organisationId;
     const inCampaign = async (name: string, number: string): Promise<SupplierLink> => {
-      const supplier = await supplierModel(deps.connection).create({
-        organisationId,
+      const supplier = await createTestSupplier(deps, String(organisationId), {
         name,
-        country: 'SE',
-        organisationNumber: number,
         contacts: [{ name: 'Contact', email: `${number}@supplier.example`, language: 'sv' }],
       });
       return invitationFor(supplier._id.toHexString());
@@ -228,15 +225,15 @@ describe('Campaign export across many suppliers', () => {
     const link = await createSupplierLink(t);
     const template = (await answerQuestionnaire(t, link)).response;
     const count = 450;
-    const suppliers = await supplierModel(t.deps.connection).insertMany(
-      Array.from({ length: count }, (_, i) => ({
-        organisationId: link.organisationId,
-        name: `Supplier ${String(count - i).padStart(4, '0')}`,
-        country: 'SE',
-        organisationNumber: `SE${i}`,
-        contacts: [{ name: 'C', email: `c${i}@example.com`, language: 'sv' }],
-      })),
-    );
+    const suppliers = [];
+    for (let i = 0; i < count; i += 1) {
+      suppliers.push(
+        await createTestSupplier(t.deps, String(link.organisationId), {
+          name: `Supplier ${String(count - i).padStart(4, '0')}`,
+          contacts: [{ name: 'C', email: `c${i}@example.com`, language: 'sv' }],
+        }),
+      );
+    }
     await responseModel(t.deps.connection).collection.insertMany(
       suppliers.map((s) => ({ ...template, _id: new mongoose.Types.ObjectId(), invitationId: new mongoose.Types.ObjectId(), supplierId: s._id })),
     );
