@@ -12,19 +12,19 @@
  * response written 50 times at once, which no supplier does; those run one at a time; not a target).
  * Runs on the embedded MongoDB in memory (or MONGODB_URI). `npx tsx bench/form-render.ts [seconds per phase]`
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import express from 'express';
+import { cpus, loadavg } from 'node:os';
 import type mongoose from 'mongoose';
 import { createOrganisation } from '../src/accounts';
 import { createApp } from '../src/app';
 import { createCampaign } from '../src/campaigns';
 import { createInvitation } from '../src/campaigns/invitation-service';
 import type { AppDeps } from '../src/deps';
+import { SYSTEM_ACTOR } from '../src/platform/activity';
 import { createSupplier } from '../src/suppliers';
+import { organisationNumberFor } from '../test/helpers/suppliers';
+import { listen, serveBareRender } from './lib/bare-render';
 import { benchDeps } from './lib/bench-deps';
 
 const SECONDS = Number(process.argv[2] ?? 5);
@@ -133,12 +133,6 @@ async function interleaved(phases: Phase[], seconds: number): Promise<Result[]> 
   return samples.map(summarise);
 }
 
-function listen(app: express.Express): Promise<http.Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
 function portOf(server: http.Server): number {
   return (server.address() as AddressInfo).port;
 }
@@ -169,15 +163,7 @@ async function main(): Promise<void> {
     const html = (browsers[0] as Browser).html;
 
     // The same HTML as a static EJS template behind a bare Express app.
-    const viewsDir = mkdtempSync(path.join(tmpdir(), 'bench-views-'));
-    writeFileSync(path.join(viewsDir, 'page.ejs'), html.replace(/<%/g, '<%%'));
-    const bare = express();
-    bare.set('views', viewsDir);
-    bare.set('view engine', 'ejs');
-    bare.set('view cache', true);
-    bare.get('/page', (_req, res) => res.render('page'));
-    const bareServer = await listen(bare);
-    servers.push(bareServer);
+    const bareRender = await serveBareRender(html);
 
     const bareSpec: RequestSpec = { method: 'GET', path: '/page' };
     const pageSpecs = browsers.slice(0, RENDER_CONNECTIONS).map(pageSpec);
@@ -185,7 +171,7 @@ async function main(): Promise<void> {
 
     const [bareResult, pageResult, saveResult, oneLinkResult] = (await interleaved(
       [
-        { port: portOf(bareServer), specs: [bareSpec], connections: RENDER_CONNECTIONS },
+        { port: bareRender.port, specs: [bareSpec], connections: RENDER_CONNECTIONS },
         { port, specs: pageSpecs, connections: RENDER_CONNECTIONS },
         { port, specs: saveSpecs, connections: SAVE_CONNECTIONS },
         { port, specs: saveSpecs.slice(0, 1), connections: SAVE_CONNECTIONS },
@@ -206,7 +192,7 @@ async function main(): Promise<void> {
     console.log(`  page / bare ratio   ${renderRatio.toFixed(2)}  (target ≥ 0.50: ${verdict(renderRatio >= 0.5)})`);
     console.log(`  saves / bare ratio  ${saveRatio.toFixed(2)}  (target ≥ 0.30: ${verdict(saveRatio >= 0.3)})`);
     console.log(`  save p99            ${saveResult.p99.toFixed(1)} ms  (target < 200 ms: ${verdict(saveResult.p99 < 200)})`);
-    rmSync(viewsDir, { recursive: true, force: true });
+    await bareRender.close();
     if (pageResult.errors + saveResult.errors + bareResult.errors + oneLinkResult.errors > 0) process.exitCode = 1;
   } finally {
     for (const server of servers) {
@@ -250,13 +236,17 @@ async function createLinks(deps: AppDeps, organisationId: mongoose.Types.ObjectI
   const suppliers = [];
   for (let i = 0; i < count; i += 1) {
     suppliers.push(
-      await createSupplier(deps.connection, {
-        organisationId,
-        name: `Bench Supplier ${i + 1} AB`,
-        country: 'SE',
-        organisationNumber: `556000-${String(i).padStart(4, '0')}`,
-        contacts: [{ name: 'Bench', email: `bench${i + 1}@supplier.example`, language: 'en' }],
-      }),
+      await createSupplier(
+        deps,
+        {
+          organisationId,
+          name: `Bench Supplier ${i + 1} AB`,
+          country: 'SE',
+          organisationNumber: organisationNumberFor(i),
+          contacts: [{ name: 'Bench', email: `bench${i + 1}@supplier.example`, language: 'en' }],
+        },
+        SYSTEM_ACTOR,
+      ),
     );
   }
   const campaign = await createCampaign(deps, {

@@ -19,7 +19,8 @@ import { bodyParsers, createCsrf, createSupplierCsrf, securityHeaders } from './
 import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
 import { rulesRouter } from './questionnaires';
-import { supplierRouter } from './responses';
+import { buyerResponsesRouter, registerResponsesApi, supplierRouter } from './responses';
+import { registerSuppliersApi, suppliersRouter } from './suppliers';
 
 export type { AppDeps } from './deps';
 
@@ -43,6 +44,7 @@ export interface AppOptions {
 /** The main navigation, one line per domain page (a user sees the entries of their roles). */
 const NAVIGATION: NavItem[] = [
   { href: '/', labelKey: 'common:nav.home', roles: ['buyer', 'auditor', 'admin'] },
+  { href: '/suppliers', labelKey: 'suppliers:nav', roles: ['buyer', 'auditor', 'admin'] },
   { href: '/admin/users', labelKey: 'accounts:nav.users', roles: ['admin'] },
   { href: '/admin/organisation', labelKey: 'accounts:nav.organisation', roles: ['admin'] },
   { href: '/admin/api-tokens', labelKey: 'accounts:nav.apiTokens', roles: ['admin'] },
@@ -54,6 +56,8 @@ const NAVIGATION: NavItem[] = [
 function apiRoutes(deps: AppDeps): ApiRegistry {
   const api = new ApiRegistry();
   registerAccountsApi(api, deps);
+  registerSuppliersApi(api, deps);
+  registerResponsesApi(api, deps);
   return api;
 }
 
@@ -111,6 +115,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   // Routers: one line per domain.
   app.use(accountsRouter(deps));
   app.use(homeRouter(deps));
+  app.use(suppliersRouter(deps));
+  app.use(buyerResponsesRouter(deps));
   app.use(mailboxRouter(deps, requireRole('admin')));
 
   app.use(notFoundHandler);

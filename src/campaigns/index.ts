@@ -20,6 +20,7 @@ export {
   createInvitation,
   DEFAULT_INVITATION_DAYS,
   hashToken,
+  issueAdditionalLink,
   resolveInvitation,
   revokeInvitation,
   supplierUrl,

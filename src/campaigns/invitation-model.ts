@@ -25,12 +25,19 @@ const invitationSchema = new Schema(
     questionnaireVersion: { type: Number, required: true },
     language: { type: String, enum: INVITATION_LANGUAGES, required: true },
     buyerContact: { type: buyerContactSchema, required: false },
+    /**
+     * Hashes of further links to the same invitation: a mail that sends the link again (a request for changes) carries
+     * a link of its own (only hashes are stored, so it cannot repeat the first link). Revoking the invitation stops
+     * all of them.
+     */
+    aliasHashes: { type: [String], default: undefined },
     expiresAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
   },
   { timestamps: true, collection: 'invitations' },
 );
 invitationSchema.index({ tokenHash: 1 }, { unique: true });
+invitationSchema.index({ aliasHashes: 1 });
 
 export type Invitation = InferSchemaType<typeof invitationSchema>;
 export type InvitationDocument = HydratedDocument<Invitation>;
@@ -39,6 +46,7 @@ export type InvitationDocument = HydratedDocument<Invitation>;
 export interface InvitationData {
   _id: mongoose.Types.ObjectId;
   tokenHash: string;
+  aliasHashes?: string[];
   organisationId: mongoose.Types.ObjectId;
   campaignId: mongoose.Types.ObjectId;
   supplierId: mongoose.Types.ObjectId;

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import mongoose from 'mongoose';
 import { z } from 'zod';
 import { objectIdInput } from '../platform/ids';
+import { noteSupplierInvited } from '../suppliers';
 import { invitationModel, INVITATION_LANGUAGES, type InvitationData, type InvitationDocument } from './invitation-model';
 
 export const DEFAULT_INVITATION_DAYS = 60;
@@ -37,6 +38,12 @@ export function isWellFormedToken(token: string): boolean {
   return TOKEN_PATTERN.test(token);
 }
 
+/** A new link secret and the hash that is stored in its place. */
+export function newLinkToken(): { token: string; tokenHash: string } {
+  const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  return { token, tokenHash: hashToken(token) };
+}
+
 export function supplierUrl(baseUrl: string, token: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/s/${token}`;
 }
@@ -46,10 +53,10 @@ export async function createInvitation(
   rawInput: CreateInvitationInput,
 ): Promise<{ invitation: InvitationDocument; token: string; url: string }> {
   const input = createInvitationInput.parse(rawInput);
-  const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  const { token, tokenHash } = newLinkToken();
   const expiresAt = new Date(deps.clock.now().getTime() + input.expiresInDays * DAY_MS);
   const invitation = await invitationModel(deps.connection).create({
-    tokenHash: hashToken(token),
+    tokenHash,
     organisationId: input.organisationId,
     campaignId: input.campaignId,
     supplierId: input.supplierId,
@@ -59,6 +66,8 @@ export async function createInvitation(
     buyerContact: input.buyerContact,
     expiresAt,
   });
+  // The register's "never invited" filter and its history guard read this.
+  await noteSupplierInvited(deps.connection, input.organisationId, [input.supplierId], deps.clock.now());
   return { invitation, token, url: supplierUrl(deps.config.baseUrl, token) };
 }
 
@@ -108,6 +117,27 @@ export async function revokeInvitation(
   return revoked !== null;
 }
 
+/**
+ * A further working link to a live invitation of the organisation, for a mail that sends the link again; the link
+ * stays valid at least until `validUntil` (an expired link is extended). Null when the invitation is revoked or not
+ * the organisation's. Pass the session of the transaction that queues the mail.
+ */
+export async function issueAdditionalLink(
+  deps: Pick<InvitationDeps, 'connection' | 'config'>,
+  invitationId: mongoose.Types.ObjectId,
+  organisationId: mongoose.Types.ObjectId,
+  validUntil: Date,
+  options: { session?: mongoose.ClientSession } = {},
+): Promise<{ token: string; url: string } | null> {
+  const { token, tokenHash } = newLinkToken();
+  const updated = await invitationModel(deps.connection).updateOne(
+    { _id: invitationId, organisationId, revokedAt: null },
+    { $push: { aliasHashes: tokenHash }, $max: { expiresAt: validUntil } },
+    { session: options.session },
+  );
+  return updated.matchedCount === 1 ? { token, url: supplierUrl(deps.config.baseUrl, token) } : null;
+}
+
 export type BuyerContact = { name: string; email: string };
 export type InvitationResolution =
   | { status: 'valid'; invitation: InvitationData }
@@ -125,8 +155,10 @@ async function findInvitation(deps: ResolveDeps, tokenHash: string): Promise<Inv
   const cached = cache?.entries.get(tokenHash);
   if (cached) return cached;
   const revocationsBefore = cache?.revocations;
-  // The driver's collection directly: every supplier request may come here, and the filter needs no casting.
-  const invitation = await invitationModel(deps.connection).collection.findOne<InvitationData>({ tokenHash });
+  // The driver's collection directly: every supplier request may come here, and the filter needs no casting. A
+  // further link is looked up second: two simple indexed lookups cost less than one $or.
+  const collection = invitationModel(deps.connection).collection;
+  const invitation = (await collection.findOne<InvitationData>({ tokenHash })) ?? (await collection.findOne<InvitationData>({ aliasHashes: tokenHash }));
   // Unknown tokens are not cached: guesses must not fill the cache.
   if (invitation && cache && cache.revocations === revocationsBefore) {
     // Every request shares the cached object: frozen, so no handler can change it for the others.

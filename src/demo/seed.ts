@@ -8,7 +8,8 @@ import { apiTokenModel, createApiToken, createOrganisation, createUser, findOrga
 import type { OrganisationDocument } from '../accounts/model';
 import { campaignModel, createCampaign, type CampaignDocument } from '../campaigns';
 import { seedDemoInvitations } from './invitations';
-import { createSupplier, supplierModel, type CreateSupplierInput, type SupplierDocument } from '../suppliers';
+import { createSupplier, supplierModel, type SupplierDocument, type SupplierInput } from '../suppliers';
+import { SYSTEM_ACTOR } from '../platform/activity';
 import type { AppDeps } from '../deps';
 
 export const DEMO_ORGANISATION_NAME = 'Region Demo';
@@ -36,7 +37,7 @@ const DEMO_USER_NAMES: Record<string, string> = {
   auditor: 'Erik Revisor',
 };
 
-const DEMO_SUPPLIERS: ReadonlyArray<Omit<CreateSupplierInput, 'organisationId'>> = [
+const DEMO_SUPPLIERS: ReadonlyArray<SupplierInput> = [
   {
     name: 'Nordisk Vårdtextil AB',
     country: 'SE',
@@ -46,7 +47,7 @@ const DEMO_SUPPLIERS: ReadonlyArray<Omit<CreateSupplierInput, 'organisationId'>>
   {
     name: 'Göta Medicinteknik AB',
     country: 'SE',
-    organisationNumber: '559012-3456',
+    organisationNumber: '559012-3450',
     contacts: [{ name: 'Johan Berg', email: 'johan.berg@gota-medicinteknik.example', language: 'sv' }],
   },
   {
@@ -110,7 +111,7 @@ async function createDemoData(deps: SeedDeps): Promise<DemoSeed> {
     );
   }
   const suppliers: SupplierDocument[] = [];
-  for (const supplier of DEMO_SUPPLIERS) suppliers.push(await createSupplier(deps.connection, { ...supplier, organisationId: organisation._id }));
+  for (const supplier of DEMO_SUPPLIERS) suppliers.push(await createSupplier(deps, { ...supplier, organisationId: organisation._id }, SYSTEM_ACTOR));
   const campaign = await createCampaign(deps, {
     organisationId: organisation._id,
     name: 'Uppförandekod för leverantörer 2026',

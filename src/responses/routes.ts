@@ -251,6 +251,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       notice: render.notice,
       renderedAt: deps.clock.now().toISOString(),
       deadline: formatDate(lang, ctx.invitation.expiresAt),
+      changeRequest: changeRequestView(ctx, lang),
     };
   }
 
@@ -474,6 +475,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       errorList,
       fieldErrors: Object.fromEntries(Object.entries(errors).map(([field, e]) => [field, t(e.key, e.params)])),
       values: render.values ?? { name: ctx.response.declaration?.name ?? '', role: ctx.response.declaration?.role ?? '', confirm: false },
+      changeRequest: changeRequestView(ctx, lang),
     });
   }
 
@@ -577,6 +579,12 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
   router.use(supplierErrors);
 
   return router;
+}
+
+/** The buyer's open request for changes, as the form pages show it. */
+function changeRequestView(ctx: SupplierContext, lang: Lang): { message: string; by: string; at: string } | undefined {
+  const request = ctx.response.changeRequest;
+  return request ? { message: request.message, by: request.requestedBy?.name ?? '', at: formatDateTime(lang, request.requestedAt) } : undefined;
 }
 
 /** res.render's output as a string (errors reject, for the async handler to pass on). */

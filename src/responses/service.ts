@@ -23,10 +23,12 @@ import {
 } from '../questionnaires';
 import type { InvitationData } from '../campaigns/invitation-model';
 import { HttpError } from '../platform/errors';
+import { noteSupplierResponded } from '../suppliers';
 import { responseModel, type ResponseData, type ResponseUpdate, type StoredAnswer } from './model';
 import { answerWriterFor } from './answer-writer';
 import { cachedResponse, forgetResponse, rememberResponse, revisionOf } from './response-cache';
 import { withResponseLock } from './response-lock';
+import { commitSubmission, type SubmissionDeps } from './submission';
 
 export interface ResponseDeps {
   connection: mongoose.Connection;
@@ -90,9 +92,12 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDat
         answers: {},
         evidence: [],
         revision: 0,
+        // The buyer's page shows when the supplier started: the injected clock's time, not mongoose's.
+        createdAt: deps.clock.now(),
+        updatedAt: deps.clock.now(),
       },
     },
-    { upsert: true, returnDocument: 'after' },
+    { upsert: true, returnDocument: 'after', timestamps: false },
   ).lean<ResponseData>();
   if (!response) throw new Error('Upsert of the response returned nothing');
   return { invitation, response: rememberResponse(deps.connection, response, cacheMsOf(deps)), definition };
@@ -134,7 +139,7 @@ export async function updateDraft(
   return updated;
 }
 
-function storedAnswers(response: ResponseData): Record<string, StoredAnswer> {
+function storedAnswers(response: Pick<ResponseData, 'answers'>): Record<string, StoredAnswer> {
   const raw: unknown = response.answers;
   if (raw === null || typeof raw !== 'object') return {};
   const result: Record<string, StoredAnswer> = {};
@@ -147,7 +152,7 @@ function storedAnswers(response: ResponseData): Record<string, StoredAnswer> {
 }
 
 /** Answer values by question id; evidence questions are answered by the files stored for them. */
-export function answersOf(response: ResponseData, definition: QuestionnaireDefinition): Answers {
+export function answersOf(response: Pick<ResponseData, 'answers' | 'evidence'>, definition: QuestionnaireDefinition): Answers {
   const answers: Answers = {};
   for (const [id, stored] of Object.entries(storedAnswers(response))) answers[id] = stored.value as AnswerValue;
   for (const question of allQuestions(definition)) {
@@ -158,7 +163,7 @@ export function answersOf(response: ResponseData, definition: QuestionnaireDefin
   return answers;
 }
 
-export function evidenceFilesFor(response: ResponseData, questionId: string): EvidenceFile[] {
+export function evidenceFilesFor(response: Pick<ResponseData, 'evidence'>, questionId: string): EvidenceFile[] {
   return response.evidence
     .filter((ref) => ref.questionId === questionId)
     .map((ref) => ({ fileId: ref.fileId.toHexString(), filename: ref.filename, size: ref.size, contentType: ref.detectedType }));
@@ -370,8 +375,11 @@ export type SubmitOutcome =
   | { ok: true; response: ResponseData }
   | { ok: false; errors: FieldErrors; missing: Question[] };
 
-/** Submits once every required visible answer is there and the declaration is complete; afterwards read-only. */
-export async function submitResponse(deps: ResponseDeps, ctx: SupplierContext, rawDeclaration: unknown): Promise<SubmitOutcome> {
+/**
+ * Submits once every required visible answer is there and the declaration is complete; afterwards read-only until
+ * the buyer asks for changes. Each submission is kept (submission.ts).
+ */
+export async function submitResponse(deps: ResponseDeps & SubmissionDeps, ctx: SupplierContext, rawDeclaration: unknown): Promise<SubmitOutcome> {
   assertDraft(ctx.response);
   const answers = answersOf(ctx.response, ctx.definition);
   const missing = missingRequired(ctx.definition, answers);
@@ -385,10 +393,11 @@ export async function submitResponse(deps: ResponseDeps, ctx: SupplierContext, r
   }
   if (!parsed.success || missing.length > 0) return { ok: false, errors, missing };
 
-  const now = deps.clock.now();
-  const response = await updateDraft(deps, ctx.response, {
-    $set: { status: 'submitted', submittedAt: now, updatedAt: now, declaration: { name: parsed.data.name, role: parsed.data.role } },
-  });
+  const declaration = { name: parsed.data.name, role: parsed.data.role };
+  const actor = { kind: 'supplier' as const, id: ctx.invitation._id.toHexString(), name: declaration.name };
+  const response = await commitSubmission(deps, ctx.response, declaration, actor);
+  // The register sorts suppliers by their latest response.
+  await noteSupplierResponded(deps.connection, response.organisationId, response.supplierId, response.submittedAt ?? deps.clock.now());
   return { ok: true, response };
 }
 

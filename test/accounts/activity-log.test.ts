@@ -39,7 +39,7 @@ describe('activity log page and CSV', () => {
     await recordActivities(t.deps.connection, [
       { organisationId: org.id, actor: admin, action: 'user.deactivated', subject: ref('user', org.buyer.id), details: { name: 'buyer of Log Region', email: org.buyer.email }, at: new Date(start - 3 * DAY) },
       { organisationId: org.id, actor: admin, action: 'user.reactivated', subject: ref('user', org.buyer.id), details: { name: 'buyer of Log Region', email: org.buyer.email }, at: new Date(start - 2 * DAY) },
-      { organisationId: org.id, actor: { kind: 'supplier', id: 'inv1', name: 'Karin Lund' }, action: 'response.submitted', subject: ref('response', 'r1'), refs: [ref('supplier', 's1')], at: new Date(start - DAY) },
+      { organisationId: org.id, actor: { kind: 'supplier', id: 'inv1', name: 'Karin Lund' }, action: 'response.noted', subject: ref('response', 'r1'), refs: [ref('supplier', 's1')], at: new Date(start - DAY) },
       { organisationId: org.id, actor: { kind: 'user', id: 'u9', name: '=HYPERLINK("http://evil.example","Click")' }, action: 'supplier.created', subject: ref('supplier', 's2'), at: new Date(start) },
       { organisationId: other.id, actor: { kind: 'user', id: other.admin.id, name: 'Quiet admin' }, action: 'user.deactivated', subject: ref('user', other.buyer.id), details: { name: 'quiet secret' }, at: new Date(start) },
     ]);
@@ -56,7 +56,7 @@ describe('activity log page and CSV', () => {
     const page = await agent.get('/admin/activity?lang=en').expect(200);
     assert.match(page.text, /admin of Log Region deactivated buyer of Log Region/);
     assert.match(page.text, /admin of Log Region reactivated buyer of Log Region/);
-    assert.match(page.text, /Karin Lund: response\.submitted \(response:r1\)/, 'an action without a sentence yet reads generically');
+    assert.match(page.text, /Karin Lund: response\.noted \(response:r1\)/, 'an action without a sentence yet reads generically');
     assert.doesNotMatch(page.text, /quiet secret|Quiet admin/);
     assert.match(page.text, /Page 1 of 2/);
     const second = await agent.get('/admin/activity?lang=en&page=2').expect(200);
@@ -67,7 +67,7 @@ describe('activity log page and CSV', () => {
     const agent = await loginAgent(t.app, org.admin);
     const byFamily = entriesOf((await agent.get('/admin/activity?lang=en&action=user.').expect(200)).text);
     assert.match(byFamily, /deactivated buyer/);
-    assert.doesNotMatch(byFamily, /response\.submitted|reminder\.sent/);
+    assert.doesNotMatch(byFamily, /response\.noted|reminder\.sent/);
     const byActor = entriesOf((await agent.get('/admin/activity?lang=en&actor=supplier').expect(200)).text);
     assert.match(byActor, /Karin Lund/);
     assert.doesNotMatch(byActor, /deactivated buyer/);

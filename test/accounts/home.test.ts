@@ -3,8 +3,10 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { createCampaign } from '../../src/campaigns';
 import { createInvitation, revokeInvitation } from '../../src/campaigns/invitation-service';
+import { SYSTEM_ACTOR } from '../../src/platform/activity';
 import { createSupplier } from '../../src/suppliers';
 import { buildTestApp, createTestOrganisation, loginAgent, type TestApp, type TestOrganisation } from '../helpers/app';
+import { organisationNumberFor } from '../helpers/suppliers';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -29,20 +31,18 @@ describe('buyer and auditor home page', () => {
     const deadline = new Date(t.clock.now().getTime() + 30 * DAY_MS);
 
     const supplier = (organisationId: string, name: string, number: string, country = 'SE') =>
-      createSupplier(t.deps.connection, {
-        organisationId,
-        name,
-        country,
-        organisationNumber: number,
-        contacts: [{ name: 'Kontakt Person', email: `kontakt@${number}.example`, language: 'sv' }],
-      });
-    const submitted = await supplier(north.id, 'Nord Submitted AB', '111111-1111');
-    const started = await supplier(north.id, 'Nord Started AB', '222222-2222');
-    const invited = await supplier(north.id, 'Nord Invited AB', '333333-3333');
+      createSupplier(
+        t.deps,
+        { organisationId, name, country, organisationNumber: number, contacts: [{ name: 'Kontakt Person', email: `kontakt@${number}.example`, language: 'sv' }] },
+        SYSTEM_ACTOR,
+      );
+    const submitted = await supplier(north.id, 'Nord Submitted AB', organisationNumberFor(1));
+    const started = await supplier(north.id, 'Nord Started AB', organisationNumberFor(2));
+    const invited = await supplier(north.id, 'Nord Invited AB', organisationNumberFor(3));
     const revoked = await supplier(north.id, 'Nord Revoked Ltd', '444444-4444', 'GB');
     const expired = await supplier(north.id, 'Nord Expired GmbH', '555555-5555', 'DE');
-    const notInvited = await supplier(north.id, 'Nord Not Invited AB', '666666-6666');
-    const southern = await supplier(south.id, 'Syd Hemlig AB', '777777-7777');
+    const notInvited = await supplier(north.id, 'Nord Not Invited AB', organisationNumberFor(6));
+    const southern = await supplier(south.id, 'Syd Hemlig AB', organisationNumberFor(7));
     Object.assign(ids, {
       submitted: submitted.id,
       started: started.id,

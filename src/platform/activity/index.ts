@@ -112,8 +112,9 @@ export async function recordActivities(
   options: { session?: mongoose.ClientSession } = {},
 ): Promise<void> {
   if (inputs.length === 0) return;
+  // Through the driver: mongoose's insertMany casts each entry again, which made 10,000 entries take seconds.
   const docs = inputs.map((input) => ({
-    organisationId: input.organisationId,
+    organisationId: new mongoose.Types.ObjectId(String(input.organisationId)),
     actor: input.actor,
     action: input.action,
     subject: input.subject,
@@ -121,7 +122,7 @@ export async function recordActivities(
     details: input.details ?? {},
     at: input.at,
   }));
-  await activityModel(conn).insertMany(docs, { session: options.session, ordered: true });
+  await activityModel(conn).collection.insertMany(docs, { session: options.session, ordered: true });
 }
 
 export const activityFilterInput = z.object({
