@@ -13,10 +13,9 @@ import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
 import { createApp } from '../src/app';
 import { participantModel, sendCampaign } from '../src/campaigns';
-import { systemClock } from '../src/platform/clock';
-import { CapturingTransport } from '../src/platform/mail/transport';
 import { listen, serveBareRender } from './lib/bare-render';
-import { benchCampaign, benchDeps, benchOrganisation, startBenchDatabase } from './lib/campaign-world';
+import { benchDeps } from './lib/bench-deps';
+import { benchCampaign, benchOrganisation } from './lib/campaign-world';
 
 const SUPPLIERS = Number(process.argv[2] ?? 10_000);
 if (!Number.isInteger(SUPPLIERS) || SUPPLIERS < 1) throw new Error(`the number of suppliers must be a whole number ≥ 1, not ${process.argv[2]}`);
@@ -100,10 +99,11 @@ async function simulateProgress(connection: mongoose.Connection, campaignId: mon
 }
 
 async function main(): Promise<void> {
-  const db = await startBenchDatabase('campaign_progress');
+  const bench = await benchDeps('campaign_progress');
+  const { deps } = bench;
+  const db = { connection: deps.connection };
   const servers: http.Server[] = [];
   try {
-    const deps = benchDeps(db, new CapturingTransport(), systemClock);
     const setupStarted = performance.now();
     const world = await benchOrganisation(deps, SUPPLIERS);
     const { campaign, actor } = await benchCampaign(deps, world);
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    await db.close();
+    await bench.close();
   }
 }
 

@@ -11,10 +11,10 @@ import { performance } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { sendCampaign } from '../src/campaigns';
-import { systemClock } from '../src/platform/clock';
 import { createOutbox, outboxModel, type OutboxRecord } from '../src/platform/mail/outbox';
 import { smtpTransport } from '../src/platform/mail/transport';
-import { benchCampaign, benchDeps, benchOrganisation, startBenchDatabase } from './lib/campaign-world';
+import { benchDeps } from './lib/bench-deps';
+import { benchCampaign, benchOrganisation } from './lib/campaign-world';
 
 const CONTACTS = Number(process.argv[2] ?? 10_000);
 if (!Number.isInteger(CONTACTS) || CONTACTS < 1) throw new Error(`the number of contacts must be a whole number ≥ 1, not ${process.argv[2]}`);
@@ -48,12 +48,13 @@ async function countingSmtp(): Promise<{ url: string; accepted(): number; waitFo
 }
 
 async function main(): Promise<void> {
-  const db = await startBenchDatabase('campaign_send');
+  const bench = await benchDeps('campaign_send');
+  const { deps } = bench;
+  const db = { connection: deps.connection };
   const smtp = await countingSmtp();
   try {
-    const deps = benchDeps(db, smtpTransport(smtp.url, { maxConnections: CONNECTIONS }), systemClock);
-    // As the server's outbox, keeping bodies so the bare loop can send exactly the same messages afterwards.
-    deps.outbox = createOutbox({ connection: db.connection, clock: systemClock, logger: deps.logger, transport: smtpTransport(smtp.url, { maxConnections: CONNECTIONS }), from: deps.config.mailFrom, secret: deps.config.sessionSecret, concurrency: CONNECTIONS, keepSentBodies: true });
+    // As the server's outbox over SMTP, keeping bodies so the bare loop can send exactly the same messages afterwards.
+    deps.outbox = createOutbox({ connection: deps.connection, clock: deps.clock, logger: deps.logger, transport: smtpTransport(smtp.url, { maxConnections: CONNECTIONS }), from: deps.config.mailFrom, secret: deps.config.sessionSecret, concurrency: CONNECTIONS, keepSentBodies: true });
     const world = await benchOrganisation(deps, CONTACTS);
     const { campaign, actor } = await benchCampaign(deps, world);
     await outboxModel(db.connection).init();
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     console.log(`  product / bare rate  ${ratio.toFixed(2)}  (target ≥ ${TARGET}: ${ratio >= TARGET ? 'meets target' : 'BELOW TARGET'})`);
   } finally {
     await smtp.close();
-    await db.close();
+    await bench.close();
   }
 }
 

@@ -8,14 +8,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { MongoClient, type Collection, type Document } from 'mongodb';
-import { Long, ObjectId, serialize, UUID } from 'bson';
+import { Long, serialize, UUID } from 'bson';
 import { startMongoServer } from '../src/embedded-mongo';
-import { newOpCounters, silentLogger, type ServerContext } from '../src/embedded-mongo/commands/context';
-import { CursorRegistry } from '../src/embedded-mongo/commands/cursors';
+import { silentLogger } from '../src/embedded-mongo/commands/context';
 import { dispatch } from '../src/embedded-mongo/commands/dispatcher';
-import { SessionRegistry } from '../src/embedded-mongo/commands/sessions';
 import { openStorage } from '../src/embedded-mongo/storage';
 import { encodeOpMsgReply, OP_MSG, parseRequest } from '../src/embedded-mongo/wire/protocol';
+import { inProcessContext } from './lib/embedded-context';
 
 const MEASURE_MS = 3000;
 const BIG = 200_000;
@@ -200,14 +199,7 @@ function opMsg(requestId: number, body: Record<string, unknown>): Buffer {
 async function serverPathCost(): Promise<void> {
   process.stdout.write('\nserver path per single-document write, in-process (parse + dispatch + reply, no I/O)\n');
   const storage = await openStorage({ inMemory: true }, silentLogger, { ttlIntervalMs: 0 });
-  const ctx: ServerContext = {
-    storage,
-    cursors: new CursorRegistry(),
-    sessions: new SessionRegistry(storage, silentLogger),
-    logger: silentLogger,
-    opcounters: newOpCounters(),
-    identity: { host: '127.0.0.1', port: 0, setName: 'embedded', electionId: new ObjectId(), startedAt: new Date(), inMemory: true },
-  };
+  const ctx = inProcessContext(storage);
   const conn = { id: 1, remote: 'bench' };
   const run = async (requestId: number, body: Record<string, unknown>): Promise<void> => {
     const request = parseRequest(opMsg(requestId, body));

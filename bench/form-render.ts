@@ -12,27 +12,20 @@
  * response written 50 times at once, which no supplier does; those run one at a time; not a target).
  * Runs on the embedded MongoDB in memory (or MONGODB_URI). `npx tsx bench/form-render.ts [seconds per phase]`
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import express from 'express';
-import mongoose from 'mongoose';
-import pino from 'pino';
+import { cpus, loadavg } from 'node:os';
+import type mongoose from 'mongoose';
 import { createOrganisation } from '../src/accounts';
 import { createApp } from '../src/app';
 import { campaignModel, createCampaign } from '../src/campaigns';
 import { createInvitation } from '../src/campaigns/invitation-service';
-import type { Config } from '../src/config';
-import { assembleDeps, type AppDeps } from '../src/deps';
-import { systemClock } from '../src/platform/clock';
-import { createI18n } from '../src/platform/i18n';
-import { CapturingTransport } from '../src/platform/mail/transport';
-import { paths } from '../src/platform/paths';
-import { loadQuestionnaires } from '../src/questionnaires';
+import type { AppDeps } from '../src/deps';
+import { SYSTEM_ACTOR } from '../src/platform/activity';
 import { createSupplier } from '../src/suppliers';
+import { organisationNumberFor } from '../test/helpers/suppliers';
+import { listen, serveBareRender } from './lib/bare-render';
+import { benchDeps } from './lib/bench-deps';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 if (!Number.isInteger(SECONDS) || SECONDS < 1) throw new Error(`seconds per phase must be a whole number ≥ 1, not ${process.argv[2]}`);
@@ -140,20 +133,8 @@ async function interleaved(phases: Phase[], seconds: number): Promise<Result[]> 
   return samples.map(summarise);
 }
 
-function listen(app: express.Express): Promise<http.Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
 function portOf(server: http.Server): number {
   return (server.address() as AddressInfo).port;
-}
-
-async function mongoTarget(): Promise<{ uri: string; close(): Promise<void> }> {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, close: async () => undefined };
-  const { startMongoServer } = await import('../src/embedded-mongo');
-  return startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true, thread: DB_THREAD });
 }
 
 function cookiesOf(res: Response): string {
@@ -168,32 +149,8 @@ function format(result: Result): string {
 }
 
 async function main(): Promise<void> {
-  const mongo = await mongoTarget();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-form-'));
-  const connection = mongoose.createConnection(mongo.uri, { dbName: `bench_form_${Date.now().toString(36)}` });
-  await connection.asPromise();
-  const config: Config = {
-    port: 0,
-    baseUrl: 'http://127.0.0.1',
-    mongodbUri: mongo.uri,
-    dataDir,
-    smtpUrl: undefined,
-    mailFrom: 'Bench <no-reply@bench.example>',
-    sessionSecret: randomBytes(32).toString('hex'),
-    nodeEnv: 'production',
-    isProduction: false,
-    logLevel: 'silent',
-    supplierCacheMs: 5_000,
-  };
-  const deps = assembleDeps({
-    config,
-    connection,
-    logger: pino({ level: 'silent' }),
-    clock: systemClock,
-    questionnaires: loadQuestionnaires(paths.questionnaires),
-    i18n: createI18n(),
-    transport: new CapturingTransport(),
-  });
+  const { deps, close } = await benchDeps('form', DB_THREAD);
+  const { connection } = deps;
   // As in production: compiled templates cached.
   const appServer = await listen(createApp(deps, { viewCache: true }));
   const servers: http.Server[] = [appServer];
@@ -206,15 +163,7 @@ async function main(): Promise<void> {
     const html = (browsers[0] as Browser).html;
 
     // The same HTML as a static EJS template behind a bare Express app.
-    const viewsDir = mkdtempSync(path.join(tmpdir(), 'bench-views-'));
-    writeFileSync(path.join(viewsDir, 'page.ejs'), html.replace(/<%/g, '<%%'));
-    const bare = express();
-    bare.set('views', viewsDir);
-    bare.set('view engine', 'ejs');
-    bare.set('view cache', true);
-    bare.get('/page', (_req, res) => res.render('page'));
-    const bareServer = await listen(bare);
-    servers.push(bareServer);
+    const bareRender = await serveBareRender(html);
 
     const bareSpec: RequestSpec = { method: 'GET', path: '/page' };
     const pageSpecs = browsers.slice(0, RENDER_CONNECTIONS).map(pageSpec);
@@ -222,7 +171,7 @@ async function main(): Promise<void> {
 
     const [bareResult, pageResult, saveResult, oneLinkResult] = (await interleaved(
       [
-        { port: portOf(bareServer), specs: [bareSpec], connections: RENDER_CONNECTIONS },
+        { port: bareRender.port, specs: [bareSpec], connections: RENDER_CONNECTIONS },
         { port, specs: pageSpecs, connections: RENDER_CONNECTIONS },
         { port, specs: saveSpecs, connections: SAVE_CONNECTIONS },
         { port, specs: saveSpecs.slice(0, 1), connections: SAVE_CONNECTIONS },
@@ -243,17 +192,14 @@ async function main(): Promise<void> {
     console.log(`  page / bare ratio   ${renderRatio.toFixed(2)}  (target ≥ 0.50: ${verdict(renderRatio >= 0.5)})`);
     console.log(`  saves / bare ratio  ${saveRatio.toFixed(2)}  (target ≥ 0.30: ${verdict(saveRatio >= 0.3)})`);
     console.log(`  save p99            ${saveResult.p99.toFixed(1)} ms  (target < 200 ms: ${verdict(saveResult.p99 < 200)})`);
-    rmSync(viewsDir, { recursive: true, force: true });
+    await bareRender.close();
     if (pageResult.errors + saveResult.errors + bareResult.errors + oneLinkResult.errors > 0) process.exitCode = 1;
   } finally {
     for (const server of servers) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    await connection.dropDatabase().catch(() => undefined);
-    await connection.close();
-    await mongo.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 
@@ -290,13 +236,17 @@ async function createLinks(deps: AppDeps, organisationId: mongoose.Types.ObjectI
   const suppliers = [];
   for (let i = 0; i < count; i += 1) {
     suppliers.push(
-      await createSupplier(deps.connection, {
-        organisationId,
-        name: `Bench Supplier ${i + 1} AB`,
-        country: 'SE',
-        organisationNumber: `556000-${String(i).padStart(4, '0')}`,
-        contacts: [{ name: 'Bench', email: `bench${i + 1}@supplier.example`, language: 'en' }],
-      }),
+      await createSupplier(
+        deps,
+        {
+          organisationId,
+          name: `Bench Supplier ${i + 1} AB`,
+          country: 'SE',
+          organisationNumber: organisationNumberFor(i),
+          contacts: [{ name: 'Bench', email: `bench${i + 1}@supplier.example`, language: 'en' }],
+        },
+        SYSTEM_ACTOR,
+      ),
     );
   }
   const campaign = await createCampaign(deps, {

@@ -2,6 +2,7 @@
  * Builds the Express app from its dependencies. No I/O here: connecting, listening and seeding are the server's job,
  * so tests build as many apps as they like on their own databases.
  */
+import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type RequestHandler } from 'express';
 import { accountsRouter, createPassport, registerAccountsApi, requireRole, resolveApiToken } from './accounts';
@@ -18,7 +19,8 @@ import { bodyParsers, createCsrf, createSupplierCsrf, securityHeaders } from './
 import { sessionMiddleware } from './platform/session';
 import { ejsWithLayout } from './platform/views';
 import { rulesRouter } from './questionnaires';
-import { supplierRouter } from './responses';
+import { buyerResponsesRouter, registerResponsesApi, supplierRouter } from './responses';
+import { registerSuppliersApi, suppliersRouter } from './suppliers';
 
 export type { AppDeps } from './deps';
 
@@ -43,6 +45,11 @@ export interface AppOptions {
 const NAVIGATION: NavItem[] = [
   { href: '/', labelKey: 'common:nav.home', roles: ['buyer', 'auditor', 'admin'] },
   { href: '/campaigns', labelKey: 'campaigns:nav', roles: ['buyer', 'auditor', 'admin'] },
+  { href: '/suppliers', labelKey: 'suppliers:nav', roles: ['buyer', 'auditor', 'admin'] },
+  { href: '/admin/users', labelKey: 'accounts:nav.users', roles: ['admin'] },
+  { href: '/admin/organisation', labelKey: 'accounts:nav.organisation', roles: ['admin'] },
+  { href: '/admin/api-tokens', labelKey: 'accounts:nav.apiTokens', roles: ['admin'] },
+  { href: '/admin/activity', labelKey: 'accounts:nav.activity', roles: ['admin'] },
   { href: '/admin/mailbox', labelKey: 'mail:nav', roles: ['admin'] },
 ];
 
@@ -51,6 +58,8 @@ function apiRoutes(deps: AppDeps): ApiRegistry {
   const api = new ApiRegistry();
   registerAccountsApi(api, deps);
   registerCampaignsApi(api, deps);
+  registerSuppliersApi(api, deps);
+  registerResponsesApi(api, deps);
   return api;
 }
 
@@ -73,11 +82,13 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   app.use(httpLogger(logger));
   app.use(securityHeaders(config));
   app.use('/static', express.static(paths.public, { maxAge: config.isProduction ? '1h' : 0, index: false }));
+  // Browsers ask for /favicon.ico whatever the page says.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(paths.public, 'favicon.ico'), { maxAge: config.isProduction ? '7d' : 0 }));
   // The API authenticates by bearer token: no cookies, no session, no CSRF (a browser never sends the token itself).
   app.use(
     '/api/v1',
     apiRouter(apiRoutes(deps), {
-      resolveToken: (token) => resolveApiToken(connection, token, deps.clock.now()),
+      resolveToken: (token, call) => resolveApiToken(connection, token, deps.clock.now(), call),
       logger,
       i18n,
       baseUrl: config.baseUrl,
@@ -104,9 +115,11 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): express.Expr
   app.use(csrf.protect);
 
   // Routers: one line per domain.
-  app.use(accountsRouter(deps, passport));
+  app.use(accountsRouter(deps));
   app.use(homeRouter(deps));
   app.use(campaignsRouter(deps));
+  app.use(suppliersRouter(deps));
+  app.use(buyerResponsesRouter(deps));
   app.use(mailboxRouter(deps, requireRole('admin')));
 
   app.use(notFoundHandler);

@@ -7,6 +7,7 @@ import { createScheduler, type JobScheduler } from './platform/jobs';
 import { createOutbox, type Outbox } from './platform/mail/outbox';
 import { mailboxTransport, smtpTransport, type MailTransport } from './platform/mail/transport';
 import type { QuestionnaireRegistry } from './questionnaires';
+import { createResponseHooks, type ResponseHooks } from './responses/hooks';
 
 export type { Clock } from './platform/clock';
 
@@ -25,6 +26,8 @@ export interface AppDeps {
   outbox: Outbox;
   /** Persisted time-driven work. */
   scheduler: JobScheduler;
+  /** Listeners other domains register to act on submissions and reopenings (src/responses/hooks.ts). */
+  responseHooks: ResponseHooks;
 }
 
 export interface DepsInput {
@@ -46,5 +49,6 @@ export function assembleDeps(input: DepsInput): AppDeps {
     ...input,
     outbox: createOutbox({ connection, clock, logger, transport, from: config.mailFrom, secret: config.sessionSecret }),
     scheduler: createScheduler({ connection, clock, logger }),
+    responseHooks: createResponseHooks(),
   };
 }

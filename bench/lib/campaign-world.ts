@@ -1,67 +1,16 @@
 /**
- * What the campaign benchmarks share: the embedded database in a worker thread (as the server runs it) or
- * MONGODB_URI, deps assembled as the server does, and an organisation with many suppliers inserted in bulk. A
- * helper, not a benchmark: bench/run.ts runs only the files directly in bench/.
+ * What the campaign benchmarks share: an organisation with a buyer and many suppliers (written in bulk, as the
+ * register's import writes them), and a draft campaign to all of them. A helper, not a benchmark: bench/run.ts runs
+ * only the files directly in bench/.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import mongoose from 'mongoose';
-import pino from 'pino';
-import { createOrganisation, createUser } from '../../src/accounts';
+import type mongoose from 'mongoose';
+import { createOrganisation, createUser, TEST_PASSWORD_HASHING } from '../../src/accounts';
 import { createCampaign, type CampaignDocument } from '../../src/campaigns';
+import type { AppDeps } from '../../src/deps';
 import type { Actor } from '../../src/platform/activity';
-import type { Config } from '../../src/config';
-import { assembleDeps, type AppDeps } from '../../src/deps';
-import type { Clock } from '../../src/platform/clock';
-import { createI18n } from '../../src/platform/i18n';
-import type { MailTransport } from '../../src/platform/mail/transport';
-import { paths } from '../../src/platform/paths';
-import { loadQuestionnaires } from '../../src/questionnaires';
 import { supplierModel } from '../../src/suppliers';
-
-export interface BenchDatabase {
-  connection: mongoose.Connection;
-  dataDir: string;
-  close(): Promise<void>;
-}
-
-export async function startBenchDatabase(label: string): Promise<BenchDatabase> {
-  const mongo = process.env.MONGODB_URI
-    ? { uri: process.env.MONGODB_URI, close: async () => undefined }
-    : await (await import('../../src/embedded-mongo')).startMongoServer({ host: '127.0.0.1', port: 0, inMemory: true, thread: 'worker' });
-  const connection = mongoose.createConnection(mongo.uri, { dbName: `bench_${label}_${Date.now().toString(36)}` });
-  await connection.asPromise();
-  const dataDir = mkdtempSync(path.join(tmpdir(), `bench-${label}-`));
-  return {
-    connection,
-    dataDir,
-    async close() {
-      await connection.dropDatabase().catch(() => undefined);
-      await connection.close();
-      await mongo.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-export function benchDeps(db: BenchDatabase, transport: MailTransport, clock: Clock): AppDeps {
-  const config: Config = {
-    port: 0,
-    baseUrl: 'http://127.0.0.1:3000',
-    mongodbUri: undefined,
-    dataDir: db.dataDir,
-    smtpUrl: undefined,
-    mailFrom: 'Bench <no-reply@bench.example>',
-    sessionSecret: randomBytes(32).toString('hex'),
-    nodeEnv: 'production',
-    isProduction: false,
-    logLevel: 'silent',
-    supplierCacheMs: 5_000,
-  };
-  return assembleDeps({ config, connection: db.connection, logger: pino({ level: 'silent' }), clock, questionnaires: loadQuestionnaires(paths.questionnaires), i18n: createI18n(), transport });
-}
+import { newSupplierDocument, parseSupplierFields } from '../../src/suppliers/service';
+import { organisationNumberFor } from '../../test/helpers/suppliers';
 
 export interface BenchOrganisation {
   organisationId: mongoose.Types.ObjectId;
@@ -69,25 +18,36 @@ export interface BenchOrganisation {
   supplierIds: mongoose.Types.ObjectId[];
 }
 
-/** An organisation with a buyer and `count` suppliers of one contact each (half Swedish, half English-speaking). */
+/** An organisation with a buyer and `count` Swedish suppliers of one contact each (half Swedish-, half English-speaking). */
 export async function benchOrganisation(deps: AppDeps, count: number): Promise<BenchOrganisation> {
   const organisation = await createOrganisation(deps.connection, { name: 'Bench Region', contactName: 'Inköp', contactEmail: 'inkop@bench.example' });
   const password = 'bench-buyer-password';
-  const user = await createUser(deps.connection, { email: 'buyer@bench.example', name: 'Bench Buyer', password, roles: ['buyer'], organisationId: organisation._id, locale: 'en' }, { bcryptCost: 4 });
-  const countries = ['SE', 'CN', 'PK', 'DE', 'VN'];
-  const suppliers = Array.from({ length: count }, (_, i) => ({
+  const user = await createUser(
+    deps.connection,
+    { email: 'buyer@bench.example', name: 'Bench Buyer', password, roles: ['buyer'], organisationId: organisation._id, locale: 'en' },
+    { hashing: TEST_PASSWORD_HASHING },
+  );
+  const now = deps.clock.now();
+  const documents = Array.from({ length: count }, (_, i) =>
+    newSupplierDocument(
+      organisation._id,
+      parseSupplierFields({
+        name: `Bench Supplier ${String(i).padStart(5, '0')} AB`,
+        country: 'SE',
+        organisationNumber: organisationNumberFor(i),
+        sector: i % 3 === 0 ? 'Textiles' : 'Medical devices',
+        tags: i % 4 === 0 ? ['tier-1'] : [],
+        contacts: [{ name: `Contact ${i}`, email: `contact${i}@supplier${i}.example`, language: i % 2 === 0 ? 'sv' : 'en' }],
+      }),
+      now,
+    ),
+  );
+  await supplierModel(deps.connection).collection.insertMany(documents);
+  return {
     organisationId: organisation._id,
-    name: `Bench Supplier ${String(i).padStart(5, '0')} AB`,
-    country: countries[i % countries.length],
-    organisationNumber: `BENCH-${i}`,
-    sector: i % 3 === 0 ? 'Textiles' : 'Medical devices',
-    tags: i % 4 === 0 ? ['tier-1'] : [],
-    contacts: [{ name: `Contact ${i}`, email: `contact${i}@supplier${i}.example`, language: i % 2 === 0 ? 'sv' : 'en' }],
-    sites: [],
-    archivedAt: null,
-  }));
-  const inserted = await supplierModel(deps.connection).insertMany(suppliers, { lean: true });
-  return { organisationId: organisation._id, buyer: { id: user.id, name: user.name, email: user.email, password }, supplierIds: inserted.map((s) => s._id) };
+    buyer: { id: user.id, name: user.name, email: user.email, password },
+    supplierIds: documents.map((doc) => doc._id as mongoose.Types.ObjectId),
+  };
 }
 
 /** A draft campaign of the SAQ to every supplier of the organisation, due in 30 days. */
@@ -99,7 +59,7 @@ export async function benchCampaign(deps: AppDeps, world: BenchOrganisation): Pr
     name: 'Bench campaign',
     questionnaireId: 'code-of-conduct-saq',
     questionnaireVersion: 1,
-    dueDate: new Date(Date.now() + 30 * 86_400_000),
+    dueDate: new Date(deps.clock.now().getTime() + 30 * 86_400_000),
     buyerContact: { name: 'Bench Buyer', email: 'buyer@bench.example' },
     supplierIds: world.supplierIds,
   });

@@ -1,6 +1,7 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { HttpError, wantsJson } from '../platform/errors';
 import type { Role } from './model';
+import type { SessionUser } from './service';
 
 /** Lets through logged-in users holding at least one of `roles`; sends others to the login page (or 401/403). */
 export function requireRole(...roles: Role[]): RequestHandler {
@@ -26,4 +27,14 @@ export function requireRole(...roles: Role[]): RequestHandler {
 export function safeRedirectTarget(value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
   return value;
+}
+
+/**
+ * Logs the user in on a new session: passport 0.7 regenerates the session on every login, so a session id known
+ * before (planted by someone, or seen before a password change) is worth nothing after. The language chosen stays.
+ */
+export function logIn(req: Request, user: SessionUser): Promise<void> {
+  return new Promise((resolve, reject) => {
+    req.logIn(user, { session: true, keepSessionInfo: true }, (error?: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+  });
 }

@@ -10,6 +10,11 @@ const organisationSchema = new Schema(
     name: { type: String, required: true, trim: true, maxlength: 200 },
     contactName: { type: String, trim: true, maxlength: 200 },
     contactEmail: { type: String, trim: true, lowercase: true, maxlength: 320 },
+    /**
+     * Bumped by every change that could leave the organisation without an active admin, inside the transaction that
+     * counted the other admins: two such changes at once then conflict, and the retried one counts again.
+     */
+    adminsVersion: { type: Number, default: 0 },
   },
   { timestamps: true, collection: 'organisations' },
 );
@@ -37,10 +42,20 @@ const userSchema = new Schema(
       submissions: { type: Boolean, default: true },
     },
     lastLoginAt: { type: Date },
+    /**
+     * The one live password-reset link (its SHA-256 hash): a newer request replaces it, using it or changing the
+     * password removes it. `requestId` makes the job that sends the link idempotent.
+     */
+    passwordReset: {
+      type: new Schema({ tokenHash: { type: String, required: true }, requestId: { type: String, required: true }, expiresAt: { type: Date, required: true } }, { _id: false }),
+      default: null,
+    },
   },
   { timestamps: true, collection: 'users' },
 );
 userSchema.index({ email: 1 }, { unique: true });
+userSchema.index({ 'passwordReset.tokenHash': 1 }, { sparse: true });
+userSchema.index({ organisationId: 1, name: 1 });
 
 export type Organisation = InferSchemaType<typeof organisationSchema>;
 export type OrganisationDocument = HydratedDocument<Organisation>;

@@ -1,20 +1,15 @@
 import { Passport } from 'passport';
-import { Strategy as LocalStrategy } from 'passport-local';
 import type { AppDeps } from '../deps';
-import { authenticate, findSessionUser, type SessionUser } from './service';
+import { findSessionUser, type SessionUser } from './service';
 
-/** One passport instance per app (never the global one), so two apps in one test process do not share strategies. */
-export function createPassport(deps: Pick<AppDeps, 'connection' | 'clock'>): InstanceType<typeof Passport> {
+/**
+ * One passport instance per app (never the global one), so two apps in one test process do not share state. It
+ * keeps the session: the login itself is `attemptLogin` (login.ts), then `req.logIn`, which regenerates the session.
+ */
+export function createPassport(deps: Pick<AppDeps, 'connection'>): InstanceType<typeof Passport> {
   const passport = new Passport();
-  passport.use(
-    new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, (email, password, done) => {
-      authenticate(deps.connection, email, password, deps.clock.now()).then(
-        (user) => done(null, user ?? false),
-        (error: unknown) => done(error),
-      );
-    }),
-  );
-  // Only the id goes into the session; the rest is read fresh on each request, so a changed role applies at once.
+  // Only the id goes into the session; the rest is read fresh on each request, so a changed role applies at once
+  // and a deactivated user's session ends on their next request.
   passport.serializeUser((user, done) => done(null, user.id));
   passport.deserializeUser((id: unknown, done) => {
     if (typeof id !== 'string') {

@@ -41,6 +41,7 @@ export {
   DEFAULT_INVITATION_DAYS,
   hashToken,
   LINK_GRACE_DAYS,
+  issueAdditionalLink,
   resolveInvitation,
   revokeInvitation,
   supplierUrl,

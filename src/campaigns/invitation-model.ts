@@ -46,8 +46,9 @@ const invitationSchema = new Schema(
     language: { type: String, enum: INVITATION_LANGUAGES, required: true },
     buyerContact: { type: buyerContactSchema, required: false },
     /**
-     * Hashes of further links to the same invitation: each reminder carries a link of its own (only hashes are
-     * stored, so a reminder cannot repeat the first link). Revoking or closing the invitation stops all of them.
+     * Hashes of further links to the same invitation: each reminder, notice or request for changes carries a link of
+     * its own (only hashes are stored, so a mail cannot repeat the first link). Revoking the invitation stops all of
+     * them.
      */
     aliasHashes: { type: [String], default: undefined },
     /** The person the link was sent to; absent on links made before campaigns sent mail. */
@@ -57,6 +58,11 @@ const invitationSchema = new Schema(
      * grace period, and closing the campaign), so extending or closing a campaign changes one document, not 10,000.
      */
     expiresAt: { type: Date, default: null },
+    /**
+     * The link works until then whatever its campaign's state or due date: set by a request for changes, so the
+     * supplier can answer it after the campaign closed or its links lapsed.
+     */
+    keepOpenUntil: { type: Date, default: null },
     revokedAt: { type: Date, default: null },
     firstOpenedAt: { type: Date, default: null },
     sentAt: { type: Date, default: null },
@@ -97,6 +103,7 @@ export interface InvitationData {
   buyerContact?: { name: string; email: string } | null;
   contact?: InvitationContact | null;
   expiresAt: Date | null;
+  keepOpenUntil?: Date | null;
   revokedAt?: Date | null;
   firstOpenedAt?: Date | null;
   sentAt?: Date | null;

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import mongoose from 'mongoose';
 import { z } from 'zod';
 import { objectIdInput } from '../platform/ids';
+import { noteSupplierInvited } from '../suppliers';
 import { invitationModel, INVITATION_LANGUAGES, type InvitationData, type InvitationDocument } from './invitation-model';
 import { campaignModel } from './model';
 
@@ -69,6 +70,8 @@ export async function createInvitation(
     contact: input.contact,
     expiresAt,
   });
+  // The register's "never invited" filter and its history guard read this.
+  await noteSupplierInvited(deps.connection, input.organisationId, [input.supplierId], deps.clock.now());
   return { invitation, token, url: supplierUrl(deps.config.baseUrl, token) };
 }
 
@@ -182,6 +185,28 @@ export function effectiveExpiry(invitation: Pick<InvitationData, 'expiresAt'>, c
   return invitation.expiresAt ?? (campaign ? linkExpiry(campaign.deadline) : undefined);
 }
 
+/**
+ * A further working link to a live invitation of the organisation, for a mail that sends the link again (a request
+ * for changes); the link works at least until `validUntil`, even if the campaign is closed or its links lapsed. Null
+ * when the invitation is revoked or not the organisation's. Pass the session of the transaction that queues the mail.
+ */
+export async function issueAdditionalLink(
+  deps: Pick<InvitationDeps, 'connection' | 'config'>,
+  invitationId: mongoose.Types.ObjectId,
+  organisationId: mongoose.Types.ObjectId,
+  validUntil: Date,
+  options: { session?: mongoose.ClientSession } = {},
+): Promise<{ token: string; url: string } | null> {
+  const { token, tokenHash } = newLinkToken();
+  const updated = await invitationModel(deps.connection).updateOne(
+    { _id: invitationId, organisationId, revokedAt: null },
+    { $push: { aliasHashes: tokenHash }, $max: { keepOpenUntil: validUntil } },
+    { session: options.session },
+  );
+  forgetInvitationById(deps.connection, invitationId);
+  return updated.matchedCount === 1 ? { token, url: supplierUrl(deps.config.baseUrl, token) } : null;
+}
+
 export type BuyerContact = { name: string; email: string };
 export type InvitationResolution =
   /** `dueAt`: the campaign's due date, shown to the supplier. */
@@ -201,7 +226,8 @@ async function findInvitation(deps: ResolveDeps, tokenHash: string): Promise<Inv
   if (cached) return cached;
   const revocationsBefore = cache?.revocations;
   // The driver's collection directly: every supplier request may come here, and the filter needs no casting. A
-  // reminder's link is looked up second: two simple indexed lookups cost less than one $or.
+  // further link (a reminder's, a request for changes') is looked up second: two simple indexed lookups cost less
+  // than one $or.
   const collection = invitationModel(deps.connection).collection;
   const invitation = (await collection.findOne<InvitationData>({ tokenHash })) ?? (await collection.findOne<InvitationData>({ aliasHashes: tokenHash }));
   // Unknown tokens are not cached: guesses must not fill the cache.
@@ -223,9 +249,11 @@ export async function resolveInvitation(deps: ResolveDeps, token: string): Promi
   const contact = contactOf(invitation);
   if (invitation.revokedAt) return { status: 'revoked', contact };
   const campaign = await campaignStateOf(deps, invitation.campaignId);
+  const now = deps.clock.now().getTime();
+  if (invitation.keepOpenUntil && invitation.keepOpenUntil.getTime() > now) return { status: 'valid', invitation, dueAt: campaign?.deadline ?? invitation.keepOpenUntil };
   if (campaign?.status === 'closed') return { status: 'closed', contact };
   const expiresAt = effectiveExpiry(invitation, campaign);
-  if (!expiresAt || expiresAt.getTime() <= deps.clock.now().getTime()) return { status: 'expired', contact };
+  if (!expiresAt || expiresAt.getTime() <= now) return { status: 'expired', contact };
   return { status: 'valid', invitation, dueAt: campaign?.deadline ?? expiresAt };
 }
 

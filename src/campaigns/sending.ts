@@ -13,7 +13,7 @@ import type { AppDeps } from '../deps';
 import { recordActivities, recordActivity, ref, type Actor, type ActivityInput } from '../platform/activity';
 import { HttpError } from '../platform/errors';
 import type { NewMessage } from '../platform/mail/outbox';
-import { supplierModel } from '../suppliers';
+import { noteSupplierInvited, supplierModel } from '../suppliers';
 import { invitationModel, type InvitationContact, type InvitationData, type InvitationLanguage } from './invitation-model';
 import { forgetInvitationById, newLinkToken, supplierUrl } from './invitation-service';
 import { invitationMail, noticeMail, outgoing, type MailContext } from './mail';
@@ -221,6 +221,7 @@ interface PreparedChunk {
   invitations: PreparedInvitation[];
   /** The suppliers' rows in the campaign (by their own ids, so the write that marks them invited takes the _id index). */
   rows: mongoose.Types.ObjectId[];
+  supplierIds: mongoose.Types.ObjectId[];
   suppliers: number;
   now: Date;
 }
@@ -247,7 +248,8 @@ async function prepareChunk(
     for (const contact of uniqueContacts(supplier)) invitations.push(await prepareInvitation(deps, mail, supplier, contact, now, actor));
   }
   const sentTo = new Set(suppliers.map((s) => s._id.toHexString()));
-  return { invitations, rows: rows.filter((row) => sentTo.has(row.supplierId.toHexString())).map((row) => row._id), suppliers: suppliers.length, now };
+  const sent = rows.filter((row) => sentTo.has(row.supplierId.toHexString()));
+  return { invitations, rows: sent.map((row) => row._id), supplierIds: sent.map((row) => row.supplierId), suppliers: suppliers.length, now };
 }
 
 /** A chunk's invitations, their mail and their log entries, and its suppliers counted as invited: all in one transaction. */
@@ -268,6 +270,8 @@ async function writeChunk(deps: SendDeps, campaign: CampaignDocument, chunk: Pre
       { $set: { ...stateFields('invited'), invitedAt: now, lastActivityAt: now } },
       { session },
     );
+    // The register's "never invited" filter and its history guard read this.
+    await noteSupplierInvited(deps.connection, campaign.organisationId, chunk.supplierIds, now, { session });
     await deps.outbox.enqueueMany(
       invitations.map((p) => p.message),
       { session },

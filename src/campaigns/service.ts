@@ -254,6 +254,8 @@ interface SelectableSupplier {
 }
 
 const SUPPLIER_FIELDS = { name: 1, country: 1, sector: 1, tags: 1, contacts: 1 } as const;
+/** Suppliers a campaign can include: not archived, and not rows of an import still waiting for confirmation. */
+const ACTIVE_SUPPLIER = { archivedAt: null, pendingImportId: null } as const;
 
 /** The organisation's active suppliers with these ids; any id that is foreign, unknown or archived is refused. */
 async function selectableSuppliersByIds(conn: mongoose.Connection, organisationId: mongoose.Types.ObjectId, ids: Id[]): Promise<SelectableSupplier[]> {
@@ -262,7 +264,7 @@ async function selectableSuppliersByIds(conn: mongoose.Connection, organisationI
   if (unique.length > MAX_SUPPLIERS_PER_CAMPAIGN) throw new HttpError(400, 'campaigns:errors.tooManySuppliers', { max: MAX_SUPPLIERS_PER_CAMPAIGN }, { field: 'supplierIds' });
   if (!unique.every((id) => objectIdInput.safeParse(id).success)) throw new HttpError(400, 'campaigns:errors.unknownSuppliers', {}, { field: 'supplierIds' });
   const suppliers = await supplierModel(conn)
-    .find({ organisationId, archivedAt: null, _id: { $in: unique.map((id) => new mongoose.Types.ObjectId(id)) } }, SUPPLIER_FIELDS)
+    .find({ organisationId, ...ACTIVE_SUPPLIER, _id: { $in: unique.map((id) => new mongoose.Types.ObjectId(id)) } }, SUPPLIER_FIELDS)
     .lean<SelectableSupplier[]>();
   if (suppliers.length !== unique.length) throw new HttpError(400, 'campaigns:errors.unknownSuppliers', {}, { field: 'supplierIds' });
   return suppliers;
@@ -276,7 +278,7 @@ function escapeRegex(text: string): string {
 export function supplierFilterQuery(organisationId: mongoose.Types.ObjectId, filter: SupplierFilter): Record<string, unknown> {
   return {
     organisationId,
-    archivedAt: null,
+    ...ACTIVE_SUPPLIER,
     ...(filter.country ? { country: filter.country } : {}),
     ...(filter.sector ? { sector: filter.sector } : {}),
     ...(filter.tag ? { tags: filter.tag } : {}),
@@ -328,7 +330,7 @@ export async function findSupplierCandidates(
 
 /** Values the organisation's suppliers use, for the filter menus. */
 export async function supplierFilterOptions(conn: mongoose.Connection, organisationId: Id): Promise<{ countries: string[]; sectors: string[]; tags: string[] }> {
-  const query = { organisationId: toObjectId(organisationId), archivedAt: null };
+  const query = { organisationId: toObjectId(organisationId), ...ACTIVE_SUPPLIER };
   const [countries, sectors, tags] = await Promise.all([
     supplierModel(conn).distinct('country', query),
     supplierModel(conn).distinct('sector', query),

@@ -4,13 +4,13 @@
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { apiTokenModel, createApiToken, createOrganisation, createUser, findOrganisationByName, organisationModel, userModel, type Role } from '../accounts';
+import { apiTokenModel, createApiToken, createOrganisation, createUser, findOrganisationByName, organisationModel, passwordHashingFor, userModel, type Role } from '../accounts';
 import type { OrganisationDocument, UserDocument } from '../accounts/model';
 import { campaignModel, createCampaign, invitationModel, participantModel, type CampaignDocument } from '../campaigns';
-import { activityModel } from '../platform/activity';
-import { outboxModel } from '../platform/mail/outbox';
 import { sendDemoCampaign } from './invitations';
-import { createSupplier, supplierModel, type CreateSupplierInput, type SupplierDocument } from '../suppliers';
+import { createSupplier, supplierModel, type SupplierDocument, type SupplierInput } from '../suppliers';
+import { activityModel, SYSTEM_ACTOR } from '../platform/activity';
+import { outboxModel } from '../platform/mail/outbox';
 import type { AppDeps } from '../deps';
 
 export const DEMO_ORGANISATION_NAME = 'Region Demo';
@@ -38,7 +38,7 @@ const DEMO_USER_NAMES: Record<string, string> = {
   auditor: 'Erik Revisor',
 };
 
-const DEMO_SUPPLIERS: ReadonlyArray<Omit<CreateSupplierInput, 'organisationId'>> = [
+const DEMO_SUPPLIERS: ReadonlyArray<SupplierInput> = [
   {
     name: 'Nordisk Vårdtextil AB',
     country: 'SE',
@@ -50,7 +50,7 @@ const DEMO_SUPPLIERS: ReadonlyArray<Omit<CreateSupplierInput, 'organisationId'>>
   {
     name: 'Göta Medicinteknik AB',
     country: 'SE',
-    organisationNumber: '559012-3456',
+    organisationNumber: '559012-3450',
     sector: 'Medical devices',
     tags: ['tier-1'],
     contacts: [{ name: 'Johan Berg', email: 'johan.berg@gota-medicinteknik.example', language: 'sv' }],
@@ -107,7 +107,7 @@ function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 11000;
 }
 
-async function createDemoData(deps: SeedDeps, bcryptCost: number | undefined): Promise<DemoSeed> {
+async function createDemoData(deps: SeedDeps): Promise<DemoSeed> {
   const organisation = await createOrganisation(deps.connection, {
     name: DEMO_ORGANISATION_NAME,
     contactName: 'Inköpsavdelningen, Region Demo',
@@ -118,13 +118,13 @@ async function createDemoData(deps: SeedDeps, bcryptCost: number | undefined): P
     const user = await createUser(
       deps.connection,
       { email: login.email, name: DEMO_USER_NAMES[login.role] ?? login.email, password: login.password, roles: [login.role], organisationId: organisation._id, locale: 'sv' },
-      { bcryptCost },
+      { hashing: passwordHashingFor(deps.config) },
     );
     if (login.role === 'buyer') buyer = user;
   }
   if (!buyer) throw new Error('the demo needs a buyer');
   const suppliers: SupplierDocument[] = [];
-  for (const supplier of DEMO_SUPPLIERS) suppliers.push(await createSupplier(deps.connection, { ...supplier, organisationId: organisation._id }));
+  for (const supplier of DEMO_SUPPLIERS) suppliers.push(await createSupplier(deps, { ...supplier, organisationId: organisation._id }, SYSTEM_ACTOR));
   const campaign = await createCampaign(deps, {
     organisationId: organisation._id,
     actor: { kind: 'user', id: buyer.id, name: buyer.name },
@@ -183,7 +183,7 @@ async function removePartialDemo(deps: SeedDeps): Promise<void> {
   await organisationModel(deps.connection).deleteOne({ _id: organisationId });
 }
 
-export async function seedDemoData(deps: SeedDeps, options: { bcryptCost?: number } = {}): Promise<SeedResult> {
+export async function seedDemoData(deps: SeedDeps): Promise<SeedResult> {
   await ensureIndexes(deps);
   if (await findOrganisationByName(deps.connection, DEMO_ORGANISATION_NAME)) return recalled(deps);
   if (!deps.questionnaires.get(DEMO_QUESTIONNAIRE.id, DEMO_QUESTIONNAIRE.version)) {
@@ -192,7 +192,7 @@ export async function seedDemoData(deps: SeedDeps, options: { bcryptCost?: numbe
   let demo: DemoSeed;
   let supplierUrl: string | undefined;
   try {
-    demo = await createDemoData(deps, options.bcryptCost);
+    demo = await createDemoData(deps);
     supplierUrl = await sendDemoCampaign(deps, demo);
   } catch (error) {
     // Another process seeded at the same moment: its data stands.

@@ -1,20 +1,39 @@
 /**
- * `npm run db -- --port 27017 --dbpath ./data/db [--host 127.0.0.1] [--in-memory]`
+ * `npm run db -- --port 27017 --dbpath ./data/db [--host 127.0.0.1] [--in-memory] [--setParameter enableTestCommands=1]
+ * [--change-history-mb 256] [--change-history-hours 24]`
  * Runs the embedded server in the foreground until SIGINT/SIGTERM, then closes it cleanly.
  */
-import { startMongoServer, type Logger } from './index';
+import { startMongoServer, type ChangeHistoryOptions, type Logger } from './index';
 
 interface CliOptions {
   host: string;
   port: number;
   dbPath?: string;
   inMemory: boolean;
+  enableTestCommands: boolean;
+  changeHistory?: ChangeHistoryOptions;
 }
 
-const USAGE = 'usage: npm run db -- [--host 127.0.0.1] [--port 27017] (--dbpath ./data/db | --in-memory)';
+const USAGE =
+  'usage: npm run db -- [--host 127.0.0.1] [--port 27017] (--dbpath ./data/db | --in-memory) [--setParameter enableTestCommands=1] [--change-history-mb 256] [--change-history-hours 24]';
+
+/** A non-negative decimal number given to `flag`. */
+function amount(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value)) throw new Error(`${flag} must be a number >= 0, got '${raw}'`);
+  return value;
+}
+
+/** mongod's `--setParameter name=value`; only enableTestCommands (fail points for tests) exists here. */
+function parseSetParameter(setting: string, options: CliOptions): void {
+  const [name, value] = setting.split('=', 2);
+  if (name !== 'enableTestCommands') throw new Error(`--setParameter: unknown parameter '${name}' (only enableTestCommands is supported)`);
+  if (!['1', 'true', '0', 'false'].includes(value ?? '')) throw new Error(`--setParameter enableTestCommands must be 1, true, 0 or false, got '${value ?? ''}'`);
+  options.enableTestCommands = value === '1' || value === 'true';
+}
 
 export function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { host: '127.0.0.1', port: 27017, inMemory: false };
+  const options: CliOptions = { host: '127.0.0.1', port: 27017, inMemory: false, enableTestCommands: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -40,6 +59,15 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--in-memory':
         options.inMemory = true;
+        break;
+      case '--change-history-mb':
+        options.changeHistory = { ...options.changeHistory, maxBytes: Math.round(amount(flag, value()) * 1024 * 1024) };
+        break;
+      case '--change-history-hours':
+        options.changeHistory = { ...options.changeHistory, maxAgeSeconds: amount(flag, value()) * 3600 };
+        break;
+      case '--setParameter':
+        parseSetParameter(value(), options);
         break;
       case '--help':
       case '-h':

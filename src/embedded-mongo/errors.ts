@@ -7,6 +7,7 @@ export const ErrorCodes = {
   InternalError: 1,
   BadValue: 2,
   NoSuchKey: 4,
+  UnsupportedFormat: 12,
   FailedToParse: 9,
   TypeMismatch: 14,
   InvalidLength: 16,
@@ -27,6 +28,7 @@ export const ErrorCodes = {
   CommandNotFound: 59,
   ImmutableField: 66,
   InvalidOptions: 72,
+  FailPointSetFailed: 157,
   InvalidNamespace: 73,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
@@ -141,9 +143,23 @@ export const ErrorCodes = {
   Location5439018: 5439018, Location5787801: 5787801, Location5787901: 5787901, Location5787902: 5787902,
   Location5787908: 5787908, Location5788003: 5788003, Location5788200: 5788200, Location5788604: 5788604,
   Location5858203: 5858203, Location5961700: 5961700,
+  // change streams (change-streams/)
+  NoMatchingDocument: 47, CursorKilled: 237, InvalidResumeToken: 260, ChangeStreamFatalError: 280,
+  ChangeStreamHistoryLost: 286, CursorInUse: 292, Location50808: 50808, Location50865: 50865, Location40674: 40674,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
+
+/** Names of codes the server never raises itself but a fail point may inject (mongod's error_codes.yml). */
+const OTHER_CODE_NAMES: Readonly<Record<number, string>> = {
+  6: 'HostUnreachable', 7: 'HostNotFound', 24: 'LockTimeout', 64: 'WriteConcernFailed', 79: 'UnknownReplWriteConcern',
+  89: 'NetworkTimeout', 91: 'ShutdownInProgress', 100: 'UnsatisfiableWriteConcern', 133: 'FailedToSatisfyReadPreference',
+  134: 'ReadConcernMajorityNotAvailableYet', 189: 'PrimarySteppedDown', 9001: 'SocketException', 10107: 'NotWritablePrimary',
+  11600: 'InterruptedAtShutdown', 11602: 'InterruptedDueToReplStateChange', 13435: 'NotPrimaryNoSecondaryOk',
+  13436: 'NotPrimaryOrSecondary',
+};
+
+const NAME_OF_CODE = new Map<number, string>(Object.entries(ErrorCodes).map(([name, code]) => [code, name]));
 
 export class MongoServerError extends Error {
   readonly code: number;
@@ -152,15 +168,20 @@ export class MongoServerError extends Error {
   /** Extra fields copied into the error reply or writeError (e.g. keyPattern, keyValue for 11000). */
   readonly extra: Record<string, unknown>;
 
-  constructor(codeName: ErrorCodeName, message: string, extra: Record<string, unknown> = {}, errorLabels?: string[]) {
+  constructor(codeName: ErrorCodeName | { code: number; codeName: string }, message: string, extra: Record<string, unknown> = {}, errorLabels?: string[]) {
     super(message);
     this.name = 'MongoServerError';
-    this.code = ErrorCodes[codeName];
+    this.code = typeof codeName === 'string' ? ErrorCodes[codeName] : codeName.code;
     // mongod names a numbered assertion without a name of its own "Location<code>", as these keys are.
-    this.codeName = codeName;
+    this.codeName = typeof codeName === 'string' ? codeName : codeName.codeName;
     this.extra = extra;
     this.errorLabels = errorLabels;
   }
+}
+
+/** The name mongod gives an error code ("Location<code>" when it has none). */
+export function codeNameOf(code: number): string {
+  return NAME_OF_CODE.get(code) ?? OTHER_CODE_NAMES[code] ?? `Location${code}`;
 }
 
 export function mongoError(

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ObjectId } from 'bson';
 import { CursorRegistry } from './commands/cursors';
+import { FailPoints } from './commands/fail-points';
 import { newOpCounters, silentLogger, type Logger, type ServerContext } from './commands/context';
 import { SessionRegistry } from './commands/sessions';
 import { listen } from './server';
@@ -29,6 +30,22 @@ export interface MongoServerOptions {
    * work uses another core (the logger then receives the worker's records by message).
    */
   thread?: 'main' | 'worker';
+  /**
+   * Offer mongod's test commands (`configureFailPoint` with `failCommand`, `refreshLogicalSessionCacheNow`), as
+   * mongod does when started with `--setParameter enableTestCommands=1`; never on a production server.
+   */
+  enableTestCommands?: boolean;
+  /**
+   * How much change history change streams can resume from: at most `maxBytes` (default 256 MB with a data
+   * directory, where it is kept in journal files and survives restarts; 32 MB in memory) and commits no older than
+   * `maxAgeSeconds` (default 24 hours). A resume point older than what is kept fails with 286 ChangeStreamHistoryLost.
+   */
+  changeHistory?: ChangeHistoryOptions;
+}
+
+export interface ChangeHistoryOptions {
+  maxBytes?: number;
+  maxAgeSeconds?: number;
 }
 
 export interface RunningMongoServer {
@@ -41,14 +58,24 @@ export interface RunningMongoServer {
 export const REPLICA_SET_NAME = 'embedded';
 const SWEEP_INTERVAL_MS = 5_000;
 
-function validateOptions(options: MongoServerOptions): { host: string; port: number; inMemory: boolean; dbPath?: string } {
+function validateHistory(history: ChangeHistoryOptions | undefined): ChangeHistoryOptions | undefined {
+  if (history === undefined) return undefined;
+  for (const [name, value] of Object.entries(history)) {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+      throw new Error(`changeHistory.${name} must be a number >= 0, got ${String(value)}`);
+    }
+  }
+  return history;
+}
+
+function validateOptions(options: MongoServerOptions): { host: string; port: number; inMemory: boolean; dbPath?: string; changeHistory?: ChangeHistoryOptions } {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 27017;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${String(options.port)}`);
   if (typeof host !== 'string' || host.length === 0) throw new Error('host must be a non-empty string');
   const inMemory = options.inMemory === true;
   if (!inMemory && !options.dbPath) throw new Error('either inMemory: true or a dbPath is required');
-  return { host, port, inMemory, dbPath: inMemory ? undefined : options.dbPath };
+  return { host, port, inMemory, dbPath: inMemory ? undefined : options.dbPath, changeHistory: validateHistory(options.changeHistory) };
 }
 
 /** Periodically kills idle cursors, expires idle sessions and aborts transactions past their lifetime. */
@@ -82,13 +109,17 @@ function connectionUri(host: string, port: number): string {
 export async function startMongoServer(options: MongoServerOptions = {}): Promise<RunningMongoServer> {
   const validated = validateOptions(options);
   if (options.thread === 'worker') {
-    return startInWorker({ ...validated, ttlIntervalMs: options.ttlIntervalMs }, options.logger ?? silentLogger);
+    return startInWorker({ ...validated, ttlIntervalMs: options.ttlIntervalMs, enableTestCommands: options.enableTestCommands }, options.logger ?? silentLogger);
   }
-  const { host, port, inMemory, dbPath } = validated;
+  const { host, port, inMemory, dbPath, changeHistory } = validated;
   const logger = options.logger ?? silentLogger;
   const location = inMemory ? { inMemory: true as const } : { dbPath: dbPath as string };
-  const storage = await openStorage(location, logger, { ttlIntervalMs: options.ttlIntervalMs });
-  const served = await serveStorage(storage, { host, port, logger, inMemory, dbPath });
+  const limits = {
+    maxBytes: changeHistory?.maxBytes,
+    maxAgeMs: changeHistory?.maxAgeSeconds === undefined ? undefined : changeHistory.maxAgeSeconds * 1000,
+  };
+  const storage = await openStorage(location, logger, { ttlIntervalMs: options.ttlIntervalMs, changeHistory: limits, durable: { changeHistory: limits } });
+  const served = await serveStorage(storage, { host, port, logger, inMemory, dbPath, enableTestCommands: options.enableTestCommands });
   return { uri: served.uri, port: served.port, close: served.close };
 }
 
@@ -102,6 +133,8 @@ export interface ServeOptions {
   now?: () => number;
   /** Kill idle cursors and expire sessions in the background (default true). */
   backgroundSweeps?: boolean;
+  /** See `MongoServerOptions.enableTestCommands`. */
+  enableTestCommands?: boolean;
 }
 
 /**
@@ -121,6 +154,7 @@ export async function serveStorage(
     sessions,
     logger,
     opcounters: newOpCounters(),
+    failPoints: options.enableTestCommands ? new FailPoints() : undefined,
     identity: { host, port, setName: REPLICA_SET_NAME, electionId: new ObjectId(), startedAt: new Date(), inMemory, dbPath },
   };
   let listening;
@@ -134,6 +168,7 @@ export async function serveStorage(
   const sweeper = options.backgroundSweeps === false ? undefined : startSweeper(cursors, sessions, logger);
   const uri = connectionUri(host, listening.port);
   logger.info({ uri, inMemory, dbPath }, 'embedded MongoDB server listening');
+  if (options.enableTestCommands) logger.warn({ uri }, 'test commands are enabled (configureFailPoint); never on a production server');
   let closing: Promise<void> | undefined;
   return {
     uri,

@@ -6,22 +6,29 @@ import net from 'node:net';
 import { errorReply, mongoError } from './errors';
 import type { Document } from './types';
 import { dispatch } from './commands/dispatcher';
-import type { ConnectionInfo, ServerContext } from './commands/context';
+import type { ConnectionInfo, ConnectionStats, ServerContext } from './commands/context';
+import { CloseConnectionRequest } from './commands/fail-points';
 import { FramingError, MessageFramer } from './wire/framer';
 import { encodeOpMsgReply, encodeOpReply, parseRequest, ProtocolError, type Request } from './wire/protocol';
 
+/** mongod's default `net.maxIncomingConnections`: connections past it are refused. */
+export const MAX_INCOMING_CONNECTIONS = 1_000_000;
+
 class ClientConnection implements ConnectionInfo {
   readonly remote: string;
+  appName?: string;
   private readonly framer = new MessageFramer();
   /** Requests are handled one after another so pipelined replies keep their order. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   private waitingForDrain = false;
+  private readonly closing = new AbortController();
 
   constructor(
     readonly id: number,
     private readonly socket: net.Socket,
     private readonly ctx: ServerContext,
+    private readonly stats: ConnectionStats,
     private readonly onClose: (conn: ClientConnection) => void,
   ) {
     this.remote = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
@@ -30,14 +37,20 @@ class ClientConnection implements ConnectionInfo {
     socket.on('error', (err) => this.ctx.logger.debug({ err, connectionId: id }, 'connection error'));
     socket.on('close', () => {
       this.closed = true;
+      this.closing.abort();
       this.ctx.logger.debug({ connectionId: id, remote: this.remote }, 'connection closed');
       this.onClose(this);
     });
     this.ctx.logger.debug({ connectionId: id, remote: this.remote }, 'connection accepted');
   }
 
+  get closedSignal(): AbortSignal {
+    return this.closing.signal;
+  }
+
   destroy(): void {
     this.closed = true;
+    this.closing.abort();
     this.socket.destroy();
   }
 
@@ -48,6 +61,7 @@ class ClientConnection implements ConnectionInfo {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
+    this.stats.bytesIn += chunk.length;
     let messages: Buffer[];
     try {
       messages = this.framer.push(chunk);
@@ -67,11 +81,20 @@ class ClientConnection implements ConnectionInfo {
       this.fail(err instanceof ProtocolError ? err : new ProtocolError(`unreadable message: ${String(err)}`));
       return;
     }
+    this.stats.requests++;
+    this.stats.active++;
     try {
       const reply = await this.answer(request);
       if (reply && !this.closed) this.send(reply);
     } catch (err) {
+      if (err instanceof CloseConnectionRequest) {
+        this.ctx.logger.debug({ connectionId: this.id }, 'closing connection as the failCommand fail point asks');
+        this.destroy();
+        return;
+      }
       this.fail(err);
+    } finally {
+      this.stats.active--;
     }
   }
 
@@ -91,6 +114,7 @@ class ClientConnection implements ConnectionInfo {
 
   /** A client that does not read its replies stops being read from until it catches up. */
   private send(reply: Buffer): void {
+    this.stats.bytesOut += reply.length;
     if (this.socket.write(reply) || this.waitingForDrain) return;
     this.waitingForDrain = true;
     this.socket.pause();
@@ -129,12 +153,20 @@ export interface ListeningServer {
 /** Listens on host:port (0 = any free port) and serves `ctx` until closed. */
 export async function listen(host: string, port: number, ctx: ServerContext): Promise<ListeningServer> {
   const connections = new Set<ClientConnection>();
+  const stats: ConnectionStats = { current: 0, totalCreated: 0, active: 0, rejected: 0, maxIncoming: MAX_INCOMING_CONNECTIONS, bytesIn: 0, bytesOut: 0, requests: 0 };
   let nextId = 1;
   const server = net.createServer((socket) => {
-    const conn = new ClientConnection(nextId++, socket, ctx, (c) => connections.delete(c));
+    stats.totalCreated++;
+    const conn = new ClientConnection(nextId++, socket, ctx, stats, (c) => {
+      connections.delete(c);
+      stats.current = connections.size;
+    });
     connections.add(conn);
+    stats.current = connections.size;
   });
-  ctx.connections = () => connections.size;
+  server.maxConnections = MAX_INCOMING_CONNECTIONS;
+  server.on('drop', () => stats.rejected++);
+  ctx.connectionStats = stats;
   server.on('error', (err) => ctx.logger.error({ err }, 'server socket error'));
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);

@@ -1,15 +1,21 @@
 /**
  * Shared contracts between the parts of the embedded server (see DESIGN.md beside this file).
  *
- * Value representation (everywhere inside the server): documents are what `bson.deserialize` returns with
- * `{useBigInt64: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true}`:
- *   int32 and double -> JS number (an integer-valued number in int32 range reports as 'int', otherwise 'double')
+ * Value representation (everywhere inside the server): documents are what `bson/decode.ts` makes of BSON bytes
+ * (bson's `deserialize` with `{useBigInt64: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true}`, then
+ * exact number types and plain DBRef documents restored):
+ *   int32 -> JS number in int32 range; double -> JS number, except a double whose value would read as an int32
+ *   (integral, in int32 range, not -0), which is a bson.Double (`bson/double.ts`), so every type round-trips;
  *   int64 -> bigint, Decimal128 -> bson.Decimal128, ObjectId -> bson.ObjectId, binData -> bson.Binary,
  *   regex -> bson.BSONRegExp, timestamp -> bson.Timestamp, minKey/maxKey -> bson.MinKey/MaxKey, date -> Date,
- *   undefined -> undefined (deprecated BSON type), null -> null, arrays -> arrays, embedded docs -> plain objects.
+ *   undefined -> undefined (deprecated BSON type), null -> null, arrays -> arrays, embedded docs -> plain objects
+ *   (also those holding `$ref`/`$id`, which bson alone would turn into DBRef instances).
  * Serialising a reply with `bson.serialize` turns bigint back into int64 (cursor ids MUST be bigint).
  * Documents handed out by the storage engine are shared, read-only objects: nothing may mutate them.
  */
+import type { Timestamp } from 'bson';
+import type { ChangeHistory } from './storage/change-history';
+
 export type Document = Record<string, unknown>;
 
 /** `{locale, strength, caseLevel, caseFirst, numericOrdering, alternate, maxVariable, backwards, normalization}` */
@@ -90,18 +96,40 @@ export interface FindResult {
   textScores?: Map<Document, number>;
 }
 
+/** The logical session and transaction number a transaction ran under, as its change events show them. */
+export interface TransactionOrigin {
+  lsid: Document;
+  txnNumber: bigint;
+}
+
 /** An open multi-document transaction (or undefined for a plain, auto-committed operation). */
 export interface TransactionHandle {
   readonly id: number;
   readonly startedAt: number;
 }
 
+/** One step of a document path: a field name, or an array index (a number). */
+export type PathStep = string | number;
+
+/**
+ * What an update changed, for its change event's `updateDescription`: the paths it set (their new values are read
+ * from the new document, so they are not stored twice), the paths it removed, and the arrays it cut shorter.
+ */
+export interface UpdateChange {
+  updated: PathStep[][];
+  removed: PathStep[][];
+  truncated: Array<{ path: PathStep[]; newSize: number }>;
+}
+
 /** Writes staged inside `StorageEngine.write`; each call is atomic on its own (all indexes or none). */
 export interface WriteBatch {
   /** Creates the collection (and database) implicitly. Throws MongoServerError DuplicateKey (11000, with keyPattern/keyValue). */
   insert(db: string, coll: string, doc: Document): void;
-  /** Replaces the stored document whose _id equals `newDoc._id`. Throws 11000 on a unique-index violation. */
-  replace(db: string, coll: string, newDoc: Document): void;
+  /**
+   * Replaces the stored document whose _id equals `newDoc._id`. Throws 11000 on a unique-index violation.
+   * `update` describes the change when it came from an update (its change event is then an update, not a replace).
+   */
+  replace(db: string, coll: string, newDoc: Document, update?: UpdateChange): void;
   /** Removes the document with this _id; returns false if there was none. */
   remove(db: string, coll: string, id: unknown): boolean;
   /** Reads that see this batch's (and its transaction's) own writes. */
@@ -122,6 +150,8 @@ export interface StorageEngine {
   databaseStats(db: string): CatalogStats;
   collectionStats(db: string, coll: string): CatalogStats & { count: number; avgObjSize: number; nindexes: number; indexSizes: Record<string, number> };
   listCollections(db: string): CollectionInfo[];
+  /** The options `db.coll` was created with (shared, read-only), or undefined when there is no such collection. */
+  collectionOptions(db: string, coll: string): CollectionOptions | undefined;
   /** Throws 48 NamespaceExists. */
   createCollection(db: string, coll: string, options: CollectionOptions): Promise<void>;
   /** Returns false when there was no such collection. */
@@ -151,9 +181,17 @@ export interface StorageEngine {
   write<T>(txn: TransactionHandle | undefined, fn: (batch: WriteBatch) => T, options?: { durable?: boolean }): Promise<T>;
 
   beginTransaction(): TransactionHandle;
-  /** Throws 112 WriteConflict (with TransientTransactionError label) if another writer committed first. */
-  commitTransaction(txn: TransactionHandle): Promise<void>;
+  /**
+   * Throws 112 WriteConflict (with TransientTransactionError label) if another writer committed first. `origin`
+   * names the session for the transaction's change events.
+   */
+  commitTransaction(txn: TransactionHandle, origin?: TransactionOrigin): Promise<void>;
   abortTransaction(txn: TransactionHandle): void;
+
+  /** The cluster time of the latest commit (what replies report as operationTime and $clusterTime). */
+  clusterTime(): Timestamp;
+  /** Every commit in cluster-time order, for change streams. */
+  readonly history: ChangeHistory;
 
   /** Flush, write a checkpoint, release the data directory. */
   close(): Promise<void>;

@@ -74,6 +74,9 @@ declare global {
   }
 }
 
+/** Paths whose next segment is a secret link token: supplier links, invitations to join, password-reset links. */
+const TOKEN_PATHS = /^(\/s|\/join|\/password\/reset)\/[^/?#]+/;
+
 export function redactTokens(url: string): string {
-  return url.replace(/\/s\/[^/?#]+/, '/s/[token]');
+  return url.replace(TOKEN_PATHS, '$1/[token]');
 }

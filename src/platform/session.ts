@@ -5,6 +5,7 @@ import type mongoose from 'mongoose';
 import type { Config } from '../config';
 
 export const SESSION_COOKIE = 'sid';
+const SESSIONS_COLLECTION = 'sessions';
 /** Idle time after which a session ends. */
 const SESSION_HOURS = 12;
 
@@ -16,7 +17,7 @@ export function sessionMiddleware(config: Pick<Config, 'isProduction' | 'session
   const store = MongoStore.create({
     client: connection.getClient(),
     dbName: connection.name,
-    collectionName: 'sessions',
+    collectionName: SESSIONS_COLLECTION,
     ttl: SESSION_HOURS * 60 * 60,
     autoRemove: 'native',
     touchAfter: 10 * 60,
@@ -38,4 +39,16 @@ export function sessionMiddleware(config: Pick<Config, 'isProduction' | 'session
       maxAge: SESSION_HOURS * 60 * 60 * 1000,
     },
   });
+}
+
+/**
+ * Ends every stored session of a user (deactivated, password changed or reset), except `exceptSessionId` (the
+ * session of the user who changed their own password). Sessions are stored unserialised (`stringify: false`), with
+ * passport's `{ passport: { user: <id> } }` inside.
+ */
+export async function endSessionsOf(connection: mongoose.Connection, userId: string, options: { exceptSessionId?: string } = {}): Promise<number> {
+  const filter: Record<string, unknown> = { 'session.passport.user': userId };
+  if (options.exceptSessionId) filter._id = { $ne: options.exceptSessionId };
+  const result = await connection.collection(SESSIONS_COLLECTION).deleteMany(filter);
+  return result.deletedCount;
 }

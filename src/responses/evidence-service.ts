@@ -4,6 +4,7 @@ import { HttpError } from '../platform/errors';
 import { cleanFileName, deleteEvidenceFile, openEvidenceDownload, storeEvidenceFile } from './evidence-store';
 import { detectFileType, EVIDENCE_MIME } from './file-type';
 import type { EvidenceRef } from './model';
+import { submissionModel } from './submission-model';
 import { answersOf, assertDraft, findQuestion, updateDraft, type ResponseDeps, type SupplierContext } from './service';
 
 export const DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024;
@@ -95,12 +96,16 @@ function findRef(ctx: SupplierContext, fileId: string): EvidenceRef {
   return ref;
 }
 
-/** Removes a file before submission; the file belongs to this response or the request is refused. */
+/**
+ * Removes a file from a draft; the file belongs to this response or the request is refused. A file an earlier
+ * submission holds stays stored (the record keeps what was submitted), it is only no longer part of the answer.
+ */
 export async function removeEvidence(deps: ResponseDeps, ctx: SupplierContext, fileId: string): Promise<EvidenceRef> {
   assertDraft(ctx.response);
   const ref = findRef(ctx, fileId);
   await updateDraft(deps, ctx.response, { $pull: { evidence: { fileId: ref.fileId } } });
-  await deleteEvidenceFile(deps.connection, ref.fileId);
+  const submitted = await submissionModel(deps.connection).exists({ responseId: ctx.response._id, 'evidence.fileId': ref.fileId });
+  if (!submitted) await deleteEvidenceFile(deps.connection, ref.fileId);
   return ref;
 }
 

@@ -20,7 +20,7 @@ const declarationSchema = new Schema(
   { _id: false },
 );
 
-const evidenceRefSchema = new Schema(
+export const evidenceRefSchema = new Schema(
   {
     fileId: { type: Schema.Types.ObjectId, required: true },
     questionId: { type: String, required: true },
@@ -28,6 +28,20 @@ const evidenceRefSchema = new Schema(
     detectedType: { type: String, required: true },
     size: { type: Number, required: true, min: 0 },
     uploadedAt: { type: Date, required: true },
+  },
+  { _id: false },
+);
+
+/** The buyer's request for changes, shown to the supplier on the form until they submit again. */
+const changeRequestSchema = new Schema(
+  {
+    message: { type: String, required: true, maxlength: 4000 },
+    requestedAt: { type: Date, required: true },
+    requestedBy: {
+      kind: { type: String, required: true },
+      id: { type: String },
+      name: { type: String, maxlength: 320 },
+    },
   },
   { _id: false },
 );
@@ -54,6 +68,12 @@ const responseSchema = new Schema(
     declaration: { type: declarationSchema, required: false },
     submittedAt: { type: Date, default: null },
     evidence: { type: [evidenceRefSchema], default: [] },
+    /** Submissions so far; each is kept as it was in `response_submissions` (submission-model.ts). */
+    submissionCount: { type: Number, default: 0 },
+    /** When the supplier last submitted; kept while the response is open again for changes. */
+    lastSubmittedAt: { type: Date, default: null },
+    /** Set while the response is open again because the buyer asked for changes. */
+    changeRequest: { type: changeRequestSchema, default: null },
     /** Incremented by every write, so cached copies can tell which of two states is newer (response-cache.ts). */
     revision: { type: Number, required: true, default: 0 },
     /** Id of the last answer save, so a batch of saves can tell which of its writes applied (answer-writer.ts). */
@@ -95,6 +115,9 @@ export interface ResponseData {
   declaration?: { name: string; role: string } | null;
   submittedAt?: Date | null;
   evidence: EvidenceRef[];
+  submissionCount?: number;
+  lastSubmittedAt?: Date | null;
+  changeRequest?: ChangeRequest | null;
   revision?: number;
   lastWriteId?: string | null;
   sectionProgress?: SectionProgressSummary | null;
@@ -105,6 +128,12 @@ export interface ResponseData {
 export interface SectionProgressSummary {
   answered: number;
   visible: number;
+}
+
+export interface ChangeRequest {
+  message: string;
+  requestedAt: Date;
+  requestedBy?: { kind: string; id?: string | null; name?: string | null } | null;
 }
 
 /** Update operators and their fields, e.g. `{ $set: { 'answers.q1': … } }`. */

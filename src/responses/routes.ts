@@ -7,7 +7,7 @@ import express, { type ErrorRequestHandler, type Request, type Response, type Ro
 import multer from 'multer';
 import { z } from 'zod';
 import { findOrganisationById } from '../accounts';
-import { getCampaign, recordLinkOpened, submissionNotifications, type CampaignDocument } from '../campaigns';
+import { getCampaign, recordLinkOpened, type CampaignDocument } from '../campaigns';
 import { resolveInvitation, type InvitationResolution } from '../campaigns/invitation-service';
 import { computeVisibility, sectionOf, type Answers, type Section, type Visibility } from '../questionnaires';
 import type { AppDeps } from '../deps';
@@ -92,6 +92,14 @@ const declarationForm = z.object({
 
 function viewTranslate(res: Response): Translate {
   return res.locals.t as Translate;
+}
+
+/**
+ * An error-summary line: the question, then what is wrong. Most labels are questions, so a colon after them read
+ * "…?: Answer the question"; a label ending in its own punctuation is followed by a space only.
+ */
+export function summaryItem(label: string, error: string): string {
+  return /[?!.:]$/.test(label.trim()) ? `${label.trim()} ${error}` : `${label}: ${error}`;
 }
 
 export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {}): Router {
@@ -232,8 +240,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
     const nav = sectionNav(ctx.definition, answers, section.id, lang, t, visibility);
     const index = nav.findIndex((item) => item.id === section.id);
     const errorList = questions.flatMap((q) => [
-      ...(q.error ? [{ field: q.targetId, message: `${q.label}: ${q.error}` }] : []),
-      ...(q.evidence?.error ? [{ field: `file-${q.id}`, message: `${q.label}: ${q.evidence.error}` }] : []),
+      ...(q.error ? [{ field: q.targetId, message: summaryItem(q.label, q.error) }] : []),
+      ...(q.evidence?.error ? [{ field: `file-${q.id}`, message: summaryItem(q.label, q.evidence.error) }] : []),
     ]);
     return {
       ...PAGE_ASSETS,
@@ -250,6 +258,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       incomplete: render.incomplete,
       renderedAt: deps.clock.now().toISOString(),
       deadline: formatDate(lang, ctx.dueAt, 'long'),
+      changeRequest: changeRequestView(ctx, lang),
     };
   }
 
@@ -542,6 +551,7 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
       fieldErrors: Object.fromEntries(Object.entries(errors).map(([field, e]) => [field, t(e.key, e.params)])),
       values: render.values ?? { name: ctx.response.declaration?.name ?? '', role: ctx.response.declaration?.role ?? '', confirm: false },
       incomplete: render.incomplete,
+      changeRequest: changeRequestView(ctx, lang),
     });
   }
 
@@ -587,24 +597,20 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
   }
 
   /**
-   * The receipt to the contact whose link was used, and a notice to each buyer who wants one; queued in the
-   * submission's own transaction (submitResponse).
+   * The receipt, to the contact whose link was used, queued in the submission's own transaction (submitResponse).
+   * The buyers hear of it through the campaigns' listener on `responseHooks`.
    */
   async function submissionMail(req: Request, ctx: SupplierContext): Promise<NewMessage[]> {
-    const [supplier, campaign] = await Promise.all([
-      getSupplier(deps.connection, ctx.invitation.organisationId, ctx.invitation.supplierId),
-      getCampaign(deps.connection, ctx.invitation.organisationId, ctx.invitation.campaignId),
-    ]);
-    if (!supplier) return [];
-    const to = ctx.invitation.contact?.email ?? supplier.contacts[0]?.email;
+    const supplier = await getSupplier(deps.connection, ctx.invitation.organisationId, ctx.invitation.supplierId);
+    const to = ctx.invitation.contact?.email ?? supplier?.contacts[0]?.email;
+    if (!supplier || !to) return [];
     const lang = req.lang;
     const t = req.t;
     const locals = { ...receiptLocals(ctx, lang, t, supplier.name), t, lang, receiptUrl: `${deps.config.baseUrl}${req.baseUrl}/s/${String(req.params.token)}/receipt` };
     const submittedAt = ctx.response.submittedAt ?? deps.clock.now();
-    const messages: NewMessage[] = [];
-    if (to) {
-      const rendered = await renderMail('receipt', locals);
-      messages.push({
+    const rendered = await renderMail('receipt', locals);
+    return [
+      {
         organisationId: ctx.invitation.organisationId,
         to,
         subject: t('supplier:email.subject', { title: locals.questionnaireTitle }),
@@ -613,20 +619,8 @@ export function supplierRouter(deps: AppDeps, options: SupplierRouterOptions = {
         refs: [`response:${locals.reference}`, `supplier:${ctx.invitation.supplierId.toHexString()}`, `invitation:${ctx.invitation._id.toHexString()}`],
         // One receipt per submission, even if the request is retried.
         dedupeKey: `receipt:${locals.reference}:${submittedAt.toISOString()}`,
-      });
-    }
-    const notices = await submissionNotifications(deps, {
-      organisationId: ctx.invitation.organisationId,
-      campaignId: ctx.invitation.campaignId,
-      supplierId: ctx.invitation.supplierId,
-      responseId: ctx.response._id,
-      campaignName: campaign?.name ?? ctx.definition.title[lang],
-      supplierName: supplier.name,
-      questionnaireTitle: ctx.definition.title,
-      submittedAt,
-      declaredBy: ctx.response.declaration ?? { name: '', role: '' },
-    });
-    return [...messages, ...notices];
+      },
+    ];
   }
 
   router.get(
@@ -672,6 +666,12 @@ interface IncompleteNotice {
 
 function campaignContact(campaign: CampaignDocument | null): { name: string; email: string } | undefined {
   return campaign?.buyerContact ? { name: campaign.buyerContact.name, email: campaign.buyerContact.email } : undefined;
+}
+
+/** The buyer's open request for changes, as the form pages show it. */
+function changeRequestView(ctx: SupplierContext, lang: Lang): { message: string; by: string; at: string } | undefined {
+  const request = ctx.response.changeRequest;
+  return request ? { message: request.message, by: request.requestedBy?.name ?? '', at: formatDateTime(lang, request.requestedAt) } : undefined;
 }
 
 /** res.render's output as a string (errors reject, for the async handler to pass on). */

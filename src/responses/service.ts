@@ -22,13 +22,14 @@ import {
 } from '../questionnaires';
 import type { InvitationData } from '../campaigns/invitation-model';
 import { HttpError } from '../platform/errors';
-import { recordResponseActivity, recordResponseStarted, recordSubmission } from '../campaigns';
-import { recordActivity, ref } from '../platform/activity';
-import type { NewMessage, Outbox } from '../platform/mail/outbox';
+import { recordResponseActivity, recordResponseStarted } from '../campaigns';
+import type { NewMessage } from '../platform/mail/outbox';
+import { noteSupplierResponded } from '../suppliers';
 import { responseModel, type ResponseData, type ResponseUpdate, type SectionProgressSummary, type StoredAnswer } from './model';
 import { answerWriterFor } from './answer-writer';
 import { cachedResponse, forgetResponse, rememberResponse, revisionOf } from './response-cache';
 import { withResponseLock } from './response-lock';
+import { commitSubmission, type SubmissionDeps } from './submission';
 
 export interface ResponseDeps {
   connection: mongoose.Connection;
@@ -100,9 +101,12 @@ export async function openResponse(deps: ResponseDeps, invitation: InvitationDat
         answers: {},
         evidence: [],
         revision: 0,
+        // The buyer's page shows when the supplier started: the injected clock's time, not mongoose's.
+        createdAt: deps.clock.now(),
+        updatedAt: deps.clock.now(),
       },
     },
-    { upsert: true, returnDocument: 'after' },
+    { upsert: true, returnDocument: 'after', timestamps: false },
   ).lean<ResponseData>();
   if (!response) throw new Error('Upsert of the response returned nothing');
   return { invitation, response: rememberResponse(deps.connection, response, cacheMsOf(deps)), definition, dueAt };
@@ -144,7 +148,7 @@ export async function updateDraft(
   return updated;
 }
 
-function storedAnswers(response: ResponseData): Record<string, StoredAnswer> {
+function storedAnswers(response: Pick<ResponseData, 'answers'>): Record<string, StoredAnswer> {
   const raw: unknown = response.answers;
   if (raw === null || typeof raw !== 'object') return {};
   const result: Record<string, StoredAnswer> = {};
@@ -157,7 +161,7 @@ function storedAnswers(response: ResponseData): Record<string, StoredAnswer> {
 }
 
 /** Answer values by question id; evidence questions are answered by the files stored for them. */
-export function answersOf(response: ResponseData, definition: QuestionnaireDefinition): Answers {
+export function answersOf(response: Pick<ResponseData, 'answers' | 'evidence'>, definition: QuestionnaireDefinition): Answers {
   const answers: Answers = {};
   for (const [id, stored] of Object.entries(storedAnswers(response))) answers[id] = stored.value as AnswerValue;
   for (const question of allQuestions(definition)) {
@@ -168,7 +172,7 @@ export function answersOf(response: ResponseData, definition: QuestionnaireDefin
   return answers;
 }
 
-export function evidenceFilesFor(response: ResponseData, questionId: string): EvidenceFile[] {
+export function evidenceFilesFor(response: Pick<ResponseData, 'evidence'>, questionId: string): EvidenceFile[] {
   return response.evidence
     .filter((ref) => ref.questionId === questionId)
     .map((ref) => ({ fileId: ref.fileId.toHexString(), filename: ref.filename, size: ref.size, contentType: ref.detectedType }));
@@ -421,19 +425,15 @@ export type SubmitOutcome =
   | { ok: true; response: ResponseData }
   | { ok: false; errors: FieldErrors; missing: Question[] };
 
-export interface SubmitDeps extends ResponseDeps {
-  outbox: Outbox;
-}
-
-/** The mail a submission sends (the receipt, the buyers' notices), made from the response as it will be once submitted. */
+/** The mail a submission sends to the supplier (the receipt), made from the response as it will be once submitted. */
 export type SubmissionMail = (submitted: ResponseData) => Promise<NewMessage[]>;
 
 /**
- * Submits once every required visible answer is there and the declaration is complete; afterwards read-only. The
- * response, the campaign's progress (and the withdrawal of reminders still queued), the activity entry and the mail
- * commit in one transaction: all of them or none.
+ * Submits once every required visible answer is there and the declaration is complete; afterwards read-only until
+ * the buyer asks for changes. Each submission is kept (submission.ts); the receipt is queued in the submission's own
+ * transaction, so both or neither happen.
  */
-export async function submitResponse(deps: SubmitDeps, ctx: SupplierContext, rawDeclaration: unknown, mailFor: SubmissionMail = async () => []): Promise<SubmitOutcome> {
+export async function submitResponse(deps: ResponseDeps & SubmissionDeps, ctx: SupplierContext, rawDeclaration: unknown, mailFor: SubmissionMail = async () => []): Promise<SubmitOutcome> {
   assertDraft(ctx.response);
   const answers = answersOf(ctx.response, ctx.definition);
   const missing = missingRequired(ctx.definition, answers);
@@ -449,43 +449,12 @@ export async function submitResponse(deps: SubmitDeps, ctx: SupplierContext, raw
 
   const now = deps.clock.now();
   const declaration = { name: parsed.data.name, role: parsed.data.role };
-  const set = { status: 'submitted' as const, submittedAt: now, updatedAt: now, declaration };
-  const messages = await mailFor({ ...ctx.response, ...set });
-  const { invitation } = ctx;
-  const owner = { campaignId: ctx.response.campaignId, supplierId: ctx.response.supplierId };
-  try {
-    const response = await withResponseLock(deps.connection, ctx.response._id, () =>
-      deps.connection.transaction(async (session) => {
-        const updated = await responseModel(deps.connection).collection.findOneAndUpdate(
-          { _id: ctx.response._id, status: 'draft' },
-          { $set: set, $inc: { revision: 1 } },
-          { returnDocument: 'after', session },
-        );
-        if (!updated) throw new HttpError(409, 'supplier:errors.alreadySubmitted');
-        await recordSubmission(deps.connection, deps.outbox, owner, now, { session });
-        await recordActivity(
-          deps.connection,
-          {
-            organisationId: ctx.response.organisationId,
-            actor: { kind: 'supplier', id: invitation._id.toHexString(), name: invitation.contact?.name ?? declaration.name },
-            action: 'response.submitted',
-            subject: ref('response', ctx.response._id),
-            refs: [ref('supplier', owner.supplierId), ref('campaign', owner.campaignId), ref('invitation', invitation._id)],
-            details: { declaredBy: declaration.name, role: declaration.role },
-            at: now,
-          },
-          { session },
-        );
-        await deps.outbox.enqueueMany(messages, { session });
-        return updated as unknown as ResponseData;
-      }),
-    );
-    return { ok: true, response: rememberResponse(deps.connection, response, cacheMsOf(deps)) };
-  } catch (error) {
-    // Submitted meanwhile (another tab or instance): the copy this request had is stale.
-    if (error instanceof HttpError) forgetResponse(deps.connection, owner);
-    throw error;
-  }
+  const actor = { kind: 'supplier' as const, id: ctx.invitation._id.toHexString(), name: declaration.name };
+  const mail = await mailFor({ ...ctx.response, status: 'submitted', submittedAt: now, updatedAt: now, declaration });
+  const response = await commitSubmission(deps, ctx.response, declaration, actor, { at: now, mail });
+  // The register sorts suppliers by their latest response.
+  await noteSupplierResponded(deps.connection, response.organisationId, response.supplierId, response.submittedAt ?? now);
+  return { ok: true, response };
 }
 
 /** Remembers the language the supplier chose, so every later page (and the receipt) uses it. */

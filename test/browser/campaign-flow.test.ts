@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createUser } from '../../src/accounts';
+import { createUser, TEST_PASSWORD_HASHING } from '../../src/accounts';
 import { checkAccessibility, screenshotAt320, skipWithoutChromium, startBrowserTestApp, type BrowserTestApp } from '../helpers/browser';
 import { campaignWorld, shortQuestionnaires, type CampaignWorld } from '../campaigns/fixtures';
 
@@ -28,7 +28,7 @@ describe('A campaign in a browser (chromium)', function () {
     await createUser(
       session.t.deps.connection,
       { email: buyer.email, name: 'Anna Inköpare', password: buyer.password, roles: ['buyer', 'admin'], organisationId: world.org.id, locale: 'en' },
-      { bcryptCost: 4 },
+      { hashing: TEST_PASSWORD_HASHING },
     );
     context = await session.browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
     page = await context.newPage();

@@ -4,10 +4,11 @@ import type express from 'express';
 import type mongoose from 'mongoose';
 import request from 'supertest';
 import { createCampaign, type CampaignDocument, type NewCampaign } from '../../src/campaigns';
-import type { Actor } from '../../src/platform/activity';
+import { SYSTEM_ACTOR, type Actor } from '../../src/platform/activity';
 import { createSupplier, type SupplierDocument } from '../../src/suppliers';
 import { loadQuestionnaires, type QuestionnaireRegistry } from '../../src/questionnaires';
 import { createTestOrganisation, extractCsrfToken, type TestApp, type TestOrganisation } from '../helpers/app';
+import { organisationNumberFor } from '../helpers/suppliers';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const SAQ = { id: 'code-of-conduct-saq', version: 1 } as const;
@@ -24,15 +25,19 @@ let counter = 0;
 
 export async function addSupplier(t: TestApp, organisationId: string, spec: SupplierSpec): Promise<SupplierDocument> {
   counter += 1;
-  return createSupplier(t.deps.connection, {
-    organisationId,
-    name: spec.name,
-    country: spec.country ?? 'SE',
-    organisationNumber: `55${String(counter).padStart(4, '0')}-${String(counter).padStart(4, '0')}`,
-    sector: spec.sector ?? '',
-    tags: spec.tags ?? [],
-    contacts: spec.contacts,
-  });
+  return createSupplier(
+    t.deps,
+    {
+      organisationId,
+      name: spec.name,
+      country: spec.country ?? 'SE',
+      organisationNumber: organisationNumberFor(500_000 + counter),
+      sector: spec.sector ?? '',
+      tags: spec.tags ?? [],
+      contacts: spec.contacts,
+    },
+    SYSTEM_ACTOR,
+  );
 }
 
 export interface CampaignWorld {

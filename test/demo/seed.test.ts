@@ -31,7 +31,7 @@ describe('demo seed', () => {
   });
 
   it('When the database is empty, then the demo organisation, users, suppliers, open campaign and invitations are created', async () => {
-    const result = await seedDemoData(t.deps, { bcryptCost: 4 });
+    const result = await seedDemoData(t.deps);
     assert.equal(result.created, true);
     assert.deepEqual(await counts(t), { organisations: 1, users: 3, suppliers: 4, campaigns: 1, invitations: 4 });
     const organisation = await organisationModel(t.deps.connection).findOne({ name: DEMO_ORGANISATION_NAME });
@@ -50,7 +50,7 @@ describe('demo seed', () => {
   it('When the seed runs again, then nothing is added and the first supplier link is printed again', async () => {
     const before = await counts(t);
     const first = readFileSync(path.join(t.deps.config.dataDir, 'demo-supplier-link.txt'), 'utf8').trim();
-    const again = await seedDemoData(t.deps, { bcryptCost: 4 });
+    const again = await seedDemoData(t.deps);
     assert.equal(again.created, false);
     assert.equal(again.supplierUrl, first);
     assert.deepEqual(await counts(t), before);
@@ -59,7 +59,7 @@ describe('demo seed', () => {
   it('When two starts seed at once, then the demo data exists once', async () => {
     const fresh = await buildTestApp({ label: 'seed_race' });
     try {
-      const results = await Promise.all([seedDemoData(fresh.deps, { bcryptCost: 4 }), seedDemoData(fresh.deps, { bcryptCost: 4 })]);
+      const results = await Promise.all([seedDemoData(fresh.deps), seedDemoData(fresh.deps)]);
       assert.equal(results.filter((r) => r.created).length, 1);
       assert.deepEqual(await counts(fresh), { organisations: 1, users: 3, suppliers: 4, campaigns: 1, invitations: 4 });
     } finally {

@@ -10,7 +10,7 @@ import type express from 'express';
 import mongoose from 'mongoose';
 import pino from 'pino';
 import request from 'supertest';
-import { createOrganisation, createUser, type Role } from '../../src/accounts';
+import { createOrganisation, createUser, TEST_PASSWORD_HASHING, type Role } from '../../src/accounts';
 import { createApp } from '../../src/app';
 import { registerBackgroundWork } from '../../src/background';
 import type { Config } from '../../src/config';
@@ -207,7 +207,7 @@ export interface TestOrganisation {
   auditor: TestUser;
 }
 
-/** An organisation with one admin, one buyer and one auditor (fast bcrypt cost; passwords returned for logging in). */
+/** An organisation with one admin, one buyer and one auditor (fast hashing cost; passwords returned for logging in). */
 export async function createTestOrganisation(deps: Pick<AppDeps, 'connection'>, name: string): Promise<TestOrganisation> {
   const organisation = await createOrganisation(deps.connection, { name });
   const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -217,7 +217,7 @@ export async function createTestOrganisation(deps: Pick<AppDeps, 'connection'>, 
     const user = await createUser(
       deps.connection,
       { email, name: `${role} of ${name}`, password, roles: [role], organisationId: organisation._id, locale: 'en' },
-      { bcryptCost: 4 },
+      { hashing: TEST_PASSWORD_HASHING },
     );
     return { id: user._id.toString(), email, password, role };
   };

@@ -2,6 +2,11 @@
  * The MongoDB the tests talk to: `MONGODB_URI` when set (a real MongoDB, to check the suite itself), otherwise one
  * embedded server for the whole test run, closed after it: in memory, or with `TEST_EMBEDDED_STORAGE=durable` on a
  * temporary data directory (journal, checkpoints), removed afterwards.
+ *
+ * The embedded server runs with test commands on, so tests can inject database faults with mongod's
+ * `configureFailPoint` (`failCommand`). A real MongoDB has them only when started with
+ * `--setParameter enableTestCommands=1`: a test that injects faults asks `testCommandsEnabled(client)` first and
+ * skips when it is false, and turns its fail point off again in `afterEach`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +28,7 @@ export async function mongoUri(): Promise<string> {
       // require, not import(): under tsx a dynamic import() is native ESM, which cannot load a directory's index.ts.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { startMongoServer } = require('../../src/embedded-mongo') as typeof import('../../src/embedded-mongo');
-      const server = await startMongoServer({ host: '127.0.0.1', port: 0, ...embeddedStorage() });
+      const server = await startMongoServer({ host: '127.0.0.1', port: 0, enableTestCommands: true, ...embeddedStorage() });
       embedded = server;
       return server.uri;
     })();
@@ -45,6 +50,16 @@ export async function connectTestClient(label: string): Promise<{ client: MongoC
   await client.connect();
   const dbName = `test_${label.replace(/[^a-zA-Z0-9_]/g, '_')}_${process.pid}_${Date.now().toString(36)}`;
   return { client, dbName };
+}
+
+/** Whether the server offers test commands (configureFailPoint): the embedded one does, a real one if so started. */
+export async function testCommandsEnabled(client: MongoClient): Promise<boolean> {
+  try {
+    const reply = await client.db('admin').command({ getParameter: 1, enableTestCommands: 1 });
+    return reply.enableTestCommands === true || reply.enableTestCommands === 1;
+  } catch {
+    return false;
+  }
 }
 
 /**

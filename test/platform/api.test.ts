@@ -24,7 +24,7 @@ describe('JSON API framework', () => {
 
   it('When a valid token calls, then the answer is its organisation’s', async () => {
     const res = await request(t.app).get('/api/v1/organisation').set('Authorization', `Bearer ${token}`).expect(200);
-    assert.deepEqual(res.body, { id: org.id, name: 'Region API', tokenName: 'Procurement system' });
+    assert.deepEqual(res.body, { id: org.id, name: 'Region API', contactName: '', contactEmail: '', tokenName: 'Procurement system' });
   });
 
   it('When the token is missing, malformed, unknown or revoked, then 401 as JSON with a Bearer challenge', async () => {

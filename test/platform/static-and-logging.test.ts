@@ -31,6 +31,8 @@ describe('request logging', () => {
   it('When supplier links appear in a URL, then the token is not logged', () => {
     assert.equal(redactTokens('/s/abcDEF123_-xyz/section/profile?lang=en'), '/s/[token]/section/profile?lang=en');
     assert.equal(redactTokens('/login'), '/login');
+    assert.equal(redactTokens('/join/abcDEF123_-xyz?lang=en'), '/join/[token]?lang=en');
+    assert.equal(redactTokens('/password/reset/abcDEF123_-xyz'), '/password/reset/[token]');
   });
 
   it('When a request is served, then one JSON log line carries its id, status and redacted URL, and no cookie', async () => {

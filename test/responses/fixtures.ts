@@ -4,8 +4,9 @@ import type express from 'express';
 import { campaignModel, createCampaign } from '../../src/campaigns';
 import { createInvitation } from '../../src/campaigns/invitation-service';
 import { visibleQuestions, type Answers, type Question, type Section } from '../../src/questionnaires';
-import { createSupplier } from '../../src/suppliers';
-import { createTestOrganisation, extractCsrfToken, type TestApp } from '../helpers/app';
+import { getSupplier } from '../../src/suppliers';
+import { createTestOrganisation, extractCsrfToken, type TestApp, type TestOrganisation } from '../helpers/app';
+import { createTestSupplier } from '../helpers/suppliers';
 
 export const SAQ = { id: 'code-of-conduct-saq', version: 1 } as const;
 export const BUYER_CONTACT = { name: 'Anna Inköpare', email: 'anna@region-test.example' };
@@ -16,50 +17,76 @@ export interface SupplierLink {
   url: string;
   invitationId: string;
   organisationId: string;
+  organisation: TestOrganisation;
+  supplierId: string;
+  campaignId: string;
   supplierEmail: string;
 }
 
 let counter = 0;
 
-export async function createSupplierLink(
-  testApp: TestApp,
-  options: { language?: 'sv' | 'en'; expiresInDays?: number; withContact?: boolean } = {},
-): Promise<SupplierLink> {
+export interface SupplierLinkOptions {
+  language?: 'sv' | 'en';
+  expiresInDays?: number;
+  withContact?: boolean;
+  /** Reuse an organisation (default: a new one with an admin, a buyer and an auditor). */
+  organisation?: TestOrganisation;
+  /** Reuse a supplier of that organisation (a second campaign to the same supplier). */
+  supplierId?: string;
+  supplierName?: string;
+  campaignName?: string;
+  questionnaire?: { id: string; version: number };
+}
+
+export async function createSupplierLink(testApp: TestApp, options: SupplierLinkOptions = {}): Promise<SupplierLink> {
   counter += 1;
   const { deps } = testApp;
-  const organisation = await createTestOrganisation(deps, `Region ${counter} ${Date.now().toString(36)}`);
-  const supplierEmail = `contact${counter}@supplier.example`;
-  const supplier = await createSupplier(deps.connection, {
-    organisationId: organisation.id,
-    name: `Supplier ${counter} AB`,
-    country: 'SE',
-    organisationNumber: `55600${counter}-0000`,
-    contacts: [{ name: 'Karin Lund', email: supplierEmail, language: options.language ?? 'en' }],
-  });
+  const organisation = options.organisation ?? (await createTestOrganisation(deps, `Region ${counter} ${Date.now().toString(36)}`));
+  const reused = options.supplierId ? await getSupplier(deps.connection, organisation.id, options.supplierId) : undefined;
+  const supplierEmail = reused?.contacts[0]?.email ?? `contact${counter}@supplier.example`;
+  const supplierId =
+    options.supplierId ??
+    (
+      await createTestSupplier(deps, organisation.id, {
+        name: options.supplierName ?? `Supplier ${counter} AB`,
+        contacts: [{ name: 'Karin Lund', email: supplierEmail, language: options.language ?? 'en' }],
+      })
+    )._id.toHexString();
+  const questionnaire = options.questionnaire ?? SAQ;
   const campaign = await createCampaign(deps, {
     organisationId: organisation.id,
     actor: { kind: 'user', id: organisation.buyer.id, name: 'buyer' },
-    name: 'Code of conduct 2026',
-    questionnaireId: SAQ.id,
-    questionnaireVersion: SAQ.version,
+    name: options.campaignName ?? 'Code of conduct 2026',
+    questionnaireId: questionnaire.id,
+    questionnaireVersion: questionnaire.version,
     dueDate: new Date(deps.clock.now().getTime() + 30 * 86_400_000),
     buyerContact: options.withContact === false ? undefined : BUYER_CONTACT,
-    supplierIds: [supplier._id],
+    supplierIds: [supplierId],
   });
   // A link made directly rather than sent (the sending and its mail are tested in test/campaigns/).
   await campaignModel(deps.connection).updateOne({ _id: campaign._id }, { $set: { status: 'open' } });
   const { token, url, invitation } = await createInvitation(deps, {
     organisationId: organisation.id,
     campaignId: campaign._id,
-    supplierId: supplier._id,
-    questionnaireId: SAQ.id,
-    questionnaireVersion: SAQ.version,
+    supplierId,
+    questionnaireId: questionnaire.id,
+    questionnaireVersion: questionnaire.version,
     language: options.language ?? 'en',
     buyerContact: options.withContact === false ? undefined : BUYER_CONTACT,
     contact: { name: 'Karin Lund', email: supplierEmail, language: options.language ?? 'en' },
     expiresInDays: options.expiresInDays,
   });
-  return { token, path: `/s/${token}`, url, invitationId: invitation._id.toHexString(), organisationId: organisation.id, supplierEmail };
+  return {
+    token,
+    path: `/s/${token}`,
+    url,
+    invitationId: invitation._id.toHexString(),
+    organisationId: organisation.id,
+    organisation,
+    supplierId,
+    campaignId: campaign._id.toHexString(),
+    supplierEmail,
+  };
 }
 
 /** Where the welcome page's "Start" button leads, when the page is the welcome page. */

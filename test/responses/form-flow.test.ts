@@ -174,6 +174,7 @@ describe('Supplier form over HTTP, without JavaScript', () => {
     assert.match(res.text, /<div class="error-summary" role="alert"/);
     assert.match(res.text, /<a href="#q-workers_total">/);
     assert.match(res.text, /<a href="#q-company_role-manufacturer">/);
+    assert.doesNotMatch(res.text, /\?: /, 'a question label is not followed by a colon');
     assert.match(res.text, /id="q-workers_total-error"/);
     assert.match(res.text, /id="q-workers_total" name="answers\[workers_total\]" value="about 120"[^>]*aria-describedby="[^"]*q-workers_total-error"[^>]*aria-invalid="true"/);
     assert.match(res.text, /value="Nordisk Vårdtextil AB"/);

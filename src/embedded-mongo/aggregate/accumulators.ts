@@ -1,4 +1,5 @@
 /** Group accumulators ($group, $bucket) and their expression forms ({$sum: [...]} etc.). */
+import { double } from '../bson/double';
 import { add, divide } from '../bson/numeric';
 import { mongoError } from '../errors';
 import type { Collator, Document } from '../types';
@@ -133,7 +134,7 @@ function stdDevAccumulator(sample: boolean): AccumulatorFactory {
       },
       result: () => {
         const n = sample ? count - 1 : count;
-        return n <= 0 ? null : Math.sqrt(m2 / n);
+        return n <= 0 ? null : double(Math.sqrt(m2 / n));
       },
     };
   };

@@ -25,6 +25,7 @@ import { compileGraphLookup, compileLookup, compileUnionWith } from './stages/lo
 import { compileMatch } from './stages/match';
 import { compileMerge } from './stages/merge';
 import { compileDocuments, compileRedact } from './stages/redact';
+import { compileListLocalSessions, compileListSessions } from './stages/sessions';
 import { compileSetWindowFields } from './stages/window';
 import type { PipelineContext, Stage, StageCompiler, SubPipelineCompiler } from './stages/types';
 import { isDocument } from './values';
@@ -58,11 +59,15 @@ const STAGES: Record<string, StageCompiler> = {
   $setWindowFields: compileSetWindowFields,
   $redact: compileRedact,
   $documents: compileDocuments,
+  $listLocalSessions: compileListLocalSessions,
+  $listSessions: compileListSessions,
 };
 
 /** Stages that write or inspect the server and so may not run inside $facet. */
 const FACET_FORBIDDEN = new Set(['$out', '$merge', '$facet', '$collStats', '$indexStats', '$geoNear', '$changeStream']);
 const LAST_ONLY = new Set(['$out', '$merge']);
+/** Stages that produce the pipeline's input rather than transform it. */
+const FIRST_ONLY = new Set(['$documents', '$listLocalSessions', '$listSessions']);
 
 function stageName(stage: unknown): string {
   if (!isDocument(stage)) throw mongoError('Location40323', 'A pipeline stage specification object must contain exactly one field.');
@@ -86,8 +91,8 @@ function parsePipeline(pipeline: unknown, ctx: PipelineContext, where?: string):
     if (where === '$unionWith' && LAST_ONLY.has(name)) {
       throw mongoError('Location31441', `${name} is not allowed within a $unionWith's sub-pipeline`);
     }
-    if (name === '$documents' && index !== 0) {
-      throw mongoError('Location40602', '$documents is only valid as the first stage in a pipeline');
+    if (FIRST_ONLY.has(name) && index !== 0) {
+      throw mongoError('Location40602', `${name} is only valid as the first stage in a pipeline`);
     }
     if (LAST_ONLY.has(name) && index !== pipeline.length - 1) {
       throw mongoError('Location40601', `${name} can only be the final stage in the pipeline`);

@@ -2,6 +2,7 @@
  * $project, $addFields/$set and $unset: a spec is parsed once into a tree of field nodes, then applied to each
  * document. Applying never mutates the input; untouched sub-values are shared and cloned once at pipeline end.
  */
+import { isDouble } from '../bson/double';
 import { defineField, idFirst } from '../bson/fields';
 import { mongoError } from '../errors';
 import type { Document } from '../types';
@@ -90,7 +91,7 @@ function parseProjectionField(state: ProjectionParse, path: string, value: unkno
   const parts = splitFieldPath(path);
   const isId = path === '_id';
   if (isId) state.idSpecified = true;
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || isDouble(value)) {
     const include = typeof value === 'boolean' ? value : Number(value) !== 0;
     if (!isId) setMode(state, include ? 'inclusion' : 'exclusion', path, false);
     insertNode(state.root, parts, { kind: include ? 'include' : 'exclude' }, path);

@@ -6,6 +6,7 @@
  */
 import type { Decimal128, ObjectId } from 'bson';
 import { bsonTag, bsonType, compareWithBottom } from '../bson/compare';
+import { isDouble } from '../bson/double';
 import { isNumericValue, isTruthy, isZero, type NumericValue } from '../bson/numeric';
 import { isPlainDocument } from '../query/paths';
 import { bsonTypeAlias } from '../query/type-codes';
@@ -39,6 +40,7 @@ export function typeName(v: unknown): string {
 export function toDouble(v: NumericValue): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
+  if (isDouble(v)) return v.value;
   return Number(v.toString());
 }
 
@@ -62,7 +64,8 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * Key of a number such that equal values of different numeric types share it: safe integers (the common case,
  * kept cheap) as 'I<n>', everything else as 'N<digits>e<exponent>' with trailing zeros folded into the exponent.
  */
-function numericKey(v: NumericValue): string {
+function numericKey(value: NumericValue): string {
+  const v = isDouble(value) ? value.value : value;
   if (typeof v === 'number') return Number.isSafeInteger(v) ? `I${v}` : `N${canonicalNumber(numberText(v))}`;
   if (typeof v === 'bigint') return v >= -MAX_SAFE && v <= MAX_SAFE ? `I${v}` : `N${canonicalNumber(v.toString())}`;
   const canonical = canonicalNumber(v.toString());

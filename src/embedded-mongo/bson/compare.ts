@@ -1,11 +1,12 @@
 /**
  * MongoDB's total order over BSON values (the order used by sort, comparison operators and index keys).
  *
- * Values are in the representation described in `../types.ts`. Numbers of every kind (JS number, bigint for int64,
- * Decimal128) compare by exact mathematical value; strings compare by code point (the order of their UTF-8 bytes)
+ * Values are in the representation described in `../types.ts`. Numbers of every kind (JS number or `Double`, bigint
+ * for int64, Decimal128) compare by exact mathematical value; strings compare by code point (the order of their UTF-8 bytes)
  * unless a collator is given, in which case every string, also inside objects and arrays, uses it.
  */
 import type { Collator } from '../types';
+import { isDouble } from './double';
 
 export type BsonTypeName =
   | 'double'
@@ -158,7 +159,9 @@ function toNumericValue(v: unknown): NumericValue {
 }
 
 /** -1/0/1 comparing numeric values exactly. NaN equals NaN and sorts below every other number (as in MongoDB). */
-export function compareNumbers(a: unknown, b: unknown): number {
+export function compareNumbers(first: unknown, second: unknown): number {
+  const a = isDouble(first) ? first.value : first;
+  const b = isDouble(second) ? second.value : second;
   if (typeof a === 'number' && typeof b === 'number') {
     if (a < b) return -1;
     if (a > b) return 1;

@@ -2,7 +2,8 @@
  * Exact arithmetic over BSON numbers with MongoDB's result-type rules.
  *
  * Representation (see `../types.ts`): int32 and double are JS numbers (an integer-valued number in int32 range is an
- * int32), int64 is bigint, Decimal128 is `bson.Decimal128`. Result types:
+ * int32) except doubles of such values, which are `bson.Double` (`./double.ts`); int64 is bigint, Decimal128 is
+ * `bson.Decimal128`. Result types:
  *   int32 op int32   -> int32, or int64 when the result leaves the int32 range
  *   int64 involved   -> int64, or double when the result leaves the int64 range
  *   double involved  -> double
@@ -10,11 +11,12 @@
  *   with a double operand first converted to 15 significant digits as MongoDB does.
  * `divide` follows `$divide`: double unless a Decimal128 is involved.
  */
-import { Decimal128 } from 'bson';
+import { Decimal128, type Double } from 'bson';
 import { mongoError } from '../errors';
 import { bsonTag } from './compare';
+import { double, isDouble } from './double';
 
-export type NumericValue = number | bigint | Decimal128;
+export type NumericValue = number | bigint | Decimal128 | Double;
 
 type NumberKind = 'int' | 'long' | 'double' | 'decimal';
 
@@ -24,7 +26,7 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 export function isNumericValue(v: unknown): v is NumericValue {
-  return typeof v === 'number' || typeof v === 'bigint' || bsonTag(v) === 'Decimal128';
+  return typeof v === 'number' || typeof v === 'bigint' || isDouble(v) || bsonTag(v) === 'Decimal128';
 }
 
 function isInt32(n: number): boolean {
@@ -34,7 +36,7 @@ function isInt32(n: number): boolean {
 function kindOf(v: NumericValue): NumberKind {
   if (typeof v === 'number') return isInt32(v) ? 'int' : 'double';
   if (typeof v === 'bigint') return 'long';
-  return 'decimal';
+  return isDouble(v) ? 'double' : 'decimal';
 }
 
 const KIND_RANK: Readonly<Record<NumberKind, number>> = { int: 0, long: 1, double: 2, decimal: 3 };
@@ -78,7 +80,7 @@ function arithmetic(op: Operation, a: unknown, b: unknown): NumericValue {
   const kind = widerKind(a, b);
   const operation = OPERATIONS[op];
   if (kind === 'decimal') return fromDec(operation.decimal(toDec(a), toDec(b)));
-  if (kind === 'double') return operation.double(Number(a), Number(b));
+  if (kind === 'double') return double(operation.double(Number(a), Number(b)));
   if (kind === 'int') {
     // Two int32s: a result within 2^53 is exact in a double, so BigInt is only needed beyond that (`+ 0` drops -0).
     const exact = operation.double(a as number, b as number);
@@ -103,6 +105,7 @@ export function multiply(a: unknown, b: unknown): NumericValue {
 export function isZero(v: NumericValue): boolean {
   if (typeof v === 'number') return v === 0;
   if (typeof v === 'bigint') return v === 0n;
+  if (isDouble(v)) return v.value === 0;
   const d = toDec(v);
   return d.kind === 'finite' && d.coef === 0n;
 }
@@ -120,7 +123,7 @@ export function divide(a: unknown, b: unknown): NumericValue {
   assertNumeric(b, 'divide');
   if (isZero(b)) throw mongoError('Location16608', "can't $divide by zero");
   if (widerKind(a, b) === 'decimal') return fromDec(decDivide(toDec(a), toDec(b)));
-  return Number(a) / Number(b);
+  return double(Number(a) / Number(b));
 }
 
 /** `$mod`: the remainder takes the dividend's sign (like C's fmod). Throws 16610 on a zero divisor, as mongod does. */
@@ -181,6 +184,7 @@ function toDec(v: NumericValue): Dec {
     return decFromDouble(v);
   }
   if (typeof v === 'bigint') return { kind: 'finite', negative: v < 0n, coef: v < 0n ? -v : v, exp: 0 };
+  if (isDouble(v)) return decFromDouble(v.value);
   return parseDecimalString(v.toString());
 }
 

@@ -14,15 +14,19 @@ import {
   optionalCollation,
   optionalDocument,
   optionalHint,
+  SIMPLE_COLLATION,
   validateCollectionName,
 } from './args';
+import { checkNestedFields, CURSOR_OPTION_FIELDS } from './command-fields';
 import type { CommandHandler, Invocation } from './context';
+import { isChangeStreamPipeline } from '../change-streams/spec';
 import { collectionInfo } from './catalog';
+import { openChangeStream } from './change-stream';
 import { openCursor } from './cursors';
 import { explainReply } from './explain-plan';
-import { findMatching, readScope, storageReader, type ReadScope } from './matching';
+import { collationFor, findMatching, readScope, storageReader, type ReadScope } from './matching';
 import { prepareMerge } from './merge';
-import { lookupView, MAX_VIEW_DEPTH, notACollection, resolveView, SIMPLE_COLLATION, type ResolvedView } from './views';
+import { lookupView, MAX_VIEW_DEPTH, notACollection, resolveView, type ResolvedView } from './views';
 import { textClauseOf } from '../text/filter';
 import { mentionsTextScore, textScoreUnavailable } from '../text/metadata';
 
@@ -108,7 +112,7 @@ export type AggregationCollation = () => CollationSpec | undefined;
 
 /**
  * What a pipeline of this command reads and writes; `depth` counts the views a $lookup, $graphLookup or $unionWith
- * has read through.
+ * has read through; `collection` is the one the command names (undefined for `aggregate: 1`).
  */
 function pipelineContext(
   inv: Invocation,
@@ -116,10 +120,13 @@ function pipelineContext(
   collation: AggregationCollation,
   depth: number,
   textScores: Map<Document, number> | undefined,
+  collection: string | undefined,
 ): PipelineContext {
   const storage = inv.ctx.storage;
   return {
     db: inv.db,
+    collection,
+    logicalSessions: () => inv.ctx.sessions.list(),
     collator: scope.collator,
     now: scope.now,
     variables: scope.variables,
@@ -166,49 +173,40 @@ export async function runAggregation(inv: Invocation, parsed: ParsedAggregate, s
   const textSearch = parsed.coll !== undefined && textClauseOf(parsed.request.filter) !== undefined;
   if (!textSearch && mentionsTextScore(parsed.rest)) throw textScoreUnavailable();
   const input: Pick<FindResult, 'docs' | 'textScores'> = parsed.coll === undefined ? { docs: [] } : findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
-  return runPipeline(input.docs, parsed.rest, pipelineContext(inv, scope, collation, depth, input.textScores));
+  return runPipeline(input.docs, parsed.rest, pipelineContext(inv, scope, collation, depth, input.textScores, parsed.coll));
 }
 
-/** mongod refuses $merge under read concern "linearizable" before it looks at anything else. */
-function assertReadConcernAllowsMerge(body: Document, pipeline: Document[]): void {
-  const level = isDocument(body.readConcern) ? body.readConcern.level : undefined;
+/** The writing stage ($out or $merge) that ends the pipeline, if any. */
+function writeStage(pipeline: Document[]): string | undefined {
   const last = pipeline[pipeline.length - 1];
-  if (level === 'linearizable' && last !== undefined && '$merge' in last) {
-    throw mongoError('InvalidOptions', "$merge cannot be used with a 'linearizable' read concern level");
-  }
+  return last === undefined ? undefined : ['$out', '$merge'].find((stage) => stage in last);
 }
 
-/** The collation of an aggregation without a view: the command's, else its collection's default. */
-function aggregationCollation(inv: Invocation, parsed: ParsedAggregate): AggregationCollation {
-  let known: { collation: CollationSpec | undefined } | undefined;
-  return () => {
-    if (known) return known.collation;
-    const { coll, request } = parsed;
-    const fromCollection = request.collation === undefined && coll !== undefined;
-    known = { collation: fromCollection ? collectionInfo(inv.ctx.storage, inv.db, coll)?.options.collation : request.collation };
-    return known.collation;
-  };
-}
-
-function endsWithWrite(pipeline: Document[]): boolean {
-  const last = pipeline[pipeline.length - 1];
-  return last !== undefined && ('$out' in last || '$merge' in last);
+/** mongod cannot make a write linearizable: $out and $merge refuse that read concern before anything else. */
+function checkReadConcernForWrite(body: Document, stage: string | undefined): void {
+  if (stage === undefined || !isDocument(body.readConcern) || body.readConcern.level !== 'linearizable') return;
+  throw mongoError('InvalidOptions', `${stage} cannot be used with a 'linearizable' read concern level`);
 }
 
 const aggregate: CommandHandler = async (inv) => {
+  if (isChangeStreamPipeline(inv.body.pipeline)) return openChangeStream(inv);
   const requested = parseAggregate(inv.body);
-  assertReadConcernAllowsMerge(inv.body, requested.pipeline);
+  checkReadConcernForWrite(inv.body, writeStage(requested.pipeline));
   const view = requested.coll === undefined ? undefined : resolveView(inv.ctx.storage, inv.db, requested.coll);
-  const parsed = view ? viewAggregate(view, requested.pipeline, { collation: inv.body.collation, hint: requested.request.hint }) : requested;
-  const collation = view ? view.collation : requested.request.collation;
+  // Without a view: the command's collation, else the collection's default (for the storage read and every stage).
+  const collation = view ? view.collation : collationFor(inv, requested.coll, requested.request.collation);
+  const parsed = view
+    ? viewAggregate(view, requested.pipeline, { collation: inv.body.collation, hint: requested.request.hint })
+    : { ...requested, request: { ...requested.request, collation } };
   const scope = readScope(inv, collation, { acceptsLet: true });
   if (optionalBoolean(inv.body, 'explain', 'aggregate')) return explainReply(inv, { aggregate: parsed }, 'queryPlanner', scope.variables);
   const cursorOptions = optionalDocument(inv.body, 'cursor', 'aggregate');
   if (!cursorOptions) throw mongoError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
+  checkNestedFields('aggregate.cursor', cursorOptions, CURSOR_OPTION_FIELDS);
   const batchSize = nonNegativeInteger(cursorOptions, 'batchSize', 'aggregate.cursor');
-  const output = await runAggregation(inv, parsed, scope, view ? () => view.collation : aggregationCollation(inv, parsed));
+  const output = await runAggregation(inv, parsed, scope, () => collation);
   // Once $out or $merge has written, failing the command would misreport what happened.
-  if (!endsWithWrite(parsed.pipeline)) scope.deadline.check();
+  if (writeStage(parsed.pipeline) === undefined) scope.deadline.check();
   return openCursor(inv, { ns: `${inv.db}.${requested.coll ?? '$cmd.aggregate'}`, docs: output }, batchSize, false);
 };
 

@@ -1,8 +1,10 @@
 /** Validation of command fields, with MongoDB's error codes and messages ("BSON field 'find.limit' is ..."). */
 import { Binary, Decimal128 } from 'bson';
+import { isDouble, jsNumber, numberOf } from '../bson/double';
 import { defineField } from '../bson/fields';
 import { mongoError } from '../errors';
 import { normalizeCollation } from '../query/collation';
+import { GENERIC_ARGUMENTS } from './command-fields';
 import type { CollationSpec, Document, FindRequest } from '../types';
 
 export function isDocument(value: unknown): value is Document {
@@ -16,6 +18,7 @@ export function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'double';
+  if (isDouble(value)) return 'double';
   if (typeof value === 'bigint') return 'long';
   if (typeof value === 'boolean') return 'bool';
   if (typeof value === 'object') return isDocument(value) ? 'object' : (value.constructor?.name ?? 'object');
@@ -102,8 +105,8 @@ export function documentArray(body: Document, field: string, command: string): D
 export function optionalInteger(body: Document, field: string, command: string): number | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value);
+  const n = numberOf(value);
+  if (n !== undefined && Number.isFinite(n)) return Math.trunc(n);
   if (value instanceof Decimal128) {
     const n = Number(value.toString());
     if (Number.isFinite(n)) return Math.trunc(n);
@@ -123,7 +126,8 @@ export function optionalBoolean(body: Document, field: string, command: string):
   const value = body[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return value !== 0 && value !== 0n;
+  const n = numberOf(value);
+  if (n !== undefined) return n !== 0;
   throw wrongType(command, field, value, 'bool');
 }
 
@@ -134,10 +138,17 @@ export function optionalString(body: Document, field: string, command: string): 
   return value;
 }
 
-/** A validated collation (MongoDB's defaults filled in); undefined when absent or `{locale: "simple"}`. */
+/**
+ * `{locale: 'simple'}` given explicitly: binary comparison even on a collection with a default collation (every
+ * collator factory reads it as no collator).
+ */
+export const SIMPLE_COLLATION: CollationSpec = Object.freeze({ locale: 'simple' });
+
+/** A validated collation (MongoDB's defaults filled in); `SIMPLE_COLLATION` for the simple one, undefined when absent. */
 export function optionalCollation(body: Document, command: string): CollationSpec | undefined {
   const value = optionalDocument(body, 'collation', command);
-  return value ? normalizeCollation(value) : undefined;
+  if (!value) return undefined;
+  return normalizeCollation(value) ?? SIMPLE_COLLATION;
 }
 
 export function optionalHint(body: Document, command: string): string | Document | undefined {
@@ -165,21 +176,15 @@ export function binaryKey(value: unknown): string | undefined {
 /** int32/int64/double txnNumber as bigint. */
 export function toBigInt(value: unknown): bigint | undefined {
   if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-  return undefined;
+  const n = jsNumber(value);
+  return n !== undefined && Number.isInteger(n) ? BigInt(n) : undefined;
 }
-
-/** Fields any command may carry that are about the request rather than its arguments. */
-const GENERIC_FIELDS = new Set([
-  '$db', 'lsid', 'txnNumber', 'autocommit', 'startTransaction', '$clusterTime', '$readPreference', 'readConcern',
-  'writeConcern', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', 'comment', 'maxTimeMS', '$audit', '$client',
-]);
 
 /** The command's own arguments: the body without its name field and the generic request fields. */
 export function commandArguments(body: Document, name: string): Document {
   const args: Document = {};
   for (const [key, value] of Object.entries(body)) {
-    if (key !== name && !GENERIC_FIELDS.has(key)) defineField(args, key, value);
+    if (key !== name && !GENERIC_ARGUMENTS.has(key)) defineField(args, key, value);
   }
   return args;
 }

@@ -10,6 +10,7 @@ import {
   optionalDocument,
   splitNamespace,
 } from './args';
+import { checkPreAndPostImagesOption } from './change-stream';
 import { cursorReply } from './cursors';
 import type { CommandHandler, Invocation } from './context';
 import { createView, dropView, modifyView } from './view-definitions';
@@ -73,7 +74,10 @@ const create: CommandHandler = async (inv) => {
   if (options.timeseries !== undefined || options.clusteredIndex !== undefined) {
     throw mongoError('NotImplemented', 'time-series and clustered collections are not supported by the embedded server');
   }
+  if (options.expireAfterSeconds !== undefined) throw mongoError('InvalidOptions', "'expireAfterSeconds' requires clustering to be enabled");
+  if (options.encryptedFields !== undefined) throw mongoError('NotImplemented', 'queryable encryption is not supported by the embedded server');
   if (options.validator !== undefined) optionalDocument(options, 'validator', 'create');
+  checkPreAndPostImagesOption(options, 'create');
   if (options.capped !== undefined && optionalBoolean(options, 'capped', 'create') && options.size === undefined) {
     throw mongoError('InvalidOptions', 'the size field is required when creating a capped collection');
   }
@@ -128,6 +132,7 @@ const collMod: CommandHandler = async (inv) => {
   for (const option of ['pipeline', 'viewOn']) {
     if (changes[option] !== undefined) throw mongoError('InvalidOptions', `option only supported on a view: ${option}`);
   }
+  checkPreAndPostImagesOption(changes, 'collMod');
   const result = await inv.ctx.storage.collMod(inv.db, coll, { collMod: coll, ...changes });
   return { ...result, ok: 1 };
 };

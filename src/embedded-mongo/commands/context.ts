@@ -2,6 +2,7 @@
 import type { ObjectId } from 'bson';
 import type { Document, StorageEngine, TransactionHandle } from '../types';
 import type { CursorRegistry } from './cursors';
+import type { FailPoints } from './fail-points';
 import type { LogicalSession, SessionRegistry } from './sessions';
 
 /** The subset of pino's logger the server uses (a pino logger fits as is). */
@@ -29,6 +30,26 @@ export interface ConnectionInfo {
   readonly id: number;
   /** "ip:port" of the peer. */
   readonly remote: string;
+  /** Aborted when the connection closes (a waiting getMore stops waiting). */
+  readonly closedSignal?: AbortSignal;
+  /** `client.application.name` of the connection's handshake, when the client sent one. */
+  appName?: string;
+}
+
+/** What serverStatus reports about client connections and the bytes they moved. */
+export interface ConnectionStats {
+  /** Open client connections. */
+  current: number;
+  /** Connections accepted since the server started. */
+  totalCreated: number;
+  /** Connections with a command in progress right now. */
+  active: number;
+  /** Connections refused because `maxIncomingConnections` were open. */
+  rejected: number;
+  maxIncoming: number;
+  bytesIn: number;
+  bytesOut: number;
+  requests: number;
 }
 
 export interface ServerContext {
@@ -37,10 +58,12 @@ export interface ServerContext {
   sessions: SessionRegistry;
   logger: Logger;
   identity: ServerIdentity;
-  /** Number of open client connections. */
-  connections?: () => number;
+  /** The listener's connection statistics (set once it listens). */
+  connectionStats?: ConnectionStats;
   /** Commands served, by MongoDB's serverStatus categories. */
   opcounters: OpCounters;
+  /** Present when the server was started with test commands (configureFailPoint and friends). */
+  failPoints?: FailPoints;
 }
 
 export interface OpCounters {

@@ -1,6 +1,6 @@
 /**
- * Open cursors. A cursor holds the materialised result of its query and hands it out in batches; cursors idle
- * for longer than the timeout are killed by `sweep()`.
+ * Open cursors. A cursor holds the materialised result of its query and hands it out in batches; a live cursor (a
+ * change stream) produces its batches as it goes. Cursors idle for longer than the timeout are killed by `sweep()`.
  */
 import { randomBytes } from 'node:crypto';
 import { calculateObjectSize } from 'bson';
@@ -18,6 +18,8 @@ export interface CursorSource {
   /** Applied to each document as it is handed out (projection). */
   transform?: (doc: Document) => Document;
   sessionKey?: string;
+  /** `noCursorTimeout`: never killed for being idle (only by killCursors, its session ending or a shutdown). */
+  noTimeout?: boolean;
 }
 
 interface OpenCursor extends CursorSource {
@@ -31,8 +33,30 @@ export interface Batch {
   exhausted: boolean;
 }
 
+/** A cursor whose batches are made on demand, possibly after waiting (a change stream's awaitData cursor). */
+export interface LiveCursor {
+  /** The next batch, waiting up to `awaitMs` for one; `cursorFields` go into the reply's `cursor` document. */
+  next(batchSize: number, awaitMs: number, signal?: AbortSignal): Promise<Batch & { cursorFields: Document }>;
+  /** Frees it; a `next` waiting at the time fails. */
+  close(): void;
+}
+
+interface OpenLiveCursor {
+  id: bigint;
+  ns: string;
+  sessionKey?: string;
+  lastUsed: number;
+  cursor: LiveCursor;
+  /** A getMore is running (a second one at the same time is refused). */
+  busy: boolean;
+}
+
+/** Why a getMore found no live cursor to take a batch from (`ns`: the one the cursor belongs to). */
+export type LiveMiss = { error: 'notFound' | 'wrongNamespace' | 'busy'; ns?: string };
+
 export class CursorRegistry {
   private readonly open = new Map<bigint, OpenCursor>();
+  private readonly live = new Map<bigint, OpenLiveCursor>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -60,40 +84,86 @@ export class CursorRegistry {
     return { batch };
   }
 
+  /** Registers a live cursor on `ns`; returns its id. */
+  register(ns: string, cursor: LiveCursor, sessionKey: string | undefined): bigint {
+    const id = this.newId();
+    this.live.set(id, { id, ns, sessionKey, lastUsed: this.now(), cursor, busy: false });
+    return id;
+  }
+
+  /** Whether `id` names a live cursor (getMore then takes the live path). */
+  isLive(id: bigint): boolean {
+    return this.live.has(id);
+  }
+
+  /** The next batch of live cursor `id`; the cursor is freed when exhausted, when the batch fails or `signal` aborts. */
+  async nextLive(id: bigint, ns: string, batchSize: number, awaitMs: number, signal?: AbortSignal): Promise<{ batch: Batch & { cursorFields: Document } } | LiveMiss> {
+    const entry = this.live.get(id);
+    if (!entry) return { error: 'notFound' };
+    if (entry.ns !== ns) return { error: 'wrongNamespace', ns: entry.ns };
+    if (entry.busy) return { error: 'busy' };
+    entry.busy = true;
+    try {
+      const batch = await entry.cursor.next(batchSize, awaitMs, signal);
+      if (batch.exhausted || signal?.aborted) this.freeLive(id);
+      return { batch };
+    } catch (err) {
+      this.freeLive(id);
+      throw err;
+    } finally {
+      entry.busy = false;
+      entry.lastUsed = this.now();
+    }
+  }
+
   /** Kills cursor `id` if it is open on `ns`. */
   kill(id: bigint, ns: string): boolean {
+    if (this.live.get(id)?.ns === ns) return this.freeLive(id);
     return this.open.get(id)?.ns === ns && this.open.delete(id);
   }
 
   /** Kills cursors opened in the given sessions (endSessions). */
   killForSessions(sessionKeys: Set<string>): void {
     for (const [id, cursor] of this.open) if (cursor.sessionKey && sessionKeys.has(cursor.sessionKey)) this.open.delete(id);
+    for (const [id, cursor] of this.live) if (cursor.sessionKey && sessionKeys.has(cursor.sessionKey)) this.freeLive(id);
   }
 
   killAll(): void {
     this.open.clear();
+    for (const id of [...this.live.keys()]) this.freeLive(id);
   }
 
   get size(): number {
-    return this.open.size;
+    return this.open.size + this.live.size;
   }
 
   sweep(): number {
     const cutoff = this.now() - CURSOR_IDLE_TIMEOUT_MS;
     let killed = 0;
     for (const [id, cursor] of this.open) {
-      if (cursor.lastUsed < cutoff) {
+      if (cursor.lastUsed < cutoff && !cursor.noTimeout) {
         this.open.delete(id);
         killed++;
       }
     }
+    for (const [id, cursor] of this.live) {
+      if (!cursor.busy && cursor.lastUsed < cutoff && this.freeLive(id)) killed++;
+    }
     return killed;
+  }
+
+  private freeLive(id: bigint): boolean {
+    const entry = this.live.get(id);
+    if (!entry) return false;
+    this.live.delete(id);
+    entry.cursor.close();
+    return true;
   }
 
   private newId(): bigint {
     for (;;) {
       const id = randomBytes(8).readBigInt64LE(0) & 0x7fffffffffffffffn;
-      if (id !== 0n && !this.open.has(id)) return id;
+      if (id !== 0n && !this.open.has(id) && !this.live.has(id)) return id;
     }
   }
 }

@@ -2,6 +2,7 @@
 import { mongoError } from '../errors';
 import type { Document } from '../types';
 import { collectionArg, isDocument, optionalDocument, optionalHint, optionalString, readRequest } from './args';
+import { checkCommandFields, checkNestedFields, DELETE_STATEMENT_FIELDS, UPDATE_STATEMENT_FIELDS } from './command-fields';
 import type { CommandHandler, Invocation } from './context';
 import { parseAggregate, viewAggregate } from './aggregate';
 import { explainReply, type ExplainTarget, type Verbosity } from './explain-plan';
@@ -38,10 +39,12 @@ function explainTarget(inner: Document): ExplainTarget {
     }
     case 'update': {
       const stmt = firstStatement(inner, 'updates', 'update');
+      checkNestedFields('update.updates', stmt, UPDATE_STATEMENT_FIELDS);
       return { find: { coll: collectionArg(inner, 'update'), request: readRequest(stmt, 'q', 'update') } };
     }
     case 'delete': {
       const stmt = firstStatement(inner, 'deletes', 'delete');
+      checkNestedFields('delete.deletes', stmt, DELETE_STATEMENT_FIELDS);
       return { find: { coll: collectionArg(inner, 'delete'), request: readRequest(stmt, 'q', 'delete') } };
     }
     case 'findAndModify':
@@ -85,6 +88,8 @@ const explain: CommandHandler = async (inv) => {
   if (!isDocument(inner)) throw mongoError('FailedToParse', 'explain command requires a nested object');
   const verbosity = optionalString(inv.body, 'verbosity', 'explain') ?? 'allPlansExecution';
   if (!VERBOSITIES.has(verbosity)) throw mongoError('FailedToParse', `verbosity string must be one of {'queryPlanner', 'executionStats', 'allPlansExecution'}`);
+  const innerName = Object.keys(inner)[0];
+  if (innerName !== undefined) checkCommandFields(innerName, inner);
   const target = explainTargetOnView(inv, inner) ?? explainTarget(inner);
   const variables = optionalLet(inner, Object.keys(inner)[0] ?? 'explain', new Date(), undefined);
   return explainReply(inv, target, verbosity as Verbosity, variables);

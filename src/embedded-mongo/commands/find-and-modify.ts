@@ -14,7 +14,7 @@ import {
   optionalHint,
 } from './args';
 import type { CommandHandler } from './context';
-import { findSorted, optionalLet, plainScope } from './matching';
+import { collationFor, findSorted, optionalLet, plainScope } from './matching';
 import { assertNotView } from './views';
 import { applyUpdate, validatorOf } from './writes';
 
@@ -33,7 +33,7 @@ const findAndModify: CommandHandler = async (inv) => {
   const remove = optionalBoolean(inv.body, 'remove', name) ?? false;
   const returnNew = optionalBoolean(inv.body, 'new', name) ?? false;
   const upsert = optionalBoolean(inv.body, 'upsert', name) ?? false;
-  const collation = optionalCollation(inv.body, name);
+  const collation = collationFor(inv, coll, optionalCollation(inv.body, name));
   const hint = optionalHint(inv.body, name);
   const arrayFilters = optionalArray(inv.body, 'arrayFilters', name);
   const update = inv.body.update;

@@ -4,7 +4,7 @@ import { Timestamp } from 'bson';
 import { mongoError } from '../errors';
 import type { Document } from '../types';
 import { isDocument } from './args';
-import type { CommandHandler, Invocation } from './context';
+import type { CommandHandler, ConnectionStats, Invocation } from './context';
 import { SESSION_TIMEOUT_MINUTES } from './sessions';
 
 export const SERVER_VERSION = '7.0.0';
@@ -23,6 +23,7 @@ function hostPort(inv: Invocation): string {
  * streaming monitoring) and no compressors.
  */
 function helloReply(inv: Invocation, legacy: boolean): Document {
+  rememberAppName(inv);
   const me = hostPort(inv);
   const now = new Date();
   const opTime = { ts: new Timestamp({ t: Math.floor(now.getTime() / 1000), i: 1 }), t: 1n };
@@ -50,6 +51,14 @@ function helloReply(inv: Invocation, legacy: boolean): Document {
   };
 }
 
+/** The application name a client gives in its handshake metadata (what failCommand's `appName` matches). */
+function rememberAppName(inv: Invocation): void {
+  const client = inv.body.client;
+  const application = isDocument(client) ? client.application : undefined;
+  const name = isDocument(application) ? application.name : undefined;
+  if (typeof name === 'string' && inv.conn.appName === undefined) inv.conn.appName = name;
+}
+
 function buildInfo(): Document {
   return {
     version: SERVER_VERSION,
@@ -64,6 +73,54 @@ function buildInfo(): Document {
     openssl: { running: 'disabled' },
     buildEnvironment: {},
     ok: 1,
+  };
+}
+
+const NOT_LISTENING: ConnectionStats = { current: 0, totalCreated: 0, active: 0, rejected: 0, maxIncoming: 0, bytesIn: 0, bytesOut: 0, requests: 0 };
+
+/** serverStatus's `connections` and `network` sections, as mongod names their fields. */
+function connectionSections(stats: ConnectionStats = NOT_LISTENING): Document {
+  const { current, totalCreated, active, rejected } = stats;
+  const bytesIn = BigInt(stats.bytesIn);
+  const bytesOut = BigInt(stats.bytesOut);
+  return {
+    connections: {
+      current,
+      available: Math.max(0, stats.maxIncoming - current),
+      totalCreated,
+      rejected,
+      active,
+      threaded: current,
+      exhaustIsMaster: 0,
+      exhaustHello: 0,
+      awaitingTopologyChanges: 0,
+    },
+    // No compression: the physical bytes are the logical ones.
+    network: {
+      bytesIn,
+      bytesOut,
+      physicalBytesIn: bytesIn,
+      physicalBytesOut: bytesOut,
+      numSlowDNSOperations: 0n,
+      numSlowSSLOperations: 0n,
+      numRequests: BigInt(stats.requests),
+    },
+  };
+}
+
+/** serverStatus's `repl` section of the one-member replica set (what hello says, from the server's side). */
+function replicaSetSection(inv: Invocation): Document {
+  const me = hostPort(inv);
+  return {
+    hosts: [me],
+    setName: inv.ctx.identity.setName,
+    setVersion: 1,
+    isWritablePrimary: true,
+    secondary: false,
+    primary: me,
+    me,
+    electionId: inv.ctx.identity.electionId,
+    rbid: 1,
   };
 }
 
@@ -91,18 +148,21 @@ export const handshakeCommands: Record<string, CommandHandler> = {
     extra: {},
     ok: 1,
   }),
-  getParameter: async (inv) => getParameter(inv.body),
+  getParameter: async (inv) => getParameter(inv.body, { ...PARAMETERS, enableTestCommands: inv.ctx.failPoints !== undefined }),
   serverStatus: async (inv) => {
     const memory = process.memoryUsage();
+    const uptimeMs = Date.now() - inv.ctx.identity.startedAt.getTime();
     return {
       host: hostPort(inv),
       version: SERVER_VERSION,
       process: 'embedded-mongo',
       pid: BigInt(process.pid),
-      uptime: Math.floor((Date.now() - inv.ctx.identity.startedAt.getTime()) / 1000),
-      uptimeMillis: BigInt(Date.now() - inv.ctx.identity.startedAt.getTime()),
+      uptime: Math.floor(uptimeMs / 1000),
+      uptimeMillis: BigInt(uptimeMs),
+      uptimeEstimate: BigInt(Math.floor(uptimeMs / 1000)),
       localTime: new Date(),
-      connections: { current: inv.ctx.connections?.() ?? 0 },
+      ...connectionSections(inv.ctx.connectionStats),
+      repl: replicaSetSection(inv),
       mem: { bits: 64, resident: Math.round(memory.rss / 1024 / 1024), virtual: 0 },
       opcounters: { ...inv.ctx.opcounters },
       metrics: { cursor: { open: { total: inv.ctx.cursors.size } } },
@@ -148,14 +208,14 @@ const PARAMETERS: Document = {
   requireApiVersion: false,
 };
 
-function getParameter(body: Document): Document {
+function getParameter(body: Document, parameters: Document): Document {
   const selector = body.getParameter;
-  if (selector === '*' || (isDocument(selector) && selector.allParameters === true)) return { ...PARAMETERS, ok: 1 };
+  if (selector === '*' || (isDocument(selector) && selector.allParameters === true)) return { ...parameters, ok: 1 };
   const reply: Document = {};
   for (const key of Object.keys(body)) {
     if (key === 'getParameter' || key.startsWith('$') || key === 'lsid' || key === 'comment') continue;
-    if (!Object.hasOwn(PARAMETERS, key)) throw mongoError('InvalidOptions', `no option found to get: ${key}`);
-    reply[key] = PARAMETERS[key];
+    if (!Object.hasOwn(parameters, key)) throw mongoError('InvalidOptions', `no option found to get: ${key}`);
+    reply[key] = parameters[key];
   }
   if (Object.keys(reply).length === 0) throw mongoError('InvalidOptions', 'no option found to get');
   return { ...reply, ok: 1 };

@@ -1,4 +1,5 @@
 /** createIndexes, listIndexes, dropIndexes. */
+import { numberOf } from '../bson/double';
 import { mongoError } from '../errors';
 import type { Document, IndexSpec } from '../types';
 import { collectionArg, isDocument, requiredArray } from './args';
@@ -19,17 +20,17 @@ function toIndexSpec(raw: unknown, i: number): IndexSpec {
   }
   const name = raw.name === undefined ? defaultIndexName(key) : raw.name;
   if (typeof name !== 'string' || name.length === 0) throw mongoError('BadValue', 'index name must be a non-empty string');
-  if (raw.expireAfterSeconds !== undefined && typeof raw.expireAfterSeconds !== 'number' && typeof raw.expireAfterSeconds !== 'bigint') {
+  if (raw.expireAfterSeconds !== undefined && numberOf(raw.expireAfterSeconds) === undefined) {
     throw mongoError('TypeMismatch', 'expireAfterSeconds must be a number');
   }
   const spec: IndexSpec = { ...raw, v: 2, key, name };
-  if (typeof spec.expireAfterSeconds === 'bigint') spec.expireAfterSeconds = Number(spec.expireAfterSeconds);
+  if (spec.expireAfterSeconds !== undefined) spec.expireAfterSeconds = numberOf(spec.expireAfterSeconds);
   return spec;
 }
 
 function isValidDirection(direction: unknown): boolean {
-  if (typeof direction === 'number') return direction !== 0 && Number.isFinite(direction);
-  if (typeof direction === 'bigint') return direction !== 0n;
+  const n = numberOf(direction);
+  if (n !== undefined) return n !== 0 && Number.isFinite(n);
   return typeof direction === 'string' && ['text', '2dsphere', '2d', 'hashed'].includes(direction);
 }
 

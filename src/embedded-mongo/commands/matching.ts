@@ -32,6 +32,15 @@ export function readScope(inv: Invocation, collation: CollationSpec | undefined,
   return { collator, now, variables, deadline };
 }
 
+/**
+ * The collation an operation on `coll` runs under, as in mongod: its own (`SIMPLE_COLLATION` when it asked for the
+ * simple one), else the default the collection was created with.
+ */
+export function collationFor(inv: Invocation, coll: string | undefined, own: CollationSpec | undefined): CollationSpec | undefined {
+  if (own !== undefined || coll === undefined) return own;
+  return inv.ctx.storage.collectionOptions(inv.db, coll)?.collation;
+}
+
 /** Reads `coll` of the invocation's database, inside its transaction when it has one. */
 export function storageReader(inv: Invocation, coll: string): (request: FindRequest) => FindResult {
   return (request) => inv.ctx.storage.find(inv.txn, inv.db, coll, request);

@@ -13,11 +13,11 @@ import type { MergeSpec } from '../aggregate/stages/types';
 import { createScope, evaluate } from '../aggregate/evaluate';
 import { stampEmptyTimestamps } from '../update';
 import type { CollationSpec, Document, IndexSpec, StorageEngine, WriteBatch } from '../types';
-import { isDocument, optionalBoolean } from './args';
+import { isDocument, optionalBoolean, SIMPLE_COLLATION } from './args';
 import type { Invocation } from './context';
 import type { ReadScope } from './matching';
 import { documentValidator, type DocumentCheck } from './validation';
-import { lookupView, notACollection, SIMPLE_COLLATION } from './views';
+import { lookupView, notACollection } from './views';
 import { applyUpdate, withId, type UpdateStatement } from './writes';
 
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;

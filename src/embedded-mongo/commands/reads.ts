@@ -12,15 +12,15 @@ import {
   optionalBoolean,
   optionalDocument,
   optionalInteger,
-  optionalString,
   readRequest,
   requiredArray,
 } from './args';
 import { readView } from './aggregate';
+import { changeStreamGetMore } from './change-stream';
 import type { CommandHandler, Invocation } from './context';
 import { DEFAULT_FIRST_BATCH, openCursor } from './cursors';
 import { forEachWithin } from './deadline';
-import { findMatching, findSorted, readScope, storageReader, type ReadScope } from './matching';
+import { collationFor, findMatching, findSorted, readScope, storageReader, type ReadScope } from './matching';
 import { resolveView, type ResolvedView } from './views';
 
 /** 0 means no limit; a negative limit counts like its absolute value. */
@@ -36,7 +36,12 @@ export interface ParsedFind {
   limit: number;
   batchSize?: number;
   singleBatch: boolean;
+  /** `noCursorTimeout`: the cursor stays open however long it is idle. */
+  noTimeout: boolean;
 }
+
+/** Options of find that change its results and that this server does not implement: refused, never ignored. */
+const UNSUPPORTED_FIND_OPTIONS = ['tailable', 'awaitData', 'returnKey', 'showRecordId'] as const;
 
 export function parseFind(body: Document): ParsedFind {
   const coll = collectionArg(body, 'find');
@@ -46,12 +51,18 @@ export function parseFind(body: Document): ParsedFind {
   const rawLimit = optionalInteger(body, 'limit', 'find') ?? 0;
   const batchSize = nonNegativeInteger(body, 'batchSize', 'find');
   let singleBatch = optionalBoolean(body, 'singleBatch', 'find') ?? false;
-  if (optionalBoolean(body, 'tailable', 'find')) throw mongoError('BadValue', 'tailable cursors are not supported by the embedded server');
-  optionalString(body, 'comment', 'find');
+  for (const option of UNSUPPORTED_FIND_OPTIONS) {
+    if (optionalBoolean(body, option, 'find')) throw mongoError('NotImplemented', `find with ${option} is not supported by the embedded server`);
+  }
+  for (const bound of ['min', 'max'] as const) {
+    const value = optionalDocument(body, bound, 'find');
+    if (value && Object.keys(value).length > 0) throw mongoError('NotImplemented', `find with ${bound} is not supported by the embedded server`);
+  }
+  const noTimeout = optionalBoolean(body, 'noCursorTimeout', 'find') ?? false;
   // A negative limit is the legacy way of asking for one batch of at most |limit| documents.
   if (rawLimit < 0) singleBatch = true;
   const limit = limitOf(rawLimit);
-  return { coll, request, projection, skip, limit, batchSize, singleBatch };
+  return { coll, request, projection, skip, limit, batchSize, singleBatch, noTimeout };
 }
 
 function projector(
@@ -74,16 +85,17 @@ const find: CommandHandler = async (inv) => {
   const view = resolveView(inv.ctx.storage, inv.db, collectionArg(inv.body, 'find'));
   if (view) return findOnView(inv, view);
   const parsed = parseFind(inv.body);
-  const scope = readScope(inv, parsed.request.collation, { acceptsLet: true });
+  const request = { ...parsed.request, collation: collationFor(inv, parsed.coll, parsed.request.collation) };
+  const scope = readScope(inv, request.collation, { acceptsLet: true });
   // The projection is checked before the read; the scores it shows come with the read.
   let textScores: Map<Document, number> | undefined;
-  const textScore = textClauseOf(parsed.request.filter) ? (doc: Document) => textScores?.get(doc) : undefined;
-  const transform = projector(parsed.projection, parsed.request.filter, scope, textScore);
-  const result = findSorted(storageReader(inv, parsed.coll), parsed.request, scope);
+  const textScore = textClauseOf(request.filter) ? (doc: Document) => textScores?.get(doc) : undefined;
+  const transform = projector(parsed.projection, request.filter, scope, textScore);
+  const result = findSorted(storageReader(inv, parsed.coll), request, scope);
   textScores = result.textScores;
   const docs = result.docs;
   const window = docs.slice(parsed.skip, parsed.skip + parsed.limit);
-  return openCursor(inv, { ns: `${inv.db}.${parsed.coll}`, docs: window, transform }, firstBatchSizeOf(parsed), parsed.singleBatch);
+  return openCursor(inv, { ns: `${inv.db}.${parsed.coll}`, docs: window, transform, noTimeout: parsed.noTimeout }, firstBatchSizeOf(parsed), parsed.singleBatch);
 };
 
 /** find options an aggregation cannot express, refused on a view with mongod's 168. */
@@ -128,8 +140,9 @@ const getMore: CommandHandler = async (inv) => {
   const id = cursorIdArg(inv.body.getMore);
   const coll = inv.body.collection;
   if (typeof coll !== 'string') throw mongoError('TypeMismatch', "BSON field 'getMore.collection' is the wrong type, expected type 'string'");
-  const batchSize = nonNegativeInteger(inv.body, 'batchSize', 'getMore');
   const ns = `${inv.db}.${coll}`;
+  if (inv.ctx.cursors.isLive(id)) return changeStreamGetMore(inv, id, ns);
+  const batchSize = nonNegativeInteger(inv.body, 'batchSize', 'getMore');
   const next = inv.ctx.cursors.next(id, ns, batchSize);
   if ('error' in next) {
     if (next.error === 'wrongNamespace') {
@@ -171,8 +184,9 @@ const count: CommandHandler = async (inv) => {
     const docs = await readView(inv, view, findStages(parsed), { collation: inv.body.collation, hint: parsed.request.hint }, scope);
     return { n: docs.length, ok: 1 };
   }
-  const scope = readScope(inv, parsed.request.collation, { acceptsLet: false });
-  const { docs } = findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
+  const request = { ...parsed.request, collation: collationFor(inv, parsed.coll, parsed.request.collation) };
+  const scope = readScope(inv, request.collation, { acceptsLet: false });
+  const { docs } = findMatching(storageReader(inv, parsed.coll), request, scope);
   const n = Math.max(0, Math.min(docs.length - parsed.skip, parsed.limit));
   return { n, ok: 1 };
 };
@@ -209,8 +223,9 @@ const distinct: CommandHandler = async (inv) => {
     const docs = await readView(inv, view, findStages({ ...parsed, skip: 0, limit: Infinity }), { collation: inv.body.collation, hint: parsed.request.hint }, scope);
     return { values: distinctOf(docs, parsed.key, scope), ok: 1 };
   }
-  const scope = readScope(inv, parsed.request.collation, { acceptsLet: false });
-  const { docs } = findMatching(storageReader(inv, parsed.coll), parsed.request, scope);
+  const request = { ...parsed.request, collation: collationFor(inv, parsed.coll, parsed.request.collation) };
+  const scope = readScope(inv, request.collation, { acceptsLet: false });
+  const { docs } = findMatching(storageReader(inv, parsed.coll), request, scope);
   return { values: distinctOf(docs, parsed.key, scope), ok: 1 };
 };
 

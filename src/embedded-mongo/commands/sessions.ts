@@ -2,7 +2,8 @@
  * Logical sessions (lsid), multi-document transactions bound to them, and retryable writes.
  * A session's transaction number only grows; a transaction is identified by (lsid, txnNumber).
  */
-import type { Binary } from 'bson';
+import { createHash } from 'node:crypto';
+import { Binary } from 'bson';
 import { mongoError } from '../errors';
 import type { Document, StorageEngine, TransactionHandle } from '../types';
 import { binaryKey, isDocument, toBigInt } from './args';
@@ -12,6 +13,8 @@ export const SESSION_TIMEOUT_MINUTES = 30;
 const SESSION_TIMEOUT_MS = SESSION_TIMEOUT_MINUTES * 60 * 1000;
 export const TRANSACTION_LIFETIME_MS = 60 * 1000;
 const TRANSIENT = ['TransientTransactionError'];
+/** The `uid` of a session's id as mongod records it without authentication: the SHA-256 of the empty user name. */
+const UNAUTHENTICATED_UID = new Binary(createHash('sha256').update('').digest());
 
 type TxnState = 'active' | 'committed' | 'aborted';
 
@@ -118,7 +121,7 @@ export class SessionRegistry {
     if (txn.state === 'aborted') throw noSuchTransaction(txn);
     txn.state = 'committed';
     try {
-      await this.storage.commitTransaction(txn.handle);
+      await this.storage.commitTransaction(txn.handle, { lsid: { id: session?.id, uid: UNAUTHENTICATED_UID }, txnNumber: txn.txnNumber });
     } catch (err) {
       txn.state = 'aborted';
       txn.abortReason = 'commit failed';
@@ -175,6 +178,11 @@ export class SessionRegistry {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Every open session: its id and when a command last used it. */
+  list(): Array<{ id: Binary; lastUse: Date }> {
+    return [...this.sessions.values()].map((session) => ({ id: session.id, lastUse: new Date(session.lastUse) }));
   }
 
   private planTransaction(session: LogicalSession, name: string, body: Document, txnNumber: bigint): SessionPlan {

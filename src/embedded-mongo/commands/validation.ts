@@ -1,9 +1,9 @@
 /** Collection validators (`create`/`collMod` `validator`, `validationLevel`, `validationAction`) applied to writes. */
 import { mongoError } from '../errors';
+import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
 import type { Document, StorageEngine } from '../types';
 import { isDocument } from './args';
-import { collectionInfo } from './catalog';
 import type { Logger } from './context';
 
 /** Checks a document about to be written; `before` is the stored version for updates. Throws 121. */
@@ -19,13 +19,14 @@ export function documentValidator(
   logger: Logger,
 ): DocumentCheck {
   if (bypass) return allowAll;
-  const info = collectionInfo(storage, db, coll);
-  const validator = info?.options.validator;
+  const options = storage.collectionOptions(db, coll);
+  const validator = options?.validator;
   if (!isDocument(validator) || Object.keys(validator).length === 0) return allowAll;
-  const level = info?.options.validationLevel ?? 'strict';
+  const level = options?.validationLevel ?? 'strict';
   if (level === 'off') return allowAll;
-  const warnOnly = info?.options.validationAction === 'warn';
-  const matcher = compileFilter(validator, {});
+  const warnOnly = options?.validationAction === 'warn';
+  // A validator compares strings under the collection's default collation, as in mongod.
+  const matcher = compileFilter(validator, { collator: createCollator(options?.collation) });
   return (doc, before) => {
     // "moderate" leaves documents that were already invalid alone.
     if (before && level === 'moderate' && !matcher.test(before)) return;

@@ -17,8 +17,6 @@ export const SYSTEM_VIEWS = 'system.views';
 /** mongod's ViewGraph::kMaxViewDepth and kMaxViewPipelineSizeBytes. */
 export const MAX_VIEW_DEPTH = 20;
 const MAX_VIEW_PIPELINE_BYTES = 16 * 1000 * 1000;
-/** An explicit simple collation: a read that must not fall back to its collection's default collation. */
-export const SIMPLE_COLLATION: CollationSpec = { locale: 'simple' };
 
 export interface ViewDefinition {
   db: string;

@@ -1,11 +1,12 @@
 /** insert, update and delete: batches of statements with per-statement write errors. */
-import { ObjectId, BSONRegExp } from 'bson';
+import { ObjectId } from 'bson';
 import { ErrorCodes, mongoError, MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter, TEXT_SEARCH_MATCHED } from '../query/matcher';
 import { MAX_DOCUMENT_BYTES } from '../storage/doc-store';
 import type { CompiledUpdate } from '../update';
-import { compileUpdate, stampEmptyTimestamps, upsertSeed } from '../update';
+import { assertStorableId, compileUpdate, stampEmptyTimestamps, upsertSeed } from '../update';
+import { describeUpdate } from '../update/change-description';
 import type { CollationSpec, Document, WriteBatch } from '../types';
 import {
   collectionArg,
@@ -18,8 +19,9 @@ import {
   optionalDocument,
   optionalHint,
 } from './args';
+import { checkNestedFields, DELETE_STATEMENT_FIELDS, UPDATE_STATEMENT_FIELDS } from './command-fields';
 import type { CommandHandler, Invocation } from './context';
-import { findMatching, findSorted, optionalLet, plainScope, type ReadScope, type Variables } from './matching';
+import { collationFor, findMatching, findSorted, optionalLet, plainScope, type ReadScope, type Variables } from './matching';
 import { documentValidator, type DocumentCheck } from './validation';
 import { viewWriteErrors } from './views';
 
@@ -42,8 +44,7 @@ export function toWriteError(inv: Invocation, index: number, err: unknown): Writ
 /** Puts `_id` first, generating an ObjectId when missing, and rejects ids MongoDB refuses. */
 export function withId(doc: Document): Document {
   const id = doc._id === undefined ? new ObjectId() : doc._id;
-  if (Array.isArray(id)) throw mongoError('InvalidIdField', "The '_id' value cannot be of type array");
-  if (id instanceof BSONRegExp) throw mongoError('InvalidIdField', "The '_id' value cannot be of type regex");
+  assertStorableId(id);
   const { _id: _ignored, ...rest } = doc;
   return { _id: id, ...rest };
 }
@@ -131,6 +132,7 @@ export interface UpdateStatement {
 
 function parseUpdateStatement(raw: Document, i: number, commandLet: Variables | undefined): UpdateStatement {
   const command = `update.updates.${i}`;
+  checkNestedFields('update.updates', raw, UPDATE_STATEMENT_FIELDS);
   const q = optionalDocument(raw, 'q', command) ?? {};
   const u = raw.u;
   if (!isDocument(u) && !(Array.isArray(u) && u.every(isDocument))) {
@@ -206,7 +208,8 @@ export function applyUpdate(
     const result = update.apply(doc, { isInsert: false, positionalIndex, now });
     if (result.modified) {
       validate(result.doc, doc);
-      withUpdateSizeError('Location17419', 'Resulting document after update is larger than', () => batch.replace(db, coll, result.doc));
+      const description = describeUpdate(update.kind, stmt.u, doc, result.doc);
+      withUpdateSizeError('Location17419', 'Resulting document after update is larger than', () => batch.replace(db, coll, result.doc, description));
       modified++;
     }
     last = { before: doc, after: result.doc };
@@ -238,7 +241,10 @@ const update: CommandHandler = async (inv) => {
   const now = new Date();
   const commandLet = optionalLet(inv.body, 'update', now, undefined);
   // Malformed statements fail the whole command before anything is written, as in MongoDB.
-  const statements = writeBatch(inv.body, 'updates', 'update').map((raw, i) => parseUpdateStatement(raw, i, commandLet));
+  const statements = writeBatch(inv.body, 'updates', 'update').map((raw, i) => {
+    const statement = parseUpdateStatement(raw, i, commandLet);
+    return { ...statement, collation: collationFor(inv, coll, statement.collation) };
+  });
   const refused = viewWriteErrors(inv, coll, statements.length, isOrdered(inv));
   if (refused) return finishWrite(inv, { n: 0, nModified: 0, ok: 1 }, refused);
   const validate = validatorOf(inv, coll);
@@ -264,7 +270,10 @@ const del: CommandHandler = async (inv) => {
   const coll = collectionArg(inv.body, 'delete');
   const now = new Date();
   const variables = optionalLet(inv.body, 'delete', now, undefined);
-  const statements = writeBatch(inv.body, 'deletes', 'delete').map(parseDeleteStatement);
+  const statements = writeBatch(inv.body, 'deletes', 'delete').map((raw, i) => {
+    const statement = parseDeleteStatement(raw, i);
+    return { ...statement, collation: collationFor(inv, coll, statement.collation) };
+  });
   const refused = viewWriteErrors(inv, coll, statements.length, isOrdered(inv));
   if (refused) return finishWrite(inv, { n: 0, ok: 1 }, refused);
   let n = 0;
@@ -283,6 +292,7 @@ interface DeleteStatement {
 
 function parseDeleteStatement(raw: Document, i: number): DeleteStatement {
   const command = `delete.deletes.${i}`;
+  checkNestedFields('delete.deletes', raw, DELETE_STATEMENT_FIELDS);
   const q = optionalDocument(raw, 'q', command);
   if (!q) throw mongoError('NoSuchKey', `BSON field '${command}.q' is missing but a required field`);
   const limit = nonNegativeInteger(raw, 'limit', command);

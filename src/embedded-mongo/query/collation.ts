@@ -5,6 +5,7 @@
  * equivalent and behave like 3. `caseLevel` with strength 1 or 2 makes case significant again.
  * `alternate: 'shifted'` ignores punctuation and spaces. `locale: 'simple'` is the binary comparison: no collator.
  */
+import { numberOf } from '../bson/double';
 import type { CollationSpec, Collator } from '../types';
 import { mongoError } from '../errors';
 
@@ -53,8 +54,8 @@ function readBoolean(spec: Record<string, unknown>, field: string): boolean | un
 function readStrength(spec: Record<string, unknown>): number {
   const v = spec.strength;
   if (v === undefined) return 3;
-  const n = typeof v === 'bigint' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 5) {
+  const n = numberOf(v);
+  if (n === undefined || !Number.isInteger(n) || n < 1 || n > 5) {
     invalid(`Field 'strength' must be an integer 1 through 5. Got: ${String(v)}`);
   }
   return n;

@@ -9,6 +9,7 @@
 import type { Collator, Document } from '../types';
 import { mongoError } from '../errors';
 import { bsonTag, bsonType, compareValues, isNumeric, typeOrder } from '../bson/compare';
+import { isDouble, jsNumber } from '../bson/double';
 import { isTruthy } from '../bson/numeric';
 import { isPlainDocument, splitPath, walkPath, type PathCandidate } from './paths';
 import { compileRegex, regexSourceOf, type RegexSource } from './regex';
@@ -127,6 +128,11 @@ function compileTopLevel(op: string, value: unknown, opts: CompileOptions): DocP
       const check = compileJsonSchema(value);
       return (doc) => check(doc);
     }
+    case '$id':
+    case '$ref':
+    case '$db':
+      // DBRef fields are field names, compared by plain equality ($id under the collation, $ref and $db binary).
+      return compilePathCondition(op, anyValue(equalityTest(value, op === '$id' ? opts : { ...opts, collator: undefined })));
     default:
       return badValue(
         `unknown top level operator: ${op}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField.`,
@@ -160,17 +166,26 @@ function compileExpr(expr: unknown, env: CompileOptions['expression']): DocPredi
 // ---------------------------------------------------------------------------------------------------------------
 // Field conditions
 
-/** True when `v` is an operator object such as `{$gt: 1}` rather than a literal embedded document. */
+const DBREF_FIELDS = new Set(['$ref', '$id', '$db']);
+
+/**
+ * True when `v` is an operator object such as `{$gt: 1}` rather than a literal embedded document: its first field
+ * is `$`-prefixed and it is no DBRef (one holding both `$ref` and `$id` is a value, as in mongod).
+ */
 function isOperatorObject(v: unknown): v is Record<string, unknown> {
   if (!isRecord(v)) return false;
   const keys = Object.keys(v);
   if (keys.length === 0 || !keys[0].startsWith('$')) return false;
-  return !(keys[0] === '$ref' || keys[0] === '$id' || keys[0] === '$db');
+  return !(keys.includes('$ref') && keys.includes('$id'));
 }
 
 function compileFieldCondition(path: string, value: unknown, opts: CompileOptions): DocPredicate {
+  return compilePathCondition(path, compileValueCondition(value, opts));
+}
+
+/** Applies `predicate` to the values `path` reaches in a document. */
+function compilePathCondition(path: string, predicate: ValuesPredicate): DocPredicate {
   const parts = splitPath(path);
-  const predicate = compileValueCondition(value, opts);
   // Fast path while the path meets no array: a single reused candidate instead of a full walk. Reuse is safe
   // because evaluation is synchronous and a compiled condition never re-enters itself.
   const single: PathCandidate = { value: undefined, missing: false, expanded: false, arrayIndex: undefined };
@@ -232,7 +247,12 @@ function compileOperator(op: string, operand: unknown, ops: Record<string, unkno
       return not(anyValue(inTest(op, operand, opts)));
     case '$exists': {
       const wanted = isTruthy(operand);
-      return (candidates) => candidates.some((c) => !c.missing) === wanted;
+      // Like any path condition, an existing value reached through an array records its position (for `$`).
+      return (candidates, ctx) => {
+        const found = candidates.find((c) => !c.missing);
+        if (wanted && found?.arrayIndex !== undefined) ctx.arrayIndex = found.arrayIndex;
+        return (found !== undefined) === wanted;
+      };
     }
     case '$type':
       return anyValue(typeTest(operand));
@@ -358,6 +378,7 @@ function equalityHashKey(v: unknown, collator: Collator | undefined): string | u
       return `b:${v}`;
     case 'object':
       if (v instanceof Date) return `d:${v.getTime()}`;
+      if (isDouble(v)) return `n:${v.value}`;
       if (bsonTag(v) === 'ObjectId') return `o:${(v as { toHexString(): string }).toHexString()}`;
       return undefined;
     default:
@@ -508,9 +529,10 @@ function bitOf(v: unknown): ((position: number) => boolean) | undefined {
     const bin = v as { buffer: Uint8Array; position: number };
     return (p) => p >> 3 < bin.position && (bin.buffer[p >> 3] & (1 << (p & 7))) !== 0;
   }
-  if (typeof v !== 'number' && typeof v !== 'bigint') return undefined;
-  if (typeof v === 'number' && (!Number.isInteger(v) || Math.abs(v) > 2 ** 63)) return undefined;
-  const n = BigInt.asUintN(64, BigInt(v));
+  const integral = typeof v === 'bigint' ? v : jsNumber(v);
+  if (integral === undefined) return undefined;
+  if (typeof integral === 'number' && (!Number.isInteger(integral) || Math.abs(integral) > 2 ** 63)) return undefined;
+  const n = BigInt.asUintN(64, BigInt(integral));
   return (p) => (p >= 64 ? n >> 63n === 1n : ((n >> BigInt(p)) & 1n) === 1n);
 }
 
@@ -545,12 +567,16 @@ function compileAll(operand: unknown, opts: CompileOptions): ValuesPredicate {
   return (candidates, ctx) => predicates.every((p) => p(candidates, ctx));
 }
 
-const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema']);
+/** Operators that take no path: at the head of an `$elemMatch` they make it a condition on element documents. */
+const PATHLESS_OPERATORS = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema', '$alwaysTrue', '$alwaysFalse', ...DBREF_FIELDS]);
 
-/** `{$elemMatch: {$gt: 1}}` tests elements as values; `{$elemMatch: {b: 1}}` tests them as documents. */
+/**
+ * `{$elemMatch: {$gt: 1}}` tests elements as values; `{$elemMatch: {b: 1}}` tests them as documents. As in mongod
+ * the first field decides, and any DBRef field (`{$elemMatch: {$id: x}}`) makes it a condition on documents.
+ */
 function isValueElemMatch(spec: Record<string, unknown>): boolean {
   const keys = Object.keys(spec);
-  return keys.length > 0 && keys.every((k) => k.startsWith('$') && !LOGICAL_OPERATORS.has(k));
+  return keys.length > 0 && keys[0].startsWith('$') && !PATHLESS_OPERATORS.has(keys[0]) && !keys.some((k) => DBREF_FIELDS.has(k));
 }
 
 function compileElemMatch(operand: unknown, opts: CompileOptions): ValuesPredicate {

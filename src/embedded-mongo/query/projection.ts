@@ -10,6 +10,7 @@
 import type { Collator, Document } from '../types';
 import { mongoError } from '../errors';
 import { isNumeric } from '../bson/compare';
+import { double } from '../bson/double';
 import { defineField } from '../bson/fields';
 import { compileFilter, type Matcher } from './matcher';
 import { isPlainDocument, splitPath } from './paths';
@@ -315,7 +316,8 @@ function includeFields(doc: Document, tree: Tree, ctx: ApplyContext): Document {
       const computed = loadEvaluateExpression()(node.expr, ctx.root, ctx.expression.variables, ctx.expression);
       if (computed !== undefined) defineField(out, key, computed);
     } else if (node.kind === 'textScore') {
-      if (ctx.expression.textScore !== undefined) defineField(out, key, ctx.expression.textScore);
+      // A text score is always a double (1.0 too).
+      if (ctx.expression.textScore !== undefined) defineField(out, key, double(ctx.expression.textScore));
     } else if (node.kind === 'tree' && hasComputed(node) && !Object.prototype.hasOwnProperty.call(out, key)) {
       defineField(out, key, includeFields({}, node, ctx));
     }

@@ -1,5 +1,6 @@
 /** The rules of catalog operations: name validity, `_id` rules, index selection for collMod and dropIndexes, errors. */
 import { ObjectId } from 'bson';
+import { numberOf } from '../bson/double';
 import { MongoServerError } from '../errors';
 import { normalizeCollation } from '../query/collation';
 import type { CollectionOptions, Document } from '../types';
@@ -16,8 +17,8 @@ export function indexModification(collection: Collection, raw: unknown): { index
   const index = findIndexBySelector(collection, raw);
   const change: { name: string; expireAfterSeconds?: number; hidden?: boolean } = { name: index.name };
   if (raw.expireAfterSeconds !== undefined) {
-    const seconds = typeof raw.expireAfterSeconds === 'bigint' ? Number(raw.expireAfterSeconds) : raw.expireAfterSeconds;
-    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+    const seconds = numberOf(raw.expireAfterSeconds);
+    if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) {
       throw new MongoServerError('InvalidOptions', 'expireAfterSeconds must be a non-negative number');
     }
     if (index.fields.length !== 1 || index.name === ID_INDEX_NAME) {

@@ -1,6 +1,7 @@
 /** One index of a collection: its spec, its ordered key entries, uniqueness and the key range scan. */
 import { ObjectId } from 'bson';
 import { compareStrings, compareValues } from '../bson/compare';
+import { numberOf } from '../bson/double';
 import { MongoServerError } from '../errors';
 import { createCollator } from '../query/collation';
 import { compileFilter } from '../query/matcher';
@@ -351,7 +352,7 @@ function simpleKind(value: unknown, collator: Collator | undefined): 'number' | 
 
 /** 1 or -1 for an ascending/descending key; special index types are refused (67 CannotCreateIndex). */
 export function keyDirection(value: unknown): 1 | -1 {
-  const n = typeof value === 'bigint' ? Number(value) : typeof value === 'number' ? value : NaN;
+  const n = numberOf(value) ?? NaN;
   if (typeof value === 'string') {
     throw new MongoServerError('CannotCreateIndex', `index type '${value}' is not supported by the embedded server`);
   }

@@ -3,7 +3,8 @@
  * Every committed change is a list of change records applied by `applyCommit` (atomically: all or none) and then
  * handed to `Persistence`; start-up replays `loadState()` through the same function.
  */
-import { UUID } from 'bson';
+import { Binary, UUID, type Timestamp } from 'bson';
+import { numberOf } from '../bson/double';
 import { MongoServerError } from '../errors';
 import type {
   CatalogStats,
@@ -15,8 +16,12 @@ import type {
   IndexSpec,
   StorageEngine,
   TransactionHandle,
+  TransactionOrigin,
+  UpdateChange,
   WriteBatch,
 } from '../types';
+import { ChangeHistory, type CommitEntry } from './change-history';
+import { ClusterClock, timestampKey, timestampOfKey } from './cluster-clock';
 import { Collection, type Undo } from './collection';
 import { ID_INDEX_NAME, type CollectionIndex } from './collection-index';
 import { checkedSize, getDoc, type RecordFactory } from './doc-store';
@@ -33,7 +38,7 @@ import {
 } from './catalog-rules';
 import { alreadyExists, normaliseIndexSpec } from './index-spec';
 import { planAndRun } from './planner';
-import { namespace, splitNamespace, type ChangeRecord, type Persistence } from './persistence';
+import { namespace, splitNamespace, type ChangeRecord, type CommitMarker, type Persistence } from './persistence';
 import { Transaction } from './transaction';
 import { idKey } from './values';
 
@@ -49,7 +54,17 @@ export interface EngineOptions {
   logger?: StorageLogger;
   /** Where documents live (default: in memory); the durable layer keeps big ones on disk. */
   recordFactory?: RecordFactory;
+  /**
+   * Bounds of the in-memory change history (defaults: 32 MB, 24 hours). A durable history is bounded by the
+   * persistence instead (its journal files), the engine then keeping only the newest commits in memory.
+   */
+  changeHistory?: { maxBytes?: number; maxAgeMs?: number };
 }
+
+export const DEFAULT_MEMORY_HISTORY_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_HISTORY_AGE_MS = 24 * 60 * 60 * 1000;
+/** What a change record adds to the history's size when its document's stored size is not at hand. */
+const RECORD_OVERHEAD_BYTES = 64;
 
 const noLogger: StorageLogger = { info() {}, warn() {}, error() {} };
 const MIN_DATE = new Date(-8.64e15);
@@ -63,6 +78,9 @@ export class EmbeddedStorage implements StorageEngine {
   private ttlTimer: NodeJS.Timeout | undefined;
   private readonly logger: StorageLogger;
   private closed = false;
+  private readonly clock = new ClusterClock();
+  /** The commits change streams read; built at `start`, once the clock has been brought forward by the replay. */
+  private changeHistory: ChangeHistory | undefined;
 
   constructor(
     private readonly persistence: Persistence,
@@ -71,10 +89,16 @@ export class EmbeddedStorage implements StorageEngine {
     this.logger = options.logger ?? noLogger;
   }
 
-  /** Replays persisted state and starts the TTL monitor. */
+  /** Replays persisted state, opens the change history and starts the TTL monitor. */
   async start(): Promise<void> {
     const records = await this.persistence.loadState();
     if (records.length > 0) this.applyCommit(records);
+    const limits = this.options.changeHistory ?? {};
+    this.changeHistory = new ChangeHistory(this.clock.latest, {
+      maxBytes: limits.maxBytes ?? DEFAULT_MEMORY_HISTORY_BYTES,
+      maxAgeMs: limits.maxAgeMs ?? DEFAULT_HISTORY_AGE_MS,
+      archive: this.persistence.history,
+    });
     const interval = this.options.ttlIntervalMs ?? 60_000;
     if (interval > 0) {
       this.ttlTimer = setInterval(() => {
@@ -86,15 +110,108 @@ export class EmbeddedStorage implements StorageEngine {
 
   // ---------------------------------------------------------------- the one commit path
 
-  /** Applies `records` in order, all or none; `committing` is the transaction whose commit this is, if any. */
-  applyCommit(records: ChangeRecord[], committing?: Transaction): void {
+  /**
+   * Applies `records` in order, all or none; `committing` is the transaction whose commit this is, if any. `live`:
+   * a new commit (not one read back), whose removed and replaced documents are kept as pre-images where the
+   * collection asks for them.
+   */
+  applyCommit(records: ChangeRecord[], committing?: Transaction, live = false): void {
     const undos: Undo[] = [];
     try {
-      for (const record of records) undos.push(this.applyRecord(record, committing));
+      for (const record of records) {
+        if (live) this.notePreImage(record);
+        undos.push(this.applyRecord(record, committing));
+      }
     } catch (err) {
       for (let i = undos.length - 1; i >= 0; i--) undos[i]();
       throw err;
     }
+  }
+
+  /** The change history (readable once the engine has started). */
+  get history(): ChangeHistory {
+    if (!this.changeHistory) throw new Error('the storage engine has not been started');
+    return this.changeHistory;
+  }
+
+  clusterTime(): Timestamp {
+    return timestampOfKey(this.clock.latest);
+  }
+
+  latestClusterTime(): bigint {
+    return this.clock.latest;
+  }
+
+  /**
+   * Applies a new commit, stamps it with the next cluster time and enters it in the change history; returns the
+   * records to make durable (its marker first) and its time, which becomes readable once they are durable.
+   * `previous`: the commit before it in the same journal frame, whose UUIDs its marker need not repeat.
+   */
+  private commitLive(
+    records: ChangeRecord[],
+    committing?: Transaction,
+    origin?: TransactionOrigin,
+    previous?: CommitEntry,
+  ): { records: ChangeRecord[]; ts: bigint; entry: CommitEntry } {
+    const uuids = this.uuidsOf(records);
+    this.applyCommit(records, committing, true);
+    const ts = this.clock.tick();
+    const wallTime = new Date();
+    const marker: CommitMarker = { op: 'commit', ts: timestampOfKey(ts), wallTime };
+    if (!previous || !sameUuids(previous.uuids, uuids)) marker.uuids = [...uuids].map(([ns, uuid]) => ({ ns, uuid }));
+    if (origin) {
+      marker.lsid = origin.lsid;
+      marker.txnNumber = origin.txnNumber;
+    }
+    const entry: CommitEntry = { ts, wallTime, lsid: origin?.lsid, txnNumber: origin?.txnNumber, uuids, records };
+    this.history.append(entry, this.historyBytes(records));
+    return { records: [marker, ...records], ts, entry };
+  }
+
+  /** Hands a commit's records to the persistence; once durable, its changes become readable to change streams. */
+  private makeDurable(records: ChangeRecord[], ts: bigint): Promise<void> {
+    return this.persistence.append(records).then(() => this.history.markDurable(ts));
+  }
+
+  /** The UUID of each namespace the records touch, as it is before they apply (a rename's target: its old one). */
+  private uuidsOf(records: ChangeRecord[]): Map<string, unknown> {
+    const uuids = new Map<string, unknown>();
+    for (const record of records) {
+      if (record.op === 'commit' || record.op === 'dropDatabase') continue;
+      if (record.op === 'createCollection') {
+        if (!uuids.has(record.ns)) uuids.set(record.ns, record.uuid);
+        continue;
+      }
+      if (!uuids.has(record.ns)) {
+        const collection = this.findCollection(record.ns);
+        if (collection) uuids.set(record.ns, collection.uuid);
+      }
+      if (record.op === 'renameCollection' && !uuids.has(record.to)) {
+        const target = this.findCollection(record.to);
+        if (target) uuids.set(record.to, target.uuid);
+      }
+    }
+    return uuids;
+  }
+
+  /** About the bytes a commit holds: the stored size of its documents, a small overhead for the rest. */
+  private historyBytes(records: ChangeRecord[]): number {
+    let bytes = 0;
+    for (const record of records) {
+      bytes += RECORD_OVERHEAD_BYTES;
+      if (record.op === 'insert' || record.op === 'replace') bytes += this.findCollection(record.ns)?.findById(record.doc._id)?.size ?? 0;
+      if ((record.op === 'replace' || record.op === 'remove') && record.preImage) bytes += RECORD_OVERHEAD_BYTES * 4;
+    }
+    return bytes;
+  }
+
+  /** A collection with changeStreamPreAndPostImages keeps the document a replace or remove changes. */
+  private notePreImage(record: ChangeRecord): void {
+    if (record.op !== 'replace' && record.op !== 'remove') return;
+    const collection = this.findCollection(record.ns);
+    if (!preAndPostImagesEnabled(collection?.options)) return;
+    const old = collection?.findById(record.op === 'replace' ? record.doc._id : record.id);
+    if (old) record.preImage = getDoc(old);
   }
 
   /**
@@ -125,6 +242,9 @@ export class EmbeddedStorage implements StorageEngine {
 
   private applyRecord(record: ChangeRecord, committing: Transaction | undefined): Undo {
     switch (record.op) {
+      case 'commit':
+        this.clock.advanceTo(timestampKey(record.ts));
+        return noop;
       case 'insert': {
         const { collection, undo: undoCreate } = this.collectionForWrite(record.ns);
         const undoImage = this.rememberBeforeImages(record.ns, record.doc._id, null, committing);
@@ -301,8 +421,8 @@ export class EmbeddedStorage implements StorageEngine {
 
   /** Applies records and waits for them to be durable. */
   private async commit(records: ChangeRecord[]): Promise<void> {
-    this.applyCommit(records);
-    await this.persistence.append(records);
+    const stamped = this.commitLive(records);
+    await this.makeDurable(stamped.records, stamped.ts);
   }
 
   // ---------------------------------------------------------------- catalog
@@ -354,6 +474,10 @@ export class EmbeddedStorage implements StorageEngine {
     }));
   }
 
+  collectionOptions(db: string, coll: string): CollectionOptions | undefined {
+    return this.databases.get(db)?.get(coll)?.options;
+  }
+
   async createCollection(db: string, coll: string, options: CollectionOptions): Promise<void> {
     const ns = validNamespace(db, coll);
     if (this.findCollection(ns)) throw namespaceExists(ns);
@@ -368,8 +492,11 @@ export class EmbeddedStorage implements StorageEngine {
   }
 
   async dropDatabase(db: string): Promise<void> {
-    if (!this.databases.has(db)) return;
-    await this.commit([{ op: 'dropDatabase', db }]);
+    const colls = this.databases.get(db);
+    if (!colls) return;
+    // Each collection is dropped first, as mongod does (change streams see a drop for each, then dropDatabase).
+    const drops: ChangeRecord[] = [...colls.keys()].map((name) => ({ op: 'dropCollection', ns: namespace(db, name) }));
+    await this.commit([...drops, { op: 'dropDatabase', db }]);
   }
 
   async renameCollection(fromDb: string, fromColl: string, toDb: string, toColl: string, dropTarget: boolean): Promise<void> {
@@ -385,16 +512,17 @@ export class EmbeddedStorage implements StorageEngine {
     const ns = namespace(db, coll);
     const collection = this.findCollection(ns);
     if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ns}`);
-    const record: Extract<ChangeRecord, { op: 'collMod' }> = { op: 'collMod', ns };
+    const record: Extract<ChangeRecord, { op: 'collMod' }> = { op: 'collMod', ns, before: { collectionOptions: collection.options } };
     const reply: Document = {};
     const optionChanges: CollectionOptions = {};
-    for (const field of ['validator', 'validationLevel', 'validationAction'] as const) {
+    for (const field of ['validator', 'validationLevel', 'validationAction', 'changeStreamPreAndPostImages'] as const) {
       if (command[field] !== undefined) optionChanges[field] = command[field] as never;
     }
     if (Object.keys(optionChanges).length > 0) record.options = { ...collection.options, ...optionChanges };
     if (command.index !== undefined) {
       const { index, change } = indexModification(collection, command.index);
       record.index = change;
+      record.before = { collectionOptions: collection.options, indexOptions: { expireAfterSeconds: index.spec.expireAfterSeconds, hidden: index.spec.hidden === true } };
       if (change.expireAfterSeconds !== undefined) {
         reply.expireAfterSeconds_old = index.spec.expireAfterSeconds;
         reply.expireAfterSeconds_new = change.expireAfterSeconds;
@@ -440,7 +568,7 @@ export class EmbeddedStorage implements StorageEngine {
     if (!collection) throw new MongoServerError('NamespaceNotFound', `ns not found ${ns}`);
     const nIndexesWas = collection.indexes.size;
     const names = indexesToDrop(collection, which);
-    if (names.length > 0) await this.commit(names.map((name) => ({ op: 'dropIndex', ns, name })));
+    if (names.length > 0) await this.commit(names.map((name) => ({ op: 'dropIndex', ns, name, spec: collection.indexes.get(name)?.spec })));
     return { nIndexesWas };
   }
 
@@ -466,15 +594,16 @@ export class EmbeddedStorage implements StorageEngine {
   async write<T>(txn: TransactionHandle | undefined, fn: (batch: WriteBatch) => T, options?: { durable?: boolean }): Promise<T> {
     if (txn) return fn(this.transactionBatch(this.requireTransaction(txn)));
     const committed: ChangeRecord[] = [];
+    const stamp = { ts: 0n };
     let result: T | undefined;
     let failure: { error: unknown } | undefined;
     try {
-      result = fn(this.directBatch(committed));
+      result = fn(this.directBatch(committed, stamp));
     } catch (error) {
       failure = { error };
     }
     if (committed.length > 0) {
-      const durable = this.persistence.append(committed);
+      const durable = this.makeDurable(committed, stamp.ts);
       if (options?.durable === false) durable.catch((err: unknown) => this.logger.error({ err }, 'journal append failed'));
       else await durable;
     }
@@ -482,11 +611,14 @@ export class EmbeddedStorage implements StorageEngine {
     return result as T;
   }
 
-  /** Writes that commit one by one as they are made (MongoDB batches are not atomic). */
-  private directBatch(committed: ChangeRecord[]): WriteBatch {
+  /** Writes that commit one by one as they are made (MongoDB batches are not atomic); `stamp` gets the last one's time. */
+  private directBatch(committed: ChangeRecord[], stamp: { ts: bigint }): WriteBatch {
+    let previous: CommitEntry | undefined;
     const apply = (records: ChangeRecord[]): void => {
-      this.applyCommit(records);
-      committed.push(...records);
+      const stamped = this.commitLive(records, undefined, undefined, previous);
+      for (const record of stamped.records) committed.push(record);
+      stamp.ts = stamped.ts;
+      previous = stamped.entry;
     };
     return {
       insert: (db, coll, doc) => {
@@ -497,10 +629,10 @@ export class EmbeddedStorage implements StorageEngine {
         records.push({ op: 'insert', ns, doc: stored });
         apply(records);
       },
-      replace: (db, coll, newDoc) => {
+      replace: (db, coll, newDoc, update) => {
         const ns = namespace(db, coll);
         if (!this.findCollection(ns)?.findById(newDoc._id)) throw new Error(`replace of a missing document in ${ns}`);
-        apply([{ op: 'replace', ns, doc: newDoc }]);
+        apply([replaceRecord(ns, newDoc, update)]);
       },
       remove: (db, coll, id) => {
         const ns = namespace(db, coll);
@@ -526,13 +658,13 @@ export class EmbeddedStorage implements StorageEngine {
         this.checkIndexesInTransaction(txn, ns, stored);
         this.stage(txn, { op: 'insert', ns, doc: stored }, ns, stored._id, stored);
       },
-      replace: (db, coll, newDoc) => {
+      replace: (db, coll, newDoc, update) => {
         const ns = namespace(db, coll);
         this.checkWritable(txn, ns, newDoc._id);
         if (!this.visibleDoc(txn, ns, newDoc._id)) throw new Error(`replace of a missing document in ${ns}`);
         checkedSize(newDoc);
         this.checkIndexesInTransaction(txn, ns, newDoc);
-        this.stage(txn, { op: 'replace', ns, doc: newDoc }, ns, newDoc._id, newDoc);
+        this.stage(txn, replaceRecord(ns, newDoc, update), ns, newDoc._id, newDoc);
       },
       remove: (db, coll, id) => {
         const ns = namespace(db, coll);
@@ -612,7 +744,7 @@ export class EmbeddedStorage implements StorageEngine {
     return txn;
   }
 
-  async commitTransaction(handle: TransactionHandle): Promise<void> {
+  async commitTransaction(handle: TransactionHandle, origin?: TransactionOrigin): Promise<void> {
     const txn = this.requireTransaction(handle);
     this.endTransaction(txn);
     if (txn.hasConflict()) throw writeConflict();
@@ -626,8 +758,8 @@ export class EmbeddedStorage implements StorageEngine {
       }
       records.push(record);
     }
-    this.applyCommit(records, txn);
-    await this.persistence.append(records);
+    const stamped = this.commitLive(records, txn, origin);
+    await this.makeDurable(stamped.records, stamped.ts);
   }
 
   abortTransaction(handle: TransactionHandle): void {
@@ -668,7 +800,8 @@ export class EmbeddedStorage implements StorageEngine {
    * the durability layer writes it as a checkpoint.
    */
   checkpointRecords(): ChangeRecord[] {
-    const records: ChangeRecord[] = [];
+    // The clock first: a restart from this checkpoint alone must not hand out a time again.
+    const records: ChangeRecord[] = [{ op: 'commit', ts: timestampOfKey(this.clock.latest), wallTime: new Date() }];
     for (const colls of this.databases.values()) {
       for (const collection of colls.values()) {
         const ns = collection.ns;
@@ -685,6 +818,7 @@ export class EmbeddedStorage implements StorageEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.ttlTimer) clearInterval(this.ttlTimer);
+    this.changeHistory?.wakeAll();
     this.transactions.clear();
     this.stagedWriters.clear();
     await this.persistence.close();
@@ -706,8 +840,8 @@ export class EmbeddedStorage implements StorageEngine {
 
 /** A capped collection's size or max as sent by a client (int32, int64 or double); Infinity when unset or <= 0. */
 function positiveLimit(value: unknown): number {
-  const n = typeof value === 'bigint' ? Number(value) : value;
-  return typeof n === 'number' && n > 0 ? n : Infinity;
+  const n = numberOf(value);
+  return n !== undefined && n > 0 ? n : Infinity;
 }
 
 function stagedKey(ns: string, id: unknown): string {
@@ -733,6 +867,25 @@ function expiredIds(collection: Collection, index: CollectionIndex, cutoff: Date
 }
 
 function noop(): void {}
+
+function sameUuids(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [ns, uuid] of b) if (!a.has(ns) || !uuidEquals(a.get(ns), uuid)) return false;
+  return true;
+}
+
+function uuidEquals(a: unknown, b: unknown): boolean {
+  return a === b || (a instanceof UUID && b instanceof UUID && a.equals(b)) || (a instanceof Binary && b instanceof Binary && a.toString('hex') === b.toString('hex'));
+}
+
+function replaceRecord(ns: string, doc: Document, update: UpdateChange | undefined): ChangeRecord {
+  return update ? { op: 'replace', ns, doc, update } : { op: 'replace', ns, doc };
+}
+
+export function preAndPostImagesEnabled(options: CollectionOptions | undefined): boolean {
+  const setting = options?.changeStreamPreAndPostImages;
+  return typeof setting === 'object' && setting !== null && (setting as { enabled?: unknown }).enabled === true;
+}
 
 function chain(...undos: Undo[]): Undo {
   return () => undos.forEach((undo) => undo());

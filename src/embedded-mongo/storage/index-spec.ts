@@ -1,4 +1,5 @@
 /** Validation and comparison of index specs for createIndexes. */
+import { numberOf } from '../bson/double';
 import { MongoServerError } from '../errors';
 import { normalizeCollation } from '../query/collation';
 import { checkTextIndexCollation, isTextIndexKey, normaliseTextIndex } from '../text/index-spec';
@@ -76,11 +77,11 @@ function validateOption(option: string, value: unknown, key: Document): unknown 
     case 'unique':
     case 'sparse':
     case 'hidden':
-      if (typeof value !== 'boolean' && typeof value !== 'number') throw badOption(`The field '${option}' must be a boolean`);
-      return Boolean(value);
+      if (typeof value !== 'boolean' && numberOf(value) === undefined) throw badOption(`The field '${option}' must be a boolean`);
+      return typeof value === 'boolean' ? value : numberOf(value) !== 0;
     case 'expireAfterSeconds': {
-      const n = typeof value === 'bigint' ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 2147483647) {
+      const n = numberOf(value);
+      if (n === undefined || !Number.isFinite(n) || n < 0 || n > 2147483647) {
         throw badOption(`TTL index 'expireAfterSeconds' option must be within an acceptable range, try a lower number`);
       }
       if (Object.keys(key).length > 1) throw new MongoServerError('CannotCreateIndex', 'TTL indexes are single-field indexes, compound indexes do not support TTL');

@@ -5,6 +5,7 @@
  */
 import { BSONRegExp, MaxKey, MinKey } from 'bson';
 import { compareValues } from '../bson/compare';
+import { numberOf } from '../bson/double';
 import { MongoServerError } from '../errors';
 import { createCollator, sameCollation as sameSpec } from '../query/collation';
 import { compileFilter } from '../query/matcher';
@@ -272,7 +273,7 @@ function keyRanges(index: CollectionIndex, points: unknown[], intervals: Interva
 function sortDirectionFor(index: CollectionIndex, sort: Document, pointCount: number): 1 | -1 | undefined {
   const sortFields = Object.keys(sort);
   const sortDirs = sortFields.map((f) => sort[f]);
-  if (sortDirs.some((d) => typeof d !== 'number' || d === 0)) return undefined;
+  if (sortDirs.some((d) => !numberOf(d))) return undefined;
   for (let start = 0; start <= pointCount; start++) {
     if (start + sortFields.length > index.fields.length) break;
     let relation: 1 | -1 | undefined;

@@ -1,5 +1,6 @@
 /** Small value helpers the storage engine needs beside `bson/compare`. */
 import { Binary, ObjectId } from 'bson';
+import { jsNumber, readsAsInt32 } from '../bson/double';
 
 /** A plain embedded document (not an array, Date or BSON class instance). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -14,7 +15,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  */
 export function idKey(value: unknown): string {
   if (typeof value === 'string') return `s:${value}`;
-  if (typeof value === 'number') return Number.isInteger(value) ? `n:${BigInt(value)}` : `n:${value}`;
+  const n = jsNumber(value);
+  if (n !== undefined) return Number.isInteger(n) ? `n:${BigInt(n)}` : `n:${n}`;
   if (typeof value === 'bigint') return `n:${value}`;
   if (value instanceof ObjectId) return `o:${value.toHexString()}`;
   if (value instanceof Date) return `d:${value.getTime()}`;
@@ -27,13 +29,21 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'boolean') return String(value);
+  const n = jsNumber(value);
+  if (n !== undefined) return describeNumber(n, typeof value === 'number' && readsAsInt32(n));
   if (typeof value === 'bigint') return `${value}`;
   if (value instanceof ObjectId) return `ObjectId('${value.toHexString()}')`;
   if (value instanceof Date) return `new Date(${value.getTime()})`;
   if (Array.isArray(value)) return `[ ${value.map(describeValue).join(', ')} ]`;
   if (isPlainObject(value)) return describeFields(value);
   return String(value);
+}
+
+/** mongod prints an int32 as "3" and a double with an integral value as "3.0". */
+function describeNumber(n: number, int32: boolean): string {
+  if (int32 || !Number.isInteger(n)) return String(n);
+  return Object.is(n, -0) ? '-0.0' : n.toFixed(1);
 }
 
 export function describeFields(fields: Record<string, unknown>): string {

@@ -15,6 +15,10 @@ function formatBsonInstance(v: object): string {
       return `ObjectId('${String((v as { toHexString(): string }).toHexString())}')`;
     case 'Decimal128':
       return `NumberDecimal("${String(v)}")`;
+    case 'Double': {
+      const n = (v as { value: number }).value;
+      return Number.isInteger(n) ? n.toFixed(1) : String(n);
+    }
     case 'Timestamp': {
       const ts = v as { t: number; i: number };
       return `Timestamp(${ts.t}, ${ts.i})`;

@@ -2,11 +2,14 @@
  * Whether two values would serialise to the same BSON bytes: same types, same field order, same values. This is
  * how mongod decides an update was a no-op (nModified 0); `valuesEqual` is too lenient (1 equals 1.0 and 1n).
  */
-import { bsonTag, compareValues } from '../bson/compare';
+import { bsonTag, bsonType, compareValues } from '../bson/compare';
+import { jsNumber } from '../bson/double';
 
 export function identical(a: unknown, b: unknown): boolean {
-  // Object.is tells -0 (a double) from 0 (an int32) and lets NaN equal itself.
-  if (typeof a === 'number' || typeof b === 'number') return Object.is(a, b);
+  const x = jsNumber(a);
+  const y = jsNumber(b);
+  // Same type (an int32 is not the double 1.0), then Object.is: -0 is not 0, and NaN equals itself.
+  if (x !== undefined || y !== undefined) return x !== undefined && y !== undefined && bsonType(a) === bsonType(b) && Object.is(x, y);
   if (a === b) return true;
   if (typeof a !== typeof b) return false;
   if (typeof a !== 'object' || a === null || b === null) return false;

@@ -69,10 +69,35 @@ function assertIdKept(original: Document, updated: Document, operation: PathOper
 
 const INVALID_ID_TYPES = new Set(['array', 'regex', 'undefined']);
 
-function assertValidId(doc: Document): void {
-  if (!hasField(doc, '_id')) return;
-  const type = bsonType(doc._id);
+/** An `_id` mongod would store: not an array, regex or undefined, and no `$`-prefixed field inside it. */
+export function assertStorableId(id: unknown): void {
+  const type = bsonType(id);
   if (INVALID_ID_TYPES.has(type)) throw mongoError('InvalidIdField', `The '_id' value cannot be of type ${type}`);
+  const dollarField = firstDollarField(id);
+  if (dollarField !== undefined) {
+    throw mongoError('DollarPrefixedFieldName', `_id fields may not contain '$'-prefixed fields: ${dollarField} is not valid for storage.`);
+  }
+}
+
+function firstDollarField(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    for (const element of value) {
+      const found = firstDollarField(element);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (!isPlainDocument(value)) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.startsWith('$')) return key;
+    const found = firstDollarField(inner);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function assertValidId(doc: Document): void {
+  if (hasField(doc, '_id')) assertStorableId(doc._id);
 }
 
 function finishUpdate(before: Document, after: Document, ctx: ApplyContext): UpdateResult {

@@ -69,7 +69,8 @@ function modifiesIdMessage(path: UpdatePath): string {
 
 /**
  * Since MongoDB 5.0 only top-level field names are checked for a `$` prefix (nested ones may be stored); like
- * mongod, the check runs when the update actually writes such a field.
+ * mongod, the check runs when the update actually writes such a field into an existing document. An upsert's new
+ * document may have one (mongod validates only its `_id` there).
  */
 function topLevelDollarField(path: UpdatePath): string | undefined {
   const first = path.parts[0];
@@ -84,7 +85,7 @@ function leafOperation(path: UpdatePath, leaf: LeafOperation, onlyOnInsert: bool
     immutableMessage: modifiesIdMessage(path),
     topFields: [topField(path)],
     run(doc, ctx, hooks) {
-      if (dollarField === undefined) return applyAtPath(doc, path.parts, leaf, ctx, hooks);
+      if (dollarField === undefined || ctx.isInsert) return applyAtPath(doc, path.parts, leaf, ctx, hooks);
       const had = hasField(doc, dollarField);
       const before: unknown = doc[dollarField];
       const result = applyAtPath(doc, path.parts, leaf, ctx, hooks);
@@ -108,9 +109,7 @@ function operatorArgument(operator: string, argument: unknown): Document {
       `Modifiers operate on fields but we found type ${bsonType(argument)} instead. For example: {$mod: {<field>: ...}} not {${operator}: ${formatValue(argument)}}`,
     );
   }
-  if (Object.keys(argument).length === 0) {
-    throw mongoError('FailedToParse', `'${operator}' is empty. You must specify a field like so: {${operator}: {<field>: ...}}`);
-  }
+  // Since MongoDB 5.0 an empty operand ({$set: {}}) is no error: it changes nothing.
   return argument;
 }
 

@@ -5,6 +5,7 @@
 import { Timestamp } from 'bson';
 import { bsonTag, bsonType, compareValues, valuesEqual } from '../bson/compare';
 import { deepClone } from '../bson/clone';
+import { jsNumber, numberOf } from '../bson/double';
 import { add, isNumericValue, multiply, type NumericValue } from '../bson/numeric';
 import { mongoError } from '../errors';
 import { compileFilter, type Matcher } from '../query/matcher';
@@ -128,9 +129,11 @@ export function compileCurrentDate(value: unknown): LeafOperation {
 // ---------------------------------------------------------------------------------------------------------------
 // Arrays
 
-function isIntegral(v: unknown): v is number | bigint {
+/** An int32, int64 or integral double (mongod takes `2.0` where it asks for an integer). */
+function isIntegral(v: unknown): boolean {
   if (typeof v === 'bigint') return true;
-  return typeof v === 'number' && Number.isInteger(v);
+  const n = jsNumber(v);
+  return n !== undefined && Number.isInteger(n);
 }
 
 interface PushSpec {
@@ -141,9 +144,10 @@ interface PushSpec {
 }
 
 function parsePushSort(sort: unknown, options: OperatorOptions): (a: unknown, b: unknown) => number {
-  if (typeof sort === 'number' || typeof sort === 'bigint') {
-    if (Number(sort) !== 1 && Number(sort) !== -1) throw mongoError('BadValue', 'The $sort element value must be either 1 or -1');
-    const direction = Number(sort);
+  const wholeElement = numberOf(sort);
+  if (wholeElement !== undefined) {
+    if (wholeElement !== 1 && wholeElement !== -1) throw mongoError('BadValue', 'The $sort element value must be either 1 or -1');
+    const direction = wholeElement;
     return (a, b) => compareValues(a, b, options.collator) * direction;
   }
   if (!isPlainDocument(sort)) {
@@ -155,11 +159,10 @@ function parsePushSort(sort: unknown, options: OperatorOptions): (a: unknown, b:
     if (key.split('.').some((name) => name === '')) {
       throw mongoError('BadValue', `The $sort field is a dotted field but has an empty part: ${key}`);
     }
-    if (direction !== 1 && direction !== -1 && direction !== 1n && direction !== -1n) {
-      throw mongoError('BadValue', 'The $sort element value must be either 1 or -1');
-    }
+    const n = numberOf(direction);
+    if (n !== 1 && n !== -1) throw mongoError('BadValue', 'The $sort element value must be either 1 or -1');
   }
-  return compileSort(Object.fromEntries(entries.map(([k, d]) => [k, Number(d)])), options.collator);
+  return compileSort(Object.fromEntries(entries.map(([k, d]) => [k, numberOf(d)])), options.collator);
 }
 
 function parsePushModifiers(spec: Record<string, unknown>, options: OperatorOptions): PushSpec {
@@ -255,8 +258,11 @@ export function compileAddToSet(value: unknown, options: OperatorOptions): LeafO
   };
 }
 
-/** Operators a `$pull` condition may start with to be a condition on each element (not a query on its fields). */
-const TOP_LEVEL_ONLY = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema']);
+/**
+ * `$`-prefixed names that make a `$pull` condition a query on each element document's fields rather than a
+ * condition on each element (DBRef fields among them).
+ */
+const TOP_LEVEL_ONLY = new Set(['$and', '$or', '$nor', '$expr', '$where', '$text', '$comment', '$jsonSchema', '$ref', '$id', '$db']);
 const WRAPPER = 'element';
 
 function isRegex(v: unknown): boolean {

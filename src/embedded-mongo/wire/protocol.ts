@@ -2,7 +2,8 @@
  * Decoding of the request opcodes the official driver sends (OP_MSG, and legacy OP_QUERY for the first handshake)
  * and encoding of the matching replies (OP_MSG, OP_REPLY).
  */
-import { deserialize, serialize } from 'bson';
+import { serialize } from 'bson';
+import { decodeDocument } from '../bson/decode';
 import type { Document } from '../types';
 import { defineField } from '../bson/fields';
 import { crc32c } from './crc32c';
@@ -16,13 +17,6 @@ const FLAG_MORE_TO_COME = 1 << 1;
 const FLAG_EXHAUST_ALLOWED = 1 << 16;
 /** Bits 0-15 are "required": a receiver must reject a message carrying one it does not understand. */
 const KNOWN_REQUIRED_FLAGS = FLAG_CHECKSUM_PRESENT | FLAG_MORE_TO_COME;
-
-export const DESERIALIZE_OPTIONS = {
-  useBigInt64: true,
-  promoteValues: true,
-  promoteBuffers: false,
-  bsonRegExp: true,
-} as const;
 
 const SERIALIZE_OPTIONS = { checkKeys: false, ignoreUndefined: false } as const;
 
@@ -149,7 +143,7 @@ function documentSize(message: Buffer, offset: number, end: number): number {
 
 function deserializeAt(message: Buffer, offset: number, size: number): Document {
   try {
-    return deserialize(message.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as Document;
+    return decodeDocument(message.subarray(offset, offset + size));
   } catch (err) {
     throw new ProtocolError(`malformed BSON: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -116,6 +116,7 @@ export async function recordActivities(
   options: { session?: mongoose.ClientSession } = {},
 ): Promise<void> {
   if (inputs.length === 0) return;
+  // Through the driver: mongoose's insertMany casts each entry again, which made 10,000 entries take seconds.
   const docs = inputs.map((input) => ({
     organisationId: new mongoose.Types.ObjectId(String(input.organisationId)),
     actor: { kind: input.actor.kind, ...(input.actor.id ? { id: input.actor.id } : {}), ...(input.actor.name ? { name: input.actor.name } : {}) },
@@ -166,6 +167,22 @@ export async function listActivity(
     collection.countDocuments(query),
   ]);
   return { entries, total, page, pageSize };
+}
+
+/** Every entry matching the filter (paging ignored), newest first, read as a stream: for exports of any size. */
+export function streamActivity(
+  conn: mongoose.Connection,
+  organisationId: mongoose.Types.ObjectId | string,
+  filter: Partial<ActivityFilter> = {},
+): AsyncIterable<ActivityEntry> {
+  const query = filterQuery(new mongoose.Types.ObjectId(String(organisationId)), filter);
+  return activityModel(conn).collection.find<ActivityEntry>(query).sort({ at: -1, _id: -1 });
+}
+
+/** The action names used in the organisation's log (for a filter's choices). */
+export async function activityActions(conn: mongoose.Connection, organisationId: mongoose.Types.ObjectId | string): Promise<string[]> {
+  const actions: unknown[] = await activityModel(conn).collection.distinct('action', { organisationId: new mongoose.Types.ObjectId(String(organisationId)) });
+  return actions.filter((action): action is string => typeof action === 'string').sort();
 }
 
 /** Every entry about one record, oldest first: the record's timeline. */

@@ -19,7 +19,14 @@ export interface ApiPrincipal {
   tokenName: string;
 }
 
-export type ApiTokenResolver = (token: string) => Promise<ApiPrincipal | null>;
+/** What a call asks for, for the record of a token's use. */
+export interface ApiRequestInfo {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+}
+
+export type ApiTokenResolver = (token: string, call: ApiRequestInfo) => Promise<ApiPrincipal | null>;
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'put' | 'delete';
 
@@ -180,7 +187,7 @@ function bearerAuth(resolve: ApiTokenResolver): RequestHandler {
       next(new HttpError(401, 'common:errors.apiTokenMissing'));
       return;
     }
-    resolve(match[1]).then(
+    resolve(match[1], { method: req.method, path: req.originalUrl.split('?')[0] ?? '' }).then(
       (principal) => {
         if (!principal) {
           res.set('WWW-Authenticate', 'Bearer realm="api", error="invalid_token"');

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
 import type pino from 'pino';
 import type { Clock } from '../clock';
+import { escapeRegex } from '../regex';
 
 export const JOB_STATUSES = ['scheduled', 'running', 'done', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -112,10 +113,6 @@ export interface SchedulerOptions {
   connection: mongoose.Connection;
   clock: Clock;
   logger: pino.Logger;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function createScheduler(options: SchedulerOptions): JobScheduler {

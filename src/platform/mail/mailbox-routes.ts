@@ -9,6 +9,7 @@ import mongoose from 'mongoose';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { HttpError } from '../errors';
+import { escapeRegex } from '../regex';
 import { OUTBOX_STATUSES, outboxModel, type Outbox, type OutboxRecord } from './outbox';
 
 const PAGE_SIZE = 50;
@@ -25,10 +26,6 @@ export interface MailboxDeps {
   connection: mongoose.Connection;
   outbox: Outbox;
   config: Pick<Config, 'isProduction'>;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The text part as HTML: escaped, with http(s) links made clickable. */

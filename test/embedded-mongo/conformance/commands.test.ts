@@ -525,8 +525,12 @@ describe('server lifecycle and CLI', function () {
   });
 
   it('the CLI validates its arguments', async function () {
-    assert.deepEqual(parseArgs(['--port', '27018', '--dbpath', './x']), { host: '127.0.0.1', port: 27018, dbPath: './x', inMemory: false });
-    assert.deepEqual(parseArgs(['--port=0', '--in-memory']), { host: '127.0.0.1', port: 0, inMemory: true });
+    assert.deepEqual(parseArgs(['--port', '27018', '--dbpath', './x']), { host: '127.0.0.1', port: 27018, dbPath: './x', inMemory: false, enableTestCommands: false });
+    assert.deepEqual(parseArgs(['--port=0', '--in-memory']), { host: '127.0.0.1', port: 0, inMemory: true, enableTestCommands: false });
+    assert.equal(parseArgs(['--in-memory', '--setParameter', 'enableTestCommands=1']).enableTestCommands, true);
+    assert.equal(parseArgs(['--in-memory', '--setParameter=enableTestCommands=true']).enableTestCommands, true);
+    assert.throws(() => parseArgs(['--setParameter', 'enableTestCommands=yes']), /must be 1, true, 0 or false/);
+    assert.throws(() => parseArgs(['--setParameter', 'notablescan=1']), /unknown parameter 'notablescan'/);
     assert.throws(() => parseArgs(['--port', 'abc']), /--port must be an integer/);
     assert.throws(() => parseArgs(['--port', '99999']), /--port must be an integer/);
     assert.throws(() => parseArgs(['--dbpath']), /--dbpath needs a value/);

@@ -189,4 +189,15 @@ describe('cursor idle timeout (server internals, driven by a fake clock)', funct
     assert.ok('batch' in next && next.batch.docs.length === 6 && next.batch.exhausted);
     assert.equal(cursors.size, 0);
   });
+
+  it('When a cursor was opened with noCursorTimeout, then idleness never kills it', async function () {
+    let now = 0;
+    const cursors = new CursorRegistry(() => now);
+    const docs = Array.from({ length: 4 }, (_, i) => ({ _id: i }));
+    const kept = cursors.start({ ns: 'db.c', docs, noTimeout: true }, 2, false);
+    now += 24 * 60 * 60_000;
+    assert.equal(cursors.sweep(), 0);
+    const next = cursors.next(kept.id, 'db.c', 10);
+    assert.ok('batch' in next && next.batch.docs.length === 2 && next.batch.exhausted);
+  });
 });

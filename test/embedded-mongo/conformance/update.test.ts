@@ -237,9 +237,8 @@ describe('conformance: update', () => {
       await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { a: 1, 'a.b': 2 } }), 40, /Updating the path 'a.b' would create a conflict at 'a'/);
     });
 
-    it('When a modifier is unknown or the operator is empty, then 9 FailedToParse', async () => {
+    it('When a modifier is unknown, then 9 FailedToParse', async () => {
       await rejectsWithCode(coll.updateOne({ _id: 1 }, { $foo: { a: 1 } }), 9, /Unknown modifier: \$foo/);
-      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: {} }), 9, /'\$set' is empty/);
       await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { a: 2 }, b: 1 } as Document), 9, /Unknown modifier: b/);
     });
 
@@ -279,6 +278,51 @@ describe('conformance: update', () => {
         /Document to upsert is larger than 16777216/,
       );
       assert.equal(await coll.countDocuments({ _id: 'huge-upsert' }), 0);
+    });
+  });
+
+  describe('MongoDB 5.0 update rules', () => {
+    it('When an operator has an empty operand, then the update is a no-op rather than an error', async () => {
+      await coll.insertOne({ _id: 1, n: 1 });
+      const empty = await coll.updateOne({ _id: 1 }, { $set: {} });
+      assert.equal(empty.matchedCount, 1);
+      assert.equal(empty.modifiedCount, 0);
+      assert.equal((await coll.updateOne({ _id: 1 }, { $unset: {}, $inc: { n: 1 } })).modifiedCount, 1);
+      assert.deepEqual(await coll.findOne({ _id: 1 }), { _id: 1, n: 2 });
+      const upserted = await coll.updateOne({ _id: 2 }, { $set: {} }, { upsert: true });
+      assert.equal(upserted.upsertedId, 2);
+      assert.deepEqual(await coll.findOne({ _id: 2 }), { _id: 2 });
+    });
+
+    it('When an upsert sets a top-level $-prefixed field, then the new document holds it; in an existing document it is refused with 52', async () => {
+      await coll.updateOne({ _id: 1 }, { $set: { $price: 5 } }, { upsert: true });
+      await coll.updateOne({ _id: 2 }, { $setOnInsert: { $label: 'x' } }, { upsert: true });
+      assert.deepEqual(await coll.find({}, { sort: { _id: 1 } }).toArray(), [{ _id: 1, $price: 5 }, { _id: 2, $label: 'x' }]);
+      await rejectsWithCode(coll.updateOne({ _id: 1 }, { $set: { $other: 1 } }), 52);
+      await coll.updateOne({ _id: 1 }, { $set: { 'nested.$ok': 1 } });
+      assert.deepEqual(await coll.findOne({ _id: 1 }), { _id: 1, $price: 5, nested: { $ok: 1 } });
+    });
+
+    it('When an _id would hold a $-prefixed field, then the insert or the upsert is refused with 52', async () => {
+      await rejectsWithCode(coll.insertOne({ _id: { $bad: 1 } as never }), 52);
+      await rejectsWithCode(coll.updateOne({ a: 1 }, { $set: { _id: { $bad: 1 } } } as Document, { upsert: true }), 52);
+      assert.equal(await coll.countDocuments(), 0);
+    });
+
+    it('When the array was matched through $exists, $size, $type or $mod, then the positional $ finds that element', async () => {
+      const cases: Array<{ filter: Document; path: string }> = [
+        { filter: { 'children.vals.github': { $exists: true } }, path: 'children' },
+        { filter: { 'children.tags': { $size: 2 } }, path: 'children' },
+        { filter: { 'children.vals.github': { $type: 'string' } }, path: 'children' },
+        { filter: { 'children.n': { $mod: [5, 0] } }, path: 'children' },
+      ];
+      for (const [i, { filter }] of cases.entries()) {
+        const children = [{ n: 1, tags: ['a'], vals: { x: 1 } }, { n: 10, tags: ['a', 'b'], vals: { github: 'old' } }, { n: 3, tags: [], vals: {} }];
+        await coll.insertOne({ _id: i, children });
+        await coll.updateOne({ _id: i, ...filter }, { $set: { 'children.$.vals': { github: 'new' } } });
+        const stored = await coll.findOne({ _id: i });
+        assert.deepEqual((stored?.children as Document[]).map((child) => child.vals), [{ x: 1 }, { github: 'new' }, {}], JSON.stringify(filter));
+      }
     });
   });
 });

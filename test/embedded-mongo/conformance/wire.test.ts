@@ -209,12 +209,13 @@ describe('wire protocol', function () {
     assert.equal(c.replies[0]?.body.ok, 1);
   });
 
-  it('When a document sequence is named __proto__, then the body keeps its prototype', async function () {
+  it('When a document sequence is named __proto__, then it is a field of the body (unknown to find), not its prototype', async function () {
     const c = await rawClient();
-    // Were the sequence the body's prototype, find would inherit Array.prototype.sort as its 'sort' and fail.
+    // Were the sequence the body's prototype, find would not see the field and would inherit Array.prototype.sort.
     c.send(opMsg(14, { find: 'seq', filter: {}, $db: dbName }, { sequences: { ['__proto__']: [{ _id: 1 }] } }));
     await c.waitFor(() => c.replies.length === 1 || c.closed);
-    assert.equal(c.replies[0]?.body.ok, 1, String(c.replies[0]?.body.errmsg));
+    assert.equal(c.replies[0]?.body.code, 40415, String(c.replies[0]?.body.errmsg));
+    assert.equal(c.replies[0]?.body.errmsg, "BSON field 'find.__proto__' is an unknown field.");
   });
 
   it('verifies a CRC-32C checksum and closes the connection when it does not match', async function () {

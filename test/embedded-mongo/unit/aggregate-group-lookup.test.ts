@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Decimal128 } from 'bson';
+import { Decimal128, Double } from 'bson';
 import { runPipeline, type PipelineContext } from '../../../src/embedded-mongo/aggregate/pipeline';
 import { createCollator } from '../../../src/embedded-mongo/query/collation';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
@@ -48,7 +48,7 @@ describe('aggregation pipeline: $group', () => {
       },
     ], context());
     assert.deepEqual(out, [
-      { _id: 'a', n: 2, total: 4n, avg: 2, min: 1n, max: 3, first: 'wages', last: 1n, ids: [1, 2], indicators: ['wages', 'hours'], count: 2, merged: { wages: 1, hours: 2 } },
+      { _id: 'a', n: 2, total: 4n, avg: new Double(2), min: 1n, max: 3, first: 'wages', last: 1n, ids: [1, 2], indicators: ['wages', 'hours'], count: 2, merged: { wages: 1, hours: 2 } },
       { _id: 'b', n: 2, total: 0, avg: null, min: 'n/a', max: 'n/a', first: 'wages', last: null, ids: [3, 4], indicators: ['wages'], count: 2, merged: { wages: 4 } },
       { _id: null, n: 1, total: 2.5, avg: 2.5, min: 2.5, max: 2.5, first: 'hours', last: 2.5, ids: [5], indicators: ['hours'], count: 1, merged: { hours: 5 } },
     ]);

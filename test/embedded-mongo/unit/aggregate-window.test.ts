@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Double } from 'bson';
 import { runPipeline, type PipelineContext } from '../../../src/embedded-mongo/aggregate/pipeline';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
 import type { Document } from '../../../src/embedded-mongo/types';
@@ -55,7 +56,7 @@ describe('aggregation pipeline: $setWindowFields', () => {
       { $match: { region: 'north' } },
       { $setWindowFields: { sortBy: { day: 1 }, output: { avg3: { $avg: '$risk', window: { documents: [-1, 1] } } } } },
     ], ctx);
-    assert.deepEqual(pick(out, 'avg3'), [[1, 40], [4, 130 / 3], [3, 110 / 3], [6, 30]]);
+    assert.deepEqual(pick(out, 'avg3'), [[1, new Double(40)], [4, 130 / 3], [3, 110 / 3], [6, new Double(30)]]);
   });
 
   it('When windows are ranges of time, then documents within the unit offsets are included', async () => {

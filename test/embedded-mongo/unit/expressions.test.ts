@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Decimal128, ObjectId } from 'bson';
+import { Decimal128, Double, ObjectId } from 'bson';
 import { evaluateExpression } from '../../../src/embedded-mongo/aggregate/expressions';
 import { assertThrowsMongoError } from './assert-mongo-error';
 
@@ -102,14 +102,16 @@ describe('aggregation expressions: arithmetic', () => {
   });
 
   it('When rounding, then $round is half-to-even and $trunc cuts toward zero, keeping the input type', () => {
-    assert.equal(ev({ $round: [2.5, 0] }), 2);
-    assert.equal(ev({ $round: [3.5, 0] }), 4);
+    assert.deepEqual(ev({ $round: [2.5, 0] }), new Double(2));
+    assert.deepEqual(ev({ $round: [3.5, 0] }), new Double(4));
+    assert.equal(ev({ $round: [7, 0] }), 7);
     assert.equal(ev({ $round: [1.2345, 2] }), 1.23);
     assert.equal(ev({ $round: [1250n, -2] }), 1200n);
     assert.equal(ev({ $trunc: [-2.789, 1] }), -2.7);
     assert.equal((ev({ $round: [Decimal128.fromString('2.345'), 2] }) as Decimal128).toString(), '2.34');
-    assert.equal(ev({ $floor: -1.5 }), -2);
-    assert.equal(ev({ $ceil: 1.2 }), 2);
+    assert.deepEqual(ev({ $floor: -1.5 }), new Double(-2));
+    assert.deepEqual(ev({ $ceil: 1.2 }), new Double(2));
+    assert.equal(ev({ $ceil: 3 }), 3);
     assert.equal(ev({ $abs: -2147483648 }), 2147483648n);
   });
 
@@ -117,9 +119,9 @@ describe('aggregation expressions: arithmetic', () => {
     assert.equal(ev({ $pow: [2, 10] }), 1024);
     assert.equal(ev({ $pow: [2, 40] }), 1099511627776n);
     assert.equal(ev({ $pow: [2, -1] }), 0.5);
-    assert.equal(ev({ $sqrt: 16 }), 4);
-    assert.equal(ev({ $log10: 1000 }), 3);
-    assert.equal(ev({ $ln: 1 }), 0);
+    assert.deepEqual(ev({ $sqrt: 16 }), new Double(4));
+    assert.deepEqual(ev({ $log10: 1000 }), new Double(3));
+    assert.deepEqual(ev({ $ln: 1 }), new Double(0));
     assert.ok(Math.abs((ev({ $exp: 1 }) as number) - Math.E) < 1e-12);
     expectCode(() => ev({ $sqrt: -1 }), 28714);
     expectCode(() => ev({ $ln: 0 }), 28766);

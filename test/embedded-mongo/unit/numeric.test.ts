@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { Decimal128 } from 'bson';
-import { add, divide, mod, multiply, subtract } from '../../../src/embedded-mongo/bson/numeric';
+import { Decimal128, Double } from 'bson';
+import { compareValues } from '../../../src/embedded-mongo/bson/compare';
+import { add, divide, isZero, mod, multiply, subtract } from '../../../src/embedded-mongo/bson/numeric';
+import { identical } from '../../../src/embedded-mongo/update/identical';
 import { MongoServerError } from '../../../src/embedded-mongo/errors';
 
 const dec = (s: string): Decimal128 => Decimal128.fromString(s);
@@ -112,6 +114,27 @@ describe('bson/numeric', () => {
 
     it('When the exponent leaves the decimal range, then it overflows to Infinity', () => {
       assertDecimal(multiply(dec('9E+6144'), dec('10')), 'Infinity');
+    });
+  });
+
+  describe('doubles with integral values (bson Double)', () => {
+    it('When a double takes part, then an integral result is a Double and a fractional one a plain number', () => {
+      assert.deepEqual(add(new Double(1), 1), new Double(2));
+      assert.deepEqual(add(1.5, 1.5), new Double(3));
+      assert.equal(add(new Double(1), 0.5), 1.5);
+      assert.deepEqual(multiply(0, new Double(2)), new Double(0), 'a missing field under $mul becomes 0.0');
+      assert.deepEqual(divide(6, 3), new Double(2), '$divide of int32s is a double');
+      assert.deepEqual(subtract(new Double(5), 2n), new Double(3), 'int64 and double give a double');
+      assertDecimal(add(new Double(2), dec('1')), '3.00000000000000');
+    });
+
+    it('When a Double is compared or tested, then it counts by its value but is not identical to an int32', () => {
+      assert.equal(compareValues(new Double(2), 2), 0);
+      assert.equal(compareValues(new Double(2), 2.5), -1);
+      assert.ok(isZero(new Double(0)));
+      assert.equal(identical(new Double(1), 1), false);
+      assert.equal(identical(new Double(1), new Double(1)), true);
+      assert.equal(identical(-0, 0), false);
     });
   });
 

@@ -9,6 +9,11 @@ class RecordingPersistence implements Persistence {
   async append(records: ChangeRecord[]): Promise<void> {
     this.commits.push([...records]);
   }
+
+  /** The commits' data records, without the markers that stamp each commit. */
+  get dataCommits(): ChangeRecord[][] {
+    return this.commits.map((commit) => commit.filter((record) => record.op !== 'commit'));
+  }
   async loadState(): Promise<ChangeRecord[]> {
     return this.initial;
   }
@@ -38,8 +43,9 @@ describe('storage engine: the commit path', () => {
     await first.dropDatabase('tmp');
     await first.dropIndexes('app', 'persons', 'name_1');
 
-    assert.deepEqual(journal.commits.at(-1), [{ op: 'dropIndex', ns: 'app.persons', name: 'name_1' }]);
-    const transactionCommit = journal.commits.find((c) => c.some((r) => r.op === 'insert' && r.doc._id === 3));
+    assert.deepEqual(journal.dataCommits.at(-1)?.map((r) => ({ ...r, spec: undefined })), [{ op: 'dropIndex', ns: 'app.persons', name: 'name_1', spec: undefined }]);
+    assert.ok(journal.commits.every((c) => c[0].op === 'commit'), 'each commit opens with its marker');
+    const transactionCommit = journal.dataCommits.find((c) => c.some((r) => r.op === 'insert' && r.doc._id === 3));
     assert.deepEqual(transactionCommit?.map((r) => r.op), ['insert', 'remove'], 'a transaction is one commit');
 
     const second = await openStorage({ inMemory: true }, undefined, { persistence: new RecordingPersistence(journal.commits.flat()), ttlIntervalMs: 0 });

@@ -337,9 +337,17 @@ describe('update engine', () => {
       assertMongoError(() => compileUpdate({ $set: { a: 1 }, constructor: { b: 1 } }), 9, /^Unknown modifier: constructor/);
     });
 
-    it('When an operator has an empty or non-document argument, then 9 FailedToParse', () => {
-      assertMongoError(() => compileUpdate({ $set: {} }), 9, "'$set' is empty. You must specify a field like so: {$set: {<field>: ...}}");
+    it('When an operator has a non-document argument, then 9 FailedToParse', () => {
       assertMongoError(() => compileUpdate({ $set: 1 }), 9, /Modifiers operate on fields/);
+    });
+
+    it('When an operator has an empty argument, then it compiles and changes nothing (MongoDB 5.0+)', () => {
+      const doc = { _id: 1, a: 1 };
+      for (const update of [{ $set: {} }, { $unset: {} }, { $rename: {} }, { $inc: {} }]) {
+        assert.equal(compileUpdate(update).apply(doc, { isInsert: false, now: new Date(0) }).modified, false, JSON.stringify(update));
+      }
+      assert.deepEqual(compileUpdate({ $set: {}, $inc: { a: 1 } }).apply(doc, { isInsert: false, now: new Date(0) }).doc, { _id: 1, a: 2 });
+      assertMongoError(() => compileUpdate({ $nope: {} }), 9, /^Unknown modifier: \$nope/);
     });
 
     it('When two paths overlap, then 40 ConflictingUpdateOperators', () => {

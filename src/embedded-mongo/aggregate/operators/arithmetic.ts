@@ -1,5 +1,6 @@
 /** Arithmetic expression operators. Exact int64/Decimal128 arithmetic comes from `bson/numeric.ts`. */
 import { Decimal128 } from 'bson';
+import { double, isDouble, readsAsInt32 } from '../../bson/double';
 import { add, divide, mod, multiply, subtract } from '../../bson/numeric';
 import { mongoError, type ErrorCodeName } from '../../errors';
 import { evaluateArgs, evaluateFixedArgs, type OperatorFn, type Scope } from '../evaluate';
@@ -123,18 +124,22 @@ export function decimalIntegerPart(d: Decimal128): bigint | undefined {
 }
 
 function roundNumeric(v: NumericValue, place: number, mode: RoundMode): NumericValue {
+  // A double rounds to a double, an int32 to an int32.
+  if (isDouble(v)) return double(roundNumber(v.value, place, mode));
+  if (typeof v === 'number') return readsAsInt32(v) ? roundNumber(v, place, mode) : double(roundNumber(v, place, mode));
   if (typeof v === 'bigint') {
     if (place >= 0) return v;
     return partsToBigInt(roundParts({ negative: v < 0n, coef: v < 0n ? -v : v, exp: 0 }, place, mode));
   }
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v) || (Number.isInteger(v) && place >= 0)) return v;
-    const text = Number.isInteger(v) ? BigInt(v).toString() : v.toPrecision(15);
-    const parts = parseDecimalText(text);
-    return parts ? Number(partsToText(roundParts(parts, place, mode))) : v;
-  }
   const parts = parseDecimalText(v.toString());
   return parts ? Decimal128.fromString(partsToText(roundParts(parts, place, mode))) : v;
+}
+
+function roundNumber(v: number, place: number, mode: RoundMode): number {
+  if (!Number.isFinite(v) || (Number.isInteger(v) && place >= 0)) return v;
+  const text = Number.isInteger(v) ? BigInt(v).toString() : v.toPrecision(15);
+  const parts = parseDecimalText(text);
+  return parts ? Number(partsToText(roundParts(parts, place, mode))) : v;
 }
 
 function roundingOperator(mode: 'halfEven' | 'trunc'): OperatorFn {
@@ -157,7 +162,9 @@ function unaryRounding(mode: 'floor' | 'ceil'): OperatorFn {
   return (args, scope, name) => {
     const v = singleNumeric(name, args, scope);
     if (v === null) return null;
-    if (typeof v === 'number') return mode === 'floor' ? Math.floor(v) : Math.ceil(v);
+    // A `Double` holds an integral value already.
+    if (isDouble(v)) return v;
+    if (typeof v === 'number') return readsAsInt32(v) ? v : double(mode === 'floor' ? Math.floor(v) : Math.ceil(v));
     return roundNumeric(v, 0, mode);
   };
 }
@@ -165,7 +172,11 @@ function unaryRounding(mode: 'floor' | 'ceil'): OperatorFn {
 function absOperator(args: unknown, scope: Scope, name: string): unknown {
   const v = singleNumeric(name, args, scope);
   if (v === null) return null;
-  if (typeof v === 'number') return v === -2147483648 ? 2147483648n : Math.abs(v);
+  if (isDouble(v)) return double(Math.abs(v.value));
+  if (typeof v === 'number') {
+    if (!readsAsInt32(v)) return double(Math.abs(v));
+    return v === -2147483648 ? 2147483648n : Math.abs(v);
+  }
   if (typeof v === 'bigint') {
     if (v === -(2n ** 63n)) throw mongoError('Location28680', "can't take $abs of long long min");
     return v < 0n ? -v : v;
@@ -182,7 +193,7 @@ function doubleFunction(fn: (x: number) => number, check?: (x: number, name: str
     const x = toDouble(v);
     check?.(x, name);
     const result = fn(x);
-    return isDecimal(v) ? Decimal128.fromString(String(result)) : result;
+    return isDecimal(v) ? Decimal128.fromString(String(result)) : double(result);
   };
 }
 
@@ -205,9 +216,9 @@ function powOperator(args: unknown, scope: Scope, name: string): unknown {
   const e = toDouble(exponent);
   if (b === 0 && e < 0) throw mongoError('Location28764', '$pow cannot take a base of 0 and a negative exponent');
   if (isDecimal(base) || isDecimal(exponent)) return Decimal128.fromString(String(Math.pow(b, e)));
-  const integral = (v: NumericValue) => typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 2147483647);
+  const integral = (v: NumericValue) => typeof v === 'bigint' || (typeof v === 'number' && readsAsInt32(v));
   if (integral(base) && integral(exponent) && e >= 0) return integerPower(base as number | bigint, BigInt(exponent as number | bigint));
-  return Math.pow(b, e);
+  return double(Math.pow(b, e));
 }
 
 /** int/long ** non-negative int stays integral (int, then long) while it fits, as MongoDB does; else double. */
@@ -230,7 +241,7 @@ function logOperator(args: unknown, scope: Scope, name: string): unknown {
   if (!(x > 0)) throw mongoError('Location28758', `$log's argument must be a positive number, but is ${x}`);
   if (!(b > 0) || b === 1) throw mongoError('Location28759', `$log's base must be a positive number not equal to 1, but is ${b}`);
   const result = Math.log(x) / Math.log(b);
-  return isDecimal(value) || isDecimal(base) ? Decimal128.fromString(String(result)) : result;
+  return isDecimal(value) || isDecimal(base) ? Decimal128.fromString(String(result)) : double(result);
 }
 
 export const arithmeticOperators: Record<string, OperatorFn> = {

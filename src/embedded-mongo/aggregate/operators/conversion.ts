@@ -1,9 +1,10 @@
 /** $type, $isNumber and the type conversions ($convert and its $toX shorthands), with MongoDB's conversion table. */
 import { Decimal128, ObjectId } from 'bson';
 import { bsonTag } from '../../bson/compare';
+import { double, isDouble, jsNumber } from '../../bson/double';
 import { mongoError, MongoServerError } from '../../errors';
 import { evaluate, evaluateFixedArgs, readSpec, type OperatorFn, type Scope } from '../evaluate';
-import { isDecimal, isNullish, isNumericValue, isObjectId, toDouble, typeName, toBool } from '../values';
+import { isDecimal, isNullish, isNumericValue, isObjectId, toDouble, typeName, toBool, type NumericValue } from '../values';
 import { decimalIntegerPart } from './arithmetic';
 import { parseDateString, toDateOperand } from './dates';
 
@@ -35,7 +36,8 @@ function parseTarget(value: unknown): TargetType {
 }
 
 /** Text of a number as MongoDB prints it in $toString / $convert. */
-export function numberToString(v: number | bigint | Decimal128): string {
+export function numberToString(value: NumericValue): string {
+  const v = isDouble(value) ? value.value : value;
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') {
     if (Number.isNaN(v)) return 'NaN';
@@ -67,7 +69,8 @@ function integerFromString(input: string, target: 'int' | 'long'): bigint {
 function toIntegerValue(input: unknown, target: 'int' | 'long'): bigint {
   if (typeof input === 'boolean') return input ? 1n : 0n;
   if (typeof input === 'bigint') return input;
-  if (typeof input === 'number') return integerFromDouble(input, target);
+  const n = jsNumber(input);
+  if (n !== undefined) return integerFromDouble(n, target);
   if (isDecimal(input)) {
     const integer = decimalIntegerPart(input);
     if (integer === undefined) throw conversionError(input, target, `Attempt to convert ${input.toString()} value to integer type`);
@@ -108,11 +111,10 @@ function toDecimalValue(input: unknown): Decimal128 {
   if (isDecimal(input)) return input;
   if (typeof input === 'boolean') return Decimal128.fromString(input ? '1' : '0');
   if (typeof input === 'bigint') return Decimal128.fromString(input.toString());
-  if (typeof input === 'number') {
-    if (Number.isInteger(input) && Math.abs(input) <= INT32_MAX) return Decimal128.fromString(String(input));
-    if (!Number.isFinite(input)) return Decimal128.fromString(numberToString(input));
-    return Decimal128.fromString(input.toPrecision(15));
-  }
+  if (typeof input === 'number' && Number.isInteger(input) && Math.abs(input) <= INT32_MAX) return Decimal128.fromString(String(input));
+  // A double (of any value, 2.0 included) converts with 15 significant digits, as mongod's Decimal128(double) does.
+  const n = jsNumber(input);
+  if (n !== undefined) return Decimal128.fromString(Number.isFinite(n) ? n.toPrecision(15) : numberToString(n));
   if (input instanceof Date) return Decimal128.fromString(String(input.getTime()));
   if (typeof input === 'string') {
     try {
@@ -127,9 +129,10 @@ function toDecimalValue(input: unknown): Decimal128 {
 function toDateValue(input: unknown): Date {
   if (input instanceof Date || isObjectId(input) || bsonTag(input) === 'Timestamp') return toDateOperand(input);
   if (typeof input === 'bigint') return new Date(Number(input));
-  if (typeof input === 'number') {
-    if (!Number.isFinite(input)) throw conversionError(input, 'date', 'Attempt to convert a non-finite double to date');
-    return new Date(Math.trunc(input));
+  const n = jsNumber(input);
+  if (n !== undefined) {
+    if (!Number.isFinite(n)) throw conversionError(input, 'date', 'Attempt to convert a non-finite double to date');
+    return new Date(Math.trunc(n));
   }
   if (isDecimal(input)) return new Date(Math.trunc(toDouble(input)));
   if (typeof input === 'string') {
@@ -152,7 +155,7 @@ function toObjectIdValue(input: unknown): ObjectId {
 export function convertValue(input: unknown, target: TargetType): unknown {
   switch (target) {
     case 'double':
-      return toDoubleValue(input);
+      return double(toDoubleValue(input));
     case 'string':
       return toStringValue(input);
     case 'objectId':

@@ -2,6 +2,7 @@
 import { defineField } from '../../bson/fields';
 import { calculateObjectSize } from 'bson';
 import { bsonTag } from '../../bson/compare';
+import { double } from '../../bson/double';
 import { mongoError } from '../../errors';
 import { checkMetaName } from '../../text/metadata';
 import { evaluate, evaluateFixedArgs, readSpec, type OperatorFn, type Scope } from '../evaluate';
@@ -33,7 +34,7 @@ function unsetFieldOperator(args: unknown, scope: Scope, name: string): unknown 
 
 function randOperator(args: unknown): unknown {
   if (!isDocument(args) || Object.keys(args).length > 0) throw mongoError('Location3040501', '$rand does not currently accept arguments');
-  return Math.random();
+  return double(Math.random());
 }
 
 function bsonSizeOperator(args: unknown, scope: Scope, name: string): unknown {
@@ -54,7 +55,8 @@ function binarySizeOperator(args: unknown, scope: Scope, name: string): unknown 
 /** The text score of `$$ROOT` (missing when no `$text` search returned it). */
 function metaOperator(args: unknown, scope: Scope): unknown {
   checkMetaName(args);
-  return scope.textScore;
+  // A text score is always a double (1.0 too).
+  return scope.textScore === undefined ? undefined : double(scope.textScore);
 }
 
 export const miscOperators: Record<string, OperatorFn> = {

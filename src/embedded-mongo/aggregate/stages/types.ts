@@ -1,4 +1,11 @@
+import type { Binary } from 'bson';
 import type { Collator, Document } from '../../types';
+
+/** One logical session of the server, as `$listLocalSessions` and `$listSessions` report it. */
+export interface LogicalSessionRecord {
+  id: Binary;
+  lastUse: Date;
+}
 
 /** What a pipeline needs from the command that runs it. */
 export interface PipelineContext {
@@ -13,6 +20,10 @@ export interface PipelineContext {
   writeCollection(db: string, coll: string, docs: Document[]): Promise<void>;
   /** User variables: the aggregate command's `let`, or a $lookup's `let` inside its sub-pipeline. */
   variables?: Record<string, unknown>;
+  /** The collection the aggregate command names; undefined for a database-level aggregate (`aggregate: 1`). */
+  collection?: string;
+  /** The server's logical sessions ($listLocalSessions, $listSessions). */
+  logicalSessions?: () => LogicalSessionRecord[];
   /**
    * Checks a parsed $merge against the server (the unique index behind `on`, no transaction) and returns the
    * function that writes the stage's input into its target.

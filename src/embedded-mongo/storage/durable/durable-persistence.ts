@@ -8,10 +8,11 @@ import path from 'node:path';
 import type { StorageLogger } from '../engine';
 import type { ChangeRecord, Persistence } from '../persistence';
 import { writeCheckpoint } from './checkpoint';
-import { DataDirectoryError, ensureFormat, journalFileName } from './format';
+import { DataDirectoryError, ensureFormat } from './format';
+import { JournalHistory, type HistoryLimits } from './history-archive';
 import { JournalWriter } from './journal';
 import { acquireLock, type DirectoryLock } from './lock-file';
-import { recover, type DroppedTail } from './recovery';
+import { listJournals, recover, type DroppedTail } from './recovery';
 import { SpillStore, type SpillOptions } from './spill-store';
 
 export interface DurableOptions {
@@ -28,7 +29,16 @@ export interface DurableOptions {
   logger?: StorageLogger;
   /** Big documents on disk instead of in memory (see spill-store.ts). */
   spill?: SpillOptions;
+  /** Bounds of the change history kept in journal files (defaults: 256 MB, 24 hours; see history-archive.ts). */
+  changeHistory?: Partial<HistoryLimits>;
+  /** The clock the history's age bound is measured by (tests move it). */
+  now?: () => number;
 }
+
+export const DEFAULT_DURABLE_HISTORY_BYTES = 256 * 1024 * 1024;
+const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+const MIN_SEGMENT_BYTES = 4 * 1024;
+export const DEFAULT_DURABLE_HISTORY_AGE_MS = 24 * 60 * 60 * 1000;
 
 /**
  * What the persistence needs from the engine: its whole state as records, taken synchronously (checkpoints), and
@@ -40,6 +50,8 @@ export interface CheckpointSource {
   replayCommit(records: ChangeRecord[]): void;
   /** Completes what replay deferred (index builds); throws when the recovered state is inconsistent. */
   finishReplay(): void;
+  /** The cluster time of the latest commit (after replay: the latest one recovered). */
+  latestClusterTime(): bigint;
 }
 
 export interface RecoveryReport {
@@ -65,9 +77,15 @@ export class DurablePersistence implements Persistence {
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private lastCheckpointBytes = 0;
+  /** `journal.totalBytes` when the last checkpoint's rotation was queued: the journal bytes a checkpoint would fold in. */
+  private journalledAtCheckpoint = 0;
+  /** Journal files are rotated at this size so the change history can be trimmed file by file. */
+  private readonly segmentBytes: number;
   private readonly logger: StorageLogger;
   /** Keeps big documents on disk; the engine must be built with its `recordFactory`. */
   readonly spill: SpillStore;
+  /** The older part of the change history: journals kept after checkpoints. */
+  readonly history: JournalHistory;
   /** Filled by `loadState`: what start-up found and dropped. */
   lastRecovery: RecoveryReport | undefined;
   readonly stats = { checkpoints: 0 };
@@ -80,6 +98,17 @@ export class DurablePersistence implements Persistence {
     this.dir = path.resolve(dir);
     this.logger = options.logger ?? noLogger;
     this.spill = new SpillStore(this.dir, options.spill);
+    const limits: HistoryLimits = {
+      maxBytes: options.changeHistory?.maxBytes ?? DEFAULT_DURABLE_HISTORY_BYTES,
+      maxAgeMs: options.changeHistory?.maxAgeMs ?? DEFAULT_DURABLE_HISTORY_AGE_MS,
+    };
+    this.history = new JournalHistory(this.dir, limits, () => this.journal, () => this.source?.latestClusterTime() ?? 0n, this.logger, options.now);
+    this.segmentBytes = limits.maxBytes > 0 ? Math.min(MAX_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, Math.floor(limits.maxBytes / 8))) : Infinity;
+  }
+
+  /** Journal bytes written since the last checkpoint (over every journal file since). */
+  private get journalledSinceCheckpoint(): number {
+    return (this.journal?.totalBytes ?? 0) - this.journalledAtCheckpoint;
   }
 
   /** Gives the persistence the engine whose state checkpoints save (before `loadState`). */
@@ -113,6 +142,9 @@ export class DurablePersistence implements Persistence {
       const state = await recover(this.dir, apply);
       source?.finishReplay();
       this.journal = await JournalWriter.open(this.dir, state.resume.seq, state.resume.position);
+      this.journal.onNewFile = (seq) => this.history.journalStarted(seq);
+      this.journalledAtCheckpoint = -state.journalBytes;
+      await this.history.open(await listJournals(this.dir), state.firstSeq, state.records === 0);
       this.lastCheckpointBytes = state.checkpointBytes;
       this.lastRecovery = {
         checkpointBytes: state.checkpointBytes,
@@ -142,7 +174,8 @@ export class DurablePersistence implements Persistence {
     if (!journal || this.closing) return Promise.reject(new Error(`the data directory ${this.dir} is not open for writing`));
     const durable = journal.append(records);
     const threshold = Math.max(this.options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES, this.lastCheckpointBytes);
-    if (journal.bytesInFile >= threshold) this.checkpointInBackground('journal size');
+    if (this.journalledSinceCheckpoint >= threshold) this.checkpointInBackground('journal size');
+    else if (journal.bytesInFile >= this.segmentBytes && !journal.rotating) journal.rotateToNext();
     return durable;
   }
 
@@ -167,7 +200,7 @@ export class DurablePersistence implements Persistence {
     try {
       await journal.drain();
       while (this.checkpointing) await this.checkpointing;
-      if (journal.bytesInFile > 0) {
+      if (this.journalledSinceCheckpoint > 0) {
         this.checkpointing = this.runCheckpoint();
         await this.checkpointing;
       }
@@ -211,19 +244,12 @@ export class DurablePersistence implements Persistence {
     if (!journal) return;
     if (!source) throw new Error('durable persistence has no engine attached to checkpoint');
     const started = Date.now();
-    const previous = journal.seq;
-    const next = previous + 1;
-    const rotated = journal.rotate(next);
+    const { seq: next, done: rotated } = journal.rotateToNext();
+    this.journalledAtCheckpoint = journal.totalBytes;
     const records = source.checkpointRecords();
     const [{ bytes }] = await Promise.all([writeCheckpoint(this.dir, records, next), rotated]);
-    for (let seq = previous; seq >= 1; seq--) {
-      const file = path.join(this.dir, journalFileName(seq));
-      try {
-        await fs.unlink(file);
-      } catch {
-        break;
-      }
-    }
+    // The journals before `next` are no longer needed for recovery: the history keeps them within its bounds.
+    await this.history.checkpointed(next);
     this.stats.checkpoints++;
     this.lastCheckpointBytes = bytes;
     this.logger.info({ dir: this.dir, bytes, records: records.length, ms: Date.now() - started }, 'checkpoint written');
@@ -233,8 +259,9 @@ export class DurablePersistence implements Persistence {
     const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     if (interval <= 0) return;
     this.timer = setInterval(() => {
-      const journalled = this.journal?.bytesInFile ?? 0;
+      const journalled = this.journalledSinceCheckpoint;
       if (journalled > 0 && journalled >= this.lastCheckpointBytes / 4) this.checkpointInBackground('interval');
+      else this.history.trim().catch((err: unknown) => this.logger.error({ err, dir: this.dir }, 'change history trim failed'));
     }, interval);
     this.timer.unref();
   }

@@ -17,6 +17,8 @@ export class FrameReader {
     private readonly handle: FileHandle,
     /** Where the frames end: the file size, or the start of a trailer. */
     private readonly end: number,
+    /** Bytes read at a time (less for reads of a few frames). */
+    private readonly readBytes = READ_BYTES,
   ) {}
 
   /** The frame at file offset `offset` (frames must be read in increasing offset order). */
@@ -59,7 +61,7 @@ export class FrameReader {
   private async ensure(offset: number, bytes: number): Promise<void> {
     const have = this.bufferStart + this.buffer.length;
     if (offset >= this.bufferStart && offset + bytes <= have) return;
-    const size = Math.min(Math.max(bytes, READ_BYTES), this.end - offset);
+    const size = Math.min(Math.max(bytes, this.readBytes), this.end - offset);
     const next = Buffer.allocUnsafe(size);
     let filled = 0;
     if (offset >= this.bufferStart && offset < have) {

@@ -4,7 +4,8 @@
  * size (a transaction of many 16 MB documents) is one frame and is replayed all or nothing.
  */
 import { crc32 } from 'node:zlib';
-import { deserialize, serialize } from 'bson';
+import { Timestamp, calculateObjectSize, serialize, serializeWithBufferAndIndex } from 'bson';
+import { decodeDocument } from '../../bson/decode';
 import type { Document } from '../../types';
 import type { ChangeRecord } from '../persistence';
 
@@ -12,13 +13,20 @@ export const FRAME_HEADER_BYTES = 8;
 /** Frames larger than this are taken as damage (a flipped length byte), never as a real commit. */
 export const MAX_FRAME_BYTES = 1024 * 1024 * 1024;
 
-const DESERIALIZE_OPTIONS = { useBigInt64: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true } as const;
-
 export function encodeFrame(records: ChangeRecord[]): Buffer {
   return frameOfParts(records.map(serializeRecord));
 }
 
+/** Records bigger than bson's own serialisation buffer (a 16 MB document with its pre-image, say) get a buffer of their size. */
+const BSON_BUFFER_BYTES = 16 * 1024 * 1024;
+
 export function serializeRecord(record: ChangeRecord): Buffer {
+  const size = record.op === 'replace' && record.preImage ? calculateObjectSize(record, { ignoreUndefined: false }) : 0;
+  if (size > BSON_BUFFER_BYTES) {
+    const buffer = Buffer.allocUnsafe(size);
+    serializeWithBufferAndIndex(record, buffer, { ignoreUndefined: false });
+    return buffer;
+  }
   const bytes = serialize(record, { ignoreUndefined: false });
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -95,13 +103,39 @@ export function decodeRecords(payload: Buffer, batchSize: number, apply: (record
 
 function decodeRecord(payload: Buffer, offset: number, size: number, names: NamespaceCache): ChangeRecord | undefined {
   try {
-    return decodeInsert(payload, offset, size, names) ?? (deserialize(payload.subarray(offset, offset + size), DESERIALIZE_OPTIONS) as ChangeRecord);
+    return (
+      decodeInsert(payload, offset, size, names) ??
+      decodeBareMarker(payload, offset, size) ??
+      (decodeDocument(payload.subarray(offset, offset + size)) as unknown as ChangeRecord)
+    );
   } catch {
     return undefined;
   }
 }
 
 const INSERT = Buffer.from('insert\0', 'utf8');
+const COMMIT = Buffer.from('commit\0', 'utf8');
+const BSON_TIMESTAMP = 0x11;
+const BSON_DATE = 0x09;
+
+/**
+ * A commit marker with only its time and wall time (`{op: 'commit', ts, wallTime}`, what most commits of a batch
+ * write), read without the BSON decoder; undefined for any other record.
+ */
+function decodeBareMarker(bytes: Buffer, start: number, size: number): ChangeRecord | undefined {
+  const end = start + size;
+  let p = afterOp(bytes, start, end, COMMIT);
+  if (p < 0 || !elementNamed(bytes, p, BSON_TIMESTAMP, 'ts', end) || p + 12 > end) return undefined;
+  const increment = bytes.readUInt32LE(p + 4);
+  const seconds = bytes.readUInt32LE(p + 8);
+  p += 12;
+  if (!elementNamed(bytes, p, BSON_DATE, 'wallTime', end) || p + 18 > end) return undefined;
+  const wallTime = new Date(Number(bytes.readBigInt64LE(p + 10)));
+  p += 18;
+  // Exactly these three fields, then the record's terminating zero.
+  if (p !== end - 1 || bytes[p] !== 0) return undefined;
+  return { op: 'commit', ts: new Timestamp({ t: seconds, i: increment }), wallTime };
+}
 
 /**
  * An insert record (`{op: 'insert', ns, doc}` as `serializeRecord` writes it, nearly every record replayed) decoded
@@ -111,12 +145,8 @@ const INSERT = Buffer.from('insert\0', 'utf8');
  */
 function decodeInsert(bytes: Buffer, start: number, size: number, names: NamespaceCache): ChangeRecord | undefined {
   const end = start + size;
-  let p = start + 4;
-  if (!elementNamed(bytes, p, 0x02, 'op', end)) return undefined;
-  const opEnd = stringElementEnd(bytes, p + 4, end);
-  if (opEnd < 0 || !sameBytes(bytes, p + 8, opEnd, INSERT)) return undefined;
-  p = opEnd;
-  if (!elementNamed(bytes, p, 0x02, 'ns', end)) return undefined;
+  let p = afterOp(bytes, start, end, INSERT);
+  if (p < 0 || !elementNamed(bytes, p, 0x02, 'ns', end)) return undefined;
   const nsEnd = stringElementEnd(bytes, p + 4, end);
   if (nsEnd < 0) return undefined;
   const nsStart = p + 8;
@@ -127,8 +157,16 @@ function decodeInsert(bytes: Buffer, start: number, size: number, names: Namespa
   // Exactly the three fields: the document, then the record's terminating zero.
   if (docSize < 5 || docStart + docSize !== end - 1 || bytes[end - 1] !== 0) return undefined;
   const ns = names.get(bytes, nsStart, nsEnd - 1);
-  const doc = deserialize(bytes.subarray(docStart, docStart + docSize), DESERIALIZE_OPTIONS) as Document;
+  const doc = decodeDocument(bytes.subarray(docStart, docStart + docSize));
   return { op: 'insert', ns, doc, size: docSize };
+}
+
+/** Where the record at `start` continues after its first field, `op: <op>` (`op` with its terminating zero); -1 otherwise. */
+function afterOp(bytes: Buffer, start: number, end: number, op: Buffer): number {
+  const p = start + 4;
+  if (!elementNamed(bytes, p, 0x02, 'op', end)) return -1;
+  const opEnd = stringElementEnd(bytes, p + 4, end);
+  return opEnd >= 0 && sameBytes(bytes, p + 8, opEnd, op) ? opEnd : -1;
 }
 
 /** The last namespace decoded, so consecutive records of one collection share one string. */

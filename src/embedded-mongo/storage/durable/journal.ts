@@ -1,8 +1,8 @@
 /**
  * The write-ahead journal: one frame per commit, appended to the current journal file and fsync'd before the
  * commit's promise resolves. Group commit: appends that arrive while a write+fsync is in flight queue up and share
- * the next one. Rotation to a new file (at a checkpoint) is an entry in the same queue, so the order of commits
- * across files is the order of `append` calls.
+ * the next one. Rotation to a new file (at a checkpoint, or when a file has grown to its size limit) is an entry in
+ * the same queue, so the order of commits across files is the order of `append` calls.
  */
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -36,8 +36,16 @@ export class JournalWriter {
   private failure: unknown;
   /** Bytes of commits in the current file (after its header). */
   bytesInFile = 0;
+  /** File offset up to which the current file is fsync'd: the frames before it are durable and may be read. */
+  durableEnd: number;
   /** Commits fsync'd so far and fsyncs made: their ratio is the group-commit factor. */
   readonly stats = { commits: 0, syncs: 0 };
+  /** Bytes of commits written since the writer opened, across files. */
+  totalBytes = 0;
+  /** The journal the latest queued rotation goes to (ahead of `seq` until the rotation runs). */
+  private queuedSeq: number;
+  /** Told, before any commit goes in, of each new journal file. */
+  onNewFile: (seq: number) => void = () => {};
 
   private constructor(
     private readonly dir: string,
@@ -47,6 +55,8 @@ export class JournalWriter {
     private position: number,
   ) {
     this.bytesInFile = position - HEADER_BYTES;
+    this.durableEnd = position;
+    this.queuedSeq = seq;
   }
 
   /** Opens journal `seq` for appending at file offset `position` (its valid end), or creates it when no position is given. */
@@ -57,6 +67,20 @@ export class JournalWriter {
     }
     const handle = await fs.open(path.join(dir, journalFileName(seq)), 'r+');
     return new JournalWriter(dir, handle, seq, position);
+  }
+
+  /**
+   * Queues a rotation to the next journal file: `seq` is that file's number (known now, before the rotation runs);
+   * `done` resolves once every commit appended before is durable and later ones go to the new file.
+   */
+  rotateToNext(): { seq: number; done: Promise<void> } {
+    const seq = ++this.queuedSeq;
+    return { seq, done: this.rotate(seq) };
+  }
+
+  /** Whether a rotation is queued that has not run yet. */
+  get rotating(): boolean {
+    return this.queuedSeq !== this.seq;
   }
 
   append(records: ChangeRecord[]): Promise<void> {
@@ -74,7 +98,7 @@ export class JournalWriter {
   }
 
   /** Resolves once every commit appended before this call is durable and later ones go to journal `seq`. */
-  rotate(seq: number): Promise<void> {
+  private rotate(seq: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ kind: 'rotate', seq, resolve, reject });
       this.kick();
@@ -132,7 +156,9 @@ export class JournalWriter {
       await this.writeAll(group.slice(start, end).map((p) => p.frame), bytes);
       start = end;
     }
+    const written = this.position;
     await this.handle.datasync();
+    this.durableEnd = written;
     this.stats.syncs++;
     this.stats.commits += group.length;
     for (const pending of group) pending.resolve();
@@ -147,6 +173,7 @@ export class JournalWriter {
       if (written < bytes) remaining = [Buffer.concat(buffers).subarray(written)];
     }
     this.position += bytes;
+    this.totalBytes += bytes;
     this.bytesInFile = this.position - HEADER_BYTES;
   }
 
@@ -156,7 +183,9 @@ export class JournalWriter {
     this.handle = next;
     this.seq = seq;
     this.position = HEADER_BYTES;
+    this.durableEnd = HEADER_BYTES;
     this.bytesInFile = 0;
+    this.onNewFile(seq);
   }
 }
 

@@ -29,6 +29,8 @@ export interface RecoveredState {
   checkpointBytes: number;
   journalBytes: number;
   journalCommits: number;
+  /** The first journal recovery needs (the ones before it are kept as change history only). */
+  firstSeq: number;
   /** The journal to keep appending to and the offset of its valid end (undefined: start a new one). */
   resume: { seq: number; position: number } | { seq: number; position: undefined };
   dropped?: DroppedTail;
@@ -43,12 +45,13 @@ export async function recover(dir: string, apply: (records: ChangeRecord[]) => v
   const checkpoint = await readCheckpoint(dir, apply);
   const journals = await listJournals(dir);
   const firstSeq = checkpoint?.nextJournalSeq ?? journals[0] ?? 1;
-  for (const seq of journals) if (seq < firstSeq) await fs.rm(path.join(dir, journalFileName(seq)), { force: true });
+  // Journals before the checkpoint are not replayed; they stay as change history (durable/history-archive.ts).
   const state: RecoveredState = {
     records: checkpoint?.records ?? 0,
     checkpointBytes: checkpoint?.bytes ?? 0,
     journalBytes: 0,
     journalCommits: 0,
+    firstSeq,
     resume: { seq: firstSeq, position: undefined },
   };
   const pending = journals.filter((seq) => seq >= firstSeq);
@@ -75,7 +78,7 @@ export async function recover(dir: string, apply: (records: ChangeRecord[]) => v
   return state;
 }
 
-async function listJournals(dir: string): Promise<number[]> {
+export async function listJournals(dir: string): Promise<number[]> {
   const seqs: number[] = [];
   for (const name of await fs.readdir(dir)) {
     const seq = journalSeqOf(name);
@@ -110,7 +113,7 @@ async function replayJournal(file: string, seq: number, state: RecoveredState, a
         return { end: offset, damaged: { offset, reason: scan.reason, bytes: size - offset, ...(await countReadableAfter(reader, offset)) } };
       }
       apply(scan.records);
-      state.records += scan.records.length;
+      state.records += dataRecords(scan.records);
       state.journalBytes += scan.end - offset;
       state.journalCommits++;
       offset = scan.end;
@@ -131,10 +134,17 @@ async function countReadableAfter(reader: FrameReader, offset: number): Promise<
     const scan = await reader.frameAt(next);
     if (scan.kind !== 'frame') break;
     commits++;
-    records += scan.records.length;
+    records += dataRecords(scan.records);
     next = scan.end;
   }
   return { commits, records };
+}
+
+/** Records that change data (commit markers only stamp the commits they open). */
+function dataRecords(records: ChangeRecord[]): number {
+  let count = 0;
+  for (const record of records) if (record.op !== 'commit') count++;
+  return count;
 }
 
 async function dropFrom(file: string, offset: number, reason: string, bytesInFile: number, later: number[], dir: string): Promise<DroppedTail> {

@@ -7,14 +7,14 @@
  */
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { deserialize, serialize } from 'bson';
+import { serialize } from 'bson';
+import { decodeDocument } from '../../bson/decode';
 import type { Document } from '../../types';
 import type { RecordFactory, StoredRecord } from '../doc-store';
 
 export const SPILL_FILE = 'documents.spill';
 const DEFAULT_THRESHOLD_BYTES = 64 * 1024;
 const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
-const DESERIALIZE_OPTIONS = { useBigInt64: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true } as const;
 
 export interface SpillOptions {
   /** Documents this large or larger go to disk (default 64 KB); all of `*.chunks` always do. */
@@ -89,7 +89,7 @@ export class SpillStore {
       read += n;
     }
     this.stats.reads++;
-    const doc = deserialize(bytes, DESERIALIZE_OPTIONS) as Document;
+    const doc = decodeDocument(bytes);
     this.remember(offset, doc, length);
     return doc;
   }
